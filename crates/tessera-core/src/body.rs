@@ -1,0 +1,621 @@
+//! Markdown bodies, parsed once into a typed block tree.
+//!
+//! Every front end renders from [`Block`] and [`Inline`], never from the
+//! Markdown source, so that link checking, escaping and plain-text output
+//! agree everywhere. Raw HTML in Markdown is kept as literal text: content
+//! never becomes markup by accident.
+
+use pulldown_cmark::{Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+use crate::reference::{Kind, parse_item_path};
+
+/// A parsed Markdown body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Body {
+    /// The Markdown as written.
+    pub markdown: String,
+    /// The block tree.
+    pub blocks: Vec<Block>,
+    /// Every link and image target in the body, with where it was written.
+    #[serde(skip)]
+    pub links: Vec<BodyLink>,
+    /// Byte offsets in `markdown` where raw HTML was written (it is shown as text).
+    #[serde(skip)]
+    pub raw_html: Vec<usize>,
+}
+
+/// A link or image target found in a body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyLink {
+    /// Where it points.
+    pub target: LinkTarget,
+    /// Byte offset of the link in the body's Markdown.
+    pub offset: usize,
+}
+
+/// A block-level element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    /// A heading, levels 1 to 6.
+    Heading {
+        /// 1 to 6.
+        level: u8,
+        /// The heading's text.
+        content: Vec<Inline>,
+    },
+    /// A paragraph.
+    Paragraph {
+        /// The paragraph's text.
+        content: Vec<Inline>,
+    },
+    /// A bulleted or numbered list.
+    List {
+        /// `Some(first number)` for a numbered list.
+        start: Option<u64>,
+        /// Each item is a sequence of blocks.
+        items: Vec<Vec<Block>>,
+    },
+    /// A block quotation.
+    BlockQuote {
+        /// The quoted blocks.
+        blocks: Vec<Block>,
+    },
+    /// Preformatted code.
+    Code {
+        /// The info string's language, e.g. `toml`.
+        language: Option<String>,
+        /// The code, verbatim.
+        code: String,
+    },
+    /// A table.
+    Table {
+        /// Column alignments.
+        alignments: Vec<Alignment>,
+        /// Header cells.
+        header: Vec<Vec<Inline>>,
+        /// Body rows of cells.
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
+    /// A thematic break (`---`).
+    Rule,
+}
+
+/// How a table column is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alignment {
+    /// Not specified.
+    None,
+    /// Left.
+    Left,
+    /// Centre.
+    Center,
+    /// Right.
+    Right,
+}
+
+/// An inline element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Inline {
+    /// Plain text (raw HTML also ends up here, as text).
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Emphasis (usually italics).
+    Emphasis {
+        /// The emphasised content.
+        content: Vec<Inline>,
+    },
+    /// Strong emphasis (usually bold).
+    Strong {
+        /// The strongly emphasised content.
+        content: Vec<Inline>,
+    },
+    /// Inline code.
+    Code {
+        /// The code, verbatim.
+        code: String,
+    },
+    /// A link.
+    Link {
+        /// Where it points.
+        target: LinkTarget,
+        /// The link's title attribute, if any.
+        title: Option<String>,
+        /// The link text.
+        content: Vec<Inline>,
+    },
+    /// An image.
+    Image {
+        /// Where the image is.
+        target: LinkTarget,
+        /// The text alternative.
+        alt: String,
+    },
+    /// A hard line break.
+    HardBreak,
+    /// A soft line break (a space when rendered).
+    SoftBreak,
+}
+
+/// Where a link points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// Another content item, written `@/kind/slug.md#fragment`.
+    Item {
+        /// The item's kind.
+        kind: Kind,
+        /// The item's slug.
+        slug: String,
+        /// The part after `#`, if any.
+        fragment: Option<String>,
+    },
+    /// Anything else: an absolute URL, a site path or an anchor.
+    Url {
+        /// The URL as written.
+        url: String,
+    },
+    /// An `@/` path that names no kind, or a URL with a dangerous scheme
+    /// (`javascript:`, `data:`, ...). The loader reports these; front ends
+    /// render the link text without a link.
+    Invalid {
+        /// The target as written.
+        written: String,
+    },
+}
+
+impl LinkTarget {
+    fn parse(dest: &str) -> LinkTarget {
+        if dest.starts_with("@/") {
+            let (path, fragment) = match dest.split_once('#') {
+                Some((p, f)) => (p, Some(f.to_owned())),
+                None => (dest, None),
+            };
+            return match parse_item_path(path) {
+                Some((kind, slug)) => LinkTarget::Item { kind, slug: slug.to_owned(), fragment },
+                None => LinkTarget::Invalid { written: dest.to_owned() },
+            };
+        }
+        if is_safe_url(dest) {
+            LinkTarget::Url { url: dest.to_owned() }
+        } else {
+            LinkTarget::Invalid { written: dest.to_owned() }
+        }
+    }
+}
+
+/// Whether a URL may be used as a link: `http`, `https`, `mailto`, `tel`, or
+/// no scheme at all (a site path or an anchor).
+pub fn is_safe_url(url: &str) -> bool {
+    let url = url.trim();
+    let scheme_end = url.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    match scheme_end {
+        Some(i) if url.as_bytes()[i] == b':' => {
+            let scheme = url[..i].to_ascii_lowercase();
+            matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
+        }
+        _ => !url.chars().any(char::is_control),
+    }
+}
+
+impl Body {
+    /// Parses `markdown`.
+    pub fn parse(markdown: &str) -> Body {
+        let mut options = Options::empty();
+        options.insert(Options::ENABLE_TABLES);
+        options.insert(Options::ENABLE_STRIKETHROUGH);
+        let mut builder = Builder {
+            events: Parser::new_ext(markdown, options).into_offset_iter().collect(),
+            pos: 0,
+            links: Vec::new(),
+            raw_html: Vec::new(),
+        };
+        let blocks = builder.blocks(None);
+        Body {
+            markdown: markdown.to_owned(),
+            blocks,
+            links: builder.links,
+            raw_html: builder.raw_html,
+        }
+    }
+
+    /// A body with no content.
+    pub fn empty() -> Body {
+        Body { markdown: String::new(), blocks: Vec::new(), links: Vec::new(), raw_html: Vec::new() }
+    }
+
+    /// The body as plain text: see [`plain_text`].
+    pub fn plain_text(&self) -> String {
+        plain_text(&self.blocks)
+    }
+}
+
+struct Builder<'a> {
+    events: Vec<(Event<'a>, std::ops::Range<usize>)>,
+    pos: usize,
+    links: Vec<BodyLink>,
+    raw_html: Vec<usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Option<(Event<'a>, std::ops::Range<usize>)> {
+        let e = self.events.get(self.pos).cloned();
+        self.pos += 1;
+        e
+    }
+
+    fn peek(&self) -> Option<&Event<'a>> {
+        self.events.get(self.pos).map(|(e, _)| e)
+    }
+
+    /// Blocks until the end tag `end` (or the end of input).
+    fn blocks(&mut self, end: Option<TagEnd>) -> Vec<Block> {
+        let mut blocks = Vec::new();
+        // Inline events outside a paragraph (tight list items) form one.
+        let mut loose: Vec<Inline> = Vec::new();
+        loop {
+            match self.peek() {
+                None => break,
+                Some(Event::End(e)) if Some(*e) == end => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(Event::Start(tag)) if is_block_tag(tag) => {
+                    if !loose.is_empty() {
+                        blocks.push(Block::Paragraph { content: std::mem::take(&mut loose) });
+                    }
+                    if let Some(block) = self.block() {
+                        blocks.push(block);
+                    }
+                }
+                Some(Event::Rule) => {
+                    self.pos += 1;
+                    blocks.push(Block::Rule);
+                }
+                Some(Event::End(_)) => {
+                    // An end tag we did not open: skip it rather than loop.
+                    self.pos += 1;
+                }
+                Some(_) => {
+                    if let Some(inline) = self.inline() {
+                        loose.push(inline);
+                    }
+                }
+            }
+        }
+        if !loose.is_empty() {
+            blocks.push(Block::Paragraph { content: loose });
+        }
+        blocks
+    }
+
+    fn block(&mut self) -> Option<Block> {
+        let (event, range) = self.next()?;
+        let Event::Start(tag) = event else { return None };
+        Some(match tag {
+            Tag::Paragraph => Block::Paragraph { content: self.inlines(TagEnd::Paragraph) },
+            Tag::Heading { level, .. } => Block::Heading {
+                level: heading_level(level),
+                content: self.inlines(TagEnd::Heading(level)),
+            },
+            Tag::BlockQuote(kind) => Block::BlockQuote { blocks: self.blocks(Some(TagEnd::BlockQuote(kind))) },
+            Tag::CodeBlock(kind) => {
+                let language = match &kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().map(str::to_owned)
+                    }
+                    CodeBlockKind::Indented => None,
+                };
+                let mut code = String::new();
+                while let Some((e, _)) = self.next() {
+                    match e {
+                        Event::Text(t) => code.push_str(&t),
+                        Event::End(TagEnd::CodeBlock) => break,
+                        _ => {}
+                    }
+                }
+                Block::Code { language, code }
+            }
+            Tag::HtmlBlock => {
+                self.raw_html.push(range.start);
+                let mut text = String::new();
+                while let Some((e, _)) = self.next() {
+                    match e {
+                        Event::Html(t) | Event::Text(t) => text.push_str(&t),
+                        Event::End(TagEnd::HtmlBlock) => break,
+                        _ => {}
+                    }
+                }
+                Block::Paragraph { content: vec![Inline::Text { text: text.trim_end().to_owned() }] }
+            }
+            Tag::List(start) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next() {
+                        Some((Event::Start(Tag::Item), _)) => items.push(self.blocks(Some(TagEnd::Item))),
+                        Some((Event::End(TagEnd::List(_)), _)) | None => break,
+                        Some(_) => {}
+                    }
+                }
+                Block::List { start, items }
+            }
+            Tag::Table(aligns) => {
+                let alignments = aligns.into_iter().map(alignment).collect();
+                let mut header = Vec::new();
+                let mut rows = Vec::new();
+                loop {
+                    match self.next() {
+                        Some((Event::Start(Tag::TableHead), _)) => header = self.cells(TagEnd::TableHead),
+                        Some((Event::Start(Tag::TableRow), _)) => rows.push(self.cells(TagEnd::TableRow)),
+                        Some((Event::End(TagEnd::Table), _)) | None => break,
+                        Some(_) => {}
+                    }
+                }
+                Block::Table { alignments, header, rows }
+            }
+            other => {
+                // Footnotes, definition lists and the like are not enabled;
+                // keep their text rather than lose it.
+                let end = other.to_end();
+                Block::Paragraph { content: self.inlines(end) }
+            }
+        })
+    }
+
+    fn cells(&mut self, end: TagEnd) -> Vec<Vec<Inline>> {
+        let mut cells = Vec::new();
+        loop {
+            match self.next() {
+                Some((Event::Start(Tag::TableCell), _)) => cells.push(self.inlines(TagEnd::TableCell)),
+                Some((Event::End(e), _)) if e == end => break,
+                None => break,
+                Some(_) => {}
+            }
+        }
+        cells
+    }
+
+    fn inlines(&mut self, end: TagEnd) -> Vec<Inline> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None => break,
+                Some(Event::End(e)) if *e == end => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(Event::End(_)) => self.pos += 1,
+                Some(_) => {
+                    if let Some(inline) = self.inline() {
+                        out.push(inline);
+                    }
+                }
+            }
+        }
+        merge_text(out)
+    }
+
+    fn inline(&mut self) -> Option<Inline> {
+        let (event, range) = self.next()?;
+        Some(match event {
+            Event::Text(t) => Inline::Text { text: t.into_string() },
+            Event::Code(c) => Inline::Code { code: c.into_string() },
+            Event::InlineMath(t) | Event::DisplayMath(t) => Inline::Code { code: t.into_string() },
+            Event::Html(t) | Event::InlineHtml(t) => {
+                self.raw_html.push(range.start);
+                Inline::Text { text: t.into_string() }
+            }
+            Event::FootnoteReference(t) => Inline::Text { text: format!("[^{t}]") },
+            Event::SoftBreak => Inline::SoftBreak,
+            Event::HardBreak => Inline::HardBreak,
+            Event::TaskListMarker(done) => Inline::Text { text: if done { "[x] " } else { "[ ] " }.to_owned() },
+            Event::Rule => Inline::SoftBreak,
+            Event::Start(Tag::Emphasis) => Inline::Emphasis { content: self.inlines(TagEnd::Emphasis) },
+            Event::Start(Tag::Strong) => Inline::Strong { content: self.inlines(TagEnd::Strong) },
+            Event::Start(Tag::Strikethrough) => {
+                // Shown as plain text: the block tree has no strike-through.
+                let content = self.inlines(TagEnd::Strikethrough);
+                Inline::Text { text: inline_text(&content) }
+            }
+            Event::Start(Tag::Link { dest_url, title, .. }) => {
+                let target = LinkTarget::parse(&dest_url);
+                self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                let content = self.inlines(TagEnd::Link);
+                let title = (!title.is_empty()).then(|| title.into_string());
+                Inline::Link { target, title, content }
+            }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                let target = LinkTarget::parse(&dest_url);
+                self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                let alt = inline_text(&self.inlines(TagEnd::Image));
+                Inline::Image { target, alt }
+            }
+            Event::Start(tag) => {
+                let end = tag.to_end();
+                let content = self.inlines(end);
+                Inline::Text { text: inline_text(&content) }
+            }
+            Event::End(_) => return None,
+        })
+    }
+}
+
+fn is_block_tag(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Paragraph
+            | Tag::Heading { .. }
+            | Tag::BlockQuote(_)
+            | Tag::CodeBlock(_)
+            | Tag::HtmlBlock
+            | Tag::List(_)
+            | Tag::Table(_)
+            | Tag::FootnoteDefinition(_)
+            | Tag::DefinitionList
+            | Tag::MetadataBlock(_)
+    )
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+fn alignment(a: CmAlignment) -> Alignment {
+    match a {
+        CmAlignment::None => Alignment::None,
+        CmAlignment::Left => Alignment::Left,
+        CmAlignment::Center => Alignment::Center,
+        CmAlignment::Right => Alignment::Right,
+    }
+}
+
+/// Joins adjacent text runs, which the Markdown parser splits at entities.
+fn merge_text(inlines: Vec<Inline>) -> Vec<Inline> {
+    let mut out: Vec<Inline> = Vec::with_capacity(inlines.len());
+    for inline in inlines {
+        if let (Some(Inline::Text { text: last }), Inline::Text { text }) = (out.last_mut(), &inline) {
+            last.push_str(text);
+            continue;
+        }
+        out.push(inline);
+    }
+    out
+}
+
+/// The text of inline content, without markup; breaks become spaces.
+pub fn inline_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    push_inline_text(inlines, &mut out);
+    out
+}
+
+fn push_inline_text(inlines: &[Inline], out: &mut String) {
+    for inline in inlines {
+        match inline {
+            Inline::Text { text } => out.push_str(text),
+            Inline::Code { code } => out.push_str(code),
+            Inline::Emphasis { content } | Inline::Strong { content } | Inline::Link { content, .. } => {
+                push_inline_text(content, out)
+            }
+            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::HardBreak => out.push('\n'),
+            Inline::SoftBreak => out.push(' '),
+        }
+    }
+}
+
+/// Blocks as plain text: one paragraph per block separated by blank lines,
+/// list items prefixed with `- ` or their number, quotes with `> `.
+pub fn plain_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        let text = block_text(block);
+        if text.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+fn block_text(block: &Block) -> String {
+    match block {
+        Block::Heading { content, .. } | Block::Paragraph { content } => inline_text(content),
+        Block::List { start, items } => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let marker = match start {
+                    Some(n) => format!("{}. ", n + i as u64),
+                    None => "- ".to_owned(),
+                };
+                let indent = " ".repeat(marker.len());
+                let text = plain_text(item).replace('\n', &format!("\n{indent}"));
+                format!("{marker}{text}")
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Block::BlockQuote { blocks } => plain_text(blocks)
+            .lines()
+            .map(|l| if l.is_empty() { ">".to_owned() } else { format!("> {l}") })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Block::Code { code, .. } => code.trim_end().to_owned(),
+        Block::Table { header, rows, .. } => std::iter::once(header)
+            .chain(rows)
+            .map(|row| row.iter().map(|c| inline_text(c)).collect::<Vec<_>>().join(" | "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Block::Rule => "---".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(md: &str) -> Body {
+        Body::parse(md)
+    }
+
+    #[test]
+    fn builds_the_block_tree() {
+        let body = parse("# Title\n\nSome *em* and **strong** `code`.\n\n- one\n- two [link](@/measures/m.md)\n\n> quoted\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n");
+        assert_eq!(body.blocks.len(), 5, "{:#?}", body.blocks);
+        assert!(matches!(&body.blocks[0], Block::Heading { level: 1, .. }));
+        let Block::Paragraph { content } = &body.blocks[1] else { panic!("{:?}", body.blocks[1]) };
+        assert!(matches!(content[1], Inline::Emphasis { .. }));
+        assert!(matches!(content[3], Inline::Strong { .. }));
+        assert!(matches!(content[5], Inline::Code { .. }));
+        let Block::List { start: None, items } = &body.blocks[2] else { panic!() };
+        assert_eq!(items.len(), 2);
+        assert!(matches!(&body.blocks[4], Block::Table { rows, alignments, .. } if rows.len() == 1 && alignments[1] == Alignment::Right));
+        assert_eq!(
+            body.links,
+            vec![BodyLink {
+                target: LinkTarget::Item { kind: Kind::Measure, slug: "m".into(), fragment: None },
+                offset: 55
+            }]
+        );
+    }
+
+    #[test]
+    fn raw_html_stays_text() {
+        let body = parse("<script>alert(1)</script>\n\nHi <b onclick=x>there\n");
+        assert_eq!(body.raw_html.len(), 2);
+        assert!(body.plain_text().contains("<script>alert(1)</script>"));
+    }
+
+    #[test]
+    fn dangerous_schemes_are_invalid_targets() {
+        for url in ["javascript:alert(1)", "JavaScript:x", " data:text/html,x", "vbscript:x"] {
+            assert!(!is_safe_url(url), "{url}");
+        }
+        for url in ["https://example.org", "/path", "#anchor", "mailto:a@b.c", "a/b:c"] {
+            assert!(is_safe_url(url), "{url}");
+        }
+        let body = parse("[x](javascript:alert(1))");
+        assert!(matches!(body.links[0].target, LinkTarget::Invalid { .. }));
+    }
+
+    #[test]
+    fn plain_text_keeps_structure() {
+        let body = parse("Para one\nwraps.\n\n1. first\n2. second\n\n> quote\n");
+        assert_eq!(body.plain_text(), "Para one wraps.\n\n1. first\n2. second\n\n> quote");
+    }
+}

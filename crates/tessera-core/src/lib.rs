@@ -1,0 +1,70 @@
+//! The typed content model of Tessera: load, validate and query a content folder.
+//!
+//! This crate owns the content model (pages, measures, partners, stories,
+//! media, topics and the site settings), the Markdown block tree every front
+//! end renders from, the loader that turns a folder into an immutable
+//! [`Snapshot`], and the one place that decides what each audience may see
+//! ([`View`]). It knows nothing of HTTP, GraphQL, terminals or async
+//! runtimes: front ends build on it, never the other way round.
+//!
+//! # Example
+//!
+//! Load the bundled content, look up a page in French (it falls back to
+//! English, which is what the site has), and list its measures and stories:
+//!
+//! ```
+//! use std::path::Path;
+//! use tessera_core::{Audience, Locale, Measure, Page, Story};
+//!
+//! let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+//! let snapshot = tessera_core::load(&root)?;
+//! let view = snapshot.view(Audience::Public, chrono::Utc::now());
+//!
+//! let french = Locale::parse("fr")?;
+//! let page = view.get::<Page>("civil-society-partnerships", &french).ok_or("no page")?;
+//! assert_eq!(page.meta.title, "Civil Society Partnerships");
+//! assert_eq!(page.locale.as_str(), "en", "no French translation yet: English is returned");
+//! assert!(page.is_fallback());
+//!
+//! let measures = view.resolve::<Measure>(&page.meta.measures, &french);
+//! assert_eq!(measures.len(), 3);
+//! let stories = view.resolve::<Story>(&page.meta.from_the_field, &french);
+//! assert_eq!(stories[0].meta.title, "It's about ability");
+//!
+//! // Back-references: which pages cite the first measure?
+//! let citing = view.referrers::<Measure, Page>(&measures[0].slug, &french);
+//! assert_eq!(citing[0].slug, "civil-society-partnerships");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Content format
+//!
+//! Items are Markdown files with TOML front matter between `+++` lines, one
+//! folder per kind (`pages/`, `measures/`, `partners/`, `stories/`); media are
+//! TOML files in `media/`; `site.toml` and `topics.toml` sit at the root.
+//! Translations sit beside the original as `slug.LOCALE.md`. References in
+//! front matter name a slug (`measures = ["..."]`) and links in bodies use
+//! `@/kind/slug.md`; both are checked when loading.
+
+#![warn(missing_docs)]
+
+mod body;
+mod diagnostic;
+mod load;
+mod locale;
+mod model;
+mod reference;
+mod schema;
+mod snapshot;
+
+pub use body::{Alignment, Block, Body, BodyLink, Inline, LinkTarget, inline_text, is_safe_url, plain_text};
+pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
+pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
+pub use locale::{Country, Direction, IdentifierError, Locale};
+pub use model::{
+    Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote, Site, Status, Story,
+    Timestamp, Topic, Topics,
+};
+pub use reference::{Kind, KindMarker, Ref, is_valid_slug};
+pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};
+pub use snapshot::{Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View};

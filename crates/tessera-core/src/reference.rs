@@ -1,0 +1,240 @@
+//! Typed references between content items.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The kinds of content, one folder each under the content root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `pages/*.md`
+    Page,
+    /// `measures/*.md`
+    Measure,
+    /// `partners/*.md`
+    Partner,
+    /// `stories/*.md`
+    Story,
+    /// `media/*.toml`
+    Media,
+    /// An entry of `topics.toml`.
+    Topic,
+}
+
+impl Kind {
+    /// Kinds stored as one file per item, in load order.
+    pub const FOLDERS: [Kind; 5] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media];
+
+    /// The folder (or for topics, the file stem) that holds this kind.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Kind::Page => "pages",
+            Kind::Measure => "measures",
+            Kind::Partner => "partners",
+            Kind::Story => "stories",
+            Kind::Media => "media",
+            Kind::Topic => "topics",
+        }
+    }
+
+    /// The file extension items of this kind use.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Kind::Media | Kind::Topic => "toml",
+            _ => "md",
+        }
+    }
+
+    /// The kind whose folder is `folder`.
+    pub fn from_folder(folder: &str) -> Option<Kind> {
+        [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media, Kind::Topic]
+            .into_iter()
+            .find(|k| k.folder() == folder)
+    }
+
+    /// A lowercase English name, e.g. "measure".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Page => "page",
+            Kind::Measure => "measure",
+            Kind::Partner => "partner",
+            Kind::Story => "story",
+            Kind::Media => "media",
+            Kind::Topic => "topic",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A type that names one [`Kind`]; the parameter of [`Ref`].
+pub trait KindMarker {
+    /// The kind a reference of this type must point to.
+    const KIND: Kind;
+}
+
+/// A reference to an item of kind `T`, written in front matter as the item's
+/// slug (`"its-about-ability"`) or its path (`"@/stories/its-about-ability.md"`).
+///
+/// The loader checks every reference: it must name an existing item of the
+/// right kind, or loading fails with a diagnostic at the reference's line.
+pub struct Ref<T> {
+    slug: String,
+    /// The kind the path form named, when it named one.
+    written_kind: Option<Kind>,
+    /// Byte range of the reference inside its front matter.
+    span: Option<Range<usize>>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Ref<T> {
+    /// A reference to `slug`, as a program (not a file) would make it.
+    pub fn new(slug: impl Into<String>) -> Ref<T> {
+        Ref { slug: slug.into(), written_kind: None, span: None, marker: PhantomData }
+    }
+
+    /// The slug of the referenced item.
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// The kind named by a path-form reference (`@/partners/x.md` names partners).
+    pub fn written_kind(&self) -> Option<Kind> {
+        self.written_kind
+    }
+
+    /// Where the reference was written, as a byte range in the front matter.
+    pub fn span(&self) -> Option<Range<usize>> {
+        self.span.clone()
+    }
+}
+
+impl<T> Clone for Ref<T> {
+    fn clone(&self) -> Self {
+        Ref {
+            slug: self.slug.clone(),
+            written_kind: self.written_kind,
+            span: self.span.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<T> PartialEq for Ref<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.slug == other.slug
+    }
+}
+
+impl<T> fmt::Debug for Ref<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ref({})", self.slug)
+    }
+}
+
+/// Splits `@/kind/slug.ext` into its kind and slug.
+pub(crate) fn parse_item_path(path: &str) -> Option<(Kind, &str)> {
+    let rest = path.strip_prefix("@/")?;
+    let (folder, file) = rest.split_once('/')?;
+    let kind = Kind::from_folder(folder)?;
+    let slug = file
+        .strip_suffix(".md")
+        .or_else(|| file.strip_suffix(".toml"))?;
+    Some((kind, slug))
+}
+
+/// Whether `slug` is a valid slug: lowercase ASCII letters and digits in
+/// hyphen-separated words.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 120
+        && slug.split('-').all(|w| {
+            !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+impl<T> Serialize for Ref<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.slug)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Ref<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // `Spanned` records where the value was written; that only works with
+        // the TOML deserializer, which is the only one content is read with.
+        let spanned = toml::Spanned::<String>::deserialize(deserializer)?;
+        let span = spanned.span();
+        let text = spanned.into_inner();
+        let (written_kind, slug) = match parse_item_path(&text) {
+            Some((kind, slug)) => (Some(kind), slug.to_owned()),
+            None if text.starts_with("@/") => {
+                return Err(serde::de::Error::custom(format!(
+                    "`{text}` is not an item path: write `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"
+                )));
+            }
+            None => (None, text),
+        };
+        if !is_valid_slug(&slug) {
+            return Err(serde::de::Error::custom(format!(
+                "`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens"
+            )));
+        }
+        Ok(Ref { slug, written_kind, span: Some(span), marker: PhantomData })
+    }
+}
+
+/// Mirrors [`is_valid_slug`] and the path form for editors.
+const REF_PATTERN: &str = "^(@/[a-z]+/)?[a-z0-9]+(-[a-z0-9]+)*(\\.(md|toml))?$";
+
+impl<T: KindMarker> JsonSchema for Ref<T> {
+    fn schema_name() -> Cow<'static, str> {
+        let name = T::KIND.name();
+        let mut upper = name[..1].to_ascii_uppercase();
+        upper.push_str(&name[1..]);
+        format!("{upper}Ref").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": REF_PATTERN,
+            "description": format!(
+                "A reference to a {kind}: its slug, or its path `@/{folder}/<slug>.{ext}`.",
+                kind = T::KIND.name(),
+                folder = T::KIND.folder(),
+                ext = T::KIND.extension(),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_hyphenated_words() {
+        assert!(is_valid_slug("its-about-ability"));
+        assert!(is_valid_slug("crpd-2006"));
+        for bad in ["", "-a", "a-", "a--b", "A", "a_b", "a b", "é"] {
+            assert!(!is_valid_slug(bad), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn item_paths_name_a_kind_and_a_slug() {
+        assert_eq!(parse_item_path("@/stories/its-about-ability.md"), Some((Kind::Story, "its-about-ability")));
+        assert_eq!(parse_item_path("@/media/photo.toml"), Some((Kind::Media, "photo")));
+        assert_eq!(parse_item_path("@/stories/x"), None);
+        assert_eq!(parse_item_path("@/nope/x.md"), None);
+    }
+}

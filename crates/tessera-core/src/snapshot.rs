@@ -1,0 +1,444 @@
+//! The loaded content: an immutable snapshot with indexes, and the one place
+//! that decides who may see what.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::body::Body;
+use crate::diagnostic::Diagnostic;
+use crate::locale::{Country, Locale};
+use crate::model::{Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic};
+use crate::reference::{Kind, KindMarker, Ref};
+
+/// One content file: an item of kind `T` in one locale.
+#[derive(Debug, Clone)]
+pub struct Document<T> {
+    /// The item's slug, from its file name.
+    pub slug: String,
+    /// The locale of this file (`slug.md` is in the site's default locale).
+    pub locale: Locale,
+    /// The file, relative to the content root.
+    pub path: PathBuf,
+    /// The front matter.
+    pub meta: T,
+    /// The Markdown body (empty for media).
+    pub body: Body,
+}
+
+/// A reference from one item to another, as the loader sees it.
+#[derive(Debug, Clone)]
+pub struct Reference<'a> {
+    /// The kind the field requires.
+    pub kind: Kind,
+    /// The slug named.
+    pub slug: &'a str,
+    /// The front-matter field it was written in.
+    pub field: &'static str,
+    /// The kind a path-form reference named, if any.
+    pub written_kind: Option<Kind>,
+    /// Byte range in the front matter.
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+fn refs<'a, T: KindMarker>(field: &'static str, list: &'a [Ref<T>]) -> impl Iterator<Item = Reference<'a>> {
+    list.iter().map(move |r| Reference {
+        kind: T::KIND,
+        slug: r.slug(),
+        field,
+        written_kind: r.written_kind(),
+        span: r.span(),
+    })
+}
+
+/// A kind of item stored one file each: pages, measures, partners, stories and media.
+pub trait Item: KindMarker + Sized + Send + Sync + 'static {
+    /// This kind's items in a snapshot.
+    fn collection(snapshot: &Snapshot) -> &Collection<Self>;
+    /// Every reference the front matter makes, topics included.
+    fn references(&self) -> Vec<Reference<'_>>;
+    /// Editorial state and embargo; media are always published.
+    fn visibility(&self) -> (Status, Option<&Timestamp>);
+    /// The title or name people see.
+    fn label(&self) -> &str;
+    /// The country the item is about, if any.
+    fn country(&self) -> Option<Country> {
+        None
+    }
+}
+
+macro_rules! document_item {
+    ($ty:ty, $field:ident, |$m:ident| $refs:expr) => {
+        impl Item for $ty {
+            fn collection(snapshot: &Snapshot) -> &Collection<Self> {
+                &snapshot.$field
+            }
+            fn references(&self) -> Vec<Reference<'_>> {
+                let $m = self;
+                $refs
+            }
+            fn visibility(&self) -> (Status, Option<&Timestamp>) {
+                (self.status(), self.publish_at())
+            }
+            fn label(&self) -> &str {
+                Publishable::title(self)
+            }
+            fn country(&self) -> Option<Country> {
+                document_item!(@country self, $ty)
+            }
+        }
+    };
+    (@country $s:ident, Partner) => { $s.country };
+    (@country $s:ident, Story) => { $s.country };
+    (@country $s:ident, $other:ty) => { None };
+}
+
+document_item!(Page, pages, |m| {
+    let hero = m.hero.iter().map(|h| Reference {
+        kind: Kind::Media,
+        slug: h.media.slug(),
+        field: "hero.media",
+        written_kind: h.media.written_kind(),
+        span: h.media.span(),
+    });
+    hero.chain(refs("measures", &m.measures))
+        .chain(refs("partners", &m.partners))
+        .chain(refs("from_the_field", &m.from_the_field))
+        .chain(refs("topics", &m.topics))
+        .collect()
+});
+document_item!(Measure, measures, |m| refs("topics", &m.topics).collect());
+document_item!(Partner, partners, |m| refs("topics", &m.topics).collect());
+document_item!(Story, stories, |m| {
+    refs("media", &m.media)
+        .chain(refs("partners", &m.partners))
+        .chain(refs("topics", &m.topics))
+        .collect()
+});
+
+impl Item for Media {
+    fn collection(snapshot: &Snapshot) -> &Collection<Self> {
+        &snapshot.media
+    }
+    fn references(&self) -> Vec<Reference<'_>> {
+        Vec::new()
+    }
+    fn visibility(&self) -> (Status, Option<&Timestamp>) {
+        (Status::Published, None)
+    }
+    fn label(&self) -> &str {
+        self.caption.as_deref().or(self.alt.as_deref()).unwrap_or("")
+    }
+    fn country(&self) -> Option<Country> {
+        self.country
+    }
+}
+
+/// All documents of one kind, indexed by slug and locale.
+#[derive(Debug, Clone)]
+pub struct Collection<T> {
+    docs: Vec<Document<T>>,
+    /// Slug → (locale → index in `docs`), slugs in order.
+    by_slug: BTreeMap<String, HashMap<Locale, usize>>,
+}
+
+impl<T> Default for Collection<T> {
+    fn default() -> Self {
+        Collection { docs: Vec::new(), by_slug: BTreeMap::new() }
+    }
+}
+
+impl<T> Collection<T> {
+    pub(crate) fn insert(&mut self, doc: Document<T>) {
+        let index = self.docs.len();
+        self.by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
+        self.docs.push(doc);
+    }
+
+    /// Every document, every locale, every state, in load order (sorted by path).
+    pub fn all(&self) -> &[Document<T>] {
+        &self.docs
+    }
+
+    /// Every slug, in order.
+    pub fn slugs(&self) -> impl Iterator<Item = &str> {
+        self.by_slug.keys().map(String::as_str)
+    }
+
+    /// The document for `slug` in exactly `locale`, whatever its state.
+    pub fn exact(&self, slug: &str, locale: &Locale) -> Option<&Document<T>> {
+        let index = *self.by_slug.get(slug)?.get(locale)?;
+        self.docs.get(index)
+    }
+
+    /// Whether any document has this slug.
+    pub fn contains(&self, slug: &str) -> bool {
+        self.by_slug.contains_key(slug)
+    }
+
+    /// All locales of `slug`, whatever their state.
+    pub fn locales_of(&self, slug: &str) -> impl Iterator<Item = &Document<T>> {
+        let mut docs: Vec<&Document<T>> = self
+            .by_slug
+            .get(slug)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(|&i| self.docs.get(i))
+            .collect();
+        docs.sort_by(|a, b| a.locale.cmp(&b.locale));
+        docs.into_iter()
+    }
+}
+
+/// An item's kind and slug: its identity across locales.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId {
+    /// The kind.
+    pub kind: Kind,
+    /// The slug.
+    pub slug: String,
+}
+
+/// The whole content of a site, loaded and validated; immutable.
+///
+/// Wrap it in an `Arc` to share it between threads: it never changes after
+/// loading, and a reload builds a new one.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub(crate) site: Site,
+    pub(crate) topics: Vec<Topic>,
+    pub(crate) pages: Collection<Page>,
+    pub(crate) measures: Collection<Measure>,
+    pub(crate) partners: Collection<Partner>,
+    pub(crate) stories: Collection<Story>,
+    pub(crate) media: Collection<Media>,
+    /// Topic slug → items filed under it.
+    pub(crate) by_topic: HashMap<String, Vec<ItemId>>,
+    /// Country → items about it.
+    pub(crate) by_country: HashMap<Country, Vec<ItemId>>,
+    /// Target → the items whose front matter references it.
+    pub(crate) referrers: HashMap<ItemId, Vec<ItemId>>,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) version: u64,
+}
+
+/// Who is looking: the public, or an editor previewing unpublished content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Sees published and archived items whose embargo has passed.
+    Public,
+    /// Sees everything, drafts and embargoed items included.
+    Preview,
+}
+
+impl Snapshot {
+    /// The site settings.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// The topic taxonomy, in display order.
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    /// The topic with this slug.
+    pub fn topic(&self, slug: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.slug == slug)
+    }
+
+    /// Every document of kind `T`, whatever its state. Front ends should use
+    /// [`Snapshot::view`] instead, which applies visibility.
+    pub fn collection<T: Item>(&self) -> &Collection<T> {
+        T::collection(self)
+    }
+
+    /// Warnings found while loading (errors prevent a snapshot).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// A hash of every content file: equal snapshots have equal versions.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The locales the site is written in, default first.
+    pub fn locales(&self) -> Vec<Locale> {
+        let mut locales = vec![self.site.default_locale.clone()];
+        for l in &self.site.locales {
+            if !locales.contains(&l.code) {
+                locales.push(l.code.clone());
+            }
+        }
+        locales
+    }
+
+    /// The locales tried, in order, for a request in `locale`: the locale
+    /// itself, its configured fallbacks, then the default locale.
+    pub fn fallback_chain(&self, locale: &Locale) -> Vec<Locale> {
+        let mut chain = vec![locale.clone()];
+        if let Some(config) = self.site.locales.iter().find(|l| &l.code == locale) {
+            for f in &config.fallback {
+                if !chain.contains(f) {
+                    chain.push(f.clone());
+                }
+            }
+        }
+        if !chain.contains(&self.site.default_locale) {
+            chain.push(self.site.default_locale.clone());
+        }
+        chain
+    }
+
+    /// The content as `audience` sees it at `now`: the only way front ends
+    /// should read items.
+    pub fn view(&self, audience: Audience, now: DateTime<Utc>) -> View<'_> {
+        View { snapshot: self, audience, now }
+    }
+}
+
+/// An item found for a requested locale: perhaps in another one, by fallback.
+#[derive(Debug)]
+pub struct Localized<'s, T> {
+    /// The document returned; `doc.locale` is the locale it is written in.
+    pub doc: &'s Document<T>,
+    /// The locale that was asked for.
+    pub requested: Locale,
+}
+
+impl<T> Clone for Localized<'_, T> {
+    fn clone(&self) -> Self {
+        Localized { doc: self.doc, requested: self.requested.clone() }
+    }
+}
+
+impl<T> Localized<'_, T> {
+    /// Whether the document is in another locale than the one asked for.
+    pub fn is_fallback(&self) -> bool {
+        self.doc.locale != self.requested
+    }
+}
+
+impl<T> std::ops::Deref for Localized<'_, T> {
+    type Target = Document<T>;
+    fn deref(&self) -> &Document<T> {
+        self.doc
+    }
+}
+
+/// The snapshot as one audience sees it at one instant.
+///
+/// Every lookup, list and back-reference goes through [`View::is_visible`],
+/// so drafts, items in review and embargoed items cannot reach the public
+/// through any front end.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'s> {
+    snapshot: &'s Snapshot,
+    audience: Audience,
+    now: DateTime<Utc>,
+}
+
+impl<'s> View<'s> {
+    /// The snapshot behind this view.
+    pub fn snapshot(&self) -> &'s Snapshot {
+        self.snapshot
+    }
+
+    /// Who is looking.
+    pub fn audience(&self) -> Audience {
+        self.audience
+    }
+
+    /// The instant embargoes are compared with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Whether this audience may see `doc` now.
+    pub fn is_visible<T: Item>(&self, doc: &Document<T>) -> bool {
+        match self.audience {
+            Audience::Preview => true,
+            Audience::Public => {
+                let (status, publish_at) = doc.meta.visibility();
+                status.is_public() && publish_at.is_none_or(|t| t.instant() <= self.now)
+            }
+        }
+    }
+
+    /// The visible document for `slug`, in `locale` or the first locale of
+    /// its fallback chain that has a visible translation.
+    pub fn get<T: Item>(&self, slug: &str, locale: &Locale) -> Option<Localized<'s, T>> {
+        let collection = T::collection(self.snapshot);
+        self.snapshot
+            .fallback_chain(locale)
+            .iter()
+            .filter_map(|l| collection.exact(slug, l))
+            .find(|doc| self.is_visible(*doc))
+            .map(|doc| Localized { doc, requested: locale.clone() })
+    }
+
+    /// Every visible item of kind `T`, one document per slug, in slug order.
+    pub fn list<T: Item>(&self, locale: &Locale) -> Vec<Localized<'s, T>> {
+        T::collection(self.snapshot)
+            .slugs()
+            .filter_map(|slug| self.get::<T>(slug, locale))
+            .collect()
+    }
+
+    /// The visible items that `refs` name, in order; hidden ones are skipped.
+    pub fn resolve<T: Item>(&self, refs: &[Ref<T>], locale: &Locale) -> Vec<Localized<'s, T>> {
+        refs.iter().filter_map(|r| self.get::<T>(r.slug(), locale)).collect()
+    }
+
+    /// The visible media item with this slug.
+    pub fn media(&self, slug: &str, locale: &Locale) -> Option<Localized<'s, Media>> {
+        self.get::<Media>(slug, locale)
+    }
+
+    /// The visible translations of `slug`, one per locale, the default first.
+    pub fn translations<T: Item>(&self, slug: &str) -> Vec<&'s Document<T>> {
+        let default = &self.snapshot.site.default_locale;
+        let mut docs: Vec<&Document<T>> = T::collection(self.snapshot)
+            .locales_of(slug)
+            .filter(|d| self.is_visible(*d))
+            .collect();
+        docs.sort_by_key(|d| (&d.locale != default, d.locale.clone()));
+        docs
+    }
+
+    /// Visible items of kind `R` whose front matter references the item
+    /// `target` of kind `T`: the pages that cite a measure, the stories of
+    /// a partner, ...
+    pub fn referrers<T: Item, R: Item>(&self, target: &str, locale: &Locale) -> Vec<Localized<'s, R>> {
+        let id = ItemId { kind: T::KIND, slug: target.to_owned() };
+        let Some(ids) = self.snapshot.referrers.get(&id) else { return Vec::new() };
+        ids.iter()
+            .filter(|r| r.kind == R::KIND)
+            .filter_map(|r| self.get::<R>(&r.slug, locale))
+            // The translation shown must itself still make the reference.
+            .filter(|doc| {
+                doc.meta.references().iter().any(|x| x.kind == T::KIND && x.slug == target)
+            })
+            .collect()
+    }
+
+    /// Visible items of kind `T` filed under `topic`, in slug order.
+    pub fn with_topic<T: Item>(&self, topic: &str, locale: &Locale) -> Vec<Localized<'s, T>> {
+        self.indexed(self.snapshot.by_topic.get(topic), locale)
+    }
+
+    /// Visible items of kind `T` about `country`, in slug order.
+    pub fn in_country<T: Item>(&self, country: Country, locale: &Locale) -> Vec<Localized<'s, T>> {
+        self.indexed(self.snapshot.by_country.get(&country), locale)
+    }
+
+    fn indexed<T: Item>(&self, ids: Option<&Vec<ItemId>>, locale: &Locale) -> Vec<Localized<'s, T>> {
+        ids.into_iter()
+            .flatten()
+            .filter(|id| id.kind == T::KIND)
+            .filter_map(|id| self.get::<T>(&id.slug, locale))
+            .collect()
+    }
+}
