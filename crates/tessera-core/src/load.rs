@@ -457,7 +457,8 @@ impl Loader {
     }
 
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
-        let mut seen: HashMap<&str, &Path> = HashMap::new();
+        // Translations of a page may repeat its legacy URLs; other pages may not.
+        let mut seen: HashMap<&str, (&str, &Path)> = HashMap::new();
         for p in pages {
             for url in &p.doc.meta.legacy_urls {
                 let at = p.source.front.find(&format!("\"{url}\"")).map_or_else(|| p.source.at_key("legacy_urls"), |o| p.source.at_front(o));
@@ -468,13 +469,13 @@ impl Loader {
                         .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`"));
                 }
                 match seen.get(url.as_str()) {
-                    Some(first) if *first != p.source.path.as_path() => {
+                    Some((slug, first)) if *slug != p.doc.slug => {
                         self.push(Diagnostic::error(&p.source.path, at, format!(
                             "legacy URL `{url}` already redirects to `{}`", first.display()
-                        )));
+                        )).with_help("an old address can redirect to one page only"));
                     }
                     _ => {
-                        seen.insert(url, &p.source.path);
+                        seen.insert(url, (&p.doc.slug, &p.source.path));
                     }
                 }
             }

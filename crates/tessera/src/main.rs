@@ -1,1 +1,121 @@
-fn main() {}
+//! The `tessera` command line: one binary for every front end.
+//!
+//! It owns argument parsing, presentation of diagnostics and exit codes; it
+//! must not hold content logic, which lives in `tessera-core` so that every
+//! front end shares it.
+//!
+//! Exit codes: 0 success (warnings allowed), 1 content errors, 2 usage or
+//! I/O errors.
+
+mod check;
+mod corpus;
+mod scaffold;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "A typed content platform: check, query and publish a content folder.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a content folder and print every problem, like a compiler.
+    Check {
+        /// The content folder.
+        #[arg(default_value = "content")]
+        dir: PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Write the JSON Schema of content files (schema/content.schema.json).
+    Schema {
+        /// Where to write it; `-` for standard output.
+        #[arg(long, default_value = "schema/content.schema.json")]
+        out: PathBuf,
+    },
+    /// Scaffold a new item that `tessera check` accepts.
+    New {
+        /// page, measure, partner, story or media.
+        kind: scaffold::NewKind,
+        /// The new item's slug, e.g. `inclusive-education`.
+        slug: String,
+        /// The content folder.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+    /// Generate a deterministic synthetic corpus for benchmarks and tests.
+    GenCorpus {
+        /// How many items to write (pages, measures, partners, stories, media).
+        #[arg(long, default_value_t = 1000)]
+        items: usize,
+        /// Comma-separated locales; the first is the default.
+        #[arg(long, default_value = "en", value_delimiter = ',')]
+        locales: Vec<String>,
+        /// Seed of the generator: the same seed gives the same corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to create; it must not exist or be empty.
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { dir, format } => check::run(&dir, format),
+        Command::Schema { out } => write_schema(&out),
+        Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
+        Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`tessera check | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn write_schema(out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let schema = tessera_core::content_schema();
+    if out == std::path::Path::new("-") {
+        std::io::stdout().write_all(schema.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    write_atomically(out, schema.as_bytes())?;
+    eprintln!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into
+/// place, so that a failure (a full disk) never leaves half a file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::bail!("cannot write `{}`: {e}", path.display());
+    }
+    Ok(())
+}
