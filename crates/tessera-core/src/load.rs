@@ -628,10 +628,16 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
         } else {
             e.span().map_or((src.front_line.max(1), 1), |s| src.at_front(s.start))
         };
-        let help = if message.starts_with("unknown field") {
-            Some("check the spelling: `schema/content.schema.json` lists every field")
+        let help = if let Some(rest) = message.strip_prefix("unknown field `") {
+            // "unknown field `titel`, expected one of `title`, `summary`"
+            let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let fields: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            Some(match closest(field, &fields) {
+                Some(c) => format!("did you mean `{c}`? `schema/content.schema.json` lists every field"),
+                None => "check the spelling: `schema/content.schema.json` lists every field".to_owned(),
+            })
         } else if message.starts_with("missing field") {
-            Some("add the field; `tessera new` writes a skeleton with every required field")
+            Some("add the field; `tessera new` writes a skeleton with every required field".to_owned())
         } else {
             None
         };

@@ -69,7 +69,7 @@ pub trait Item: KindMarker + Sized + Send + Sync + 'static {
 }
 
 macro_rules! document_item {
-    ($ty:ty, $field:ident, |$m:ident| $refs:expr) => {
+    ($ty:ty, $field:ident, country: |$c:ident| $country:expr, |$m:ident| $refs:expr) => {
         impl Item for $ty {
             fn collection(snapshot: &Snapshot) -> &Collection<Self> {
                 &snapshot.$field
@@ -85,16 +85,14 @@ macro_rules! document_item {
                 Publishable::title(self)
             }
             fn country(&self) -> Option<Country> {
-                document_item!(@country self, $ty)
+                let $c = self;
+                $country
             }
         }
     };
-    (@country $s:ident, Partner) => { $s.country };
-    (@country $s:ident, Story) => { $s.country };
-    (@country $s:ident, $other:ty) => { None };
 }
 
-document_item!(Page, pages, |m| {
+document_item!(Page, pages, country: |_m| None, |m| {
     let hero = m.hero.iter().map(|h| Reference {
         kind: Kind::Media,
         slug: h.media.slug(),
@@ -108,9 +106,9 @@ document_item!(Page, pages, |m| {
         .chain(refs("topics", &m.topics))
         .collect()
 });
-document_item!(Measure, measures, |m| refs("topics", &m.topics).collect());
-document_item!(Partner, partners, |m| refs("topics", &m.topics).collect());
-document_item!(Story, stories, |m| {
+document_item!(Measure, measures, country: |_m| None, |m| refs("topics", &m.topics).collect());
+document_item!(Partner, partners, country: |m| m.country, |m| refs("topics", &m.topics).collect());
+document_item!(Story, stories, country: |m| m.country, |m| {
     refs("media", &m.media)
         .chain(refs("partners", &m.partners))
         .chain(refs("topics", &m.topics))
@@ -426,12 +424,17 @@ impl<'s> View<'s> {
 
     /// Visible items of kind `T` filed under `topic`, in slug order.
     pub fn with_topic<T: Item>(&self, topic: &str, locale: &Locale) -> Vec<Localized<'s, T>> {
-        self.indexed(self.snapshot.by_topic.get(topic), locale)
+        let mut items = self.indexed::<T>(self.snapshot.by_topic.get(topic), locale);
+        // The translation shown must itself be filed under the topic.
+        items.retain(|doc| doc.meta.references().iter().any(|r| r.kind == Kind::Topic && r.slug == topic));
+        items
     }
 
     /// Visible items of kind `T` about `country`, in slug order.
     pub fn in_country<T: Item>(&self, country: Country, locale: &Locale) -> Vec<Localized<'s, T>> {
-        self.indexed(self.snapshot.by_country.get(&country), locale)
+        let mut items = self.indexed::<T>(self.snapshot.by_country.get(&country), locale);
+        items.retain(|doc| doc.meta.country() == Some(country));
+        items
     }
 
     fn indexed<T: Item>(&self, ids: Option<&Vec<ItemId>>, locale: &Locale) -> Vec<Localized<'s, T>> {
