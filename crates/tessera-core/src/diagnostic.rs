@@ -35,7 +35,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at `line`:`column` of `path`.
-    pub fn error(path: impl Into<PathBuf>, (line, column): (u32, u32), message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        path: impl Into<PathBuf>,
+        (line, column): (u32, u32),
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             path: path.into(),
             line,
@@ -47,8 +51,15 @@ impl Diagnostic {
     }
 
     /// A warning at `line`:`column` of `path`.
-    pub fn warning(path: impl Into<PathBuf>, at: (u32, u32), message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path, at, message) }
+    pub fn warning(
+        path: impl Into<PathBuf>,
+        at: (u32, u32),
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(path, at, message)
+        }
     }
 
     /// Adds a hint on how to fix the problem.

@@ -57,8 +57,7 @@ impl Locale {
         };
         let mut parts = tag.split('-');
         let language = parts.next().unwrap_or_default();
-        if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_lowercase())
-        {
+        if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(bad("the language must be 2 or 3 lowercase letters"));
         }
         let mut seen_script = false;
@@ -258,23 +257,51 @@ mod tests {
 
     #[test]
     fn locales_accept_the_bcp47_subset_and_reject_the_rest() {
-        for good in ["en", "fr", "ar", "pt-BR", "zh-Hans", "zh-Hans-CN", "es-419", "ast"] {
+        for good in [
+            "en",
+            "fr",
+            "ar",
+            "pt-BR",
+            "zh-Hans",
+            "zh-Hans-CN",
+            "es-419",
+            "ast",
+        ] {
             assert!(Locale::parse(good).is_ok(), "{good} should parse");
         }
-        for bad in ["", "EN", "e", "english", "en_US", "en-us", "en-", "pt-BR-BR", "zh-CN-Hans"] {
+        for bad in [
+            "",
+            "EN",
+            "e",
+            "english",
+            "en_US",
+            "en-us",
+            "en-",
+            "pt-BR-BR",
+            "zh-CN-Hans",
+        ] {
             assert!(Locale::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn arabic_is_right_to_left() {
-        assert_eq!(Locale::parse("ar").map(|l| l.direction()), Ok(Direction::Rtl));
-        assert_eq!(Locale::parse("fr").map(|l| l.direction()), Ok(Direction::Ltr));
+        assert_eq!(
+            Locale::parse("ar").map(|l| l.direction()),
+            Ok(Direction::Rtl)
+        );
+        assert_eq!(
+            Locale::parse("fr").map(|l| l.direction()),
+            Ok(Direction::Ltr)
+        );
     }
 
     #[test]
     fn countries_must_be_assigned_codes_in_capitals() {
-        assert_eq!(Country::parse("KZ").map(|c| c.to_string()), Ok("KZ".to_owned()));
+        assert_eq!(
+            Country::parse("KZ").map(|c| c.to_string()),
+            Ok("KZ".to_owned())
+        );
         assert!(Country::parse("ME").is_ok());
         let lower = Country::parse("me").map_err(|e| e.to_string());
         assert!(lower.is_err_and(|m| m.contains("`ME`")));

@@ -28,7 +28,13 @@ pub enum Kind {
 
 impl Kind {
     /// Kinds stored as one file per item, in load order.
-    pub const FOLDERS: [Kind; 5] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media];
+    pub const FOLDERS: [Kind; 5] = [
+        Kind::Page,
+        Kind::Measure,
+        Kind::Partner,
+        Kind::Story,
+        Kind::Media,
+    ];
 
     /// The folder (or for topics, the file stem) that holds this kind.
     pub fn folder(self) -> &'static str {
@@ -52,9 +58,16 @@ impl Kind {
 
     /// The kind whose folder is `folder`.
     pub fn from_folder(folder: &str) -> Option<Kind> {
-        [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media, Kind::Topic]
-            .into_iter()
-            .find(|k| k.folder() == folder)
+        [
+            Kind::Page,
+            Kind::Measure,
+            Kind::Partner,
+            Kind::Story,
+            Kind::Media,
+            Kind::Topic,
+        ]
+        .into_iter()
+        .find(|k| k.folder() == folder)
     }
 
     /// A lowercase English name, e.g. "measure".
@@ -99,7 +112,12 @@ pub struct Ref<T> {
 impl<T> Ref<T> {
     /// A reference to `slug`, as a program (not a file) would make it.
     pub fn new(slug: impl Into<String>) -> Ref<T> {
-        Ref { slug: slug.into(), written_kind: None, span: None, marker: PhantomData }
+        Ref {
+            slug: slug.into(),
+            written_kind: None,
+            span: None,
+            marker: PhantomData,
+        }
     }
 
     /// The slug of the referenced item.
@@ -158,7 +176,9 @@ pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 120
         && slug.split('-').all(|w| {
-            !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
 
@@ -189,7 +209,12 @@ impl<'de, T> Deserialize<'de> for Ref<T> {
                 "`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens"
             )));
         }
-        Ok(Ref { slug, written_kind, span: Some(span), marker: PhantomData })
+        Ok(Ref {
+            slug,
+            written_kind,
+            span: Some(span),
+            marker: PhantomData,
+        })
     }
 }
 
@@ -232,8 +257,14 @@ mod tests {
 
     #[test]
     fn item_paths_name_a_kind_and_a_slug() {
-        assert_eq!(parse_item_path("@/stories/its-about-ability.md"), Some((Kind::Story, "its-about-ability")));
-        assert_eq!(parse_item_path("@/media/photo.toml"), Some((Kind::Media, "photo")));
+        assert_eq!(
+            parse_item_path("@/stories/its-about-ability.md"),
+            Some((Kind::Story, "its-about-ability"))
+        );
+        assert_eq!(
+            parse_item_path("@/media/photo.toml"),
+            Some((Kind::Media, "photo"))
+        );
         assert_eq!(parse_item_path("@/stories/x"), None);
         assert_eq!(parse_item_path("@/nope/x.md"), None);
     }

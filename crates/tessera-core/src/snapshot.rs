@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use crate::body::Body;
 use crate::diagnostic::Diagnostic;
 use crate::locale::{Country, Locale};
-use crate::model::{Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic};
+use crate::model::{
+    Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic,
+};
 use crate::reference::{Kind, KindMarker, Ref};
 
 /// One content file: an item of kind `T` in one locale.
@@ -42,7 +44,10 @@ pub struct Reference<'a> {
     pub span: Option<std::ops::Range<usize>>,
 }
 
-fn refs<'a, T: KindMarker>(field: &'static str, list: &'a [Ref<T>]) -> impl Iterator<Item = Reference<'a>> {
+fn refs<'a, T: KindMarker>(
+    field: &'static str,
+    list: &'a [Ref<T>],
+) -> impl Iterator<Item = Reference<'a>> {
     list.iter().map(move |r| Reference {
         kind: T::KIND,
         slug: r.slug(),
@@ -126,7 +131,10 @@ impl Item for Media {
         (Status::Published, None)
     }
     fn label(&self) -> &str {
-        self.caption.as_deref().or(self.alt.as_deref()).unwrap_or("")
+        self.caption
+            .as_deref()
+            .or(self.alt.as_deref())
+            .unwrap_or("")
     }
     fn country(&self) -> Option<Country> {
         self.country
@@ -143,14 +151,20 @@ pub struct Collection<T> {
 
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Collection { docs: Vec::new(), by_slug: BTreeMap::new() }
+        Collection {
+            docs: Vec::new(),
+            by_slug: BTreeMap::new(),
+        }
     }
 }
 
 impl<T> Collection<T> {
     pub(crate) fn insert(&mut self, doc: Document<T>) {
         let index = self.docs.len();
-        self.by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
+        self.by_slug
+            .entry(doc.slug.clone())
+            .or_default()
+            .insert(doc.locale.clone(), index);
         self.docs.push(doc);
     }
 
@@ -293,7 +307,11 @@ impl Snapshot {
     /// The content as `audience` sees it at `now`: the only way front ends
     /// should read items.
     pub fn view(&self, audience: Audience, now: DateTime<Utc>) -> View<'_> {
-        View { snapshot: self, audience, now }
+        View {
+            snapshot: self,
+            audience,
+            now,
+        }
     }
 }
 
@@ -308,7 +326,10 @@ pub struct Localized<'s, T> {
 
 impl<T> Clone for Localized<'_, T> {
     fn clone(&self) -> Self {
-        Localized { doc: self.doc, requested: self.requested.clone() }
+        Localized {
+            doc: self.doc,
+            requested: self.requested.clone(),
+        }
     }
 }
 
@@ -374,7 +395,10 @@ impl<'s> View<'s> {
             .iter()
             .filter_map(|l| collection.exact(slug, l))
             .find(|doc| self.is_visible(*doc))
-            .map(|doc| Localized { doc, requested: locale.clone() })
+            .map(|doc| Localized {
+                doc,
+                requested: locale.clone(),
+            })
     }
 
     /// Every visible item of kind `T`, one document per slug, in slug order.
@@ -387,7 +411,9 @@ impl<'s> View<'s> {
 
     /// The visible items that `refs` name, in order; hidden ones are skipped.
     pub fn resolve<T: Item>(&self, refs: &[Ref<T>], locale: &Locale) -> Vec<Localized<'s, T>> {
-        refs.iter().filter_map(|r| self.get::<T>(r.slug(), locale)).collect()
+        refs.iter()
+            .filter_map(|r| self.get::<T>(r.slug(), locale))
+            .collect()
     }
 
     /// The visible media item with this slug.
@@ -409,15 +435,27 @@ impl<'s> View<'s> {
     /// Visible items of kind `R` whose front matter references the item
     /// `target` of kind `T`: the pages that cite a measure, the stories of
     /// a partner, ...
-    pub fn referrers<T: Item, R: Item>(&self, target: &str, locale: &Locale) -> Vec<Localized<'s, R>> {
-        let id = ItemId { kind: T::KIND, slug: target.to_owned() };
-        let Some(ids) = self.snapshot.referrers.get(&id) else { return Vec::new() };
+    pub fn referrers<T: Item, R: Item>(
+        &self,
+        target: &str,
+        locale: &Locale,
+    ) -> Vec<Localized<'s, R>> {
+        let id = ItemId {
+            kind: T::KIND,
+            slug: target.to_owned(),
+        };
+        let Some(ids) = self.snapshot.referrers.get(&id) else {
+            return Vec::new();
+        };
         ids.iter()
             .filter(|r| r.kind == R::KIND)
             .filter_map(|r| self.get::<R>(&r.slug, locale))
             // The translation shown must itself still make the reference.
             .filter(|doc| {
-                doc.meta.references().iter().any(|x| x.kind == T::KIND && x.slug == target)
+                doc.meta
+                    .references()
+                    .iter()
+                    .any(|x| x.kind == T::KIND && x.slug == target)
             })
             .collect()
     }
@@ -426,7 +464,12 @@ impl<'s> View<'s> {
     pub fn with_topic<T: Item>(&self, topic: &str, locale: &Locale) -> Vec<Localized<'s, T>> {
         let mut items = self.indexed::<T>(self.snapshot.by_topic.get(topic), locale);
         // The translation shown must itself be filed under the topic.
-        items.retain(|doc| doc.meta.references().iter().any(|r| r.kind == Kind::Topic && r.slug == topic));
+        items.retain(|doc| {
+            doc.meta
+                .references()
+                .iter()
+                .any(|r| r.kind == Kind::Topic && r.slug == topic)
+        });
         items
     }
 
@@ -437,7 +480,11 @@ impl<'s> View<'s> {
         items
     }
 
-    fn indexed<T: Item>(&self, ids: Option<&Vec<ItemId>>, locale: &Locale) -> Vec<Localized<'s, T>> {
+    fn indexed<T: Item>(
+        &self,
+        ids: Option<&Vec<ItemId>>,
+        locale: &Locale,
+    ) -> Vec<Localized<'s, T>> {
         ids.into_iter()
             .flatten()
             .filter(|id| id.kind == T::KIND)

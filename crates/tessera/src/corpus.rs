@@ -12,26 +12,135 @@ use std::process::ExitCode;
 use tessera_core::{Country, Locale, PartnerKind};
 
 const EN: &[&str] = &[
-    "children", "rights", "community", "school", "health", "partners", "support", "inclusion", "access",
-    "families", "services", "programme", "policy", "advocacy", "capacity", "learning", "protection", "water",
-    "sanitation", "nutrition", "disability", "organisation", "national", "local", "young", "people", "equity",
-    "participation", "training", "monitoring", "results", "development", "cooperation", "dialogue", "network",
-    "teachers", "clinics", "volunteers", "campaign", "report", "research", "village", "district", "mothers",
-    "fathers", "youth", "sport", "music", "play", "safety", "justice", "voice", "change", "future",
+    "children",
+    "rights",
+    "community",
+    "school",
+    "health",
+    "partners",
+    "support",
+    "inclusion",
+    "access",
+    "families",
+    "services",
+    "programme",
+    "policy",
+    "advocacy",
+    "capacity",
+    "learning",
+    "protection",
+    "water",
+    "sanitation",
+    "nutrition",
+    "disability",
+    "organisation",
+    "national",
+    "local",
+    "young",
+    "people",
+    "equity",
+    "participation",
+    "training",
+    "monitoring",
+    "results",
+    "development",
+    "cooperation",
+    "dialogue",
+    "network",
+    "teachers",
+    "clinics",
+    "volunteers",
+    "campaign",
+    "report",
+    "research",
+    "village",
+    "district",
+    "mothers",
+    "fathers",
+    "youth",
+    "sport",
+    "music",
+    "play",
+    "safety",
+    "justice",
+    "voice",
+    "change",
+    "future",
 ];
 const FR: &[&str] = &[
-    "enfants", "droits", "communauté", "école", "santé", "partenaires", "soutien", "inclusion", "accès",
-    "familles", "services", "programme", "politique", "plaidoyer", "capacités", "apprentissage", "protection",
-    "eau", "assainissement", "nutrition", "handicap", "organisation", "nationale", "locale", "jeunes",
-    "personnes", "équité", "participation", "formation", "suivi", "résultats", "développement", "coopération",
+    "enfants",
+    "droits",
+    "communauté",
+    "école",
+    "santé",
+    "partenaires",
+    "soutien",
+    "inclusion",
+    "accès",
+    "familles",
+    "services",
+    "programme",
+    "politique",
+    "plaidoyer",
+    "capacités",
+    "apprentissage",
+    "protection",
+    "eau",
+    "assainissement",
+    "nutrition",
+    "handicap",
+    "organisation",
+    "nationale",
+    "locale",
+    "jeunes",
+    "personnes",
+    "équité",
+    "participation",
+    "formation",
+    "suivi",
+    "résultats",
+    "développement",
+    "coopération",
 ];
 const AR: &[&str] = &[
-    "الأطفال", "الحقوق", "المجتمع", "المدرسة", "الصحة", "الشركاء", "الدعم", "الإدماج", "الوصول", "الأسر",
-    "الخدمات", "البرنامج", "السياسة", "المناصرة", "القدرات", "التعلم", "الحماية", "المياه", "الصرف", "التغذية",
-    "الإعاقة", "المنظمة", "الوطنية", "المحلية", "الشباب", "الناس", "الإنصاف", "المشاركة", "التدريب",
+    "الأطفال",
+    "الحقوق",
+    "المجتمع",
+    "المدرسة",
+    "الصحة",
+    "الشركاء",
+    "الدعم",
+    "الإدماج",
+    "الوصول",
+    "الأسر",
+    "الخدمات",
+    "البرنامج",
+    "السياسة",
+    "المناصرة",
+    "القدرات",
+    "التعلم",
+    "الحماية",
+    "المياه",
+    "الصرف",
+    "التغذية",
+    "الإعاقة",
+    "المنظمة",
+    "الوطنية",
+    "المحلية",
+    "الشباب",
+    "الناس",
+    "الإنصاف",
+    "المشاركة",
+    "التدريب",
 ];
 const TOPICS: &[&str] = &[
-    "child-protection", "education", "health", "nutrition", "hiv-aids", "water-sanitation", "disabilities",
+    "child-protection",
+    "education",
+    "health",
+    "nutrition",
+    "hiv-aids",
+    "water-sanitation",
+    "disabilities",
 ];
 
 fn words_for(locale: &str) -> &'static [&'static str] {
@@ -134,7 +243,11 @@ impl Gen {
     fn topics(&mut self) -> String {
         let a = TOPICS[self.rng.usize(..TOPICS.len())];
         let b = TOPICS[self.rng.usize(..TOPICS.len())];
-        if a == b { format!("topics = [\"{a}\"]\n") } else { format!("topics = [\"{a}\", \"{b}\"]\n") }
+        if a == b {
+            format!("topics = [\"{a}\"]\n")
+        } else {
+            format!("topics = [\"{a}\", \"{b}\"]\n")
+        }
     }
 
     fn country(&mut self) -> Country {
@@ -147,7 +260,12 @@ fn list(slugs: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    items: usize,
+    locales: &[String],
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
     let locales: Vec<Locale> = locales
         .iter()
         .map(|l| Locale::parse(l.trim()))
@@ -156,11 +274,22 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
     let Some(default) = locales.first().cloned() else {
         anyhow::bail!("--locales needs at least one locale");
     };
-    if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        anyhow::bail!("`{}` already exists and is not empty; give a new folder", out.display());
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!(
+            "`{}` already exists and is not empty; give a new folder",
+            out.display()
+        );
     }
-    let mut g = Gen { rng: fastrand::Rng::with_seed(seed), countries: Country::all().collect() };
-    let marker = format!("# synthetic: generated by `tessera gen-corpus --seed {seed}`; not real content\n");
+    let mut g = Gen {
+        rng: fastrand::Rng::with_seed(seed),
+        countries: Country::all().collect(),
+    };
+    let marker =
+        format!("# synthetic: generated by `tessera gen-corpus --seed {seed}`; not real content\n");
 
     // Shares of each kind; every non-page item is referenced by some page so
     // that the corpus checks without warnings.
@@ -168,8 +297,12 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
     let partners_n = (items * 3 / 20).max(1);
     let measures_n = (items / 5).max(1);
     let stories_n = (items / 5).max(1);
-    let pages_n = items.saturating_sub(media_n + partners_n + measures_n + stories_n).max(1);
-    let slugs = |prefix: &str, n: usize| -> Vec<String> { (0..n).map(|i| format!("{prefix}-{i:06}")).collect() };
+    let pages_n = items
+        .saturating_sub(media_n + partners_n + measures_n + stories_n)
+        .max(1);
+    let slugs = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}-{i:06}")).collect()
+    };
     let media = slugs("media", media_n);
     let partners = slugs("partner", partners_n);
     let measures = slugs("measure", measures_n);
@@ -177,15 +310,28 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
     let pages = slugs("page", pages_n);
 
     let mut files: Vec<(String, String)> = Vec::with_capacity(items * 2);
-    let mut site = format!("{marker}title = \"Synthetic corpus (seed {seed})\"\nbase_url = \"https://synthetic.invalid/\"\ndefault_locale = \"{default}\"\nsearch_label = \"Search\"\ntransition_notice = \"This is a synthetic corpus for benchmarks and tests.\"\n");
+    let mut site = format!(
+        "{marker}title = \"Synthetic corpus (seed {seed})\"\nbase_url = \"https://synthetic.invalid/\"\ndefault_locale = \"{default}\"\nsearch_label = \"Search\"\ntransition_notice = \"This is a synthetic corpus for benchmarks and tests.\"\n"
+    );
     for l in &locales {
-        let fallback = if *l == default { String::new() } else { format!("fallback = [\"{default}\"]\n") };
-        let _ = write!(site, "\n[[locales]]\ncode = \"{l}\"\nname = \"{l}\"\n{fallback}");
+        let fallback = if *l == default {
+            String::new()
+        } else {
+            format!("fallback = [\"{default}\"]\n")
+        };
+        let _ = write!(
+            site,
+            "\n[[locales]]\ncode = \"{l}\"\nname = \"{l}\"\n{fallback}"
+        );
     }
     files.push(("site.toml".into(), site));
     let mut topics = marker.clone();
     for t in TOPICS {
-        let _ = write!(topics, "\n[[topics]]\nslug = \"{t}\"\nname = \"{}\"\n", t.replace('-', " "));
+        let _ = write!(
+            topics,
+            "\n[[topics]]\nslug = \"{t}\"\nname = \"{}\"\n",
+            t.replace('-', " ")
+        );
     }
     files.push(("topics.toml".into(), topics));
 
@@ -206,30 +352,46 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
         .chain(stories.iter().map(|s| format!("@/stories/{s}.md")))
         .collect();
     let translated = |g: &mut Gen| g.rng.u8(..5) == 0;
-    let mut write_doc = |g: &mut Gen, folder: &str, slug: &str, front: &dyn Fn(&mut Gen, &[&str]) -> String| {
-        for (i, l) in locales.iter().enumerate() {
-            if i > 0 && !translated(g) {
-                continue;
+    let mut write_doc =
+        |g: &mut Gen, folder: &str, slug: &str, front: &dyn Fn(&mut Gen, &[&str]) -> String| {
+            for (i, l) in locales.iter().enumerate() {
+                if i > 0 && !translated(g) {
+                    continue;
+                }
+                let vocabulary = words_for(l.as_str());
+                let fm = front(g, vocabulary);
+                let status = g.status();
+                let links: Vec<String> = (0..4)
+                    .map(|_| link_pool[g.rng.usize(..link_pool.len())].clone())
+                    .collect();
+                let body = g.body(vocabulary, &links);
+                let name = if i == 0 {
+                    format!("{folder}/{slug}.md")
+                } else {
+                    format!("{folder}/{slug}.{l}.md")
+                };
+                files.push((name, format!("+++\n{marker}{status}{fm}+++\n{body}")));
             }
-            let vocabulary = words_for(l.as_str());
-            let fm = front(g, vocabulary);
-            let status = g.status();
-            let links: Vec<String> = (0..4).map(|_| link_pool[g.rng.usize(..link_pool.len())].clone()).collect();
-            let body = g.body(vocabulary, &links);
-            let name = if i == 0 { format!("{folder}/{slug}.md") } else { format!("{folder}/{slug}.{l}.md") };
-            files.push((name, format!("+++\n{marker}{status}{fm}+++\n{body}")));
-        }
-    };
+        };
     for slug in &measures {
         write_doc(&mut g, "measures", slug, &|g, v| {
             let kind = PartnerKind::ALL[g.rng.usize(..PartnerKind::ALL.len())].as_str();
-            format!("title = \"{}\"\npartner_kinds = [\"{kind}\"]\n{}", g.title(v), g.topics())
+            format!(
+                "title = \"{}\"\npartner_kinds = [\"{kind}\"]\n{}",
+                g.title(v),
+                g.topics()
+            )
         });
     }
     for slug in &partners {
         write_doc(&mut g, "partners", slug, &|g, v| {
             let kind = PartnerKind::ALL[g.rng.usize(..PartnerKind::ALL.len())].as_str();
-            format!("name = \"{}\"\nkind = \"{kind}\"\ncountry = \"{}\"\n{}", g.title(v), g.country(), g.topics())
+            format!(
+                "name = \"{}\"\nkind = \"{kind}\"\ncountry = \"{}\"\n{}",
+                g.title(v),
+                g.country(),
+                g.topics()
+            )
         });
     }
     for (i, slug) in stories.iter().enumerate() {
@@ -238,7 +400,11 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
         write_doc(&mut g, "stories", slug, &|g, v| {
             format!(
                 "title = \"{}\"\ncountry = \"{}\"\nsummary = \"{}\"\nmedia = [\"{m}\"]\npartners = [\"{p}\"]\ndate = 2012-09-{:02}\n{}",
-                g.title(v), g.country(), g.sentence(v), 1 + g.rng.u8(..28), g.topics()
+                g.title(v),
+                g.country(),
+                g.sentence(v),
+                1 + g.rng.u8(..28),
+                g.topics()
             )
         });
     }
@@ -246,7 +412,11 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
         // Spread references so that every measure, partner, story and media
         // item is cited by at least one page.
         let pick = |all: &[String], n: usize| -> Vec<String> {
-            (0..n).map(|k| all[(i * n + k) % all.len()].clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+            (0..n)
+                .map(|k| all[(i * n + k) % all.len()].clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect()
         };
         let per = |total: usize| total.div_ceil(pages_n).clamp(1, 5);
         let ms = pick(&measures, per(measures_n).max(3));
@@ -256,19 +426,29 @@ pub(crate) fn run(items: usize, locales: &[String], seed: u64, out: &Path) -> an
         write_doc(&mut g, "pages", slug, &|g, v| {
             format!(
                 "title = \"{}\"\nsummary = \"{}\"\nsection = \"section-{}\"\nmeasures = {}\npartners = {}\nfrom_the_field = {}\nlegacy_urls = [\"/legacy/{slug}.html\"]\n{}updated = 2026-01-{:02}\n\n[hero]\nmedia = \"{hero}\"\n\n[[quotes]]\ntext = \"{}\"\nsource = \"Synthetic source\"\n",
-                g.title(v), g.sentence(v), i % 12, list(&ms), list(&ps), list(&ss), g.topics(), 1 + g.rng.u8(..28), g.sentence(v)
+                g.title(v),
+                g.sentence(v),
+                i % 12,
+                list(&ms),
+                list(&ps),
+                list(&ss),
+                g.topics(),
+                1 + g.rng.u8(..28),
+                g.sentence(v)
             )
         });
     }
 
     for folder in ["", "pages", "measures", "partners", "stories", "media"] {
         let dir = out.join(folder);
-        std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
     }
     let mut bytes = 0usize;
     for (name, text) in &files {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
+        std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
         bytes += text.len();
     }
     println!(

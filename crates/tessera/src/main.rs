@@ -18,7 +18,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "A typed content platform: check, query and publish a content folder.")]
+#[command(
+    name = "tessera",
+    version,
+    about = "A typed content platform: check, query and publish a content folder."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,14 +82,25 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { dir, format } => check::run(&dir, format),
         Command::Schema { out } => write_schema(&out),
-        Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
-        Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),
+        Command::New {
+            kind,
+            slug,
+            content,
+        } => scaffold::run(kind, &slug, &content),
+        Command::GenCorpus {
+            items,
+            locales,
+            seed,
+            out,
+        } => corpus::run(items, &locales, seed, &out),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`tessera check | head`) is not an error.
-            if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "error: {e:#}");
@@ -101,7 +116,8 @@ fn write_schema(out: &std::path::Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
     }
     write_atomically(out, schema.as_bytes())?;
     eprintln!("wrote {}", out.display());
