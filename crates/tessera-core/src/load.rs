@@ -1,7 +1,6 @@
 //! Reading a content folder into a [`Snapshot`], collecting every problem.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -180,7 +179,7 @@ impl Loader {
         self.warn_unreferenced(&media, &referenced);
 
         let site = site?;
-        let mut hasher = std::hash::DefaultHasher::new();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         let mut snapshot = Snapshot {
             site,
             topics,
@@ -200,8 +199,8 @@ impl Loader {
         index(&mut snapshot, partners, &mut hasher, |s| &mut s.partners);
         index(&mut snapshot, stories, &mut hasher, |s| &mut s.stories);
         index(&mut snapshot, media, &mut hasher, |s| &mut s.media);
-        format!("{:?}{:?}", snapshot.site, snapshot.topics).hash(&mut hasher);
-        snapshot.version = hasher.finish();
+        hasher.update(format!("{:?}{:?}", snapshot.site, snapshot.topics).as_bytes());
+        snapshot.version = hasher.digest();
         for ids in snapshot
             .by_topic
             .values_mut()
@@ -714,11 +713,11 @@ impl Loader {
 fn index<T: Item>(
     snapshot: &mut Snapshot,
     parsed: Vec<Parsed<T>>,
-    hasher: &mut std::hash::DefaultHasher,
+    hasher: &mut xxhash_rust::xxh3::Xxh3,
     collection: impl Fn(&mut Snapshot) -> &mut Collection<T>,
 ) {
     for p in parsed {
-        p.hash.hash(hasher);
+        hasher.update(&p.hash.to_le_bytes());
         let id = ItemId {
             kind: T::KIND,
             slug: p.doc.slug.clone(),
@@ -912,10 +911,10 @@ fn parse_file<T: Item + DeserializeOwned>(
     found: &Found,
 ) -> Result<Parsed<T>, Vec<Diagnostic>> {
     let text = read_checked(root, &found.path).map_err(|d| vec![d])?;
-    let mut hasher = std::hash::DefaultHasher::new();
-    found.path.hash(&mut hasher);
-    text.hash(&mut hasher);
-    let hash = hasher.finish();
+    // xxh3 is stable across platforms and releases, and fast enough not to
+    // show next to parsing.
+    let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+        ^ xxhash_rust::xxh3::xxh3_64(found.path.to_string_lossy().as_bytes()).rotate_left(1);
     let (source, body) = if found.kind.extension() == "md" {
         split_markdown(&found.path, &text).map_err(|d| vec![d])?
     } else {

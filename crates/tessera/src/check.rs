@@ -12,7 +12,11 @@ pub(crate) fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let (diagnostics, files) = match tessera_core::load(dir) {
         Ok(snapshot) => {
             let files = count_files(&snapshot);
-            (snapshot.warnings().to_vec(), files)
+            let warnings = snapshot.warnings().to_vec();
+            // The process ends right after printing: freeing a large snapshot
+            // piece by piece would only delay the exit.
+            std::mem::forget(snapshot);
+            (warnings, files)
         }
         Err(LoadError::Invalid { diagnostics }) => (diagnostics, None),
         Err(e @ LoadError::Root { .. }) => {
