@@ -107,10 +107,10 @@ pub fn find_key(text: &str, key: &str) -> Option<usize> {
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return Some(pos + line.len() - trimmed.len());
-            }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(pos + line.len() - trimmed.len());
         }
         pos += line.len();
     }

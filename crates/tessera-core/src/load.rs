@@ -428,18 +428,18 @@ impl Loader {
                     .with_help("name files with lowercase letters, digits and single hyphens, e.g. `its-about-ability.md`"));
                 continue;
             }
-            if let Some(site) = site {
-                if !site.locales.iter().any(|l| l.code == locale) {
-                    self.push(
-                        Diagnostic::error(
-                            &rel,
-                            (0, 0),
-                            format!("locale `{locale}` is not enabled in site.toml"),
-                        )
-                        .with_help("add it to `locales` in site.toml, or rename the file"),
-                    );
-                    continue;
-                }
+            if let Some(site) = site
+                && !site.locales.iter().any(|l| l.code == locale)
+            {
+                self.push(
+                    Diagnostic::error(
+                        &rel,
+                        (0, 0),
+                        format!("locale `{locale}` is not enabled in site.toml"),
+                    )
+                    .with_help("add it to `locales` in site.toml, or rename the file"),
+                );
+                continue;
             }
             found.push(Found {
                 kind,
@@ -675,11 +675,13 @@ impl Loader {
                 self.push(Diagnostic::error(&p.source.path, p.source.at_key("kind"), "image without alt text")
                     .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"));
             }
-            if let Some(src) = &m.src {
-                if !is_safe_url(src) || src.trim().is_empty() {
-                    self.push(Diagnostic::error(&p.source.path, p.source.at_key("src"), format!("unsafe or empty `src`: `{src}`"))
-                        .with_help("use an http(s) URL or a path, or leave `src` out while the asset is not migrated"));
-                }
+            if let Some(src) = &m.src
+                && (!is_safe_url(src) || src.trim().is_empty())
+            {
+                self.push(
+                    Diagnostic::error(&p.source.path, p.source.at_key("src"), format!("unsafe or empty `src`: `{src}`"))
+                        .with_help("use an http(s) URL or a path, or leave `src` out while the asset is not migrated"),
+                );
             }
         }
     }

@@ -10,6 +10,7 @@
 mod check;
 mod corpus;
 mod scaffold;
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,6 +42,24 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the GraphQL API over HTTP.
+    Serve {
+        /// The content folder.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// A file holding the preview token (else $TESSERA_PREVIEW_TOKEN; neither: no preview).
+        #[arg(long)]
+        preview_token_file: Option<PathBuf>,
+        /// `max-age` of anonymous responses, in seconds.
+        #[arg(long, default_value_t = 60)]
+        max_age: u32,
+        /// Do not serve GraphiQL at /graphiql.
+        #[arg(long)]
+        no_graphiql: bool,
+    },
     /// Validate a content folder and print every problem, like a compiler.
     Check {
         /// The content folder.
@@ -50,10 +69,10 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Write the JSON Schema of content files (schema/content.schema.json).
+    /// Write the generated contracts: schema/content.schema.json and schema/tessera.graphql.
     Schema {
-        /// Where to write it; `-` for standard output.
-        #[arg(long, default_value = "schema/content.schema.json")]
+        /// The folder to write them to.
+        #[arg(long, default_value = "schema")]
         out: PathBuf,
     },
     /// Scaffold a new item that `tessera check` accepts.
@@ -85,6 +104,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve {
+            content,
+            addr,
+            preview_token_file,
+            max_age,
+            no_graphiql,
+        } => serve::run(
+            &content,
+            addr,
+            preview_token_file.as_deref(),
+            max_age,
+            !no_graphiql,
+        ),
         Command::Check { dir, format } => check::run(&dir, format),
         Command::Schema { out } => write_schema(&out),
         Command::New {
@@ -115,17 +147,16 @@ fn main() -> ExitCode {
 }
 
 fn write_schema(out: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let schema = tessera_core::content_schema();
-    if out == std::path::Path::new("-") {
-        std::io::stdout().write_all(schema.as_bytes())?;
-        return Ok(ExitCode::SUCCESS);
+    std::fs::create_dir_all(out)
+        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", out.display()))?;
+    for (name, text) in [
+        ("content.schema.json", tessera_core::content_schema()),
+        ("tessera.graphql", tessera_graphql::sdl()),
+    ] {
+        let path = out.join(name);
+        write_atomically(&path, text.as_bytes())?;
+        eprintln!("wrote {}", path.display());
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
-    }
-    write_atomically(out, schema.as_bytes())?;
-    eprintln!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

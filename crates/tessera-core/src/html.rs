@@ -1,0 +1,209 @@
+//! Safe HTML from the block tree: every piece of content is escaped.
+
+use crate::body::{Alignment, Block, Inline, LinkTarget};
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The site path of an item link target: `/measures/some-slug/#fragment`.
+pub fn link_href(target: &LinkTarget) -> Option<String> {
+    match target {
+        LinkTarget::Item {
+            kind,
+            slug,
+            fragment,
+        } => {
+            let mut href = format!("/{}/{slug}/", kind.folder());
+            if let Some(f) = fragment {
+                href.push('#');
+                href.push_str(f);
+            }
+            Some(href)
+        }
+        LinkTarget::Url { url } => Some(url.clone()),
+        LinkTarget::Invalid { .. } => None,
+    }
+}
+
+/// Renders blocks as HTML. Raw HTML written in Markdown was kept as text
+/// by the parser and comes out escaped; unsafe links come out as plain text.
+pub fn to_html(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        push_block(block, &mut out);
+    }
+    out
+}
+
+fn push_block(block: &Block, out: &mut String) {
+    match block {
+        Block::Heading { level, content } => {
+            out.push_str(&format!("<h{level}>"));
+            push_inlines(content, out);
+            out.push_str(&format!("</h{level}>\n"));
+        }
+        Block::Paragraph { content } => {
+            out.push_str("<p>");
+            push_inlines(content, out);
+            out.push_str("</p>\n");
+        }
+        Block::List { start, items } => {
+            let (open, close) = match start {
+                Some(1) => ("<ol>".to_owned(), "</ol>"),
+                Some(n) => (format!("<ol start=\"{n}\">"), "</ol>"),
+                None => ("<ul>".to_owned(), "</ul>"),
+            };
+            out.push_str(&open);
+            out.push('\n');
+            for item in items {
+                out.push_str("<li>");
+                // A tight item of one paragraph renders without <p>.
+                match item.as_slice() {
+                    [Block::Paragraph { content }] => push_inlines(content, out),
+                    blocks => blocks.iter().for_each(|b| push_block(b, out)),
+                }
+                out.push_str("</li>\n");
+            }
+            out.push_str(close);
+            out.push('\n');
+        }
+        Block::BlockQuote { blocks } => {
+            out.push_str("<blockquote>\n");
+            blocks.iter().for_each(|b| push_block(b, out));
+            out.push_str("</blockquote>\n");
+        }
+        Block::Code { language, code } => {
+            match language {
+                Some(l) => out.push_str(&format!(
+                    "<pre><code class=\"language-{}\">",
+                    escape_html(l)
+                )),
+                None => out.push_str("<pre><code>"),
+            }
+            out.push_str(&escape_html(code));
+            out.push_str("</code></pre>\n");
+        }
+        Block::Table {
+            alignments,
+            header,
+            rows,
+        } => {
+            out.push_str("<table>\n<thead><tr>");
+            for (i, cell) in header.iter().enumerate() {
+                push_cell("th", alignments.get(i), cell, out);
+            }
+            out.push_str("</tr></thead>\n<tbody>\n");
+            for row in rows {
+                out.push_str("<tr>");
+                for (i, cell) in row.iter().enumerate() {
+                    push_cell("td", alignments.get(i), cell, out);
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</tbody>\n</table>\n");
+        }
+        Block::Rule => out.push_str("<hr>\n"),
+    }
+}
+
+fn push_cell(tag: &str, alignment: Option<&Alignment>, cell: &[Inline], out: &mut String) {
+    let style = match alignment {
+        Some(Alignment::Left) => " style=\"text-align:left\"",
+        Some(Alignment::Center) => " style=\"text-align:center\"",
+        Some(Alignment::Right) => " style=\"text-align:right\"",
+        _ => "",
+    };
+    out.push_str(&format!("<{tag}{style}>"));
+    push_inlines(cell, out);
+    out.push_str(&format!("</{tag}>"));
+}
+
+fn push_inlines(inlines: &[Inline], out: &mut String) {
+    for inline in inlines {
+        match inline {
+            Inline::Text { text } => out.push_str(&escape_html(text)),
+            Inline::Code { code } => {
+                out.push_str("<code>");
+                out.push_str(&escape_html(code));
+                out.push_str("</code>");
+            }
+            Inline::Emphasis { content } => {
+                out.push_str("<em>");
+                push_inlines(content, out);
+                out.push_str("</em>");
+            }
+            Inline::Strong { content } => {
+                out.push_str("<strong>");
+                push_inlines(content, out);
+                out.push_str("</strong>");
+            }
+            Inline::Link {
+                target,
+                title,
+                content,
+            } => match link_href(target) {
+                Some(href) => {
+                    out.push_str(&format!("<a href=\"{}\"", escape_html(&href)));
+                    if let Some(t) = title {
+                        out.push_str(&format!(" title=\"{}\"", escape_html(t)));
+                    }
+                    out.push('>');
+                    push_inlines(content, out);
+                    out.push_str("</a>");
+                }
+                None => push_inlines(content, out),
+            },
+            Inline::Image { target, alt } => match link_href(target) {
+                Some(src) => out.push_str(&format!(
+                    "<img src=\"{}\" alt=\"{}\">",
+                    escape_html(&src),
+                    escape_html(alt)
+                )),
+                None => out.push_str(&escape_html(alt)),
+            },
+            Inline::HardBreak => out.push_str("<br>\n"),
+            Inline::SoftBreak => out.push('\n'),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::Body;
+
+    #[test]
+    fn hostile_markdown_never_becomes_markup() {
+        let body = Body::parse(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](\"onmouseover=\"x) <b>unbalanced\n",
+        );
+        let html = to_html(&body.blocks);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn item_links_become_site_paths() {
+        let body = Body::parse("See [the story](@/stories/its-about-ability.md#music) *now*.");
+        assert_eq!(
+            to_html(&body.blocks),
+            "<p>See <a href=\"/stories/its-about-ability/#music\">the story</a> <em>now</em>.</p>\n"
+        );
+    }
+}

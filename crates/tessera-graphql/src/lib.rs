@@ -1,0 +1,13 @@
+//! Tessera's content API: GraphQL (async-graphql) over HTTP (axum).
+//!
+//! This crate owns the GraphQL types, which are thin wrappers over
+//! `tessera-core` values, and the HTTP surface: routes, the preview token,
+//! limits and caching headers. It reads content only through
+//! `Snapshot::view`, so visibility is decided in the core, never here. It
+//! must not parse or validate content files itself.
+
+pub mod objects;
+pub mod server;
+
+pub use objects::{QueryRoot, Scope, TesseraSchema, build_schema, sdl};
+pub use server::{AppState, ServerConfig, app};

@@ -1,0 +1,1015 @@
+//! The GraphQL types: thin wrappers over core values.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, Enum, Error, ID, Interface, Object, Result, Schema,
+    SimpleObject,
+};
+use chrono::{DateTime, Utc};
+use tessera_core as core;
+use tessera_core::{Audience, Document, Item, Kind, Locale, Localized, Snapshot, View};
+
+/// The executable schema.
+pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Largest page of a connection.
+pub const MAX_PAGE_SIZE: usize = 100;
+const DEFAULT_PAGE_SIZE: usize = 20;
+
+/// What one request may see: the snapshot, the audience and the instant.
+pub struct Scope {
+    /// The content.
+    pub snapshot: Arc<Snapshot>,
+    /// Public, or preview with a valid token.
+    pub audience: Audience,
+    /// Embargoes are compared with this instant.
+    pub now: DateTime<Utc>,
+}
+
+/// Builds the schema with its limits.
+pub fn build_schema() -> TesseraSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .limit_depth(10)
+        .limit_complexity(2_000)
+        .limit_recursive_depth(32)
+        .limit_directives(4)
+        .finish()
+}
+
+/// The schema in SDL, as committed in `schema/tessera.graphql`.
+pub fn sdl() -> String {
+    format!(
+        "# Generated from crates/tessera-graphql; do not edit. Regenerate with `cargo run -- schema`.\n\n{}",
+        build_schema().sdl()
+    )
+}
+
+fn view<'c>(ctx: &Context<'c>) -> Result<View<'c>> {
+    let scope = ctx.data::<Scope>()?;
+    Ok(scope.snapshot.view(scope.audience, scope.now))
+}
+
+fn locale_arg(view: &View<'_>, locale: Option<String>) -> Result<Locale> {
+    match locale {
+        None => Ok(view.snapshot().site().default_locale.clone()),
+        Some(tag) => Locale::parse(&tag).map_err(|e| Error::new(e.to_string())),
+    }
+}
+
+fn global_id(kind: Kind, slug: &str) -> ID {
+    ID(format!("{}:{slug}", kind.name()))
+}
+
+/// Editorial state.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "tessera_core::Status")]
+pub enum Status {
+    /// Being written.
+    Draft,
+    /// Awaiting review.
+    Review,
+    /// Public.
+    Published,
+    /// Public, no longer maintained.
+    Archived,
+}
+
+/// The kinds of civil-society partner.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "tessera_core::PartnerKind")]
+pub enum PartnerKind {
+    /// An international non-governmental organisation.
+    InternationalNgo,
+    /// A national non-governmental organisation.
+    NationalNgo,
+    /// A community-based organisation.
+    CommunityBasedOrganisation,
+    /// A civic movement or advocacy group.
+    CivicMovement,
+    /// A trade union.
+    TradeUnion,
+    /// A religious community.
+    ReligiousCommunity,
+    /// A professional voluntary association.
+    ProfessionalVoluntaryAssociation,
+    /// An organisation of persons with disabilities (DPO).
+    Dpo,
+    /// A parents' organisation.
+    ParentsOrganisation,
+}
+
+/// What a media asset is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "tessera_core::MediaKind")]
+pub enum MediaKind {
+    /// A photograph or illustration.
+    Image,
+    /// A video.
+    Video,
+    /// A sound recording.
+    Audio,
+    /// A document.
+    Document,
+}
+
+/// How lists are ordered.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum Order {
+    /// By slug, the stable default.
+    #[default]
+    Slug,
+    /// By title (a partner's name), A to Z.
+    Title,
+    /// Most recently updated first; items without a date last.
+    UpdatedDesc,
+}
+
+/// A connection's extra fields.
+#[derive(SimpleObject)]
+pub struct Total {
+    /// How many items match, across all pages.
+    total_count: usize,
+}
+
+/// One locale an item is written in.
+#[derive(SimpleObject)]
+pub struct Translation {
+    /// The locale tag.
+    locale: String,
+    /// The item's slug (the same in every locale).
+    slug: String,
+}
+
+/// A Markdown body in several renderings.
+pub struct BodyObject<'a>(&'a core::Body);
+
+#[Object(name = "Body")]
+impl BodyObject<'_> {
+    /// The Markdown as written.
+    async fn markdown(&self) -> &str {
+        &self.0.markdown
+    }
+    /// Safe HTML: content is escaped, raw HTML is shown as text.
+    async fn html(&self) -> String {
+        core::to_html(&self.0.blocks)
+    }
+    /// Plain text.
+    async fn text(&self) -> String {
+        self.0.plain_text()
+    }
+    /// The typed block tree as JSON (`{"type": "paragraph", "content": [...]}`).
+    async fn blocks(&self) -> Result<async_graphql::Json<&Vec<core::Block>>> {
+        Ok(async_graphql::Json(&self.0.blocks))
+    }
+}
+
+/// Writes a GraphQL object over a core item: the fields every item has,
+/// then its own. (The fields must be spelled out inside the `#[Object]`
+/// block for the attribute to see them, hence a macro around the block.)
+macro_rules! item_object {
+    ($name:ident, $gql:literal, { $($own:tt)* }) => {
+        #[Object(name = $gql)]
+        impl<'a> $name<'a> {
+        /// The global ID, for `node(id:)`.
+        async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
+            Ok(global_id(Self::KIND, &self.doc.slug))
+        }
+        /// The slug, the same in every locale.
+        async fn slug(&self, _ctx: &Context<'_>) -> Result<&str> {
+            Ok(&self.doc.slug)
+        }
+        /// The locale of the returned document (may differ from the one asked for, by fallback).
+        async fn locale(&self) -> &str {
+            self.doc.locale.as_str()
+        }
+        /// The visible translations, the default locale first.
+        async fn translations(&self) -> Vec<Translation> {
+            self.view
+                .translations::<<Self as Wrapper<'a>>::Model>(&self.doc.slug)
+                .into_iter()
+                .map(|d| Translation { locale: d.locale.to_string(), slug: d.slug.clone() })
+                .collect()
+        }
+        /// The body.
+        async fn body(&self) -> BodyObject<'a> {
+            BodyObject(&self.doc.doc.body)
+        }
+        /// Editorial state (only preview ever sees other than published or archived).
+        async fn status(&self) -> Status {
+            self.doc.meta.status.into()
+        }
+        /// Embargo instant, as written.
+        async fn publish_at(&self) -> Option<&str> {
+            self.doc.meta.publish_at.as_ref().map(|t| t.as_str())
+        }
+        /// When the content last changed, as written.
+        async fn updated(&self) -> Option<&str> {
+            self.doc.meta.updated.as_ref().map(|t| t.as_str())
+        }
+        /// The topics the item is filed under.
+        async fn topics(&self) -> Vec<TopicObject<'a>> {
+            topics_of(self.view, &self.doc.meta.topics, &self.doc.requested)
+        }
+        /// The item's path on the site.
+        async fn path(&self) -> String {
+            item_path(self.view, Self::KIND, &self.doc.slug, &self.doc.locale)
+        }
+        $($own)*
+        }
+    };
+}
+
+/// The site path of an item in a locale: `/measures/x/`, `/fr/measures/x/`.
+fn item_path(view: View<'_>, kind: Kind, slug: &str, locale: &Locale) -> String {
+    if *locale == view.snapshot().site().default_locale {
+        format!("/{}/{slug}/", kind.folder())
+    } else {
+        format!("/{locale}/{}/{slug}/", kind.folder())
+    }
+}
+
+fn topics_of<'a>(
+    view: View<'a>,
+    refs: &[core::Ref<core::Topic>],
+    locale: &Locale,
+) -> Vec<TopicObject<'a>> {
+    refs.iter()
+        .filter_map(|r| view.snapshot().topic(r.slug()))
+        .map(|topic| TopicObject {
+            topic,
+            locale: locale.clone(),
+        })
+        .collect()
+}
+
+/// A GraphQL object over a core item.
+pub trait Wrapper<'a>: Sized {
+    /// The core type.
+    type Model: Item;
+    /// Wraps a localized document.
+    fn wrap(doc: Localized<'a, Self::Model>, view: View<'a>) -> Self;
+}
+
+macro_rules! wrapper {
+    ($name:ident, $model:ty, $kind:expr) => {
+        /// A GraphQL view of one core item, in one locale.
+        pub struct $name<'a> {
+            doc: Localized<'a, $model>,
+            view: View<'a>,
+        }
+        impl<'a> Wrapper<'a> for $name<'a> {
+            type Model = $model;
+            fn wrap(doc: Localized<'a, $model>, view: View<'a>) -> Self {
+                $name { doc, view }
+            }
+        }
+        impl<'a> $name<'a> {
+            const KIND: Kind = $kind;
+        }
+    };
+}
+
+wrapper!(PageObject, core::Page, Kind::Page);
+wrapper!(MeasureObject, core::Measure, Kind::Measure);
+wrapper!(PartnerObject, core::Partner, Kind::Partner);
+wrapper!(StoryObject, core::Story, Kind::Story);
+
+fn wrap_all<'a, W: Wrapper<'a>>(docs: Vec<Localized<'a, W::Model>>, view: View<'a>) -> Vec<W> {
+    docs.into_iter().map(|d| W::wrap(d, view)).collect()
+}
+
+item_object!(PageObject, "Page", {
+    /// The title.
+    async fn title(&self) -> &str {
+        &self.doc.meta.title
+    }
+    /// One or two sentences for lists and previews.
+    async fn summary(&self) -> Option<&str> {
+        self.doc.meta.summary.as_deref()
+    }
+    /// The section of the site.
+    async fn section(&self) -> Option<&str> {
+        self.doc.meta.section.as_deref()
+    }
+    /// The lead media, with this page's caption if it overrides the media's.
+    async fn hero(&self) -> Option<HeroObject<'a>> {
+        let hero = self.doc.doc.meta.hero.as_ref()?;
+        let media = self.view.media(hero.media.slug(), &self.doc.requested)?;
+        Some(HeroObject {
+            media: MediaObject { doc: media },
+            caption: hero.caption.as_deref(),
+        })
+    }
+    /// Quotations, in order.
+    async fn quotes(&self) -> Vec<QuoteObject<'a>> {
+        self.doc.doc.meta.quotes.iter().map(QuoteObject).collect()
+    }
+    /// The measures the page presents, in order.
+    async fn measures(&self) -> Vec<MeasureObject<'a>> {
+        wrap_all(
+            self.view
+                .resolve(&self.doc.meta.measures, &self.doc.requested),
+            self.view,
+        )
+    }
+    /// The partners the page names.
+    async fn partners(&self) -> Vec<PartnerObject<'a>> {
+        wrap_all(
+            self.view
+                .resolve(&self.doc.meta.partners, &self.doc.requested),
+            self.view,
+        )
+    }
+    /// Stories "from the field".
+    async fn from_the_field(&self) -> Vec<StoryObject<'a>> {
+        wrap_all(
+            self.view
+                .resolve(&self.doc.meta.from_the_field, &self.doc.requested),
+            self.view,
+        )
+    }
+    /// Old addresses that redirect here.
+    async fn legacy_urls(&self) -> &[String] {
+        &self.doc.meta.legacy_urls
+    }
+});
+
+item_object!(MeasureObject, "Measure", {
+    /// A short name for the measure.
+    async fn title(&self) -> &str {
+        &self.doc.meta.title
+    }
+    /// The kinds of partner the measure involves.
+    async fn partner_kinds(&self) -> Vec<PartnerKind> {
+        self.doc
+            .meta
+            .partner_kinds
+            .iter()
+            .map(|k| (*k).into())
+            .collect()
+    }
+    /// Convention articles the measure refers to.
+    async fn convention_articles(&self) -> &[String] {
+        &self.doc.meta.convention_articles
+    }
+    /// An example of the measure in practice.
+    async fn example(&self) -> Option<&str> {
+        self.doc.meta.example.as_deref()
+    }
+    /// The pages that present this measure.
+    async fn pages(&self) -> Vec<PageObject<'a>> {
+        wrap_all(
+            self.view
+                .referrers::<core::Measure, core::Page>(&self.doc.slug, &self.doc.requested),
+            self.view,
+        )
+    }
+});
+
+item_object!(PartnerObject, "Partner", {
+    /// The name.
+    async fn name(&self) -> &str {
+        &self.doc.meta.name
+    }
+    /// What kind of partner this is.
+    async fn kind(&self) -> PartnerKind {
+        self.doc.meta.kind.into()
+    }
+    /// ISO 3166-1 alpha-2 country code.
+    async fn country(&self) -> Option<&str> {
+        self.doc.meta.country.as_ref().map(|c| c.as_str())
+    }
+    /// The partner's website.
+    async fn website(&self) -> Option<&str> {
+        self.doc.meta.website.as_deref()
+    }
+    /// Stories the partner took part in.
+    async fn stories(&self) -> Vec<StoryObject<'a>> {
+        wrap_all(
+            self.view
+                .referrers::<core::Partner, core::Story>(&self.doc.slug, &self.doc.requested),
+            self.view,
+        )
+    }
+    /// Pages that name the partner.
+    async fn pages(&self) -> Vec<PageObject<'a>> {
+        wrap_all(
+            self.view
+                .referrers::<core::Partner, core::Page>(&self.doc.slug, &self.doc.requested),
+            self.view,
+        )
+    }
+});
+
+item_object!(StoryObject, "Story", {
+    /// The title.
+    async fn title(&self) -> &str {
+        &self.doc.meta.title
+    }
+    /// ISO 3166-1 alpha-2 country code.
+    async fn country(&self) -> Option<&str> {
+        self.doc.meta.country.as_ref().map(|c| c.as_str())
+    }
+    /// One or two sentences for lists.
+    async fn summary(&self) -> Option<&str> {
+        self.doc.meta.summary.as_deref()
+    }
+    /// When it happened, as written.
+    async fn date(&self) -> Option<&str> {
+        self.doc.meta.date.as_ref().map(|t| t.as_str())
+    }
+    /// Media of the story (photos, a music video, ...).
+    async fn media(&self) -> Vec<MediaObject<'a>> {
+        self.doc
+            .meta
+            .media
+            .iter()
+            .filter_map(|r| self.view.media(r.slug(), &self.doc.requested))
+            .map(|doc| MediaObject { doc })
+            .collect()
+    }
+    /// Partners that took part.
+    async fn partners(&self) -> Vec<PartnerObject<'a>> {
+        wrap_all(
+            self.view
+                .resolve(&self.doc.meta.partners, &self.doc.requested),
+            self.view,
+        )
+    }
+    /// Pages that show this story.
+    async fn pages(&self) -> Vec<PageObject<'a>> {
+        wrap_all(
+            self.view
+                .referrers::<core::Story, core::Page>(&self.doc.slug, &self.doc.requested),
+            self.view,
+        )
+    }
+});
+
+/// An image, video, audio or document asset.
+pub struct MediaObject<'a> {
+    doc: Localized<'a, core::Media>,
+}
+
+#[Object(name = "Media")]
+impl MediaObject<'_> {
+    /// The global ID.
+    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
+        Ok(global_id(Kind::Media, &self.doc.slug))
+    }
+    /// The slug.
+    async fn slug(&self, _ctx: &Context<'_>) -> Result<&str> {
+        Ok(&self.doc.slug)
+    }
+    /// What the asset is.
+    async fn kind(&self) -> MediaKind {
+        self.doc.meta.kind.into()
+    }
+    /// Where the file is; null while the asset has not been migrated.
+    async fn src(&self) -> Option<&str> {
+        self.doc.meta.src.as_deref()
+    }
+    /// The text alternative.
+    async fn alt(&self) -> Option<&str> {
+        self.doc.meta.alt.as_deref()
+    }
+    /// The caption.
+    async fn caption(&self) -> Option<&str> {
+        self.doc.meta.caption.as_deref()
+    }
+    /// The credit line, exactly as it must be printed.
+    async fn credit(&self) -> Option<&str> {
+        self.doc.meta.credit.as_deref()
+    }
+    /// ISO 3166-1 alpha-2 country code.
+    async fn country(&self) -> Option<&str> {
+        self.doc.meta.country.as_ref().map(|c| c.as_str())
+    }
+    /// The year it was made.
+    async fn year(&self) -> Option<u16> {
+        self.doc.meta.year
+    }
+}
+
+/// A page's lead media.
+pub struct HeroObject<'a> {
+    media: MediaObject<'a>,
+    caption: Option<&'a str>,
+}
+
+#[Object(name = "Hero")]
+impl<'a> HeroObject<'a> {
+    /// The media shown.
+    async fn media(&self) -> &MediaObject<'a> {
+        &self.media
+    }
+    /// The caption to show: the page's override, else the media's own.
+    async fn caption(&self) -> Option<&str> {
+        self.caption.or(self.media.doc.meta.caption.as_deref())
+    }
+}
+
+/// A quotation.
+pub struct QuoteObject<'a>(&'a core::Quote);
+
+#[Object(name = "Quote")]
+impl QuoteObject<'_> {
+    /// The quoted words.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// Who or what is quoted.
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+    /// The article quoted, when known.
+    async fn article(&self) -> Option<&str> {
+        self.0.article.as_deref()
+    }
+}
+
+/// A topic of the taxonomy.
+pub struct TopicObject<'a> {
+    topic: &'a core::Topic,
+    locale: Locale,
+}
+
+#[Object(name = "Topic")]
+impl TopicObject<'_> {
+    /// The topic's identifier.
+    async fn slug(&self) -> &str {
+        &self.topic.slug
+    }
+    /// The name in the requested locale, else the default one.
+    async fn name(&self) -> &str {
+        self.topic
+            .names
+            .get(&self.locale)
+            .unwrap_or(&self.topic.name)
+    }
+}
+
+/// One enabled language.
+#[derive(SimpleObject)]
+pub struct SiteLocale {
+    /// The tag, e.g. `fr`.
+    code: String,
+    /// The language's name in itself.
+    name: String,
+    /// `ltr` or `rtl`.
+    direction: String,
+    /// The fallback chain tried after this locale.
+    fallback: Vec<String>,
+}
+
+/// The site's settings.
+pub struct SiteObject<'a>(&'a Snapshot);
+
+#[Object(name = "Site")]
+impl SiteObject<'_> {
+    /// The site's name.
+    async fn title(&self) -> &str {
+        &self.0.site().title
+    }
+    /// The absolute URL of the site.
+    async fn base_url(&self) -> &str {
+        &self.0.site().base_url
+    }
+    /// The default locale.
+    async fn default_locale(&self) -> &str {
+        self.0.site().default_locale.as_str()
+    }
+    /// Every enabled locale.
+    async fn locales(&self) -> Vec<SiteLocale> {
+        self.0
+            .site()
+            .locales
+            .iter()
+            .map(|l| SiteLocale {
+                code: l.code.to_string(),
+                name: l.name.clone(),
+                direction: l.code.direction().as_str().to_owned(),
+                fallback: self
+                    .0
+                    .fallback_chain(&l.code)
+                    .iter()
+                    .skip(1)
+                    .map(ToString::to_string)
+                    .collect(),
+            })
+            .collect()
+    }
+    /// The notice shown while pages move to the new site.
+    async fn transition_notice(&self) -> Option<&str> {
+        self.0.site().transition_notice.as_deref()
+    }
+    /// The search box's label.
+    async fn search_label(&self) -> Option<&str> {
+        self.0.site().search_label.as_deref()
+    }
+}
+
+/// Anything with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"), field(name = "slug", ty = "&str"))]
+pub enum Node<'a> {
+    /// A page.
+    Page(PageObject<'a>),
+    /// A measure.
+    Measure(MeasureObject<'a>),
+    /// A partner.
+    Partner(PartnerObject<'a>),
+    /// A story.
+    Story(StoryObject<'a>),
+    /// A media asset.
+    Media(MediaObject<'a>),
+}
+
+/// What a site path leads to.
+pub struct Route<'a> {
+    node: Option<Node<'a>>,
+    redirect: Option<String>,
+}
+
+#[Object]
+impl<'a> Route<'a> {
+    /// The item at this path, when it is a current address.
+    async fn node(&self) -> Option<&Node<'a>> {
+        self.node.as_ref()
+    }
+    /// Where to send the reader, when the path is a legacy address.
+    async fn redirect(&self) -> Option<&str> {
+        self.redirect.as_deref()
+    }
+}
+
+fn node_for<'a>(view: View<'a>, kind: Kind, slug: &str, locale: &Locale) -> Option<Node<'a>> {
+    Some(match kind {
+        Kind::Page => Node::Page(PageObject::wrap(view.get(slug, locale)?, view)),
+        Kind::Measure => Node::Measure(MeasureObject::wrap(view.get(slug, locale)?, view)),
+        Kind::Partner => Node::Partner(PartnerObject::wrap(view.get(slug, locale)?, view)),
+        Kind::Story => Node::Story(StoryObject::wrap(view.get(slug, locale)?, view)),
+        Kind::Media => Node::Media(MediaObject {
+            doc: view.media(slug, locale)?,
+        }),
+        Kind::Topic => return None,
+    })
+}
+
+/// Cuts a list into one Relay page.
+fn paginate<N: async_graphql::OutputType>(
+    nodes: Vec<N>,
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> Result<Connection<usize, N, Total, EmptyFields>> {
+    let parse = |c: Option<String>, name: &str| -> Result<Option<usize>> {
+        c.map(|c| {
+            c.parse::<usize>()
+                .map_err(|_| Error::new(format!("`{name}` is not a cursor from this API")))
+        })
+        .transpose()
+    };
+    let size = |n: Option<i32>, name: &str| -> Result<Option<usize>> {
+        match n {
+            Some(n) if n < 0 => Err(Error::new(format!("`{name}` must not be negative"))),
+            Some(n) if n as usize > MAX_PAGE_SIZE => {
+                Err(Error::new(format!("`{name}` is at most {MAX_PAGE_SIZE}")))
+            }
+            n => Ok(n.map(|n| n as usize)),
+        }
+    };
+    let total = nodes.len();
+    let mut start = parse(after, "after")?.map_or(0, |a| a + 1).min(total);
+    let mut end = parse(before, "before")?
+        .map_or(total, |b| b.min(total))
+        .max(start);
+    let (first, last) = (size(first, "first")?, size(last, "last")?);
+    match (first, last) {
+        (Some(f), _) => end = end.min(start + f),
+        (None, Some(l)) => start = start.max(end.saturating_sub(l)),
+        (None, None) => end = end.min(start + DEFAULT_PAGE_SIZE),
+    }
+    if let (Some(_), Some(l)) = (first, last) {
+        start = start.max(end.saturating_sub(l));
+    }
+    let mut connection =
+        Connection::with_additional_fields(start > 0, end < total, Total { total_count: total });
+    connection.edges.extend(
+        nodes
+            .into_iter()
+            .enumerate()
+            .skip(start)
+            .take(end - start)
+            .map(|(i, n)| Edge::new(i, n)),
+    );
+    Ok(connection)
+}
+
+fn ordered<'a, T: Item>(
+    mut docs: Vec<Localized<'a, T>>,
+    order: Order,
+    updated: impl Fn(&T) -> Option<DateTime<Utc>>,
+) -> Vec<Localized<'a, T>> {
+    match order {
+        Order::Slug => {}
+        Order::Title => docs.sort_by(|a, b| {
+            a.meta
+                .label()
+                .to_lowercase()
+                .cmp(&b.meta.label().to_lowercase())
+        }),
+        Order::UpdatedDesc => docs.sort_by_key(|d| std::cmp::Reverse(updated(&d.meta))),
+    }
+    docs
+}
+
+fn has_topic<T: Item>(doc: &Document<T>, topic: Option<&str>) -> bool {
+    topic.is_none_or(|t| {
+        doc.meta
+            .references()
+            .iter()
+            .any(|r| r.kind == Kind::Topic && r.slug == t)
+    })
+}
+
+fn status_matches<T: Item>(doc: &Document<T>, status: Option<Status>) -> bool {
+    status.is_none_or(|s| core::Status::from(s) == doc.meta.visibility().0)
+}
+
+/// The root of every query. The API is read-only.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The site's settings.
+    async fn site<'c>(&self, ctx: &Context<'c>) -> Result<SiteObject<'c>> {
+        Ok(SiteObject(view(ctx)?.snapshot()))
+    }
+
+    /// Where the content currently stands: the snapshot's version.
+    async fn content_status(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(format!("{:016x}", view(ctx)?.snapshot().version()))
+    }
+
+    /// The topic taxonomy.
+    async fn topics<'c>(
+        &self,
+        ctx: &Context<'c>,
+        locale: Option<String>,
+    ) -> Result<Vec<TopicObject<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        Ok(view
+            .snapshot()
+            .topics()
+            .iter()
+            .map(|topic| TopicObject {
+                topic,
+                locale: locale.clone(),
+            })
+            .collect())
+    }
+
+    /// One page by slug, in `locale` or its fallback.
+    async fn page<'c>(
+        &self,
+        ctx: &Context<'c>,
+        slug: String,
+        locale: Option<String>,
+    ) -> Result<Option<PageObject<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        Ok(view.get(&slug, &locale).map(|d| PageObject::wrap(d, view)))
+    }
+
+    /// Pages, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn pages<'c>(
+        &self,
+        ctx: &Context<'c>,
+        locale: Option<String>,
+        section: Option<String>,
+        topic: Option<String>,
+        status: Option<Status>,
+        #[graphql(default)] order_by: Order,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<usize, PageObject<'c>, Total, EmptyFields>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let docs = view
+            .list::<core::Page>(&locale)
+            .into_iter()
+            .filter(|d| {
+                section
+                    .as_deref()
+                    .is_none_or(|s| d.meta.section.as_deref() == Some(s))
+            })
+            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
+            .collect();
+        let docs = ordered(docs, order_by, |m| {
+            m.updated.as_ref().map(core::Timestamp::instant)
+        });
+        paginate(wrap_all(docs, view), after, before, first, last)
+    }
+
+    /// One measure by slug.
+    async fn measure<'c>(
+        &self,
+        ctx: &Context<'c>,
+        slug: String,
+        locale: Option<String>,
+    ) -> Result<Option<MeasureObject<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        Ok(view
+            .get(&slug, &locale)
+            .map(|d| MeasureObject::wrap(d, view)))
+    }
+
+    /// Measures, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn measures<'c>(
+        &self,
+        ctx: &Context<'c>,
+        locale: Option<String>,
+        topic: Option<String>,
+        partner_kind: Option<PartnerKind>,
+        status: Option<Status>,
+        #[graphql(default)] order_by: Order,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<usize, MeasureObject<'c>, Total, EmptyFields>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let docs = view
+            .list::<core::Measure>(&locale)
+            .into_iter()
+            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
+            .filter(|d| partner_kind.is_none_or(|k| d.meta.partner_kinds.contains(&k.into())))
+            .collect();
+        let docs = ordered(docs, order_by, |m| {
+            m.updated.as_ref().map(core::Timestamp::instant)
+        });
+        paginate(wrap_all(docs, view), after, before, first, last)
+    }
+
+    /// One partner by slug.
+    async fn partner<'c>(
+        &self,
+        ctx: &Context<'c>,
+        slug: String,
+        locale: Option<String>,
+    ) -> Result<Option<PartnerObject<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        Ok(view
+            .get(&slug, &locale)
+            .map(|d| PartnerObject::wrap(d, view)))
+    }
+
+    /// Partners, filtered by kind, country and topic.
+    #[allow(clippy::too_many_arguments)]
+    async fn partners<'c>(
+        &self,
+        ctx: &Context<'c>,
+        locale: Option<String>,
+        kind: Option<PartnerKind>,
+        country: Option<String>,
+        topic: Option<String>,
+        status: Option<Status>,
+        #[graphql(default)] order_by: Order,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<usize, PartnerObject<'c>, Total, EmptyFields>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let country = country
+            .map(|c| core::Country::parse(&c))
+            .transpose()
+            .map_err(|e| Error::new(e.to_string()))?;
+        let docs = view
+            .list::<core::Partner>(&locale)
+            .into_iter()
+            .filter(|d| kind.is_none_or(|k| d.meta.kind == k.into()))
+            .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
+            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
+            .collect();
+        let docs = ordered(docs, order_by, |m| {
+            m.updated.as_ref().map(core::Timestamp::instant)
+        });
+        paginate(wrap_all(docs, view), after, before, first, last)
+    }
+
+    /// One story by slug.
+    async fn story<'c>(
+        &self,
+        ctx: &Context<'c>,
+        slug: String,
+        locale: Option<String>,
+    ) -> Result<Option<StoryObject<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        Ok(view.get(&slug, &locale).map(|d| StoryObject::wrap(d, view)))
+    }
+
+    /// Stories, filtered by country and topic.
+    #[allow(clippy::too_many_arguments)]
+    async fn stories<'c>(
+        &self,
+        ctx: &Context<'c>,
+        locale: Option<String>,
+        country: Option<String>,
+        topic: Option<String>,
+        status: Option<Status>,
+        #[graphql(default)] order_by: Order,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<usize, StoryObject<'c>, Total, EmptyFields>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let country = country
+            .map(|c| core::Country::parse(&c))
+            .transpose()
+            .map_err(|e| Error::new(e.to_string()))?;
+        let docs = view
+            .list::<core::Story>(&locale)
+            .into_iter()
+            .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
+            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
+            .collect();
+        let docs = ordered(docs, order_by, |m| {
+            m.updated.as_ref().map(core::Timestamp::instant)
+        });
+        paginate(wrap_all(docs, view), after, before, first, last)
+    }
+
+    /// Any item by its global ID.
+    async fn node<'c>(
+        &self,
+        ctx: &Context<'c>,
+        id: ID,
+        locale: Option<String>,
+    ) -> Result<Option<Node<'c>>> {
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let Some((kind, slug)) = id.split_once(':') else {
+            return Ok(None);
+        };
+        let kind = [
+            Kind::Page,
+            Kind::Measure,
+            Kind::Partner,
+            Kind::Story,
+            Kind::Media,
+        ]
+        .into_iter()
+        .find(|k| k.name() == kind);
+        Ok(kind.and_then(|k| node_for(view, k, slug, &locale)))
+    }
+
+    /// Routes a site path: a current path (`/measures/x/`, `/fr/pages/y/`)
+    /// gives its item; a legacy URL gives the path to redirect to.
+    async fn route<'c>(&self, ctx: &Context<'c>, path: String) -> Result<Option<Route<'c>>> {
+        let view = view(ctx)?;
+        let snapshot = view.snapshot();
+        // Legacy addresses first: they may look like anything.
+        for page in view.list::<core::Page>(&snapshot.site().default_locale) {
+            if page.meta.legacy_urls.contains(&path) {
+                let target = item_path(view, Kind::Page, &page.slug, &page.locale);
+                return Ok(Some(Route {
+                    node: None,
+                    redirect: Some(target),
+                }));
+            }
+        }
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (locale, folder, slug) = match parts.as_slice() {
+            [folder, slug] => (snapshot.site().default_locale.clone(), *folder, *slug),
+            [tag, folder, slug] => match Locale::parse(tag) {
+                Ok(l) if snapshot.locales().contains(&l) => (l, *folder, *slug),
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let Some(kind) = Kind::from_folder(folder) else {
+            return Ok(None);
+        };
+        Ok(node_for(view, kind, slug, &locale).map(|node| Route {
+            node: Some(node),
+            redirect: None,
+        }))
+    }
+}

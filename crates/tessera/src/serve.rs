@@ -1,0 +1,90 @@
+//! `tessera serve`: load the content, then serve the GraphQL API.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tessera_core::LoadError;
+use tessera_graphql::{AppState, ServerConfig, app};
+
+fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
+    let token = match file {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the preview token file `{}`: {e}",
+                path.display()
+            )
+        })?),
+        None => std::env::var("TESSERA_PREVIEW_TOKEN").ok(),
+    };
+    let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if token.as_ref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!("the preview token is too short: use at least 16 characters");
+    }
+    Ok(token)
+}
+
+pub(crate) fn run(
+    content: &Path,
+    addr: SocketAddr,
+    token_file: Option<&Path>,
+    max_age: u32,
+    graphiql: bool,
+) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let preview_token = preview_token(token_file)?;
+    let snapshot = match tessera_core::load(content) {
+        Ok(s) => s,
+        Err(LoadError::Invalid { diagnostics }) => {
+            for d in &diagnostics {
+                eprint!("{}", crate::check::render(content, d));
+            }
+            eprintln!(
+                "not serving: fix the errors above (`tessera check {}` shows them too)",
+                content.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => anyhow::bail!(e),
+    };
+    for w in snapshot.warnings() {
+        eprint!("{}", crate::check::render(content, w));
+    }
+    let config = ServerConfig {
+        preview_token: preview_token.clone(),
+        max_age,
+        graphiql,
+        ..ServerConfig::default()
+    };
+    let router = app(AppState::new(Arc::new(snapshot), config));
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr()?;
+        eprintln!(
+            "serving {} at http://{local}/graphql (GraphiQL: {}, preview: {})",
+            content.display(),
+            if graphiql {
+                format!("http://{local}/graphiql")
+            } else {
+                "off".to_owned()
+            },
+            if preview_token.is_some() { "on" } else { "off" },
+        );
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
