@@ -4,6 +4,7 @@
 mod boundaries;
 mod content;
 mod fixtures;
+mod graphql_contract;
 mod schema;
 mod visibility;
 

@@ -658,6 +658,14 @@ fn node_for<'a>(view: View<'a>, kind: Kind, slug: &str, locale: &Locale) -> Opti
     })
 }
 
+/// A list costs its page size times what each item asks for.
+fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| {
+        n.clamp(0, MAX_PAGE_SIZE as i32) as usize
+    });
+    size.max(1).saturating_mul(child).saturating_add(1)
+}
+
 /// Cuts a list into one Relay page.
 fn paginate<N: async_graphql::OutputType>(
     nodes: Vec<N>,
@@ -743,7 +751,7 @@ fn status_matches<T: Item>(doc: &Document<T>, status: Option<Status>) -> bool {
 /// The root of every query. The API is read-only.
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The site's settings.
     async fn site<'c>(&self, ctx: &Context<'c>) -> Result<SiteObject<'c>> {
@@ -788,6 +796,7 @@ impl QueryRoot {
 
     /// Pages, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list_complexity(first, last, child_complexity)")]
     async fn pages<'c>(
         &self,
         ctx: &Context<'c>,
@@ -835,6 +844,7 @@ impl QueryRoot {
 
     /// Measures, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list_complexity(first, last, child_complexity)")]
     async fn measures<'c>(
         &self,
         ctx: &Context<'c>,
@@ -878,6 +888,7 @@ impl QueryRoot {
 
     /// Partners, filtered by kind, country and topic.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list_complexity(first, last, child_complexity)")]
     async fn partners<'c>(
         &self,
         ctx: &Context<'c>,
@@ -925,6 +936,7 @@ impl QueryRoot {
 
     /// Stories, filtered by country and topic.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list_complexity(first, last, child_complexity)")]
     async fn stories<'c>(
         &self,
         ctx: &Context<'c>,

@@ -7,12 +7,13 @@ use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use subtle::ConstantTimeEq;
 use tessera_core::{Audience, Snapshot};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::objects::{Scope, TesseraSchema, build_schema, sdl};
@@ -21,6 +22,39 @@ use crate::objects::{Scope, TesseraSchema, build_schema, sdl};
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most aliased fields in one query: aliases let a small query ask for the
+/// same expensive field many times.
+pub const MAX_ALIASES: usize = 30;
+
+/// Counts aliased fields in a query, or `None` when it does not parse (the
+/// executor then reports the syntax error itself).
+fn count_aliases(query: &str) -> Option<usize> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| count(&f.node.selection_set.node))
+        .sum();
+    Some(operations + fragments)
+}
 
 /// How the server behaves.
 #[derive(Clone, Debug)]
@@ -76,7 +110,7 @@ pub fn app(state: AppState) -> Router {
         router = router.route("/graphiql", get(graphiql));
     }
     router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.timeout,
@@ -139,6 +173,12 @@ async fn graphql(
     let request = request.into_inner();
     if request.query.len() > MAX_QUERY_BYTES {
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
+    }
+    if count_aliases(&request.query).is_some_and(|n| n > MAX_ALIASES) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "query uses too many aliases (at most 30)",
+        );
     }
     let operation = request.operation_name.clone().unwrap_or_default();
     let scope = Scope {

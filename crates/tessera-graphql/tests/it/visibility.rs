@@ -1,0 +1,91 @@
+//! Every entry point hides drafts, reviews and embargoes without the token.
+
+use serde_json::json;
+
+use crate::{fixture, post_request, preview, query, send};
+
+#[tokio::test]
+async fn lookups_lists_and_counts_hide_unpublished_items() {
+    let app = fixture();
+    let q = r#"{ draft: page(slug: "draft-page") { slug } review: page(slug: "review-page") { slug }
+                 embargoed: page(slug: "embargoed-page") { slug } story: story(slug: "embargoed-story") { slug }
+                 pages { totalCount edges { node { slug } } } measures { totalCount } partners { totalCount } stories { totalCount } }"#;
+    let public = query(&app, q).await;
+    let d = &public["data"];
+    for key in ["draft", "review", "embargoed", "story"] {
+        assert_eq!(d[key], json!(null), "{key} leaked");
+    }
+    assert_eq!(d["pages"]["totalCount"], 2);
+    assert_eq!(d["measures"]["totalCount"], 1);
+    assert_eq!(d["partners"]["totalCount"], 1);
+    assert_eq!(d["stories"]["totalCount"], 1);
+
+    let shown = preview(&app, q).await;
+    let d = &shown["data"];
+    assert_eq!(d["draft"]["slug"], "draft-page");
+    assert_eq!(d["embargoed"]["slug"], "embargoed-page");
+    assert_eq!(d["pages"]["totalCount"], 5);
+    assert_eq!(d["measures"]["totalCount"], 2);
+    let status = preview(
+        &app,
+        "{ pages(status: DRAFT) { edges { node { slug status } } } }",
+    )
+    .await;
+    assert_eq!(
+        status["data"]["pages"]["edges"],
+        json!([{ "node": { "slug": "draft-page", "status": "DRAFT" } }])
+    );
+}
+
+#[tokio::test]
+async fn references_back_references_node_and_route_hide_them_too() {
+    let app = fixture();
+    let q = r#"{ page(slug: "welcome") { measures { slug } partners { slug } fromTheField { slug } }
+                 measure(slug: "public-measure") { pages { slug } }
+                 partner(slug: "public-partner") { stories { slug } }
+                 node(id: "page:draft-page") { id }
+                 route(path: "/pages/draft-page/") { node { id } } }"#;
+    let d = query(&app, q).await["data"].clone();
+    assert_eq!(d["page"]["measures"], json!([{ "slug": "public-measure" }]));
+    assert_eq!(d["page"]["partners"], json!([{ "slug": "public-partner" }]));
+    assert_eq!(
+        d["page"]["fromTheField"],
+        json!([{ "slug": "public-story" }])
+    );
+    assert_eq!(d["measure"]["pages"], json!([{ "slug": "welcome" }]));
+    assert_eq!(d["partner"]["stories"], json!([{ "slug": "public-story" }]));
+    assert_eq!(d["node"], json!(null));
+    assert_eq!(d["route"], json!(null));
+
+    let d = preview(&app, q).await["data"].clone();
+    assert_eq!(d["page"]["measures"].as_array().map(Vec::len), Some(2));
+    assert_eq!(d["measure"]["pages"].as_array().map(Vec::len), Some(3));
+    assert_eq!(d["partner"]["stories"].as_array().map(Vec::len), Some(2));
+    assert_eq!(d["node"]["id"], "page:draft-page");
+    assert_eq!(d["route"]["node"]["id"], "page:draft-page");
+}
+
+#[tokio::test]
+async fn preview_answers_are_private_and_a_wrong_token_is_refused() {
+    let app = fixture();
+    let reply = send(&app, post_request("{ site { title } }", Some(crate::TOKEN))).await;
+    assert_eq!(reply.header("cache-control"), "private, no-store");
+    let reply = send(&app, post_request("{ site { title } }", None)).await;
+    assert_eq!(reply.header("cache-control"), "public, max-age=60");
+    let wrong = send(
+        &app,
+        post_request(
+            "{ page(slug: \"draft-page\") { slug } }",
+            Some("a-preview-token-for-tesTS"),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    let body = String::from_utf8_lossy(&wrong.body);
+    assert!(
+        body.contains("invalid preview token")
+            && !body.contains("tesTS")
+            && !body.contains("draft-page"),
+        "{body}"
+    );
+}
