@@ -9,14 +9,8 @@ use crate::fixture;
 
 fn diagnostics_of(root: &Path) -> String {
     match load(root) {
-        Ok(snapshot) => snapshot
-            .warnings()
-            .iter()
-            .map(|d| format!("{d}\n"))
-            .collect(),
-        Err(LoadError::Invalid { diagnostics }) => {
-            diagnostics.iter().map(|d| format!("{d}\n")).collect()
-        }
+        Ok(snapshot) => snapshot.warnings().iter().map(|d| format!("{d}\n")).collect(),
+        Err(LoadError::Invalid { diagnostics }) => diagnostics.iter().map(|d| format!("{d}\n")).collect(),
         Err(e) => panic!("{}: {e}", root.display()),
     }
 }
@@ -35,21 +29,14 @@ fn each_invalid_case_reports_exactly_its_expected_diagnostics() {
         .map(|e| e.path())
         .collect();
     cases.sort();
-    assert!(
-        cases.len() >= 15,
-        "at least 15 invalid cases, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 15, "at least 15 invalid cases, found {}", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let expected = fs::read_to_string(case.join("expected.txt"))
-            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let expected =
+            fs::read_to_string(case.join("expected.txt")).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let actual = diagnostics_of(&case.join("site"));
         if actual != expected {
-            failures.push(format!(
-                "{}\n--- expected\n{expected}--- actual\n{actual}",
-                case.display()
-            ));
+            failures.push(format!("{}\n--- expected\n{expected}--- actual\n{actual}", case.display()));
         }
         // Only the case whose point is that a BOM is fine may load cleanly.
         let clean = case.ends_with("bom-accepted");
@@ -61,11 +48,8 @@ fn each_invalid_case_reports_exactly_its_expected_diagnostics() {
 #[test]
 fn a_file_over_the_size_limit_is_refused_unread() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    fs::write(
-        dir.path().join("site.toml"),
-        fs::read(fixture("invalid/empty-file/site/site.toml")).unwrap_or_default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    fs::write(dir.path().join("site.toml"), fs::read(fixture("invalid/empty-file/site/site.toml")).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
     fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
     let mut big = b"+++\ntitle = \"Big\"\nstatus = \"published\"\n+++\n".to_vec();
     big.resize(tessera_core::MAX_FILE_SIZE as usize + 1, b'a');

@@ -16,26 +16,18 @@ fn the_committed_sdl_is_up_to_date() {
         committed == tessera_graphql::sdl(),
         "schema/tessera.graphql is stale: regenerate it with `cargo run -- schema` and commit it"
     );
-    assert!(
-        committed.starts_with("# Generated"),
-        "the SDL must say it is generated"
-    );
+    assert!(committed.starts_with("# Generated"), "the SDL must say it is generated");
 }
 
 /// GraphQL object type → its field names, from the SDL.
 fn graphql_fields() -> BTreeMap<String, BTreeSet<String>> {
-    let doc = async_graphql::parser::parse_schema(tessera_graphql::sdl())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = async_graphql::parser::parse_schema(tessera_graphql::sdl()).unwrap_or_else(|e| panic!("{e}"));
     let mut types = BTreeMap::new();
     for def in doc.definitions {
         if let TypeSystemDefinition::Type(t) = def
             && let TypeKind::Object(object) = &t.node.kind
         {
-            let fields = object
-                .fields
-                .iter()
-                .map(|f| f.node.name.node.to_string())
-                .collect();
+            let fields = object.fields.iter().map(|f| f.node.name.node.to_string()).collect();
             types.insert(t.node.name.node.to_string(), fields);
         }
     }
@@ -60,10 +52,9 @@ fn camel(snake: &str) -> String {
 
 #[test]
 fn every_model_field_is_reachable_through_graphql() {
-    let schema: Value = serde_json::from_str(
-        &fs::read_to_string(workspace().join("schema/content.schema.json")).unwrap_or_default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(workspace().join("schema/content.schema.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
     let graphql = graphql_fields();
     // JSON Schema definition → the GraphQL type that exposes it.
     let pairs = [
@@ -81,17 +72,12 @@ fn every_model_field_is_reachable_through_graphql() {
     ];
     let mut missing = Vec::new();
     for (def, object) in pairs {
-        let properties = schema["$defs"][def]["properties"]
-            .as_object()
-            .unwrap_or_else(|| panic!("no $defs/{def}"));
-        let fields = graphql
-            .get(object)
-            .unwrap_or_else(|| panic!("no GraphQL type {object}"));
+        let properties = schema["$defs"][def]["properties"].as_object().unwrap_or_else(|| panic!("no $defs/{def}"));
+        let fields = graphql.get(object).unwrap_or_else(|| panic!("no GraphQL type {object}"));
         for property in properties.keys() {
             let wanted = camel(property);
             // `names` (a topic's translations) is served as `name` in the requested locale.
-            let found = fields.contains(&wanted)
-                || (def == "Topic" && property == "names" && fields.contains("name"));
+            let found = fields.contains(&wanted) || (def == "Topic" && property == "names" && fields.contains("name"));
             if !found {
                 missing.push(format!("{def}.{property} (expected {object}.{wanted})"));
             }
@@ -100,15 +86,12 @@ fn every_model_field_is_reachable_through_graphql() {
     // Every kind is also reachable from the root, by slug and as a list.
     let query = &graphql["Query"];
     for field in [
-        "site", "page", "pages", "measure", "measures", "partner", "partners", "story", "stories",
-        "topics", "node", "route",
+        "site", "page", "pages", "measure", "measures", "partner", "partners", "story", "stories", "topics", "node",
+        "route",
     ] {
         if !query.contains(field) {
             missing.push(format!("Query.{field}"));
         }
     }
-    assert!(
-        missing.is_empty(),
-        "model fields not reachable through GraphQL: {missing:?}"
-    );
+    assert!(missing.is_empty(), "model fields not reachable through GraphQL: {missing:?}");
 }

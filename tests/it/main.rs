@@ -17,7 +17,5 @@ pub(crate) fn workspace() -> PathBuf {
 
 /// A fixture folder under `tests/fixtures/`.
 pub(crate) fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }

@@ -15,9 +15,7 @@ fn locale(tag: &str) -> Locale {
 }
 
 fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
-        .single()
-        .unwrap_or_else(|| panic!("bad date"))
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().unwrap_or_else(|| panic!("bad date"))
 }
 
 #[test]
@@ -28,15 +26,9 @@ fn lookups_hide_drafts_reviews_and_embargoes_from_the_public() {
     let en = locale("en");
     for slug in ["draft-page", "review-page", "embargoed-page"] {
         assert!(public.get::<Page>(slug, &en).is_none(), "{slug} leaked");
-        assert!(
-            preview.get::<Page>(slug, &en).is_some(),
-            "{slug} missing in preview"
-        );
+        assert!(preview.get::<Page>(slug, &en).is_some(), "{slug} missing in preview");
     }
-    assert!(
-        public.get::<Page>("archived-page", &en).is_some(),
-        "archived pages stay readable"
-    );
+    assert!(public.get::<Page>("archived-page", &en).is_some(), "archived pages stay readable");
     assert!(public.get::<Measure>("draft-measure", &en).is_none());
     assert!(public.get::<Partner>("review-partner", &en).is_none());
     assert!(public.get::<Story>("embargoed-story", &en).is_none());
@@ -45,24 +37,10 @@ fn lookups_hide_drafts_reviews_and_embargoes_from_the_public() {
 #[test]
 fn an_embargo_lifts_at_its_instant() {
     let snapshot = site();
-    let at = |y| {
-        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_else(|| panic!())
-    };
+    let at = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().unwrap_or_else(|| panic!());
     let en = locale("en");
-    assert!(
-        snapshot
-            .view(Audience::Public, at(2098))
-            .get::<Story>("embargoed-story", &en)
-            .is_none()
-    );
-    assert!(
-        snapshot
-            .view(Audience::Public, at(2099))
-            .get::<Story>("embargoed-story", &en)
-            .is_some()
-    );
+    assert!(snapshot.view(Audience::Public, at(2098)).get::<Story>("embargoed-story", &en).is_none());
+    assert!(snapshot.view(Audience::Public, at(2099)).get::<Story>("embargoed-story", &en).is_some());
 }
 
 #[test]
@@ -70,24 +48,10 @@ fn lists_count_only_what_the_audience_may_see() {
     let snapshot = site();
     let en = locale("en");
     let slugs = |audience| -> Vec<String> {
-        snapshot
-            .view(audience, now())
-            .list::<Page>(&en)
-            .iter()
-            .map(|p| p.slug.clone())
-            .collect()
+        snapshot.view(audience, now()).list::<Page>(&en).iter().map(|p| p.slug.clone()).collect()
     };
     assert_eq!(slugs(Audience::Public), ["archived-page", "welcome"]);
-    assert_eq!(
-        slugs(Audience::Preview),
-        [
-            "archived-page",
-            "draft-page",
-            "embargoed-page",
-            "review-page",
-            "welcome"
-        ]
-    );
+    assert_eq!(slugs(Audience::Preview), ["archived-page", "draft-page", "embargoed-page", "review-page", "welcome"]);
 }
 
 #[test]
@@ -96,49 +60,22 @@ fn references_and_back_references_skip_hidden_items() {
     let en = locale("en");
     let public = snapshot.view(Audience::Public, now());
     let preview = snapshot.view(Audience::Preview, now());
-    let page = public
-        .get::<Page>("welcome", &en)
-        .unwrap_or_else(|| panic!("welcome"));
-    let measures: Vec<_> = public
-        .resolve::<Measure>(&page.meta.measures, &en)
-        .iter()
-        .map(|m| m.slug.clone())
-        .collect();
+    let page = public.get::<Page>("welcome", &en).unwrap_or_else(|| panic!("welcome"));
+    let measures: Vec<_> = public.resolve::<Measure>(&page.meta.measures, &en).iter().map(|m| m.slug.clone()).collect();
     assert_eq!(measures, ["public-measure"]);
-    assert_eq!(
-        preview.resolve::<Measure>(&page.meta.measures, &en).len(),
-        2
-    );
-    assert_eq!(
-        public
-            .resolve::<Story>(&page.meta.from_the_field, &en)
-            .len(),
-        1
-    );
+    assert_eq!(preview.resolve::<Measure>(&page.meta.measures, &en).len(), 2);
+    assert_eq!(public.resolve::<Story>(&page.meta.from_the_field, &en).len(), 1);
 
     // The pages citing the public measure: drafts, reviews and embargoes are not shown.
     let citing = |view: tessera_core::View<'_>| -> Vec<String> {
-        view.referrers::<Measure, Page>("public-measure", &en)
-            .iter()
-            .map(|p| p.slug.clone())
-            .collect()
+        view.referrers::<Measure, Page>("public-measure", &en).iter().map(|p| p.slug.clone()).collect()
     };
     assert_eq!(citing(public), ["welcome"]);
     assert_eq!(citing(preview), ["draft-page", "embargoed-page", "welcome"]);
 
     // The stories of a partner.
-    assert_eq!(
-        public
-            .referrers::<Partner, Story>("public-partner", &en)
-            .len(),
-        1
-    );
-    assert_eq!(
-        preview
-            .referrers::<Partner, Story>("public-partner", &en)
-            .len(),
-        2
-    );
+    assert_eq!(public.referrers::<Partner, Story>("public-partner", &en).len(), 1);
+    assert_eq!(preview.referrers::<Partner, Story>("public-partner", &en).len(), 2);
 }
 
 #[test]
@@ -151,11 +88,7 @@ fn topic_and_country_indexes_apply_visibility() {
     assert_eq!(public.in_country::<Partner>(fr, &en).len(), 1);
     assert_eq!(preview.in_country::<Partner>(fr, &en).len(), 2);
     assert_eq!(public.in_country::<Story>(fr, &en).len(), 1);
-    let topic: Vec<_> = public
-        .with_topic::<Page>("education", &en)
-        .iter()
-        .map(|p| p.slug.clone())
-        .collect();
+    let topic: Vec<_> = public.with_topic::<Page>("education", &en).iter().map(|p| p.slug.clone()).collect();
     assert_eq!(topic, ["welcome"]);
 }
 
@@ -164,34 +97,19 @@ fn locales_fall_back_along_the_chain_and_say_which_they_returned() {
     let snapshot = site();
     let public = snapshot.view(Audience::Public, now());
     let preview = snapshot.view(Audience::Preview, now());
-    let fr = public
-        .get::<Page>("welcome", &locale("fr"))
-        .unwrap_or_else(|| panic!("fr"));
+    let fr = public.get::<Page>("welcome", &locale("fr")).unwrap_or_else(|| panic!("fr"));
     assert_eq!((fr.locale.as_str(), fr.is_fallback()), ("fr", false));
     assert_eq!(fr.meta.title, "Bienvenue");
     // The Arabic translation is a draft: the public gets ar → fr, preview gets ar.
-    let ar = public
-        .get::<Page>("welcome", &locale("ar"))
-        .unwrap_or_else(|| panic!("ar"));
+    let ar = public.get::<Page>("welcome", &locale("ar")).unwrap_or_else(|| panic!("ar"));
     assert_eq!((ar.locale.as_str(), ar.is_fallback()), ("fr", true));
-    let ar = preview
-        .get::<Page>("welcome", &locale("ar"))
-        .unwrap_or_else(|| panic!("ar"));
+    let ar = preview.get::<Page>("welcome", &locale("ar")).unwrap_or_else(|| panic!("ar"));
     assert_eq!(ar.locale.as_str(), "ar");
     // A story with no translation at all falls back to English.
-    let story = public
-        .get::<Story>("public-story", &locale("ar"))
-        .unwrap_or_else(|| panic!("story"));
+    let story = public.get::<Story>("public-story", &locale("ar")).unwrap_or_else(|| panic!("story"));
     assert_eq!(story.locale.as_str(), "en");
     // Translations list only visible ones, the default locale first.
-    let locales: Vec<_> = public
-        .translations::<Page>("welcome")
-        .iter()
-        .map(|d| d.locale.to_string())
-        .collect();
+    let locales: Vec<_> = public.translations::<Page>("welcome").iter().map(|d| d.locale.to_string()).collect();
     assert_eq!(locales, ["en", "fr"]);
-    assert_eq!(
-        snapshot.fallback_chain(&locale("ar")),
-        [locale("ar"), locale("fr"), locale("en")]
-    );
+    assert_eq!(snapshot.fallback_chain(&locale("ar")), [locale("ar"), locale("fr"), locale("en")]);
 }

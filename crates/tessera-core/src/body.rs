@@ -5,9 +5,7 @@
 //! agree everywhere. Raw HTML in Markdown is kept as literal text: content
 //! never becomes markup by accident.
 
-use pulldown_cmark::{
-    Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
-};
+use pulldown_cmark::{Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
 use crate::reference::{Kind, parse_item_path};
@@ -179,24 +177,14 @@ impl LinkTarget {
                 None => (dest, None),
             };
             return match parse_item_path(path) {
-                Some((kind, slug)) => LinkTarget::Item {
-                    kind,
-                    slug: slug.to_owned(),
-                    fragment,
-                },
-                None => LinkTarget::Invalid {
-                    written: dest.to_owned(),
-                },
+                Some((kind, slug)) => LinkTarget::Item { kind, slug: slug.to_owned(), fragment },
+                None => LinkTarget::Invalid { written: dest.to_owned() },
             };
         }
         if is_safe_url(dest) {
-            LinkTarget::Url {
-                url: dest.to_owned(),
-            }
+            LinkTarget::Url { url: dest.to_owned() }
         } else {
-            LinkTarget::Invalid {
-                written: dest.to_owned(),
-            }
+            LinkTarget::Invalid { written: dest.to_owned() }
         }
     }
 }
@@ -222,30 +210,18 @@ impl Body {
         options.insert(Options::ENABLE_TABLES);
         options.insert(Options::ENABLE_STRIKETHROUGH);
         let mut builder = Builder {
-            events: Parser::new_ext(markdown, options)
-                .into_offset_iter()
-                .collect(),
+            events: Parser::new_ext(markdown, options).into_offset_iter().collect(),
             pos: 0,
             links: Vec::new(),
             raw_html: Vec::new(),
         };
         let blocks = builder.blocks(None);
-        Body {
-            markdown: markdown.to_owned(),
-            blocks,
-            links: builder.links,
-            raw_html: builder.raw_html,
-        }
+        Body { markdown: markdown.to_owned(), blocks, links: builder.links, raw_html: builder.raw_html }
     }
 
     /// A body with no content.
     pub fn empty() -> Body {
-        Body {
-            markdown: String::new(),
-            blocks: Vec::new(),
-            links: Vec::new(),
-            raw_html: Vec::new(),
-        }
+        Body { markdown: String::new(), blocks: Vec::new(), links: Vec::new(), raw_html: Vec::new() }
     }
 
     /// The body as plain text: see [`plain_text`].
@@ -286,9 +262,7 @@ impl<'a> Builder<'a> {
                 }
                 Some(Event::Start(tag)) if is_block_tag(tag) => {
                     if !loose.is_empty() {
-                        blocks.push(Block::Paragraph {
-                            content: std::mem::take(&mut loose),
-                        });
+                        blocks.push(Block::Paragraph { content: std::mem::take(&mut loose) });
                     }
                     if let Some(block) = self.block() {
                         blocks.push(block);
@@ -321,21 +295,14 @@ impl<'a> Builder<'a> {
             return None;
         };
         Some(match tag {
-            Tag::Paragraph => Block::Paragraph {
-                content: self.inlines(TagEnd::Paragraph),
-            },
-            Tag::Heading { level, .. } => Block::Heading {
-                level: heading_level(level),
-                content: self.inlines(TagEnd::Heading(level)),
-            },
-            Tag::BlockQuote(kind) => Block::BlockQuote {
-                blocks: self.blocks(Some(TagEnd::BlockQuote(kind))),
-            },
+            Tag::Paragraph => Block::Paragraph { content: self.inlines(TagEnd::Paragraph) },
+            Tag::Heading { level, .. } => {
+                Block::Heading { level: heading_level(level), content: self.inlines(TagEnd::Heading(level)) }
+            }
+            Tag::BlockQuote(kind) => Block::BlockQuote { blocks: self.blocks(Some(TagEnd::BlockQuote(kind))) },
             Tag::CodeBlock(kind) => {
                 let language = match &kind {
-                    CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().map(str::to_owned)
-                    }
+                    CodeBlockKind::Fenced(info) => info.split_whitespace().next().map(str::to_owned),
                     CodeBlockKind::Indented => None,
                 };
                 let mut code = String::new();
@@ -358,19 +325,13 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                Block::Paragraph {
-                    content: vec![Inline::Text {
-                        text: text.trim_end().to_owned(),
-                    }],
-                }
+                Block::Paragraph { content: vec![Inline::Text { text: text.trim_end().to_owned() }] }
             }
             Tag::List(start) => {
                 let mut items = Vec::new();
                 loop {
                     match self.next() {
-                        Some((Event::Start(Tag::Item), _)) => {
-                            items.push(self.blocks(Some(TagEnd::Item)))
-                        }
+                        Some((Event::Start(Tag::Item), _)) => items.push(self.blocks(Some(TagEnd::Item))),
                         Some((Event::End(TagEnd::List(_)), _)) | None => break,
                         Some(_) => {}
                     }
@@ -383,29 +344,19 @@ impl<'a> Builder<'a> {
                 let mut rows = Vec::new();
                 loop {
                     match self.next() {
-                        Some((Event::Start(Tag::TableHead), _)) => {
-                            header = self.cells(TagEnd::TableHead)
-                        }
-                        Some((Event::Start(Tag::TableRow), _)) => {
-                            rows.push(self.cells(TagEnd::TableRow))
-                        }
+                        Some((Event::Start(Tag::TableHead), _)) => header = self.cells(TagEnd::TableHead),
+                        Some((Event::Start(Tag::TableRow), _)) => rows.push(self.cells(TagEnd::TableRow)),
                         Some((Event::End(TagEnd::Table), _)) | None => break,
                         Some(_) => {}
                     }
                 }
-                Block::Table {
-                    alignments,
-                    header,
-                    rows,
-                }
+                Block::Table { alignments, header, rows }
             }
             other => {
                 // Footnotes, definition lists and the like are not enabled;
                 // keep their text rather than lose it.
                 let end = other.to_end();
-                Block::Paragraph {
-                    content: self.inlines(end),
-                }
+                Block::Paragraph { content: self.inlines(end) }
             }
         })
     }
@@ -414,9 +365,7 @@ impl<'a> Builder<'a> {
         let mut cells = Vec::new();
         loop {
             match self.next() {
-                Some((Event::Start(Tag::TableCell), _)) => {
-                    cells.push(self.inlines(TagEnd::TableCell))
-                }
+                Some((Event::Start(Tag::TableCell), _)) => cells.push(self.inlines(TagEnd::TableCell)),
                 Some((Event::End(e), _)) if e == end => break,
                 None => break,
                 Some(_) => {}
@@ -448,74 +397,42 @@ impl<'a> Builder<'a> {
     fn inline(&mut self) -> Option<Inline> {
         let (event, range) = self.next()?;
         Some(match event {
-            Event::Text(t) => Inline::Text {
-                text: t.into_string(),
-            },
-            Event::Code(c) => Inline::Code {
-                code: c.into_string(),
-            },
-            Event::InlineMath(t) | Event::DisplayMath(t) => Inline::Code {
-                code: t.into_string(),
-            },
+            Event::Text(t) => Inline::Text { text: t.into_string() },
+            Event::Code(c) => Inline::Code { code: c.into_string() },
+            Event::InlineMath(t) | Event::DisplayMath(t) => Inline::Code { code: t.into_string() },
             Event::Html(t) | Event::InlineHtml(t) => {
                 self.raw_html.push(range.start);
-                Inline::Text {
-                    text: t.into_string(),
-                }
+                Inline::Text { text: t.into_string() }
             }
-            Event::FootnoteReference(t) => Inline::Text {
-                text: format!("[^{t}]"),
-            },
+            Event::FootnoteReference(t) => Inline::Text { text: format!("[^{t}]") },
             Event::SoftBreak => Inline::SoftBreak,
             Event::HardBreak => Inline::HardBreak,
-            Event::TaskListMarker(done) => Inline::Text {
-                text: if done { "[x] " } else { "[ ] " }.to_owned(),
-            },
+            Event::TaskListMarker(done) => Inline::Text { text: if done { "[x] " } else { "[ ] " }.to_owned() },
             Event::Rule => Inline::SoftBreak,
-            Event::Start(Tag::Emphasis) => Inline::Emphasis {
-                content: self.inlines(TagEnd::Emphasis),
-            },
-            Event::Start(Tag::Strong) => Inline::Strong {
-                content: self.inlines(TagEnd::Strong),
-            },
+            Event::Start(Tag::Emphasis) => Inline::Emphasis { content: self.inlines(TagEnd::Emphasis) },
+            Event::Start(Tag::Strong) => Inline::Strong { content: self.inlines(TagEnd::Strong) },
             Event::Start(Tag::Strikethrough) => {
                 // Shown as plain text: the block tree has no strike-through.
                 let content = self.inlines(TagEnd::Strikethrough);
-                Inline::Text {
-                    text: inline_text(&content),
-                }
+                Inline::Text { text: inline_text(&content) }
             }
-            Event::Start(Tag::Link {
-                dest_url, title, ..
-            }) => {
+            Event::Start(Tag::Link { dest_url, title, .. }) => {
                 let target = LinkTarget::parse(&dest_url);
-                self.links.push(BodyLink {
-                    target: target.clone(),
-                    offset: range.start,
-                });
+                self.links.push(BodyLink { target: target.clone(), offset: range.start });
                 let content = self.inlines(TagEnd::Link);
                 let title = (!title.is_empty()).then(|| title.into_string());
-                Inline::Link {
-                    target,
-                    title,
-                    content,
-                }
+                Inline::Link { target, title, content }
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
                 let target = LinkTarget::parse(&dest_url);
-                self.links.push(BodyLink {
-                    target: target.clone(),
-                    offset: range.start,
-                });
+                self.links.push(BodyLink { target: target.clone(), offset: range.start });
                 let alt = inline_text(&self.inlines(TagEnd::Image));
                 Inline::Image { target, alt }
             }
             Event::Start(tag) => {
                 let end = tag.to_end();
                 let content = self.inlines(end);
-                Inline::Text {
-                    text: inline_text(&content),
-                }
+                Inline::Text { text: inline_text(&content) }
             }
             Event::End(_) => return None,
         })
@@ -562,9 +479,7 @@ fn alignment(a: CmAlignment) -> Alignment {
 fn merge_text(inlines: Vec<Inline>) -> Vec<Inline> {
     let mut out: Vec<Inline> = Vec::with_capacity(inlines.len());
     for inline in inlines {
-        if let (Some(Inline::Text { text: last }), Inline::Text { text }) =
-            (out.last_mut(), &inline)
-        {
+        if let (Some(Inline::Text { text: last }), Inline::Text { text }) = (out.last_mut(), &inline) {
             last.push_str(text);
             continue;
         }
@@ -585,9 +500,9 @@ fn push_inline_text(inlines: &[Inline], out: &mut String) {
         match inline {
             Inline::Text { text } => out.push_str(text),
             Inline::Code { code } => out.push_str(code),
-            Inline::Emphasis { content }
-            | Inline::Strong { content }
-            | Inline::Link { content, .. } => push_inline_text(content, out),
+            Inline::Emphasis { content } | Inline::Strong { content } | Inline::Link { content, .. } => {
+                push_inline_text(content, out)
+            }
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::HardBreak => out.push('\n'),
             Inline::SoftBreak => out.push(' '),
@@ -631,24 +546,13 @@ fn block_text(block: &Block) -> String {
             .join("\n"),
         Block::BlockQuote { blocks } => plain_text(blocks)
             .lines()
-            .map(|l| {
-                if l.is_empty() {
-                    ">".to_owned()
-                } else {
-                    format!("> {l}")
-                }
-            })
+            .map(|l| if l.is_empty() { ">".to_owned() } else { format!("> {l}") })
             .collect::<Vec<_>>()
             .join("\n"),
         Block::Code { code, .. } => code.trim_end().to_owned(),
         Block::Table { header, rows, .. } => std::iter::once(header)
             .chain(rows)
-            .map(|row| {
-                row.iter()
-                    .map(|c| inline_text(c))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
+            .map(|row| row.iter().map(|c| inline_text(c)).collect::<Vec<_>>().join(" | "))
             .collect::<Vec<_>>()
             .join("\n"),
         Block::Rule => "---".to_owned(),
@@ -670,15 +574,11 @@ mod tests {
         );
         assert_eq!(body.blocks.len(), 5, "{:#?}", body.blocks);
         assert!(matches!(&body.blocks[0], Block::Heading { level: 1, .. }));
-        let Block::Paragraph { content } = &body.blocks[1] else {
-            panic!("{:?}", body.blocks[1])
-        };
+        let Block::Paragraph { content } = &body.blocks[1] else { panic!("{:?}", body.blocks[1]) };
         assert!(matches!(content[1], Inline::Emphasis { .. }));
         assert!(matches!(content[3], Inline::Strong { .. }));
         assert!(matches!(content[5], Inline::Code { .. }));
-        let Block::List { start: None, items } = &body.blocks[2] else {
-            panic!()
-        };
+        let Block::List { start: None, items } = &body.blocks[2] else { panic!() };
         assert_eq!(items.len(), 2);
         assert!(
             matches!(&body.blocks[4], Block::Table { rows, alignments, .. } if rows.len() == 1 && alignments[1] == Alignment::Right)
@@ -686,11 +586,7 @@ mod tests {
         assert_eq!(
             body.links,
             vec![BodyLink {
-                target: LinkTarget::Item {
-                    kind: Kind::Measure,
-                    slug: "m".into(),
-                    fragment: None
-                },
+                target: LinkTarget::Item { kind: Kind::Measure, slug: "m".into(), fragment: None },
                 offset: 55
             }]
         );
@@ -705,21 +601,10 @@ mod tests {
 
     #[test]
     fn dangerous_schemes_are_invalid_targets() {
-        for url in [
-            "javascript:alert(1)",
-            "JavaScript:x",
-            " data:text/html,x",
-            "vbscript:x",
-        ] {
+        for url in ["javascript:alert(1)", "JavaScript:x", " data:text/html,x", "vbscript:x"] {
             assert!(!is_safe_url(url), "{url}");
         }
-        for url in [
-            "https://example.org",
-            "/path",
-            "#anchor",
-            "mailto:a@b.c",
-            "a/b:c",
-        ] {
+        for url in ["https://example.org", "/path", "#anchor", "mailto:a@b.c", "a/b:c"] {
             assert!(is_safe_url(url), "{url}");
         }
         let body = parse("[x](javascript:alert(1))");
@@ -729,9 +614,6 @@ mod tests {
     #[test]
     fn plain_text_keeps_structure() {
         let body = parse("Para one\nwraps.\n\n1. first\n2. second\n\n> quote\n");
-        assert_eq!(
-            body.plain_text(),
-            "Para one wraps.\n\n1. first\n2. second\n\n> quote"
-        );
+        assert_eq!(body.plain_text(), "Para one wraps.\n\n1. first\n2. second\n\n> quote");
     }
 }

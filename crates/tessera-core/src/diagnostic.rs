@@ -35,31 +35,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at `line`:`column` of `path`.
-    pub fn error(
-        path: impl Into<PathBuf>,
-        (line, column): (u32, u32),
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            path: path.into(),
-            line,
-            column,
-            severity: Severity::Error,
-            message: message.into(),
-            help: None,
-        }
+    pub fn error(path: impl Into<PathBuf>, (line, column): (u32, u32), message: impl Into<String>) -> Diagnostic {
+        Diagnostic { path: path.into(), line, column, severity: Severity::Error, message: message.into(), help: None }
     }
 
     /// A warning at `line`:`column` of `path`.
-    pub fn warning(
-        path: impl Into<PathBuf>,
-        at: (u32, u32),
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(path, at, message)
-        }
+    pub fn warning(path: impl Into<PathBuf>, at: (u32, u32), message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path, at, message) }
     }
 
     /// Adds a hint on how to fix the problem.

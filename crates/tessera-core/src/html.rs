@@ -21,11 +21,7 @@ pub fn escape_html(text: &str) -> String {
 /// The site path of an item link target: `/measures/some-slug/#fragment`.
 pub fn link_href(target: &LinkTarget) -> Option<String> {
     match target {
-        LinkTarget::Item {
-            kind,
-            slug,
-            fragment,
-        } => {
+        LinkTarget::Item { kind, slug, fragment } => {
             let mut href = format!("/{}/{slug}/", kind.folder());
             if let Some(f) = fragment {
                 href.push('#');
@@ -87,20 +83,13 @@ fn push_block(block: &Block, out: &mut String) {
         }
         Block::Code { language, code } => {
             match language {
-                Some(l) => out.push_str(&format!(
-                    "<pre><code class=\"language-{}\">",
-                    escape_html(l)
-                )),
+                Some(l) => out.push_str(&format!("<pre><code class=\"language-{}\">", escape_html(l))),
                 None => out.push_str("<pre><code>"),
             }
             out.push_str(&escape_html(code));
             out.push_str("</code></pre>\n");
         }
-        Block::Table {
-            alignments,
-            header,
-            rows,
-        } => {
+        Block::Table { alignments, header, rows } => {
             out.push_str("<table>\n<thead><tr>");
             for (i, cell) in header.iter().enumerate() {
                 push_cell("th", alignments.get(i), cell, out);
@@ -150,11 +139,7 @@ fn push_inlines(inlines: &[Inline], out: &mut String) {
                 push_inlines(content, out);
                 out.push_str("</strong>");
             }
-            Inline::Link {
-                target,
-                title,
-                content,
-            } => match link_href(target) {
+            Inline::Link { target, title, content } => match link_href(target) {
                 Some(href) => {
                     out.push_str(&format!("<a href=\"{}\"", escape_html(&href)));
                     if let Some(t) = title {
@@ -167,11 +152,7 @@ fn push_inlines(inlines: &[Inline], out: &mut String) {
                 None => push_inlines(content, out),
             },
             Inline::Image { target, alt } => match link_href(target) {
-                Some(src) => out.push_str(&format!(
-                    "<img src=\"{}\" alt=\"{}\">",
-                    escape_html(&src),
-                    escape_html(alt)
-                )),
+                Some(src) => out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_html(&src), escape_html(alt))),
                 None => out.push_str(&escape_html(alt)),
             },
             Inline::HardBreak => out.push_str("<br>\n"),

@@ -58,19 +58,15 @@ mod reference;
 mod schema;
 mod snapshot;
 
-pub use body::{
-    Alignment, Block, Body, BodyLink, Inline, LinkTarget, inline_text, is_safe_url, plain_text,
-};
+pub use body::{Alignment, Block, Body, BodyLink, Inline, LinkTarget, inline_text, is_safe_url, plain_text};
 pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
 pub use html::{escape_html, link_href, to_html};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{
-    Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote,
-    Site, Status, Story, Timestamp, Topic, Topics,
+    Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote, Site, Status, Story,
+    Timestamp, Topic, Topics,
 };
 pub use reference::{Kind, KindMarker, Ref, is_valid_slug};
 pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};
-pub use snapshot::{
-    Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View,
-};
+pub use snapshot::{Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View};

@@ -42,21 +42,12 @@ pub enum LoadError {
 /// reported, not just the first. Warnings alone do not fail loading; they
 /// are kept in [`Snapshot::warnings`].
 pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
-    let root_error = |source| LoadError::Root {
-        path: root.to_owned(),
-        source,
-    };
+    let root_error = |source| LoadError::Root { path: root.to_owned(), source };
     let canonical_root = root.canonicalize().map_err(root_error)?;
     if !canonical_root.is_dir() {
-        return Err(root_error(std::io::Error::new(
-            std::io::ErrorKind::NotADirectory,
-            "not a folder",
-        )));
+        return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
     }
-    let mut loader = Loader {
-        root: canonical_root,
-        diagnostics: Vec::new(),
-    };
+    let mut loader = Loader { root: canonical_root, diagnostics: Vec::new() };
     let snapshot = loader.run();
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -64,9 +55,7 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(LoadError::Invalid { diagnostics });
     }
-    let mut snapshot = snapshot.ok_or(LoadError::Invalid {
-        diagnostics: Vec::new(),
-    })?;
+    let mut snapshot = snapshot.ok_or(LoadError::Invalid { diagnostics: Vec::new() })?;
     snapshot.warnings = diagnostics;
     Ok(snapshot)
 }
@@ -152,24 +141,9 @@ impl Loader {
 
         let mut referenced: HashSet<ItemId> = HashSet::new();
         self.check_items(&pages, &existing, &mut referenced, default_locale.as_ref());
-        self.check_items(
-            &measures,
-            &existing,
-            &mut referenced,
-            default_locale.as_ref(),
-        );
-        self.check_items(
-            &partners,
-            &existing,
-            &mut referenced,
-            default_locale.as_ref(),
-        );
-        self.check_items(
-            &stories,
-            &existing,
-            &mut referenced,
-            default_locale.as_ref(),
-        );
+        self.check_items(&measures, &existing, &mut referenced, default_locale.as_ref());
+        self.check_items(&partners, &existing, &mut referenced, default_locale.as_ref());
+        self.check_items(&stories, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&media, &existing, &mut referenced, default_locale.as_ref());
         self.check_pages(&pages);
         self.check_media(&media);
@@ -193,6 +167,7 @@ impl Loader {
             referrers: HashMap::new(),
             warnings: Vec::new(),
             version: 0,
+            embargoes: Vec::new(),
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);
@@ -201,6 +176,7 @@ impl Loader {
         index(&mut snapshot, media, &mut hasher, |s| &mut s.media);
         hasher.update(format!("{:?}{:?}", snapshot.site, snapshot.topics).as_bytes());
         snapshot.version = hasher.digest();
+        snapshot.embargoes.sort();
         for ids in snapshot
             .by_topic
             .values_mut()
@@ -218,18 +194,13 @@ impl Loader {
     }
 
     /// Reads and parses a whole-file TOML document such as `site.toml`.
-    fn read_toml<T: DeserializeOwned>(
-        &mut self,
-        rel: &Path,
-        required: bool,
-    ) -> Option<(T, Source)> {
+    fn read_toml<T: DeserializeOwned>(&mut self, rel: &Path, required: bool) -> Option<(T, Source)> {
         let full = self.root.join(rel);
         if !full.exists() && !full.is_symlink() {
             if required {
-                self.push(
-                    Diagnostic::error(rel, (0, 0), format!("`{}` is missing", rel.display()))
-                        .with_help("every content folder needs a site.toml with title, base_url, default_locale and locales"),
-                );
+                self.push(Diagnostic::error(rel, (0, 0), format!("`{}` is missing", rel.display())).with_help(
+                    "every content folder needs a site.toml with title, base_url, default_locale and locales",
+                ));
             }
             return None;
         }
@@ -240,12 +211,7 @@ impl Loader {
                 return None;
             }
         };
-        let source = Source {
-            path: rel.to_owned(),
-            front: text,
-            front_line: 0,
-            body_line: 0,
-        };
+        let source = Source { path: rel.to_owned(), front: text, front_line: 0, body_line: 0 };
         match parse_front::<T>(&source) {
             Ok(value) => Some((value, source)),
             Err(d) => {
@@ -262,14 +228,9 @@ impl Loader {
                 Diagnostic::error(
                     path,
                     src.at_key("base_url"),
-                    format!(
-                        "base_url `{}` is not an absolute http(s) URL",
-                        site.base_url
-                    ),
+                    format!("base_url `{}` is not an absolute http(s) URL", site.base_url),
                 )
-                .with_help(
-                    "write the address the site is published at, e.g. `https://example.org/`",
-                ),
+                .with_help("write the address the site is published at, e.g. `https://example.org/`"),
             );
         }
         let codes: Vec<&Locale> = site.locales.iter().map(|l| &l.code).collect();
@@ -278,10 +239,7 @@ impl Loader {
                 Diagnostic::error(
                     path,
                     src.at_key("default_locale"),
-                    format!(
-                        "the default locale `{}` is not among `locales`",
-                        site.default_locale
-                    ),
+                    format!("the default locale `{}` is not among `locales`", site.default_locale),
                 )
                 .with_help("add a [[locales]] entry for it"),
             );
@@ -289,21 +247,14 @@ impl Loader {
         let mut seen = HashSet::new();
         for l in &site.locales {
             if !seen.insert(&l.code) {
-                self.push(Diagnostic::error(
-                    path,
-                    src.at_key("code"),
-                    format!("locale `{}` is listed twice", l.code),
-                ));
+                self.push(Diagnostic::error(path, src.at_key("code"), format!("locale `{}` is listed twice", l.code)));
             }
             for f in &l.fallback {
                 if !codes.contains(&f) {
                     self.push(Diagnostic::error(
                         path,
                         src.at_key("fallback"),
-                        format!(
-                            "locale `{}` falls back to `{f}`, which is not enabled",
-                            l.code
-                        ),
+                        format!("locale `{}` falls back to `{f}`, which is not enabled", l.code),
                     ));
                 }
             }
@@ -318,20 +269,12 @@ impl Loader {
                 .map_or((1, 1), |o| src.at_front(o));
             if !is_valid_slug(&t.slug) {
                 self.push(
-                    Diagnostic::error(
-                        &src.path,
-                        at,
-                        format!("`{}` is not a valid topic slug", t.slug),
-                    )
-                    .with_help("use lowercase letters, digits and single hyphens"),
+                    Diagnostic::error(&src.path, at, format!("`{}` is not a valid topic slug", t.slug))
+                        .with_help("use lowercase letters, digits and single hyphens"),
                 );
             }
             if !seen.insert(t.slug.as_str()) {
-                self.push(Diagnostic::error(
-                    &src.path,
-                    at,
-                    format!("duplicate topic `{}`", t.slug),
-                ));
+                self.push(Diagnostic::error(&src.path, at, format!("duplicate topic `{}`", t.slug)));
             }
         }
     }
@@ -342,18 +285,11 @@ impl Loader {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
             Err(e) => {
-                self.push(Diagnostic::error(
-                    ".",
-                    (0, 0),
-                    format!("cannot list the content folder: {e}"),
-                ));
+                self.push(Diagnostic::error(".", (0, 0), format!("cannot list the content folder: {e}")));
                 return found;
             }
         };
-        let mut top: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name())
-            .collect();
+        let mut top: Vec<_> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
         top.sort();
         for name in top {
             let name_str = name.to_string_lossy();
@@ -363,8 +299,14 @@ impl Loader {
             match Kind::from_folder(&name_str).filter(|k| *k != Kind::Topic) {
                 Some(kind) if self.root.join(&name).is_dir() => self.discover_kind(kind, site, &mut found),
                 _ => self.push(
-                    Diagnostic::warning(PathBuf::from(&name), (0, 0), format!("`{name_str}` is not part of the content model and is ignored"))
-                        .with_help("content lives in site.toml, topics.toml, pages/, measures/, partners/, stories/ and media/"),
+                    Diagnostic::warning(
+                        PathBuf::from(&name),
+                        (0, 0),
+                        format!("`{name_str}` is not part of the content model and is ignored"),
+                    )
+                    .with_help(
+                        "content lives in site.toml, topics.toml, pages/, measures/, partners/, stories/ and media/",
+                    ),
                 ),
             }
         }
@@ -377,11 +319,7 @@ impl Loader {
         let entries = match std::fs::read_dir(self.root.join(&folder)) {
             Ok(e) => e,
             Err(e) => {
-                self.push(Diagnostic::error(
-                    &folder,
-                    (0, 0),
-                    format!("cannot list folder: {e}"),
-                ));
+                self.push(Diagnostic::error(&folder, (0, 0), format!("cannot list folder: {e}")));
                 return;
             }
         };
@@ -394,19 +332,11 @@ impl Loader {
                 continue;
             }
             if entry.path().is_dir() {
-                self.push(Diagnostic::warning(
-                    &rel,
-                    (0, 0),
-                    "folders inside a kind's folder are not read",
-                ));
+                self.push(Diagnostic::warning(&rel, (0, 0), "folders inside a kind's folder are not read"));
                 continue;
             }
             let Some(stem) = name.strip_suffix(&format!(".{ext}")) else {
-                self.push(Diagnostic::warning(
-                    &rel,
-                    (0, 0),
-                    format!("not a `.{ext}` file; ignored"),
-                ));
+                self.push(Diagnostic::warning(&rel, (0, 0), format!("not a `.{ext}` file; ignored")));
                 continue;
             };
             let (slug, locale) = match stem.split_once('.') {
@@ -417,51 +347,37 @@ impl Loader {
                 Some((slug, tag)) => match Locale::parse(tag) {
                     Ok(l) => (slug, l),
                     Err(e) => {
-                        self.push(Diagnostic::error(&rel, (0, 0), e.to_string())
-                            .with_help(format!("a translation is named `<slug>.<locale>.{ext}`, e.g. `{slug}.fr.{ext}`")));
+                        self.push(Diagnostic::error(&rel, (0, 0), e.to_string()).with_help(format!(
+                            "a translation is named `<slug>.<locale>.{ext}`, e.g. `{slug}.fr.{ext}`"
+                        )));
                         continue;
                     }
                 },
             };
             if !is_valid_slug(slug) {
-                self.push(Diagnostic::error(&rel, (0, 0), format!("`{slug}` is not a valid slug"))
-                    .with_help("name files with lowercase letters, digits and single hyphens, e.g. `its-about-ability.md`"));
+                self.push(Diagnostic::error(&rel, (0, 0), format!("`{slug}` is not a valid slug")).with_help(
+                    "name files with lowercase letters, digits and single hyphens, e.g. `its-about-ability.md`",
+                ));
                 continue;
             }
             if let Some(site) = site
                 && !site.locales.iter().any(|l| l.code == locale)
             {
                 self.push(
-                    Diagnostic::error(
-                        &rel,
-                        (0, 0),
-                        format!("locale `{locale}` is not enabled in site.toml"),
-                    )
-                    .with_help("add it to `locales` in site.toml, or rename the file"),
+                    Diagnostic::error(&rel, (0, 0), format!("locale `{locale}` is not enabled in site.toml"))
+                        .with_help("add it to `locales` in site.toml, or rename the file"),
                 );
                 continue;
             }
-            found.push(Found {
-                kind,
-                slug: slug.to_owned(),
-                locale,
-                path: rel,
-            });
+            found.push(Found { kind, slug: slug.to_owned(), locale, path: rel });
         }
     }
 
     /// Reads and parses every file of one kind, in parallel.
-    fn parse_all<T: Item + DeserializeOwned>(
-        &mut self,
-        found: &[Found],
-        kind: Kind,
-    ) -> Vec<Parsed<T>> {
+    fn parse_all<T: Item + DeserializeOwned>(&mut self, found: &[Found], kind: Kind) -> Vec<Parsed<T>> {
         let root = &self.root;
-        let results: Vec<Result<Parsed<T>, Vec<Diagnostic>>> = found
-            .par_iter()
-            .filter(|f| f.kind == kind)
-            .map(|f| parse_file::<T>(root, f))
-            .collect();
+        let results: Vec<Result<Parsed<T>, Vec<Diagnostic>>> =
+            found.par_iter().filter(|f| f.kind == kind).map(|f| parse_file::<T>(root, f)).collect();
         let mut parsed = Vec::with_capacity(results.len());
         let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
         for result in results {
@@ -470,12 +386,8 @@ impl Loader {
                     for &offset in &p.doc.body.raw_html {
                         let at = p.source.at_body(&p.doc.body.markdown, offset);
                         self.push(
-                            Diagnostic::warning(
-                                &p.source.path,
-                                at,
-                                "raw HTML is shown as text, not as markup",
-                            )
-                            .with_help("use Markdown instead of HTML"),
+                            Diagnostic::warning(&p.source.path, at, "raw HTML is shown as text, not as markup")
+                                .with_help("use Markdown instead of HTML"),
                         );
                     }
                     let key = (p.doc.slug.clone(), p.doc.locale.clone());
@@ -491,9 +403,7 @@ impl Loader {
                                     first.display()
                                 ),
                             )
-                            .with_help(
-                                "each item has one file per locale; rename or remove one of them",
-                            ),
+                            .with_help("each item has one file per locale; rename or remove one of them"),
                         );
                         continue;
                     }
@@ -514,36 +424,34 @@ impl Loader {
         referenced: &mut HashSet<ItemId>,
         default_locale: Option<&Locale>,
     ) {
-        let originals: HashSet<&str> = parsed
-            .iter()
-            .filter(|p| Some(&p.doc.locale) == default_locale)
-            .map(|p| p.doc.slug.as_str())
-            .collect();
+        let originals: HashSet<&str> =
+            parsed.iter().filter(|p| Some(&p.doc.locale) == default_locale).map(|p| p.doc.slug.as_str()).collect();
         for p in parsed {
             let src = &p.source;
-            if default_locale.is_some_and(|d| d != &p.doc.locale)
-                && !originals.contains(p.doc.slug.as_str())
-            {
-                self.push(Diagnostic::error(&src.path, (0, 0), format!(
-                    "translation without an original: there is no `{}/{}.{}` in the default locale",
-                    T::KIND.folder(), p.doc.slug, T::KIND.extension()
-                )).with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"));
+            if default_locale.is_some_and(|d| d != &p.doc.locale) && !originals.contains(p.doc.slug.as_str()) {
+                self.push(
+                    Diagnostic::error(
+                        &src.path,
+                        (0, 0),
+                        format!(
+                            "translation without an original: there is no `{}/{}.{}` in the default locale",
+                            T::KIND.folder(),
+                            p.doc.slug,
+                            T::KIND.extension()
+                        ),
+                    )
+                    .with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"),
+                );
             }
             for r in p.doc.meta.references() {
-                let at = r
-                    .span
-                    .clone()
-                    .map_or((src.front_line.max(1), 1), |s| src.at_front(s.start));
+                let at = r.span.clone().map_or((src.front_line.max(1), 1), |s| src.at_front(s.start));
                 let kinds = existing.get(r.slug);
                 if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
                     self.push(
                         Diagnostic::error(
                             &src.path,
                             at,
-                            format!(
-                                "`{}` must list {} items, but this names a {written}",
-                                r.field, r.kind
-                            ),
+                            format!("`{}` must list {} items, but this names a {written}", r.field, r.kind),
                         )
                         .with_help(format!(
                             "`{}` takes references to `{}/`",
@@ -554,10 +462,7 @@ impl Loader {
                     continue;
                 }
                 if kinds.is_some_and(|k| k.contains(&r.kind)) {
-                    referenced.insert(ItemId {
-                        kind: r.kind,
-                        slug: r.slug.to_owned(),
-                    });
+                    referenced.insert(ItemId { kind: r.kind, slug: r.slug.to_owned() });
                     continue;
                 }
                 let message = match kinds.and_then(|k| k.iter().next()) {
@@ -567,20 +472,12 @@ impl Loader {
                     ),
                     None => format!("no {} named `{}` (in `{}`)", r.kind, r.slug, r.field),
                 };
-                let candidates: Vec<&str> = existing
-                    .iter()
-                    .filter(|(_, k)| k.contains(&r.kind))
-                    .map(|(s, _)| *s)
-                    .collect();
+                let candidates: Vec<&str> =
+                    existing.iter().filter(|(_, k)| k.contains(&r.kind)).map(|(s, _)| *s).collect();
                 let help = match closest(r.slug, &candidates) {
                     Some(c) => format!("did you mean `{c}`?"),
                     None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
-                    None => format!(
-                        "create `{}/{}.{}` or fix the slug",
-                        r.kind.folder(),
-                        r.slug,
-                        r.kind.extension()
-                    ),
+                    None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
                 };
                 self.push(Diagnostic::error(&src.path, at, message).with_help(help));
             }
@@ -588,24 +485,14 @@ impl Loader {
                 let at = src.at_body(&p.doc.body.markdown, link.offset);
                 match &link.target {
                     LinkTarget::Item { kind, slug, .. } => {
-                        if existing
-                            .get(slug.as_str())
-                            .is_some_and(|k| k.contains(kind))
-                        {
-                            referenced.insert(ItemId {
-                                kind: *kind,
-                                slug: slug.clone(),
-                            });
+                        if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
+                            referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
                         } else {
                             self.push(
                                 Diagnostic::error(
                                     &src.path,
                                     at,
-                                    format!(
-                                        "broken link: there is no `{}/{slug}.{}`",
-                                        kind.folder(),
-                                        kind.extension()
-                                    ),
+                                    format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
                                 )
                                 .with_help("link to an existing item as `@/<kind>/<slug>.md`"),
                             );
@@ -615,12 +502,13 @@ impl Loader {
                         let message = if written.starts_with("@/") {
                             format!("broken link: `{written}` is not an item path")
                         } else {
-                            format!(
-                                "unsafe link `{written}`: only http, https, mailto and tel links are allowed"
-                            )
+                            format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
                         };
-                        self.push(Diagnostic::error(&src.path, at, message)
-                            .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"));
+                        self.push(
+                            Diagnostic::error(&src.path, at, message).with_help(
+                                "link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`",
+                            ),
+                        );
                     }
                     LinkTarget::Url { .. } => {}
                 }
@@ -638,13 +526,17 @@ impl Loader {
                     .front
                     .find(&format!("\"{url}\""))
                     .map_or_else(|| p.source.at_key("legacy_urls"), |o| p.source.at_front(o));
-                let ok = (url.starts_with('/')
-                    || url.starts_with("https://")
-                    || url.starts_with("http://"))
+                let ok = (url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://"))
                     && !url.chars().any(|c| c.is_whitespace() || c.is_control());
                 if !ok {
-                    self.push(Diagnostic::error(&p.source.path, at, format!("legacy URL `{url}` is neither a path nor an http(s) URL"))
-                        .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`"));
+                    self.push(
+                        Diagnostic::error(
+                            &p.source.path,
+                            at,
+                            format!("legacy URL `{url}` is neither a path nor an http(s) URL"),
+                        )
+                        .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`"),
+                    );
                 }
                 match seen.get(url.as_str()) {
                     Some((slug, first)) if *slug != p.doc.slug => {
@@ -652,10 +544,7 @@ impl Loader {
                             Diagnostic::error(
                                 &p.source.path,
                                 at,
-                                format!(
-                                    "legacy URL `{url}` already redirects to `{}`",
-                                    first.display()
-                                ),
+                                format!("legacy URL `{url}` already redirects to `{}`", first.display()),
                             )
                             .with_help("an old address can redirect to one page only"),
                         );
@@ -672,15 +561,21 @@ impl Loader {
         for p in media {
             let m = &p.doc.meta;
             if m.kind == MediaKind::Image && m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
-                self.push(Diagnostic::error(&p.source.path, p.source.at_key("kind"), "image without alt text")
-                    .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"));
+                self.push(
+                    Diagnostic::error(&p.source.path, p.source.at_key("kind"), "image without alt text")
+                        .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"),
+                );
             }
             if let Some(src) = &m.src
                 && (!is_safe_url(src) || src.trim().is_empty())
             {
                 self.push(
-                    Diagnostic::error(&p.source.path, p.source.at_key("src"), format!("unsafe or empty `src`: `{src}`"))
-                        .with_help("use an http(s) URL or a path, or leave `src` out while the asset is not migrated"),
+                    Diagnostic::error(
+                        &p.source.path,
+                        p.source.at_key("src"),
+                        format!("unsafe or empty `src`: `{src}`"),
+                    )
+                    .with_help("use an http(s) URL or a path, or leave `src` out while the asset is not migrated"),
                 );
             }
         }
@@ -688,23 +583,12 @@ impl Loader {
 
     fn warn_unreferenced<T: Item>(&mut self, parsed: &[Parsed<T>], referenced: &HashSet<ItemId>) {
         for p in parsed {
-            let id = ItemId {
-                kind: T::KIND,
-                slug: p.doc.slug.clone(),
-            };
-            let is_original = p
-                .doc
-                .path
-                .file_stem()
-                .is_some_and(|s| !s.to_string_lossy().contains('.'));
+            let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
+            let is_original = p.doc.path.file_stem().is_some_and(|s| !s.to_string_lossy().contains('.'));
             if is_original && !referenced.contains(&id) {
                 self.push(
-                    Diagnostic::warning(
-                        &p.source.path,
-                        (0, 0),
-                        format!("no page or item links to this {}", T::KIND),
-                    )
-                    .with_help("reference it from a page, or remove it if it is no longer needed"),
+                    Diagnostic::warning(&p.source.path, (0, 0), format!("no page or item links to this {}", T::KIND))
+                        .with_help("reference it from a page, or remove it if it is no longer needed"),
                 );
             }
         }
@@ -720,35 +604,20 @@ fn index<T: Item>(
 ) {
     for p in parsed {
         hasher.update(&p.hash.to_le_bytes());
-        let id = ItemId {
-            kind: T::KIND,
-            slug: p.doc.slug.clone(),
-        };
+        let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
         for r in p.doc.meta.references() {
-            let target = ItemId {
-                kind: r.kind,
-                slug: r.slug.to_owned(),
-            };
+            let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
             if r.kind == Kind::Topic {
-                snapshot
-                    .by_topic
-                    .entry(r.slug.to_owned())
-                    .or_default()
-                    .push(id.clone());
+                snapshot.by_topic.entry(r.slug.to_owned()).or_default().push(id.clone());
             } else {
-                snapshot
-                    .referrers
-                    .entry(target)
-                    .or_default()
-                    .push(id.clone());
+                snapshot.referrers.entry(target).or_default().push(id.clone());
             }
         }
+        if let Some(t) = p.doc.meta.visibility().1 {
+            snapshot.embargoes.push(t.instant());
+        }
         if let Some(country) = p.doc.meta.country() {
-            snapshot
-                .by_country
-                .entry(country)
-                .or_default()
-                .push(id.clone());
+            snapshot.by_country.entry(country).or_default().push(id.clone());
         }
         collection(snapshot).insert(p.doc);
     }
@@ -757,20 +626,14 @@ fn index<T: Item>(
 /// Reads one file of the content folder, refusing what must not be read.
 fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
     let full = root.join(rel);
-    let io_error =
-        |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
+    let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
     let link_meta = std::fs::symlink_metadata(&full).map_err(io_error)?;
     if link_meta.file_type().is_symlink() {
-        let target = full
-            .canonicalize()
-            .map_err(|e| Diagnostic::error(rel, (0, 0), format!("broken symbolic link: {e}")))?;
+        let target =
+            full.canonicalize().map_err(|e| Diagnostic::error(rel, (0, 0), format!("broken symbolic link: {e}")))?;
         if !target.starts_with(root) {
-            return Err(Diagnostic::error(
-                rel,
-                (0, 0),
-                "refused: symbolic link points outside the content folder",
-            )
-            .with_help("copy the file into the content folder instead of linking to it"));
+            return Err(Diagnostic::error(rel, (0, 0), "refused: symbolic link points outside the content folder")
+                .with_help("copy the file into the content folder instead of linking to it"));
         }
     }
     let meta = std::fs::metadata(&full).map_err(io_error)?;
@@ -778,10 +641,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
         Diagnostic::error(
             rel,
             (0, 0),
-            format!(
-                "file is larger than the {} MiB limit for content files",
-                MAX_FILE_SIZE / 1024 / 1024
-            ),
+            format!("file is larger than the {} MiB limit for content files", MAX_FILE_SIZE / 1024 / 1024),
         )
         .with_help("split it into several items, or keep large assets outside the content folder")
     };
@@ -789,25 +649,16 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
         return Err(too_big());
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(&full)
-        .and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
-        .map_err(io_error)?;
+    std::fs::File::open(&full).and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)).map_err(io_error)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(too_big());
     }
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        Diagnostic::error(
-            rel,
-            line_col(&prefix, valid),
-            format!("invalid UTF-8 at byte {valid}"),
-        )
-        .with_help("save the file as UTF-8")
+        Diagnostic::error(rel, line_col(&prefix, valid), format!("invalid UTF-8 at byte {valid}"))
+            .with_help("save the file as UTF-8")
     })?;
     if text.trim().is_empty() {
         let help = if rel.extension().is_some_and(|e| e == "md") {
@@ -843,30 +694,19 @@ pub fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 
 /// Splits a Markdown file into its front matter and body, with diagnostics.
 fn split_markdown(rel: &Path, text: &str) -> Result<(Source, String), Diagnostic> {
-    let help = "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
+    let help =
+        "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
     match split_front_matter(text) {
         Some((front, body)) => {
             let body_line = 2 + front.matches('\n').count() as u32;
-            let source = Source {
-                path: rel.to_owned(),
-                front: front.to_owned(),
-                front_line: 1,
-                body_line,
-            };
+            let source = Source { path: rel.to_owned(), front: front.to_owned(), front_line: 1, body_line };
             Ok((source, body.to_owned()))
         }
-        None if !text.starts_with("+++") => Err(Diagnostic::error(
-            rel,
-            (1, 1),
-            "missing front matter: the file must start with a `+++` line",
-        )
-        .with_help(help)),
-        None => Err(Diagnostic::error(
-            rel,
-            (1, 1),
-            "unterminated front matter: no closing `+++` line",
-        )
-        .with_help(help)),
+        None if !text.starts_with("+++") => {
+            Err(Diagnostic::error(rel, (1, 1), "missing front matter: the file must start with a `+++` line")
+                .with_help(help))
+        }
+        None => Err(Diagnostic::error(rel, (1, 1), "unterminated front matter: no closing `+++` line").with_help(help)),
     }
 }
 
@@ -877,8 +717,7 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
         let at = if message.starts_with("missing field") {
             (src.front_line.max(1), 1)
         } else {
-            e.span()
-                .map_or((src.front_line.max(1), 1), |s| src.at_front(s.start))
+            e.span().map_or((src.front_line.max(1), 1), |s| src.at_front(s.start))
         };
         let help = if let Some(rest) = message.strip_prefix("unknown field `") {
             // "unknown field `titel`, expected one of `title`, `summary`"
@@ -888,15 +727,10 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
                 Some(c) => {
                     format!("did you mean `{c}`? `schema/content.schema.json` lists every field")
                 }
-                None => {
-                    "check the spelling: `schema/content.schema.json` lists every field".to_owned()
-                }
+                None => "check the spelling: `schema/content.schema.json` lists every field".to_owned(),
             })
         } else if message.starts_with("missing field") {
-            Some(
-                "add the field; `tessera new` writes a skeleton with every required field"
-                    .to_owned(),
-            )
+            Some("add the field; `tessera new` writes a skeleton with every required field".to_owned())
         } else {
             None
         };
@@ -908,10 +742,7 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
     })
 }
 
-fn parse_file<T: Item + DeserializeOwned>(
-    root: &Path,
-    found: &Found,
-) -> Result<Parsed<T>, Vec<Diagnostic>> {
+fn parse_file<T: Item + DeserializeOwned>(root: &Path, found: &Found) -> Result<Parsed<T>, Vec<Diagnostic>> {
     let text = read_checked(root, &found.path).map_err(|d| vec![d])?;
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
@@ -920,29 +751,11 @@ fn parse_file<T: Item + DeserializeOwned>(
     let (source, body) = if found.kind.extension() == "md" {
         split_markdown(&found.path, &text).map_err(|d| vec![d])?
     } else {
-        (
-            Source {
-                path: found.path.clone(),
-                front: text,
-                front_line: 0,
-                body_line: 0,
-            },
-            String::new(),
-        )
+        (Source { path: found.path.clone(), front: text, front_line: 0, body_line: 0 }, String::new())
     };
     let meta = parse_front::<T>(&source).map_err(|d| vec![d])?;
-    let body = if body.trim().is_empty() {
-        Body::empty()
-    } else {
-        Body::parse(&body)
-    };
-    let doc = Document {
-        slug: found.slug.clone(),
-        locale: found.locale.clone(),
-        path: found.path.clone(),
-        meta,
-        body,
-    };
+    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse(&body) };
+    let doc = Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body };
     Ok(Parsed { doc, source, hash })
 }
 
@@ -967,18 +780,12 @@ mod tests {
 
     /// Loads a site whose only page has the given bytes; it must not panic.
     fn load_page(bytes: &[u8]) -> Result<Snapshot, LoadError> {
-        let dir = tempfile::tempdir().map_err(|source| LoadError::Root {
-            path: PathBuf::new(),
-            source,
-        })?;
+        let dir = tempfile::tempdir().map_err(|source| LoadError::Root { path: PathBuf::new(), source })?;
         let write = |p: &str, b: &[u8]| std::fs::write(dir.path().join(p), b);
         std::fs::create_dir(dir.path().join("pages"))
             .and_then(|()| write("site.toml", SITE.as_bytes()))
             .and_then(|()| write("pages/p.md", bytes))
-            .map_err(|source| LoadError::Root {
-                path: PathBuf::new(),
-                source,
-            })?;
+            .map_err(|source| LoadError::Root { path: PathBuf::new(), source })?;
         load(dir.path())
     }
 
@@ -1008,13 +815,7 @@ mod tests {
     #[test]
     fn front_matter_lines_are_counted_from_the_top_of_the_file() {
         let text = "+++\ntitle = \"P\"\nstatus = \"published\"\n+++\n\n[a](@/stories/nope.md)\n";
-        let Err(LoadError::Invalid { diagnostics }) = load_page(text.as_bytes()) else {
-            panic!("should fail")
-        };
-        assert_eq!(
-            (diagnostics[0].line, diagnostics[0].column),
-            (6, 1),
-            "{diagnostics:?}"
-        );
+        let Err(LoadError::Invalid { diagnostics }) = load_page(text.as_bytes()) else { panic!("should fail") };
+        assert_eq!((diagnostics[0].line, diagnostics[0].column), (6, 1), "{diagnostics:?}");
     }
 }

@@ -43,9 +43,7 @@ impl Direction {
 }
 
 /// Languages written right to left, by their primary subtag.
-const RTL_LANGUAGES: &[&str] = &[
-    "ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "syr", "ug", "ur", "yi",
-];
+const RTL_LANGUAGES: &[&str] = &["ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "syr", "ug", "ur", "yi"];
 
 impl Locale {
     /// Parses and validates a tag.
@@ -94,11 +92,7 @@ impl Locale {
 
     /// The writing direction of the language.
     pub fn direction(&self) -> Direction {
-        if RTL_LANGUAGES.contains(&self.language()) {
-            Direction::Rtl
-        } else {
-            Direction::Ltr
-        }
+        if RTL_LANGUAGES.contains(&self.language()) { Direction::Rtl } else { Direction::Ltr }
     }
 }
 
@@ -177,18 +171,12 @@ impl Country {
         {
             return Ok(Country([bytes[0], bytes[1]]));
         }
-        let hint = if bytes.len() == 2
-            && ISO_3166_1_ALPHA_2
-                .split(' ')
-                .any(|c| c.eq_ignore_ascii_case(code))
-        {
+        let hint = if bytes.len() == 2 && ISO_3166_1_ALPHA_2.split(' ').any(|c| c.eq_ignore_ascii_case(code)) {
             format!(" (write it in capitals: `{}`)", code.to_ascii_uppercase())
         } else {
             String::new()
         };
-        Err(IdentifierError(format!(
-            "`{code}` is not an ISO 3166-1 alpha-2 country code{hint}"
-        )))
+        Err(IdentifierError(format!("`{code}` is not an ISO 3166-1 alpha-2 country code{hint}")))
     }
 
     /// The two-letter code.
@@ -199,9 +187,7 @@ impl Country {
 
     /// Every assigned code, for tests and generators.
     pub fn all() -> impl Iterator<Item = Country> {
-        ISO_3166_1_ALPHA_2
-            .split(' ')
-            .map(|c| Country([c.as_bytes()[0], c.as_bytes()[1]]))
+        ISO_3166_1_ALPHA_2.split(' ').map(|c| Country([c.as_bytes()[0], c.as_bytes()[1]]))
     }
 }
 
@@ -257,51 +243,23 @@ mod tests {
 
     #[test]
     fn locales_accept_the_bcp47_subset_and_reject_the_rest() {
-        for good in [
-            "en",
-            "fr",
-            "ar",
-            "pt-BR",
-            "zh-Hans",
-            "zh-Hans-CN",
-            "es-419",
-            "ast",
-        ] {
+        for good in ["en", "fr", "ar", "pt-BR", "zh-Hans", "zh-Hans-CN", "es-419", "ast"] {
             assert!(Locale::parse(good).is_ok(), "{good} should parse");
         }
-        for bad in [
-            "",
-            "EN",
-            "e",
-            "english",
-            "en_US",
-            "en-us",
-            "en-",
-            "pt-BR-BR",
-            "zh-CN-Hans",
-        ] {
+        for bad in ["", "EN", "e", "english", "en_US", "en-us", "en-", "pt-BR-BR", "zh-CN-Hans"] {
             assert!(Locale::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn arabic_is_right_to_left() {
-        assert_eq!(
-            Locale::parse("ar").map(|l| l.direction()),
-            Ok(Direction::Rtl)
-        );
-        assert_eq!(
-            Locale::parse("fr").map(|l| l.direction()),
-            Ok(Direction::Ltr)
-        );
+        assert_eq!(Locale::parse("ar").map(|l| l.direction()), Ok(Direction::Rtl));
+        assert_eq!(Locale::parse("fr").map(|l| l.direction()), Ok(Direction::Ltr));
     }
 
     #[test]
     fn countries_must_be_assigned_codes_in_capitals() {
-        assert_eq!(
-            Country::parse("KZ").map(|c| c.to_string()),
-            Ok("KZ".to_owned())
-        );
+        assert_eq!(Country::parse("KZ").map(|c| c.to_string()), Ok("KZ".to_owned()));
         assert!(Country::parse("ME").is_ok());
         let lower = Country::parse("me").map_err(|e| e.to_string());
         assert!(lower.is_err_and(|m| m.contains("`ME`")));

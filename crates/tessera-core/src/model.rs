@@ -38,14 +38,9 @@ impl Timestamp {
         } else if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))
         } else {
-            return Err(format!(
-                "`{text}` is not a date or date-time: write `2026-03-01` or `2026-03-01T09:00:00Z`"
-            ));
+            return Err(format!("`{text}` is not a date or date-time: write `2026-03-01` or `2026-03-01T09:00:00Z`"));
         };
-        Ok(Timestamp {
-            instant,
-            written: text.to_owned(),
-        })
+        Ok(Timestamp { instant, written: text.to_owned() })
     }
 
     /// The instant, in UTC.
@@ -61,10 +56,7 @@ impl Timestamp {
 
 impl From<DateTime<Utc>> for Timestamp {
     fn from(instant: DateTime<Utc>) -> Self {
-        Timestamp {
-            instant,
-            written: instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        }
+        Timestamp { instant, written: instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }
     }
 }
 
@@ -98,10 +90,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::parse(v).map_err(E::custom)
             }
             // TOML hands its native date-times over as a one-entry map.
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Timestamp, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {
                 let Some((_, text)) = map.next_entry::<String, String>()? else {
                     return Err(serde::de::Error::custom("empty date-time"));
                 };
@@ -149,9 +138,7 @@ impl Status {
 /// The kinds of civil-society partner the organisation works with.
 ///
 /// The list is closed: a partner of another kind is a change to this type.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PartnerKind {
     /// An international non-governmental organisation.
@@ -551,11 +538,9 @@ mod tests {
             b: Timestamp,
             c: Timestamp,
         }
-        let t: T = toml::from_str(
-            "a = 2012-09-01\nb = 2026-03-01T09:00:00+02:00\nc = \"2026-03-01T07:00:00Z\"",
-        )
-        .map_err(|e| e.to_string())
-        .unwrap_or_else(|e| panic!("{e}"));
+        let t: T = toml::from_str("a = 2012-09-01\nb = 2026-03-01T09:00:00+02:00\nc = \"2026-03-01T07:00:00Z\"")
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.a.instant().to_rfc3339(), "2012-09-01T00:00:00+00:00");
         assert_eq!(t.b.instant(), t.c.instant());
         assert_eq!(t.b.as_str(), "2026-03-01T09:00:00+02:00");

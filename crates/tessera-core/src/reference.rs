@@ -28,13 +28,7 @@ pub enum Kind {
 
 impl Kind {
     /// Kinds stored as one file per item, in load order.
-    pub const FOLDERS: [Kind; 5] = [
-        Kind::Page,
-        Kind::Measure,
-        Kind::Partner,
-        Kind::Story,
-        Kind::Media,
-    ];
+    pub const FOLDERS: [Kind; 5] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media];
 
     /// The folder (or for topics, the file stem) that holds this kind.
     pub fn folder(self) -> &'static str {
@@ -58,16 +52,9 @@ impl Kind {
 
     /// The kind whose folder is `folder`.
     pub fn from_folder(folder: &str) -> Option<Kind> {
-        [
-            Kind::Page,
-            Kind::Measure,
-            Kind::Partner,
-            Kind::Story,
-            Kind::Media,
-            Kind::Topic,
-        ]
-        .into_iter()
-        .find(|k| k.folder() == folder)
+        [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media, Kind::Topic]
+            .into_iter()
+            .find(|k| k.folder() == folder)
     }
 
     /// A lowercase English name, e.g. "measure".
@@ -112,12 +99,7 @@ pub struct Ref<T> {
 impl<T> Ref<T> {
     /// A reference to `slug`, as a program (not a file) would make it.
     pub fn new(slug: impl Into<String>) -> Ref<T> {
-        Ref {
-            slug: slug.into(),
-            written_kind: None,
-            span: None,
-            marker: PhantomData,
-        }
+        Ref { slug: slug.into(), written_kind: None, span: None, marker: PhantomData }
     }
 
     /// The slug of the referenced item.
@@ -138,12 +120,7 @@ impl<T> Ref<T> {
 
 impl<T> Clone for Ref<T> {
     fn clone(&self) -> Self {
-        Ref {
-            slug: self.slug.clone(),
-            written_kind: self.written_kind,
-            span: self.span.clone(),
-            marker: PhantomData,
-        }
+        Ref { slug: self.slug.clone(), written_kind: self.written_kind, span: self.span.clone(), marker: PhantomData }
     }
 }
 
@@ -164,9 +141,7 @@ pub(crate) fn parse_item_path(path: &str) -> Option<(Kind, &str)> {
     let rest = path.strip_prefix("@/")?;
     let (folder, file) = rest.split_once('/')?;
     let kind = Kind::from_folder(folder)?;
-    let slug = file
-        .strip_suffix(".md")
-        .or_else(|| file.strip_suffix(".toml"))?;
+    let slug = file.strip_suffix(".md").or_else(|| file.strip_suffix(".toml"))?;
     Some((kind, slug))
 }
 
@@ -175,11 +150,7 @@ pub(crate) fn parse_item_path(path: &str) -> Option<(Kind, &str)> {
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 120
-        && slug.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && slug.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 impl<T> Serialize for Ref<T> {
@@ -209,12 +180,7 @@ impl<'de, T> Deserialize<'de> for Ref<T> {
                 "`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens"
             )));
         }
-        Ok(Ref {
-            slug,
-            written_kind,
-            span: Some(span),
-            marker: PhantomData,
-        })
+        Ok(Ref { slug, written_kind, span: Some(span), marker: PhantomData })
     }
 }
 
@@ -257,14 +223,8 @@ mod tests {
 
     #[test]
     fn item_paths_name_a_kind_and_a_slug() {
-        assert_eq!(
-            parse_item_path("@/stories/its-about-ability.md"),
-            Some((Kind::Story, "its-about-ability"))
-        );
-        assert_eq!(
-            parse_item_path("@/media/photo.toml"),
-            Some((Kind::Media, "photo"))
-        );
+        assert_eq!(parse_item_path("@/stories/its-about-ability.md"), Some((Kind::Story, "its-about-ability")));
+        assert_eq!(parse_item_path("@/media/photo.toml"), Some((Kind::Media, "photo")));
         assert_eq!(parse_item_path("@/stories/x"), None);
         assert_eq!(parse_item_path("@/nope/x.md"), None);
     }

@@ -9,9 +9,7 @@ use crate::model::{Measure, Media, Page, Partner, Site, Story, Topics};
 pub const SCHEMA_ID: &str = "https://tessera.invalid/schema/content.schema.json";
 
 /// The kinds of file the schema describes, with their definition names.
-pub const DEFINITIONS: [&str; 7] = [
-    "Site", "Topics", "Page", "Measure", "Partner", "Story", "Media",
-];
+pub const DEFINITIONS: [&str; 7] = ["Site", "Topics", "Page", "Measure", "Partner", "Story", "Media"];
 
 /// The JSON Schema (draft 2020-12) for every content file, as pretty JSON
 /// ending in a newline.
@@ -30,8 +28,7 @@ pub fn content_schema() -> String {
         ("Story", generator.subschema_for::<Story>()),
         ("Media", generator.subschema_for::<Media>()),
     ];
-    let defs: serde_json::Map<String, Value> =
-        generator.take_definitions(true).into_iter().collect();
+    let defs: serde_json::Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     let any_of: Vec<Value> = roots.iter().map(|(_, s)| s.clone().to_value()).collect();
     let schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -55,10 +52,6 @@ pub fn toml_to_json(value: &toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
     }
 }

@@ -9,9 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::body::Body;
 use crate::diagnostic::Diagnostic;
 use crate::locale::{Country, Locale};
-use crate::model::{
-    Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic,
-};
+use crate::model::{Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic};
 use crate::reference::{Kind, KindMarker, Ref};
 
 /// One content file: an item of kind `T` in one locale.
@@ -44,10 +42,7 @@ pub struct Reference<'a> {
     pub span: Option<std::ops::Range<usize>>,
 }
 
-fn refs<'a, T: KindMarker>(
-    field: &'static str,
-    list: &'a [Ref<T>],
-) -> impl Iterator<Item = Reference<'a>> {
+fn refs<'a, T: KindMarker>(field: &'static str, list: &'a [Ref<T>]) -> impl Iterator<Item = Reference<'a>> {
     list.iter().map(move |r| Reference {
         kind: T::KIND,
         slug: r.slug(),
@@ -131,10 +126,7 @@ impl Item for Media {
         (Status::Published, None)
     }
     fn label(&self) -> &str {
-        self.caption
-            .as_deref()
-            .or(self.alt.as_deref())
-            .unwrap_or("")
+        self.caption.as_deref().or(self.alt.as_deref()).unwrap_or("")
     }
     fn country(&self) -> Option<Country> {
         self.country
@@ -151,20 +143,14 @@ pub struct Collection<T> {
 
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Collection {
-            docs: Vec::new(),
-            by_slug: BTreeMap::new(),
-        }
+        Collection { docs: Vec::new(), by_slug: BTreeMap::new() }
     }
 }
 
 impl<T> Collection<T> {
     pub(crate) fn insert(&mut self, doc: Document<T>) {
         let index = self.docs.len();
-        self.by_slug
-            .entry(doc.slug.clone())
-            .or_default()
-            .insert(doc.locale.clone(), index);
+        self.by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
         self.docs.push(doc);
     }
 
@@ -191,13 +177,8 @@ impl<T> Collection<T> {
 
     /// All locales of `slug`, whatever their state.
     pub fn locales_of(&self, slug: &str) -> impl Iterator<Item = &Document<T>> {
-        let mut docs: Vec<&Document<T>> = self
-            .by_slug
-            .get(slug)
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(|&i| self.docs.get(i))
-            .collect();
+        let mut docs: Vec<&Document<T>> =
+            self.by_slug.get(slug).into_iter().flat_map(|m| m.values()).filter_map(|&i| self.docs.get(i)).collect();
         docs.sort_by(|a, b| a.locale.cmp(&b.locale));
         docs.into_iter()
     }
@@ -233,6 +214,8 @@ pub struct Snapshot {
     pub(crate) referrers: HashMap<ItemId, Vec<ItemId>>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) version: u64,
+    /// Every `publish_at` instant, sorted.
+    pub(crate) embargoes: Vec<DateTime<Utc>>,
 }
 
 /// Who is looking: the public, or an editor previewing unpublished content.
@@ -276,6 +259,13 @@ impl Snapshot {
         self.version
     }
 
+    /// How many embargoes have lifted at `now`. What the public sees changes
+    /// only when the snapshot or this number changes, so a cache of public
+    /// answers keyed by both never shows an item early or hides it late.
+    pub fn visibility_epoch(&self, now: DateTime<Utc>) -> usize {
+        self.embargoes.partition_point(|t| *t <= now)
+    }
+
     /// The locales the site is written in, default first.
     pub fn locales(&self) -> Vec<Locale> {
         let mut locales = vec![self.site.default_locale.clone()];
@@ -307,11 +297,7 @@ impl Snapshot {
     /// The content as `audience` sees it at `now`: the only way front ends
     /// should read items.
     pub fn view(&self, audience: Audience, now: DateTime<Utc>) -> View<'_> {
-        View {
-            snapshot: self,
-            audience,
-            now,
-        }
+        View { snapshot: self, audience, now }
     }
 }
 
@@ -326,10 +312,7 @@ pub struct Localized<'s, T> {
 
 impl<T> Clone for Localized<'_, T> {
     fn clone(&self) -> Self {
-        Localized {
-            doc: self.doc,
-            requested: self.requested.clone(),
-        }
+        Localized { doc: self.doc, requested: self.requested.clone() }
     }
 }
 
@@ -395,25 +378,17 @@ impl<'s> View<'s> {
             .iter()
             .filter_map(|l| collection.exact(slug, l))
             .find(|doc| self.is_visible(*doc))
-            .map(|doc| Localized {
-                doc,
-                requested: locale.clone(),
-            })
+            .map(|doc| Localized { doc, requested: locale.clone() })
     }
 
     /// Every visible item of kind `T`, one document per slug, in slug order.
     pub fn list<T: Item>(&self, locale: &Locale) -> Vec<Localized<'s, T>> {
-        T::collection(self.snapshot)
-            .slugs()
-            .filter_map(|slug| self.get::<T>(slug, locale))
-            .collect()
+        T::collection(self.snapshot).slugs().filter_map(|slug| self.get::<T>(slug, locale)).collect()
     }
 
     /// The visible items that `refs` name, in order; hidden ones are skipped.
     pub fn resolve<T: Item>(&self, refs: &[Ref<T>], locale: &Locale) -> Vec<Localized<'s, T>> {
-        refs.iter()
-            .filter_map(|r| self.get::<T>(r.slug(), locale))
-            .collect()
+        refs.iter().filter_map(|r| self.get::<T>(r.slug(), locale)).collect()
     }
 
     /// The visible media item with this slug.
@@ -424,10 +399,8 @@ impl<'s> View<'s> {
     /// The visible translations of `slug`, one per locale, the default first.
     pub fn translations<T: Item>(&self, slug: &str) -> Vec<&'s Document<T>> {
         let default = &self.snapshot.site.default_locale;
-        let mut docs: Vec<&Document<T>> = T::collection(self.snapshot)
-            .locales_of(slug)
-            .filter(|d| self.is_visible(*d))
-            .collect();
+        let mut docs: Vec<&Document<T>> =
+            T::collection(self.snapshot).locales_of(slug).filter(|d| self.is_visible(*d)).collect();
         docs.sort_by_key(|d| (&d.locale != default, d.locale.clone()));
         docs
     }
@@ -435,15 +408,8 @@ impl<'s> View<'s> {
     /// Visible items of kind `R` whose front matter references the item
     /// `target` of kind `T`: the pages that cite a measure, the stories of
     /// a partner, ...
-    pub fn referrers<T: Item, R: Item>(
-        &self,
-        target: &str,
-        locale: &Locale,
-    ) -> Vec<Localized<'s, R>> {
-        let id = ItemId {
-            kind: T::KIND,
-            slug: target.to_owned(),
-        };
+    pub fn referrers<T: Item, R: Item>(&self, target: &str, locale: &Locale) -> Vec<Localized<'s, R>> {
+        let id = ItemId { kind: T::KIND, slug: target.to_owned() };
         let Some(ids) = self.snapshot.referrers.get(&id) else {
             return Vec::new();
         };
@@ -451,12 +417,7 @@ impl<'s> View<'s> {
             .filter(|r| r.kind == R::KIND)
             .filter_map(|r| self.get::<R>(&r.slug, locale))
             // The translation shown must itself still make the reference.
-            .filter(|doc| {
-                doc.meta
-                    .references()
-                    .iter()
-                    .any(|x| x.kind == T::KIND && x.slug == target)
-            })
+            .filter(|doc| doc.meta.references().iter().any(|x| x.kind == T::KIND && x.slug == target))
             .collect()
     }
 
@@ -464,12 +425,7 @@ impl<'s> View<'s> {
     pub fn with_topic<T: Item>(&self, topic: &str, locale: &Locale) -> Vec<Localized<'s, T>> {
         let mut items = self.indexed::<T>(self.snapshot.by_topic.get(topic), locale);
         // The translation shown must itself be filed under the topic.
-        items.retain(|doc| {
-            doc.meta
-                .references()
-                .iter()
-                .any(|r| r.kind == Kind::Topic && r.slug == topic)
-        });
+        items.retain(|doc| doc.meta.references().iter().any(|r| r.kind == Kind::Topic && r.slug == topic));
         items
     }
 
@@ -480,11 +436,7 @@ impl<'s> View<'s> {
         items
     }
 
-    fn indexed<T: Item>(
-        &self,
-        ids: Option<&Vec<ItemId>>,
-        locale: &Locale,
-    ) -> Vec<Localized<'s, T>> {
+    fn indexed<T: Item>(&self, ids: Option<&Vec<ItemId>>, locale: &Locale) -> Vec<Localized<'s, T>> {
         ids.into_iter()
             .flatten()
             .filter(|id| id.kind == T::KIND)

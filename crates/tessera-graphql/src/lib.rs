@@ -9,5 +9,5 @@
 pub mod objects;
 pub mod server;
 
-pub use objects::{QueryRoot, Scope, TesseraSchema, build_schema, sdl};
-pub use server::{AppState, ServerConfig, app};
+pub use objects::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
+pub use server::{AppState, ServerConfig, app, watch};

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, Error, ID, Interface, Object, Result, Schema,
-    SimpleObject,
+    Context, EmptyMutation, EmptySubscription, Enum, Error, ID, Interface, Object, Result, Schema, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use tessera_core as core;
@@ -26,11 +26,51 @@ pub struct Scope {
     pub audience: Audience,
     /// Embargoes are compared with this instant.
     pub now: DateTime<Utc>,
+    /// The result of the last (re)load.
+    pub status: Arc<ContentStatus>,
+}
+
+/// The result of the last load or reload of the content.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ContentStatus {
+    /// The version of the content being served (a hash of every file).
+    pub version: String,
+    /// Whether the last reload succeeded; when it did not, the previous
+    /// content keeps being served.
+    pub ok: bool,
+    /// A one-line summary.
+    pub message: String,
+    /// The problems of the last failed reload, as `path:line:column: message`.
+    pub errors: Vec<String>,
+}
+
+impl ContentStatus {
+    /// A successful load of `snapshot`.
+    pub fn loaded(snapshot: &Snapshot) -> ContentStatus {
+        ContentStatus {
+            version: format!("{:016x}", snapshot.version()),
+            ok: true,
+            message: "loaded".to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A failed reload while `current` keeps serving.
+    pub fn failed(current: &Snapshot, diagnostics: &[core::Diagnostic]) -> ContentStatus {
+        let errors: Vec<String> = diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+        ContentStatus {
+            version: format!("{:016x}", current.version()),
+            ok: false,
+            message: format!("failed with {} error(s); serving the last good content", errors.len()),
+            errors,
+        }
+    }
 }
 
 /// Builds the schema with its limits.
 pub fn build_schema() -> TesseraSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(4096)))
         .limit_depth(10)
         .limit_complexity(2_000)
         .limit_recursive_depth(32)
@@ -230,17 +270,10 @@ fn item_path(view: View<'_>, kind: Kind, slug: &str, locale: &Locale) -> String 
     }
 }
 
-fn topics_of<'a>(
-    view: View<'a>,
-    refs: &[core::Ref<core::Topic>],
-    locale: &Locale,
-) -> Vec<TopicObject<'a>> {
+fn topics_of<'a>(view: View<'a>, refs: &[core::Ref<core::Topic>], locale: &Locale) -> Vec<TopicObject<'a>> {
     refs.iter()
         .filter_map(|r| view.snapshot().topic(r.slug()))
-        .map(|topic| TopicObject {
-            topic,
-            locale: locale.clone(),
-        })
+        .map(|topic| TopicObject { topic, locale: locale.clone() })
         .collect()
 }
 
@@ -297,10 +330,7 @@ item_object!(PageObject, "Page", {
     async fn hero(&self) -> Option<HeroObject<'a>> {
         let hero = self.doc.doc.meta.hero.as_ref()?;
         let media = self.view.media(hero.media.slug(), &self.doc.requested)?;
-        Some(HeroObject {
-            media: MediaObject { doc: media },
-            caption: hero.caption.as_deref(),
-        })
+        Some(HeroObject { media: MediaObject { doc: media }, caption: hero.caption.as_deref() })
     }
     /// Quotations, in order.
     async fn quotes(&self) -> Vec<QuoteObject<'a>> {
@@ -308,27 +338,15 @@ item_object!(PageObject, "Page", {
     }
     /// The measures the page presents, in order.
     async fn measures(&self) -> Vec<MeasureObject<'a>> {
-        wrap_all(
-            self.view
-                .resolve(&self.doc.meta.measures, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.resolve(&self.doc.meta.measures, &self.doc.requested), self.view)
     }
     /// The partners the page names.
     async fn partners(&self) -> Vec<PartnerObject<'a>> {
-        wrap_all(
-            self.view
-                .resolve(&self.doc.meta.partners, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.resolve(&self.doc.meta.partners, &self.doc.requested), self.view)
     }
     /// Stories "from the field".
     async fn from_the_field(&self) -> Vec<StoryObject<'a>> {
-        wrap_all(
-            self.view
-                .resolve(&self.doc.meta.from_the_field, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.resolve(&self.doc.meta.from_the_field, &self.doc.requested), self.view)
     }
     /// Old addresses that redirect here.
     async fn legacy_urls(&self) -> &[String] {
@@ -343,12 +361,7 @@ item_object!(MeasureObject, "Measure", {
     }
     /// The kinds of partner the measure involves.
     async fn partner_kinds(&self) -> Vec<PartnerKind> {
-        self.doc
-            .meta
-            .partner_kinds
-            .iter()
-            .map(|k| (*k).into())
-            .collect()
+        self.doc.meta.partner_kinds.iter().map(|k| (*k).into()).collect()
     }
     /// Convention articles the measure refers to.
     async fn convention_articles(&self) -> &[String] {
@@ -360,11 +373,7 @@ item_object!(MeasureObject, "Measure", {
     }
     /// The pages that present this measure.
     async fn pages(&self) -> Vec<PageObject<'a>> {
-        wrap_all(
-            self.view
-                .referrers::<core::Measure, core::Page>(&self.doc.slug, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.referrers::<core::Measure, core::Page>(&self.doc.slug, &self.doc.requested), self.view)
     }
 });
 
@@ -387,19 +396,11 @@ item_object!(PartnerObject, "Partner", {
     }
     /// Stories the partner took part in.
     async fn stories(&self) -> Vec<StoryObject<'a>> {
-        wrap_all(
-            self.view
-                .referrers::<core::Partner, core::Story>(&self.doc.slug, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.referrers::<core::Partner, core::Story>(&self.doc.slug, &self.doc.requested), self.view)
     }
     /// Pages that name the partner.
     async fn pages(&self) -> Vec<PageObject<'a>> {
-        wrap_all(
-            self.view
-                .referrers::<core::Partner, core::Page>(&self.doc.slug, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.referrers::<core::Partner, core::Page>(&self.doc.slug, &self.doc.requested), self.view)
     }
 });
 
@@ -432,19 +433,11 @@ item_object!(StoryObject, "Story", {
     }
     /// Partners that took part.
     async fn partners(&self) -> Vec<PartnerObject<'a>> {
-        wrap_all(
-            self.view
-                .resolve(&self.doc.meta.partners, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.resolve(&self.doc.meta.partners, &self.doc.requested), self.view)
     }
     /// Pages that show this story.
     async fn pages(&self) -> Vec<PageObject<'a>> {
-        wrap_all(
-            self.view
-                .referrers::<core::Story, core::Page>(&self.doc.slug, &self.doc.requested),
-            self.view,
-        )
+        wrap_all(self.view.referrers::<core::Story, core::Page>(&self.doc.slug, &self.doc.requested), self.view)
     }
 });
 
@@ -544,10 +537,7 @@ impl TopicObject<'_> {
     }
     /// The name in the requested locale, else the default one.
     async fn name(&self) -> &str {
-        self.topic
-            .names
-            .get(&self.locale)
-            .unwrap_or(&self.topic.name)
+        self.topic.names.get(&self.locale).unwrap_or(&self.topic.name)
     }
 }
 
@@ -591,13 +581,7 @@ impl SiteObject<'_> {
                 code: l.code.to_string(),
                 name: l.name.clone(),
                 direction: l.code.direction().as_str().to_owned(),
-                fallback: self
-                    .0
-                    .fallback_chain(&l.code)
-                    .iter()
-                    .skip(1)
-                    .map(ToString::to_string)
-                    .collect(),
+                fallback: self.0.fallback_chain(&l.code).iter().skip(1).map(ToString::to_string).collect(),
             })
             .collect()
     }
@@ -651,18 +635,14 @@ fn node_for<'a>(view: View<'a>, kind: Kind, slug: &str, locale: &Locale) -> Opti
         Kind::Measure => Node::Measure(MeasureObject::wrap(view.get(slug, locale)?, view)),
         Kind::Partner => Node::Partner(PartnerObject::wrap(view.get(slug, locale)?, view)),
         Kind::Story => Node::Story(StoryObject::wrap(view.get(slug, locale)?, view)),
-        Kind::Media => Node::Media(MediaObject {
-            doc: view.media(slug, locale)?,
-        }),
+        Kind::Media => Node::Media(MediaObject { doc: view.media(slug, locale)? }),
         Kind::Topic => return None,
     })
 }
 
 /// A list costs its page size times what each item asks for.
 fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| {
-        n.clamp(0, MAX_PAGE_SIZE as i32) as usize
-    });
+    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize);
     size.max(1).saturating_mul(child).saturating_add(1)
 }
 
@@ -675,26 +655,19 @@ fn paginate<N: async_graphql::OutputType>(
     last: Option<i32>,
 ) -> Result<Connection<usize, N, Total, EmptyFields>> {
     let parse = |c: Option<String>, name: &str| -> Result<Option<usize>> {
-        c.map(|c| {
-            c.parse::<usize>()
-                .map_err(|_| Error::new(format!("`{name}` is not a cursor from this API")))
-        })
-        .transpose()
+        c.map(|c| c.parse::<usize>().map_err(|_| Error::new(format!("`{name}` is not a cursor from this API"))))
+            .transpose()
     };
     let size = |n: Option<i32>, name: &str| -> Result<Option<usize>> {
         match n {
             Some(n) if n < 0 => Err(Error::new(format!("`{name}` must not be negative"))),
-            Some(n) if n as usize > MAX_PAGE_SIZE => {
-                Err(Error::new(format!("`{name}` is at most {MAX_PAGE_SIZE}")))
-            }
+            Some(n) if n as usize > MAX_PAGE_SIZE => Err(Error::new(format!("`{name}` is at most {MAX_PAGE_SIZE}"))),
             n => Ok(n.map(|n| n as usize)),
         }
     };
     let total = nodes.len();
     let mut start = parse(after, "after")?.map_or(0, |a| a + 1).min(total);
-    let mut end = parse(before, "before")?
-        .map_or(total, |b| b.min(total))
-        .max(start);
+    let mut end = parse(before, "before")?.map_or(total, |b| b.min(total)).max(start);
     let (first, last) = (size(first, "first")?, size(last, "last")?);
     match (first, last) {
         (Some(f), _) => end = end.min(start + f),
@@ -704,16 +677,8 @@ fn paginate<N: async_graphql::OutputType>(
     if let (Some(_), Some(l)) = (first, last) {
         start = start.max(end.saturating_sub(l));
     }
-    let mut connection =
-        Connection::with_additional_fields(start > 0, end < total, Total { total_count: total });
-    connection.edges.extend(
-        nodes
-            .into_iter()
-            .enumerate()
-            .skip(start)
-            .take(end - start)
-            .map(|(i, n)| Edge::new(i, n)),
-    );
+    let mut connection = Connection::with_additional_fields(start > 0, end < total, Total { total_count: total });
+    connection.edges.extend(nodes.into_iter().enumerate().skip(start).take(end - start).map(|(i, n)| Edge::new(i, n)));
     Ok(connection)
 }
 
@@ -724,24 +689,14 @@ fn ordered<'a, T: Item>(
 ) -> Vec<Localized<'a, T>> {
     match order {
         Order::Slug => {}
-        Order::Title => docs.sort_by(|a, b| {
-            a.meta
-                .label()
-                .to_lowercase()
-                .cmp(&b.meta.label().to_lowercase())
-        }),
+        Order::Title => docs.sort_by_cached_key(|d| d.meta.label().to_lowercase()),
         Order::UpdatedDesc => docs.sort_by_key(|d| std::cmp::Reverse(updated(&d.meta))),
     }
     docs
 }
 
 fn has_topic<T: Item>(doc: &Document<T>, topic: Option<&str>) -> bool {
-    topic.is_none_or(|t| {
-        doc.meta
-            .references()
-            .iter()
-            .any(|r| r.kind == Kind::Topic && r.slug == t)
-    })
+    topic.is_none_or(|t| doc.meta.references().iter().any(|r| r.kind == Kind::Topic && r.slug == t))
 }
 
 fn status_matches<T: Item>(doc: &Document<T>, status: Option<Status>) -> bool {
@@ -758,28 +713,21 @@ impl QueryRoot {
         Ok(SiteObject(view(ctx)?.snapshot()))
     }
 
-    /// Where the content currently stands: the snapshot's version.
-    async fn content_status(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(format!("{:016x}", view(ctx)?.snapshot().version()))
+    /// The content being served and the result of the last reload.
+    async fn content_status(&self, ctx: &Context<'_>) -> Result<ContentStatus> {
+        let scope = ctx.data::<Scope>()?;
+        // The version is the one this request reads, not the newest.
+        Ok(ContentStatus {
+            version: format!("{:016x}", scope.snapshot.version()),
+            ..ContentStatus::clone(&scope.status)
+        })
     }
 
     /// The topic taxonomy.
-    async fn topics<'c>(
-        &self,
-        ctx: &Context<'c>,
-        locale: Option<String>,
-    ) -> Result<Vec<TopicObject<'c>>> {
+    async fn topics<'c>(&self, ctx: &Context<'c>, locale: Option<String>) -> Result<Vec<TopicObject<'c>>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
-        Ok(view
-            .snapshot()
-            .topics()
-            .iter()
-            .map(|topic| TopicObject {
-                topic,
-                locale: locale.clone(),
-            })
-            .collect())
+        Ok(view.snapshot().topics().iter().map(|topic| TopicObject { topic, locale: locale.clone() }).collect())
     }
 
     /// One page by slug, in `locale` or its fallback.
@@ -815,16 +763,10 @@ impl QueryRoot {
         let docs = view
             .list::<core::Page>(&locale)
             .into_iter()
-            .filter(|d| {
-                section
-                    .as_deref()
-                    .is_none_or(|s| d.meta.section.as_deref() == Some(s))
-            })
+            .filter(|d| section.as_deref().is_none_or(|s| d.meta.section.as_deref() == Some(s)))
             .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
             .collect();
-        let docs = ordered(docs, order_by, |m| {
-            m.updated.as_ref().map(core::Timestamp::instant)
-        });
+        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
         paginate(wrap_all(docs, view), after, before, first, last)
     }
 
@@ -837,9 +779,7 @@ impl QueryRoot {
     ) -> Result<Option<MeasureObject<'c>>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
-        Ok(view
-            .get(&slug, &locale)
-            .map(|d| MeasureObject::wrap(d, view)))
+        Ok(view.get(&slug, &locale).map(|d| MeasureObject::wrap(d, view)))
     }
 
     /// Measures, filtered and ordered.
@@ -866,9 +806,7 @@ impl QueryRoot {
             .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
             .filter(|d| partner_kind.is_none_or(|k| d.meta.partner_kinds.contains(&k.into())))
             .collect();
-        let docs = ordered(docs, order_by, |m| {
-            m.updated.as_ref().map(core::Timestamp::instant)
-        });
+        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
         paginate(wrap_all(docs, view), after, before, first, last)
     }
 
@@ -881,9 +819,7 @@ impl QueryRoot {
     ) -> Result<Option<PartnerObject<'c>>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
-        Ok(view
-            .get(&slug, &locale)
-            .map(|d| PartnerObject::wrap(d, view)))
+        Ok(view.get(&slug, &locale).map(|d| PartnerObject::wrap(d, view)))
     }
 
     /// Partners, filtered by kind, country and topic.
@@ -905,10 +841,7 @@ impl QueryRoot {
     ) -> Result<Connection<usize, PartnerObject<'c>, Total, EmptyFields>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
-        let country = country
-            .map(|c| core::Country::parse(&c))
-            .transpose()
-            .map_err(|e| Error::new(e.to_string()))?;
+        let country = country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))?;
         let docs = view
             .list::<core::Partner>(&locale)
             .into_iter()
@@ -916,9 +849,7 @@ impl QueryRoot {
             .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
             .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
             .collect();
-        let docs = ordered(docs, order_by, |m| {
-            m.updated.as_ref().map(core::Timestamp::instant)
-        });
+        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
         paginate(wrap_all(docs, view), after, before, first, last)
     }
 
@@ -952,43 +883,26 @@ impl QueryRoot {
     ) -> Result<Connection<usize, StoryObject<'c>, Total, EmptyFields>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
-        let country = country
-            .map(|c| core::Country::parse(&c))
-            .transpose()
-            .map_err(|e| Error::new(e.to_string()))?;
+        let country = country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))?;
         let docs = view
             .list::<core::Story>(&locale)
             .into_iter()
             .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
             .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
             .collect();
-        let docs = ordered(docs, order_by, |m| {
-            m.updated.as_ref().map(core::Timestamp::instant)
-        });
+        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
         paginate(wrap_all(docs, view), after, before, first, last)
     }
 
     /// Any item by its global ID.
-    async fn node<'c>(
-        &self,
-        ctx: &Context<'c>,
-        id: ID,
-        locale: Option<String>,
-    ) -> Result<Option<Node<'c>>> {
+    async fn node<'c>(&self, ctx: &Context<'c>, id: ID, locale: Option<String>) -> Result<Option<Node<'c>>> {
         let view = view(ctx)?;
         let locale = locale_arg(&view, locale)?;
         let Some((kind, slug)) = id.split_once(':') else {
             return Ok(None);
         };
-        let kind = [
-            Kind::Page,
-            Kind::Measure,
-            Kind::Partner,
-            Kind::Story,
-            Kind::Media,
-        ]
-        .into_iter()
-        .find(|k| k.name() == kind);
+        let kind =
+            [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media].into_iter().find(|k| k.name() == kind);
         Ok(kind.and_then(|k| node_for(view, k, slug, &locale)))
     }
 
@@ -1001,10 +915,7 @@ impl QueryRoot {
         for page in view.list::<core::Page>(&snapshot.site().default_locale) {
             if page.meta.legacy_urls.contains(&path) {
                 let target = item_path(view, Kind::Page, &page.slug, &page.locale);
-                return Ok(Some(Route {
-                    node: None,
-                    redirect: Some(target),
-                }));
+                return Ok(Some(Route { node: None, redirect: Some(target) }));
             }
         }
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -1019,9 +930,6 @@ impl QueryRoot {
         let Some(kind) = Kind::from_folder(folder) else {
             return Ok(None);
         };
-        Ok(node_for(view, kind, slug, &locale).map(|node| Route {
-            node: Some(node),
-            redirect: None,
-        }))
+        Ok(node_for(view, kind, slug, &locale).map(|node| Route { node: Some(node), redirect: None }))
     }
 }

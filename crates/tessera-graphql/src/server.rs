@@ -1,22 +1,29 @@
-//! The HTTP surface: routes, the preview token, limits and cache headers.
+//! The HTTP surface: routes, the preview token, limits, caching headers,
+//! the response cache and hot reload.
 
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use subtle::ConstantTimeEq;
-use tessera_core::{Audience, Snapshot};
+use tessera_core::{Audience, Diagnostic, LoadError, Snapshot};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::objects::{Scope, TesseraSchema, build_schema, sdl};
+use crate::objects::{ContentStatus, Scope, TesseraSchema, build_schema, sdl};
 
 /// Largest query text accepted.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -25,36 +32,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Most aliased fields in one query: aliases let a small query ask for the
 /// same expensive field many times.
 pub const MAX_ALIASES: usize = 30;
-
-/// Counts aliased fields in a query, or `None` when it does not parse (the
-/// executor then reports the syntax error itself).
-fn count_aliases(query: &str) -> Option<usize> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let doc = async_graphql::parser::parse_query(query).ok()?;
-    let operations: usize = doc
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = doc
-        .fragments
-        .values()
-        .map(|f| count(&f.node.selection_set.node))
-        .sum();
-    Some(operations + fragments)
-}
+/// Public answers kept in the response cache.
+const CACHE_ENTRIES: usize = 4096;
+/// Answers larger than this are not cached.
+const CACHE_MAX_BODY: usize = 1024 * 1024;
 
 /// How the server behaves.
 #[derive(Clone, Debug)]
@@ -67,6 +48,8 @@ pub struct ServerConfig {
     pub graphiql: bool,
     /// Longest a request may take.
     pub timeout: Duration,
+    /// Origins allowed to call the API from a browser; empty means any.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -76,27 +59,97 @@ impl Default for ServerConfig {
             max_age: 60,
             graphiql: true,
             timeout: Duration::from_secs(10),
+            cors_origins: Vec::new(),
         }
     }
+}
+
+/// A public answer, ready to send again.
+struct Cached {
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+    etag: String,
 }
 
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     schema: TesseraSchema,
-    snapshot: Arc<Snapshot>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    status: Arc<ArcSwap<ContentStatus>>,
     config: Arc<ServerConfig>,
+    cache: Arc<Mutex<lru::LruCache<u128, Arc<Cached>>>>,
 }
 
 impl AppState {
     /// State serving `snapshot` with `config`.
     pub fn new(snapshot: Arc<Snapshot>, config: ServerConfig) -> AppState {
+        let status = ContentStatus::loaded(&snapshot);
         AppState {
             schema: build_schema(),
-            snapshot,
+            snapshot: Arc::new(ArcSwap::new(snapshot)),
+            status: Arc::new(ArcSwap::from_pointee(status)),
             config: Arc::new(config),
+            cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
         }
     }
+
+    /// The snapshot being served now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Loads `content` again and swaps it in if it is valid; otherwise the
+    /// last good snapshot keeps serving and the diagnostics are returned.
+    /// Runs on the calling thread: call it off the request path.
+    pub fn reload(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
+        match tessera_core::load(content) {
+            Ok(snapshot) => {
+                self.status.store(Arc::new(ContentStatus::loaded(&snapshot)));
+                self.snapshot.store(Arc::new(snapshot));
+                Ok(())
+            }
+            Err(e) => {
+                let diagnostics = match e {
+                    LoadError::Invalid { diagnostics } => diagnostics,
+                    other => vec![Diagnostic::error(content, (0, 0), other.to_string())],
+                };
+                let current = self.snapshot.load();
+                self.status.store(Arc::new(ContentStatus::failed(&current, &diagnostics)));
+                Err(diagnostics)
+            }
+        }
+    }
+}
+
+/// Watches `content` and reloads it, debounced, off the request path. The
+/// returned watcher must be kept alive for as long as watching should last.
+pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
+    use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+    let root = content.clone();
+    let mut debouncer = new_debouncer(Duration::from_millis(200), move |events: DebounceEventResult| {
+        if let Err(e) = events {
+            tracing::warn!(error = %e, "watching content failed");
+            return;
+        }
+        let started = Instant::now();
+        match state.reload(&root) {
+            Ok(()) => tracing::info!(
+                version = format!("{:016x}", state.snapshot().version()),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "content reloaded"
+            ),
+            Err(diagnostics) => {
+                for d in &diagnostics {
+                    tracing::warn!(%d, "content not reloaded");
+                }
+                tracing::warn!(errors = diagnostics.len(), "edit is broken: still serving the last good content");
+            }
+        }
+    })?;
+    debouncer.watcher().watch(&content, notify::RecursiveMode::Recursive)?;
+    Ok(debouncer)
 }
 
 /// The whole HTTP application.
@@ -109,17 +162,29 @@ pub fn app(state: AppState) -> Router {
     if state.config.graphiql {
         router = router.route("/graphiql", get(graphiql));
     }
+    let origins = &state.config.cors_origins;
+    let allow_origin = if origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let cors = CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG]);
     router
+        .layer(CompressionLayer::new())
+        .layer(cors)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.config.timeout,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.timeout))
         .with_state(state)
 }
 
-async fn ready(State(state): State<AppState>) -> String {
-    format!("ready: content version {:016x}\n", state.snapshot.version())
+async fn ready(State(state): State<AppState>) -> Response {
+    let status = state.status.load();
+    let text = format!("ready: content version {}; last reload: {}\n", status.version, status.message);
+    text.into_response()
 }
 
 async fn schema_sdl() -> impl IntoResponse {
@@ -135,57 +200,149 @@ fn audience(headers: &HeaderMap, config: &ServerConfig) -> Result<Audience, ()> 
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Audience::Public);
     };
-    let given = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(())?;
+    let given = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(())?;
     match &config.preview_token {
         // Constant-time comparison: the response time must not reveal how
         // much of a guessed token was right.
-        Some(token) if bool::from(token.as_bytes().ct_eq(given.trim().as_bytes())) => {
-            Ok(Audience::Preview)
-        }
+        Some(token) if bool::from(token.as_bytes().ct_eq(given.trim().as_bytes())) => Ok(Audience::Preview),
         _ => Err(()),
+    }
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The media type to answer with, from `Accept` (GraphQL over HTTP):
+/// `application/graphql-response+json` when the client accepts it,
+/// `application/json` for legacy clients, `None` when it accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(JSON);
+    };
+    let types: Vec<String> =
+        accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).collect();
+    if types.iter().any(|t| t == "application/graphql-response+json") {
+        Some(GRAPHQL_RESPONSE_JSON)
+    } else if types.iter().any(|t| t == "application/json" || t == "*/*" || t == "application/*") {
+        Some(JSON)
+    } else {
+        None
     }
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message }] });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response()
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
+/// Counts aliased fields in a query, or `None` when it does not parse (the
+/// executor then reports the syntax error itself).
+fn count_aliases(query: &str) -> Option<usize> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let operations: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
+    let fragments: usize = doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
+    Some(operations + fragments)
+}
+
+/// The response-cache key: everything that can change a public answer.
+fn cache_key(
+    request: &async_graphql::Request,
+    snapshot: &Snapshot,
+    epoch: usize,
+    status: &ContentStatus,
+    media: &str,
+) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [
+        request.query.as_bytes(),
+        request.operation_name.as_deref().unwrap_or("").as_bytes(),
+        serde_json::to_string(&request.variables).unwrap_or_default().as_bytes(),
+        serde_json::to_string(&request.extensions).unwrap_or_default().as_bytes(),
+        media.as_bytes(),
+        // `contentStatus` reports the last reload, which can fail without
+        // changing the snapshot.
+        status.message.as_bytes(),
+        status.errors.join("\n").as_bytes(),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.update(&snapshot.version().to_le_bytes());
+    h.update(&(epoch as u64).to_le_bytes());
+    h.digest128()
+}
+
+fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Response {
+    let not_modified = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == cached.etag || tag.trim() == "*"));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (cached.status, [(header::CONTENT_TYPE, cached.content_type)], cached.body.clone()).into_response()
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&cached.etag) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept, authorization, accept-encoding"));
+    response
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let started = Instant::now();
     let Ok(audience) = audience(&headers, &state.config) else {
         // Never echo the token, and say the same whatever was wrong with it.
         return error_response(StatusCode::UNAUTHORIZED, "invalid preview token");
+    };
+    let Some(media) = negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        );
     };
     let request = request.into_inner();
     if request.query.len() > MAX_QUERY_BYTES {
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
     }
     if count_aliases(&request.query).is_some_and(|n| n > MAX_ALIASES) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "query uses too many aliases (at most 30)",
-        );
+        return error_response(StatusCode::BAD_REQUEST, "query uses too many aliases (at most 30)");
+    }
+    let cache_control = match audience {
+        Audience::Preview => "private, no-store".to_owned(),
+        Audience::Public => format!("public, max-age={}", state.config.max_age),
+    };
+    // One snapshot for the whole request, whatever a reload does meanwhile.
+    let snapshot = state.snapshot.load_full();
+    let now = chrono::Utc::now();
+    let status = state.status.load_full();
+    // Only public answers are cached, so one audience's answer can never
+    // reach another.
+    let key = (audience == Audience::Public)
+        .then(|| cache_key(&request, &snapshot, snapshot.visibility_epoch(now), &status, media));
+    if let Some(key) = key {
+        let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key).cloned());
+        if let Some(hit) = hit {
+            return send(&hit, &headers, &cache_control);
+        }
     }
     let operation = request.operation_name.clone().unwrap_or_default();
-    let scope = Scope {
-        snapshot: state.snapshot.clone(),
-        audience,
-        now: chrono::Utc::now(),
-    };
+    let scope = Scope { snapshot, audience, now, status };
     let mut response = state.schema.execute(request.data(scope)).await;
     // Keep internals out of error messages; log what happened instead.
     for error in &mut response.errors {
@@ -198,20 +355,28 @@ async fn graphql(
         operation,
         ?audience,
         errors = response.errors.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_us = started.elapsed().as_micros() as u64,
         "graphql"
     );
-    let cache = match audience {
-        Audience::Preview => "private, no-store".to_owned(),
-        Audience::Public => format!("public, max-age={}", state.config.max_age),
+    // A request error (nothing executed) is a 400 for clients that speak
+    // application/graphql-response+json; legacy JSON clients get 200.
+    let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    let status = if request_error && media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = match serde_json::to_vec(&response) {
+        Ok(b) => Bytes::from(b),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize a response");
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
     };
-    let mut http = GraphQLResponse::from(response).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cache) {
-        http.headers_mut().insert(header::CACHE_CONTROL, value);
+    let etag = format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(&body));
+    let cached = Arc::new(Cached { status, content_type: media, body, etag });
+    if let Some(key) = key
+        && response.errors.is_empty()
+        && cached.body.len() <= CACHE_MAX_BODY
+        && let Ok(mut cache) = state.cache.lock()
+    {
+        cache.put(key, cached.clone());
     }
-    http.headers_mut().insert(
-        header::VARY,
-        HeaderValue::from_static("authorization, accept"),
-    );
-    http
+    send(&cached, &headers, &cache_control)
 }

@@ -53,11 +53,7 @@ pub(crate) fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    Ok(if errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn count_files(snapshot: &tessera_core::Snapshot) -> Option<usize> {
@@ -83,31 +79,14 @@ pub(crate) fn render(root: &Path, d: &Diagnostic) -> String {
     if d.line == 0 {
         s.push_str(&format!("  --> {}\n", shown.display()));
     } else {
-        s.push_str(&format!(
-            "  --> {}:{}:{}\n",
-            shown.display(),
-            d.line,
-            d.column
-        ));
+        s.push_str(&format!("  --> {}:{}:{}\n", shown.display(), d.line, d.column));
         if let Some(line) = source_line(&shown, d.line) {
             let number = d.line.to_string();
             let pad = " ".repeat(number.len());
-            let before: String = line
-                .chars()
-                .take(d.column.saturating_sub(1) as usize)
-                .collect();
-            let indent: String = before
-                .chars()
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            let rest: String = line
-                .chars()
-                .skip(d.column.saturating_sub(1) as usize)
-                .collect();
-            s.push_str(&format!(
-                "{pad} |\n{number} | {line}\n{pad} | {indent}{}\n",
-                "^".repeat(token_width(&rest))
-            ));
+            let before: String = line.chars().take(d.column.saturating_sub(1) as usize).collect();
+            let indent: String = before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let rest: String = line.chars().skip(d.column.saturating_sub(1) as usize).collect();
+            s.push_str(&format!("{pad} |\n{number} | {line}\n{pad} | {indent}{}\n", "^".repeat(token_width(&rest))));
         }
     }
     if let Some(help) = &d.help {
@@ -135,11 +114,7 @@ fn token_width(rest: &str) -> usize {
             }
             n
         }
-        Some(_) => rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != ',')
-            .count()
-            .max(1),
+        Some(_) => rest.chars().take_while(|c| !c.is_whitespace() && *c != ',').count().max(1),
         None => 1,
     }
 }

@@ -24,11 +24,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(
-    name = "tessera",
-    version,
-    about = "A typed content platform: check, query and publish a content folder."
-)]
+#[command(name = "tessera", version, about = "A typed content platform: check, query and publish a content folder.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,6 +55,12 @@ enum Command {
         /// Do not serve GraphiQL at /graphiql.
         #[arg(long)]
         no_graphiql: bool,
+        /// Reload the content when files change (a broken edit keeps the last good content serving).
+        #[arg(long)]
+        watch: bool,
+        /// Origins allowed to call the API from browsers (repeatable); any origin when absent.
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
     },
     /// Validate a content folder and print every problem, like a compiler.
     Check {
@@ -104,40 +106,20 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve {
-            content,
-            addr,
-            preview_token_file,
-            max_age,
-            no_graphiql,
-        } => serve::run(
-            &content,
-            addr,
-            preview_token_file.as_deref(),
-            max_age,
-            !no_graphiql,
-        ),
+        Command::Serve { content, addr, preview_token_file, max_age, no_graphiql, watch, cors_origins } => {
+            let options = serve::Options { addr, max_age, graphiql: !no_graphiql, watch, cors_origins };
+            serve::run(&content, preview_token_file.as_deref(), options)
+        }
         Command::Check { dir, format } => check::run(&dir, format),
         Command::Schema { out } => write_schema(&out),
-        Command::New {
-            kind,
-            slug,
-            content,
-        } => scaffold::run(kind, &slug, &content),
-        Command::GenCorpus {
-            items,
-            locales,
-            seed,
-            out,
-        } => corpus::run(items, &locales, seed, &out),
+        Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
+        Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`tessera check | head`) is not an error.
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+            if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "error: {e:#}");
@@ -147,12 +129,10 @@ fn main() -> ExitCode {
 }
 
 fn write_schema(out: &std::path::Path) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", out.display()))?;
-    for (name, text) in [
-        ("content.schema.json", tessera_core::content_schema()),
-        ("tessera.graphql", tessera_graphql::sdl()),
-    ] {
+    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", out.display()))?;
+    for (name, text) in
+        [("content.schema.json", tessera_core::content_schema()), ("tessera.graphql", tessera_graphql::sdl())]
+    {
         let path = out.join(name);
         write_atomically(&path, text.as_bytes())?;
         eprintln!("wrote {}", path.display());

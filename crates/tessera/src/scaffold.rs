@@ -59,26 +59,16 @@ fn title_from_slug(slug: &str) -> String {
 
 pub(crate) fn run(kind: NewKind, slug: &str, content: &Path) -> anyhow::Result<ExitCode> {
     if !is_valid_slug(slug) {
-        anyhow::bail!(
-            "`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens"
-        );
+        anyhow::bail!("`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens");
     }
     let k = kind.kind();
     let folder = content.join(k.folder());
     let path = folder.join(format!("{slug}.{}", k.extension()));
     if !content.join("site.toml").is_file() {
-        anyhow::bail!(
-            "`{}` is not a content folder (it has no site.toml)",
-            content.display()
-        );
+        anyhow::bail!("`{}` is not a content folder (it has no site.toml)", content.display());
     }
-    std::fs::create_dir_all(&folder)
-        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", folder.display()))?;
-    let mut file = match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
+    std::fs::create_dir_all(&folder).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", folder.display()))?;
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             anyhow::bail!("`{}` already exists; choose another slug", path.display())

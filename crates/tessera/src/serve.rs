@@ -10,12 +10,10 @@ use tessera_graphql::{AppState, ServerConfig, app};
 
 fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
     let token = match file {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read the preview token file `{}`: {e}",
-                path.display()
-            )
-        })?),
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the preview token file `{}`: {e}", path.display()))?,
+        ),
         None => std::env::var("TESSERA_PREVIEW_TOKEN").ok(),
     };
     let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
@@ -25,17 +23,18 @@ fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
     Ok(token)
 }
 
-pub(crate) fn run(
-    content: &Path,
-    addr: SocketAddr,
-    token_file: Option<&Path>,
-    max_age: u32,
-    graphiql: bool,
-) -> anyhow::Result<ExitCode> {
+pub(crate) struct Options {
+    pub(crate) addr: SocketAddr,
+    pub(crate) max_age: u32,
+    pub(crate) graphiql: bool,
+    pub(crate) watch: bool,
+    pub(crate) cors_origins: Vec<String>,
+}
+
+pub(crate) fn run(content: &Path, token_file: Option<&Path>, options: Options) -> anyhow::Result<ExitCode> {
+    let Options { addr, max_age, graphiql, watch, cors_origins } = options;
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let preview_token = preview_token(token_file)?;
@@ -45,10 +44,7 @@ pub(crate) fn run(
             for d in &diagnostics {
                 eprint!("{}", crate::check::render(content, d));
             }
-            eprintln!(
-                "not serving: fix the errors above (`tessera check {}` shows them too)",
-                content.display()
-            );
+            eprintln!("not serving: fix the errors above (`tessera check {}` shows them too)", content.display());
             return Ok(ExitCode::from(1));
         }
         Err(e) => anyhow::bail!(e),
@@ -60,24 +56,30 @@ pub(crate) fn run(
         preview_token: preview_token.clone(),
         max_age,
         graphiql,
+        cors_origins,
         ..ServerConfig::default()
     };
-    let router = app(AppState::new(Arc::new(snapshot), config));
+    let state = AppState::new(Arc::new(snapshot), config);
+    // Kept alive until the server stops.
+    let _watcher = if watch {
+        let watcher = tessera_graphql::watch(state.clone(), content.to_owned())
+            .map_err(|e| anyhow::anyhow!("cannot watch `{}`: {e}", content.display()))?;
+        Some(watcher)
+    } else {
+        None
+    };
+    let router = app(state);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr()?;
         eprintln!(
-            "serving {} at http://{local}/graphql (GraphiQL: {}, preview: {})",
+            "serving {} at http://{local}/graphql (GraphiQL: {}, preview: {}, watch: {})",
             content.display(),
-            if graphiql {
-                format!("http://{local}/graphiql")
-            } else {
-                "off".to_owned()
-            },
+            if graphiql { format!("http://{local}/graphiql") } else { "off".to_owned() },
             if preview_token.is_some() { "on" } else { "off" },
+            if watch { "on" } else { "off" },
         );
         axum::serve(listener, router)
             .with_graceful_shutdown(async {

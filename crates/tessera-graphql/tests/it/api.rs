@@ -24,26 +24,20 @@ async fn the_seed_page_comes_with_its_hero_measures_partners_and_story() {
     assert!(reply["errors"].is_null(), "{reply}");
     let page = &reply["data"]["page"];
     assert_eq!(page["title"], "Civil Society Partnerships");
-    assert_eq!(
-        page["hero"]["media"]["credit"],
-        "© UNICEF/NYHQ2010-2523/Giacomo Pirozzi"
-    );
+    assert_eq!(page["hero"]["media"]["credit"], "© UNICEF/NYHQ2010-2523/Giacomo Pirozzi");
     assert_eq!(page["hero"]["media"]["src"], json!(null));
     assert_eq!(page["measures"].as_array().map(Vec::len), Some(3));
-    assert!(
-        page["measures"][2]["example"]
-            .as_str()
-            .is_some_and(|e| e.contains("September 2012"))
-    );
-    assert_eq!(
-        page["measures"][0]["pages"],
-        json!([{ "slug": "civil-society-partnerships" }])
-    );
+    assert!(page["measures"][2]["example"].as_str().is_some_and(|e| e.contains("September 2012")));
+    assert_eq!(page["measures"][0]["pages"], json!([{ "slug": "civil-society-partnerships" }]));
     assert_eq!(page["partners"].as_array().map(Vec::len), Some(9));
     assert_eq!(page["partners"][7]["kind"], "DPO");
     assert_eq!(page["fromTheField"][0]["country"], "ME");
     assert_eq!(page["fromTheField"][0]["media"][0]["kind"], "VIDEO");
-    assert!(page["body"]["html"].as_str().is_some_and(|h| h.contains("<a href=\"/measures/advocate-and-facilitate-dialogue/\">")));
+    assert!(
+        page["body"]["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("<a href=\"/measures/advocate-and-facilitate-dialogue/\">"))
+    );
 }
 
 #[tokio::test]
@@ -66,72 +60,35 @@ async fn locales_fall_back_and_say_which_one_answered() {
         "the Arabic draft falls back to French"
     );
     assert_eq!(reply["data"]["s"]["locale"], "en");
-    let bad = query(
-        &app,
-        r#"{ page(slug: "welcome", locale: "EN_us") { title } }"#,
-    )
-    .await;
-    assert!(
-        bad["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("not a valid locale")),
-        "{bad}"
-    );
+    let bad = query(&app, r#"{ page(slug: "welcome", locale: "EN_us") { title } }"#).await;
+    assert!(bad["errors"][0]["message"].as_str().is_some_and(|m| m.contains("not a valid locale")), "{bad}");
 }
 
 #[tokio::test]
 async fn connections_page_with_cursors_and_count_totals() {
     let app = router("content");
-    let first = query(&app, "{ partners(first: 4) { totalCount edges { cursor node { slug } } pageInfo { hasNextPage endCursor } } }").await;
+    let first = query(
+        &app,
+        "{ partners(first: 4) { totalCount edges { cursor node { slug } } pageInfo { hasNextPage endCursor } } }",
+    )
+    .await;
     let c = &first["data"]["partners"];
     assert_eq!(c["totalCount"], 9);
     assert_eq!(c["edges"].as_array().map(Vec::len), Some(4));
     assert_eq!(c["pageInfo"]["hasNextPage"], true);
-    let after = c["pageInfo"]["endCursor"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let after = c["pageInfo"]["endCursor"].as_str().unwrap_or_default().to_owned();
     let next = query(&app, &format!(r#"{{ partners(first: 10, after: "{after}") {{ edges {{ node {{ slug }} }} pageInfo {{ hasNextPage hasPreviousPage }} }} }}"#)).await;
-    assert_eq!(
-        next["data"]["partners"]["edges"].as_array().map(Vec::len),
-        Some(5)
-    );
-    assert_eq!(
-        next["data"]["partners"]["pageInfo"],
-        json!({ "hasNextPage": false, "hasPreviousPage": true })
-    );
+    assert_eq!(next["data"]["partners"]["edges"].as_array().map(Vec::len), Some(5));
+    assert_eq!(next["data"]["partners"]["pageInfo"], json!({ "hasNextPage": false, "hasPreviousPage": true }));
     let last = query(&app, "{ partners(last: 2) { edges { node { slug } } } }").await;
-    assert_eq!(
-        last["data"]["partners"]["edges"][1]["node"]["slug"],
-        "trade-unions"
-    );
-    let dpos = query(
-        &app,
-        "{ partners(kind: DPO) { totalCount } measures(partnerKind: DPO) { totalCount } }",
-    )
-    .await;
-    assert_eq!(
-        dpos["data"],
-        json!({ "partners": { "totalCount": 1 }, "measures": { "totalCount": 2 } })
-    );
-    let by_title = query(
-        &app,
-        "{ partners(orderBy: TITLE, first: 1) { edges { node { name } } } }",
-    )
-    .await;
-    assert_eq!(
-        by_title["data"]["partners"]["edges"][0]["node"]["name"],
-        "Civic movements and advocacy groups"
-    );
-    let stories = query(
-        &app,
-        r#"{ stories(country: "ME") { totalCount } none: stories(country: "FR") { totalCount } }"#,
-    )
-    .await;
-    assert_eq!(
-        stories["data"],
-        json!({ "stories": { "totalCount": 1 }, "none": { "totalCount": 0 } })
-    );
+    assert_eq!(last["data"]["partners"]["edges"][1]["node"]["slug"], "trade-unions");
+    let dpos = query(&app, "{ partners(kind: DPO) { totalCount } measures(partnerKind: DPO) { totalCount } }").await;
+    assert_eq!(dpos["data"], json!({ "partners": { "totalCount": 1 }, "measures": { "totalCount": 2 } }));
+    let by_title = query(&app, "{ partners(orderBy: TITLE, first: 1) { edges { node { name } } } }").await;
+    assert_eq!(by_title["data"]["partners"]["edges"][0]["node"]["name"], "Civic movements and advocacy groups");
+    let stories =
+        query(&app, r#"{ stories(country: "ME") { totalCount } none: stories(country: "FR") { totalCount } }"#).await;
+    assert_eq!(stories["data"], json!({ "stories": { "totalCount": 1 }, "none": { "totalCount": 0 } }));
 }
 
 #[tokio::test]
@@ -149,15 +106,9 @@ async fn route_resolves_current_paths_and_redirects_legacy_ones() {
     )
     .await;
     let d = &reply["data"];
-    assert_eq!(
-        d["a"],
-        json!({ "redirect": "/pages/welcome/", "node": null })
-    );
+    assert_eq!(d["a"], json!({ "redirect": "/pages/welcome/", "node": null }));
     assert_eq!(d["b"]["redirect"], "/pages/welcome/");
-    assert_eq!(
-        d["c"]["node"],
-        json!({ "title": "Bienvenue", "locale": "fr" })
-    );
+    assert_eq!(d["c"]["node"], json!({ "title": "Bienvenue", "locale": "fr" }));
     assert_eq!(d["d"]["node"]["id"], "story:public-story");
     assert_eq!(d["e"], json!(null));
 }
@@ -173,10 +124,7 @@ async fn node_finds_any_item_by_global_id() {
     )
     .await;
     assert_eq!(reply["data"]["node"]["title"], "A public measure");
-    assert_eq!(
-        reply["data"]["node"]["partnerKinds"],
-        json!(["DPO", "TRADE_UNION"])
-    );
+    assert_eq!(reply["data"]["node"]["partnerKinds"], json!(["DPO", "TRADE_UNION"]));
     assert_eq!(reply["data"]["media"]["alt"], "Children in a classroom.");
     assert_eq!(reply["data"]["nope"], json!(null));
 }
@@ -184,44 +132,22 @@ async fn node_finds_any_item_by_global_id() {
 #[tokio::test]
 async fn get_requests_work_and_the_service_endpoints_answer() {
     let app = fixture();
-    let reply = send(
-        &app,
-        Request::get("/graphql?query=%7Bsite%7Btitle%7D%7D")
-            .body(Body::empty())
-            .unwrap_or_default(),
-    )
-    .await;
+    let reply =
+        send(&app, Request::get("/graphql?query=%7Bsite%7Btitle%7D%7D").body(Body::empty()).unwrap_or_default()).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["data"]["site"]["title"], "Fixture site");
     assert_eq!(reply.header("cache-control"), "public, max-age=60");
-    for (path, needle) in [
-        ("/healthz", "ok"),
-        ("/readyz", "ready"),
-        ("/schema.graphql", "type Query"),
-        ("/graphiql", "graphiql"),
-    ] {
-        let reply = send(
-            &app,
-            Request::get(path).body(Body::empty()).unwrap_or_default(),
-        )
-        .await;
+    for (path, needle) in
+        [("/healthz", "ok"), ("/readyz", "ready"), ("/schema.graphql", "type Query"), ("/graphiql", "graphiql")]
+    {
+        let reply = send(&app, Request::get(path).body(Body::empty()).unwrap_or_default()).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(
-            String::from_utf8_lossy(&reply.body)
-                .to_lowercase()
-                .contains(&needle.to_lowercase()),
-            "{path}"
-        );
+        assert!(String::from_utf8_lossy(&reply.body).to_lowercase().contains(&needle.to_lowercase()), "{path}");
     }
 }
 
 #[tokio::test]
 async fn the_api_is_read_only() {
     let reply = query(&fixture(), "mutation { deletePage(slug: \"welcome\") }").await;
-    assert!(
-        reply["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("mutation")),
-        "{reply}"
-    );
+    assert!(reply["errors"][0]["message"].as_str().is_some_and(|m| m.contains("mutation")), "{reply}");
 }

@@ -6,10 +6,7 @@ use axum::http::Request;
 use crate::{fixture, query, send};
 
 fn message(reply: &serde_json::Value) -> String {
-    reply["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    reply["errors"][0]["message"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -28,9 +25,7 @@ async fn complex_queries_are_refused() {
     assert!(reply["errors"].is_null(), "one large page is fine: {reply}");
     let reply = query(&app, &format!("{{ a: {one} b: {one} c: {one} }}")).await;
     assert!(message(&reply).contains("too complex"), "{reply}");
-    let fields: String = (0..31)
-        .map(|i| format!("a{i}: site {{ title }} "))
-        .collect();
+    let fields: String = (0..31).map(|i| format!("a{i}: site {{ title }} ")).collect();
     let reply = send(&app, crate::post_request(&format!("{{ {fields} }}"), None)).await;
     assert_eq!(reply.status, 400);
     assert!(message(&reply.json()).contains("too many aliases"));
@@ -45,11 +40,7 @@ async fn oversized_pages_queries_and_bodies_are_refused() {
     assert!(message(&reply).contains("negative"), "{reply}");
 
     let padding = " ".repeat(17 * 1024);
-    let big = send(
-        &app,
-        crate::post_request(&format!("{{ site {{ title }} {padding}}}"), None),
-    )
-    .await;
+    let big = send(&app, crate::post_request(&format!("{{ site {{ title }} {padding}}}"), None)).await;
     assert_eq!(big.status, 413);
     assert!(String::from_utf8_lossy(&big.body).contains("16 KiB"));
 
@@ -75,13 +66,6 @@ async fn too_many_directives_and_broken_json_get_clear_errors() {
         .unwrap_or_default();
     let reply = send(&app, request).await;
     assert_eq!(reply.status, 400);
-    let bad_cursor = query(
-        &app,
-        "{ pages(after: \"../../etc/passwd\") { totalCount } }",
-    )
-    .await;
-    assert!(
-        message(&bad_cursor).contains("not a cursor"),
-        "{bad_cursor}"
-    );
+    let bad_cursor = query(&app, "{ pages(after: \"../../etc/passwd\") { totalCount } }").await;
+    assert!(message(&bad_cursor).contains("not a cursor"), "{bad_cursor}");
 }

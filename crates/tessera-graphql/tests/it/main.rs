@@ -2,7 +2,9 @@
 //! one test over a real socket.
 
 mod api;
+mod http;
 mod limits;
+mod reload;
 mod socket;
 mod visibility;
 
@@ -20,14 +22,9 @@ use tower::ServiceExt;
 pub(crate) const TOKEN: &str = "a-preview-token-for-tests";
 
 pub(crate) fn router(content: &str) -> Router {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(content);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(content);
     let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
-    let config = ServerConfig {
-        preview_token: Some(TOKEN.to_owned()),
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig { preview_token: Some(TOKEN.to_owned()), ..ServerConfig::default() };
     app(AppState::new(Arc::new(snapshot), config))
 }
 
@@ -43,36 +40,19 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
     pub(crate) fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 }
 
 pub(crate) async fn send(router: &Router, request: Request<Body>) -> Reply {
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
+    let response = router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    let body = response.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    Reply { status, headers, body }
 }
 
 pub(crate) fn post_request(query: &str, token: Option<&str>) -> Request<Body> {
@@ -81,9 +61,7 @@ pub(crate) fn post_request(query: &str, token: Option<&str>) -> Request<Body> {
         builder = builder.header("authorization", format!("Bearer {t}"));
     }
     let body = serde_json::json!({ "query": query }).to_string();
-    builder
-        .body(Body::from(body))
-        .unwrap_or_else(|e| panic!("{e}"))
+    builder.body(Body::from(body)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// POSTs a query anonymously and returns the JSON reply.

@@ -26,15 +26,8 @@ async fn lookups_lists_and_counts_hide_unpublished_items() {
     assert_eq!(d["embargoed"]["slug"], "embargoed-page");
     assert_eq!(d["pages"]["totalCount"], 5);
     assert_eq!(d["measures"]["totalCount"], 2);
-    let status = preview(
-        &app,
-        "{ pages(status: DRAFT) { edges { node { slug status } } } }",
-    )
-    .await;
-    assert_eq!(
-        status["data"]["pages"]["edges"],
-        json!([{ "node": { "slug": "draft-page", "status": "DRAFT" } }])
-    );
+    let status = preview(&app, "{ pages(status: DRAFT) { edges { node { slug status } } } }").await;
+    assert_eq!(status["data"]["pages"]["edges"], json!([{ "node": { "slug": "draft-page", "status": "DRAFT" } }]));
 }
 
 #[tokio::test]
@@ -48,10 +41,7 @@ async fn references_back_references_node_and_route_hide_them_too() {
     let d = query(&app, q).await["data"].clone();
     assert_eq!(d["page"]["measures"], json!([{ "slug": "public-measure" }]));
     assert_eq!(d["page"]["partners"], json!([{ "slug": "public-partner" }]));
-    assert_eq!(
-        d["page"]["fromTheField"],
-        json!([{ "slug": "public-story" }])
-    );
+    assert_eq!(d["page"]["fromTheField"], json!([{ "slug": "public-story" }]));
     assert_eq!(d["measure"]["pages"], json!([{ "slug": "welcome" }]));
     assert_eq!(d["partner"]["stories"], json!([{ "slug": "public-story" }]));
     assert_eq!(d["node"], json!(null));
@@ -72,20 +62,12 @@ async fn preview_answers_are_private_and_a_wrong_token_is_refused() {
     assert_eq!(reply.header("cache-control"), "private, no-store");
     let reply = send(&app, post_request("{ site { title } }", None)).await;
     assert_eq!(reply.header("cache-control"), "public, max-age=60");
-    let wrong = send(
-        &app,
-        post_request(
-            "{ page(slug: \"draft-page\") { slug } }",
-            Some("a-preview-token-for-tesTS"),
-        ),
-    )
-    .await;
+    let wrong =
+        send(&app, post_request("{ page(slug: \"draft-page\") { slug } }", Some("a-preview-token-for-tesTS"))).await;
     assert_eq!(wrong.status, 401);
     let body = String::from_utf8_lossy(&wrong.body);
     assert!(
-        body.contains("invalid preview token")
-            && !body.contains("tesTS")
-            && !body.contains("draft-page"),
+        body.contains("invalid preview token") && !body.contains("tesTS") && !body.contains("draft-page"),
         "{body}"
     );
 }

@@ -4,11 +4,7 @@ use crate::{stdout, tessera};
 fn the_bundled_content_checks_clean_with_exit_code_0() {
     let out = tessera(&["check", "content"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(
-        stdout(&out).ends_with("content: 18 files, 0 errors, 0 warnings\n"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).ends_with("content: 18 files, 0 errors, 0 warnings\n"), "{}", stdout(&out));
 }
 
 #[test]
@@ -30,12 +26,7 @@ error: no measure named `no-such-measure` (in `measures`)
 
 #[test]
 fn json_output_is_for_machines() {
-    let out = tessera(&[
-        "check",
-        "tests/fixtures/invalid/unknown-field/site",
-        "--format",
-        "json",
-    ]);
+    let out = tessera(&["check", "tests/fixtures/invalid/unknown-field/site", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
@@ -46,25 +37,15 @@ fn json_output_is_for_machines() {
         (Some("pages/typo.md"), Some(2), Some(1))
     );
     assert_eq!(d["severity"], "error");
-    assert!(
-        d["help"]
-            .as_str()
-            .is_some_and(|h| h.contains("did you mean `title`?"))
-    );
+    assert!(d["help"].as_str().is_some_and(|h| h.contains("did you mean `title`?")));
 }
 
 #[test]
 fn a_missing_folder_or_bad_usage_exits_with_2() {
     let out = tessera(&["check", "/nonexistent/folder"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("cannot read content folder `/nonexistent/folder`")
-    );
-    assert_eq!(
-        tessera(&["check", "--format", "yaml"]).status.code(),
-        Some(2)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read content folder `/nonexistent/folder`"));
+    assert_eq!(tessera(&["check", "--format", "yaml"]).status.code(), Some(2));
     assert_eq!(tessera(&["no-such-command"]).status.code(), Some(2));
 }
 
@@ -72,22 +53,12 @@ fn a_missing_folder_or_bad_usage_exits_with_2() {
 fn warnings_do_not_fail_the_check() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let root = dir.path();
-    std::fs::copy(
-        crate::workspace().join("tests/fixtures/valid-site/site.toml"),
-        root.join("site.toml"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(crate::workspace().join("tests/fixtures/valid-site/site.toml"), root.join("site.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     std::fs::create_dir(root.join("measures")).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        root.join("measures/lonely.md"),
-        "+++\ntitle = \"Lonely\"\nstatus = \"published\"\n+++\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(root.join("measures/lonely.md"), "+++\ntitle = \"Lonely\"\nstatus = \"published\"\n+++\n")
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = tessera(&["check", &root.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("warning: no page or item links to this measure"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("warning: no page or item links to this measure"), "{}", stdout(&out));
 }

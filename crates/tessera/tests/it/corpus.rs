@@ -6,19 +6,12 @@ fn read_all(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .filter_map(Result::ok)
-        {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string();
+                let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
                 files.push((rel, std::fs::read(&path).unwrap_or_default()));
             }
         }
@@ -47,41 +40,18 @@ fn the_synthetic_corpus_is_deterministic_realistic_and_checks_clean() {
         assert!(stdout(&o).contains("synthetic"), "{}", stdout(&o));
     }
     let files = read_all(&a);
-    assert_eq!(
-        files,
-        read_all(&b),
-        "the same seed must give the same corpus"
-    );
+    assert_eq!(files, read_all(&b), "the same seed must give the same corpus");
 
     let check = tessera(&["check", &a.display().to_string()]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
-    assert!(
-        stdout(&check).ends_with("0 errors, 0 warnings\n"),
-        "{}",
-        stdout(&check)
-    );
+    assert!(stdout(&check).ends_with("0 errors, 0 warnings\n"), "{}", stdout(&check));
 
-    let texts: Vec<String> = files
-        .iter()
-        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
-        .collect();
-    assert!(
-        texts.iter().all(|t| t.contains("synthetic")),
-        "every file says it is synthetic"
-    );
+    let texts: Vec<String> = files.iter().map(|(_, b)| String::from_utf8_lossy(b).into_owned()).collect();
+    assert!(texts.iter().all(|t| t.contains("synthetic")), "every file says it is synthetic");
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(
-        names.iter().any(|n| n.ends_with(".fr.md")) && names.iter().any(|n| n.ends_with(".ar.md")),
-        "translations"
-    );
-    assert!(
-        texts.iter().any(|t| t.contains("status = \"draft\"")),
-        "drafts"
-    );
-    assert!(
-        texts.iter().any(|t| t.contains("publish_at = 2099")),
-        "embargoes"
-    );
+    assert!(names.iter().any(|n| n.ends_with(".fr.md")) && names.iter().any(|n| n.ends_with(".ar.md")), "translations");
+    assert!(texts.iter().any(|t| t.contains("status = \"draft\"")), "drafts");
+    assert!(texts.iter().any(|t| t.contains("publish_at = 2099")), "embargoes");
     for (name, text) in files.iter().map(|(n, b)| (n, String::from_utf8_lossy(b))) {
         if name.starts_with("pages/") && !name.contains('.') {
             continue;
@@ -95,10 +65,7 @@ fn the_synthetic_corpus_is_deterministic_realistic_and_checks_clean() {
         texts.iter().any(|t| t.contains("\n## ")) && texts.iter().any(|t| t.contains("\n- ")),
         "headings and lists"
     );
-    assert!(
-        texts.iter().any(|t| t.contains("](@/measures/")),
-        "links between items"
-    );
+    assert!(texts.iter().any(|t| t.contains("](@/measures/")), "links between items");
 }
 
 #[test]
