@@ -317,6 +317,9 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
         );
     };
     let request = request.into_inner();
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return error_response(StatusCode::BAD_REQUEST, "the request has no `query`");
+    }
     if request.query.len() > MAX_QUERY_BYTES {
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
     }
@@ -362,7 +365,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     // application/graphql-response+json; legacy JSON clients get 200.
     let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     let status = if request_error && media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let body = match serde_json::to_vec(&response) {
+    // Nothing executed: say so with errors alone, without a `data` entry.
+    let serialized = if request_error {
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = match serialized {
         Ok(b) => Bytes::from(b),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize a response");
