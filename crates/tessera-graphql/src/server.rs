@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLRequest;
+use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use subtle::ConstantTimeEq;
@@ -34,6 +34,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_ALIASES: usize = 30;
 /// Public answers kept in the response cache.
 const CACHE_ENTRIES: usize = 4096;
+/// Parsed queries kept.
+const DOCUMENT_ENTRIES: usize = 1024;
 /// Answers larger than this are not cached.
 const CACHE_MAX_BODY: usize = 1024 * 1024;
 
@@ -50,6 +52,8 @@ pub struct ServerConfig {
     pub timeout: Duration,
     /// Origins allowed to call the API from a browser; empty means any.
     pub cors_origins: Vec<String>,
+    /// Keep public answers in memory to answer repeated queries at once.
+    pub response_cache: bool,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +64,7 @@ impl Default for ServerConfig {
             graphiql: true,
             timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
+            response_cache: true,
         }
     }
 }
@@ -80,6 +85,9 @@ pub struct AppState {
     status: Arc<ArcSwap<ContentStatus>>,
     config: Arc<ServerConfig>,
     cache: Arc<Mutex<lru::LruCache<u128, Arc<Cached>>>>,
+    /// Parsed queries by the hash of their text: clients send the same few
+    /// queries again and again.
+    documents: Arc<Mutex<lru::LruCache<u128, ExecutableDocument>>>,
 }
 
 impl AppState {
@@ -92,6 +100,7 @@ impl AppState {
             status: Arc::new(ArcSwap::from_pointee(status)),
             config: Arc::new(config),
             cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
+            documents: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(DOCUMENT_ENTRIES - 1)))),
         }
     }
 
@@ -235,9 +244,8 @@ fn error_response(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response()
 }
 
-/// Counts aliased fields in a query, or `None` when it does not parse (the
-/// executor then reports the syntax error itself).
-fn count_aliases(query: &str) -> Option<usize> {
+/// Counts aliased fields in a parsed query.
+fn count_aliases(doc: &ExecutableDocument) -> usize {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn count(set: &SelectionSet) -> usize {
         set.items
@@ -249,38 +257,45 @@ fn count_aliases(query: &str) -> Option<usize> {
             })
             .sum()
     }
-    let doc = async_graphql::parser::parse_query(query).ok()?;
     let operations: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
     let fragments: usize = doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
-    Some(operations + fragments)
+    operations + fragments
 }
 
-/// The response-cache key: everything that can change a public answer.
-fn cache_key(
-    request: &async_graphql::Request,
-    snapshot: &Snapshot,
-    epoch: usize,
-    status: &ContentStatus,
-    media: &str,
-) -> u128 {
+/// The response-cache key: the request as sent (method, query string, body,
+/// media type) and everything else that can change a public answer.
+fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &ContentStatus) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for part in [
-        request.query.as_bytes(),
-        request.operation_name.as_deref().unwrap_or("").as_bytes(),
-        serde_json::to_string(&request.variables).unwrap_or_default().as_bytes(),
-        serde_json::to_string(&request.extensions).unwrap_or_default().as_bytes(),
-        media.as_bytes(),
-        // `contentStatus` reports the last reload, which can fail without
-        // changing the snapshot.
-        status.message.as_bytes(),
-        status.errors.join("\n").as_bytes(),
-    ] {
+    // `contentStatus` reports the last reload, which can fail without
+    // changing the snapshot.
+    let errors = status.errors.join("\n");
+    for part in parts.iter().copied().chain([status.message.as_bytes(), errors.as_bytes()]) {
         h.update(&(part.len() as u64).to_le_bytes());
         h.update(part);
     }
     h.update(&snapshot.version().to_le_bytes());
     h.update(&(epoch as u64).to_le_bytes());
     h.digest128()
+}
+
+/// Reads a GraphQL request from a GET query string or a JSON POST body.
+fn parse_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<async_graphql::Request, (StatusCode, String)> {
+    if method == Method::GET {
+        return async_graphql::http::parse_query_string(uri.query().unwrap_or(""))
+            .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid request: {e}")));
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as application/json".to_owned()));
+    }
+    serde_json::from_slice::<async_graphql::Request>(body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid JSON request: {e}")))
 }
 
 fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Response {
@@ -304,7 +319,7 @@ fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Re
     response
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+async fn graphql(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let Ok(audience) = audience(&headers, &state.config) else {
         // Never echo the token, and say the same whatever was wrong with it.
@@ -316,16 +331,6 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
             "accept application/graphql-response+json or application/json",
         );
     };
-    let request = request.into_inner();
-    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
-        return error_response(StatusCode::BAD_REQUEST, "the request has no `query`");
-    }
-    if request.query.len() > MAX_QUERY_BYTES {
-        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
-    }
-    if count_aliases(&request.query).is_some_and(|n| n > MAX_ALIASES) {
-        return error_response(StatusCode::BAD_REQUEST, "query uses too many aliases (at most 30)");
-    }
     let cache_control = match audience {
         Audience::Preview => "private, no-store".to_owned(),
         Audience::Public => format!("public, max-age={}", state.config.max_age),
@@ -335,13 +340,46 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     let now = chrono::Utc::now();
     let status = state.status.load_full();
     // Only public answers are cached, so one audience's answer can never
-    // reach another.
-    let key = (audience == Audience::Public)
-        .then(|| cache_key(&request, &snapshot, snapshot.visibility_epoch(now), &status, media));
+    // reach another. The key is the request as sent: a hit skips parsing.
+    let key = (audience == Audience::Public && state.config.response_cache).then(|| {
+        let parts = [method.as_str().as_bytes(), uri.query().unwrap_or("").as_bytes(), &body, media.as_bytes()];
+        cache_key(&parts, &snapshot, snapshot.visibility_epoch(now), &status)
+    });
     if let Some(key) = key {
         let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key).cloned());
         if let Some(hit) = hit {
             return send(&hit, &headers, &cache_control);
+        }
+    }
+    let mut request = match parse_request(&method, &uri, &headers, &body) {
+        Ok(r) => r,
+        Err((status, message)) => return error_response(status, &message),
+    };
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return error_response(StatusCode::BAD_REQUEST, "the request has no `query`");
+    }
+    if request.query.len() > MAX_QUERY_BYTES {
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
+    }
+    // Parse once (or reuse an earlier parse of the same text): the alias
+    // check and the executor share the document.
+    if !request.query.is_empty() {
+        let key = xxhash_rust::xxh3::xxh3_128(request.query.as_bytes());
+        let known = state.documents.lock().ok().and_then(|mut d| d.get(&key).cloned());
+        let parsed = match known {
+            Some(doc) => Some(doc),
+            None => async_graphql::parser::parse_query(&request.query).ok().inspect(|doc| {
+                if let Ok(mut documents) = state.documents.lock() {
+                    documents.put(key, doc.clone());
+                }
+            }),
+        };
+        // A query that does not parse is left to the executor, which reports the syntax error.
+        if let Some(doc) = parsed {
+            if count_aliases(&doc) > MAX_ALIASES {
+                return error_response(StatusCode::BAD_REQUEST, "query uses too many aliases (at most 30)");
+            }
+            request.set_parsed_query(doc);
         }
     }
     let operation = request.operation_name.clone().unwrap_or_default();
@@ -354,7 +392,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
             *error = ServerError::new("internal error", None);
         }
     }
-    tracing::info!(
+    tracing::debug!(
         operation,
         ?audience,
         errors = response.errors.len(),

@@ -61,6 +61,9 @@ enum Command {
         /// Origins allowed to call the API from browsers (repeatable); any origin when absent.
         #[arg(long = "cors-origin")]
         cors_origins: Vec<String>,
+        /// Execute every query, never answering from the in-memory response cache.
+        #[arg(long)]
+        no_response_cache: bool,
     },
     /// Validate a content folder and print every problem, like a compiler.
     Check {
@@ -106,8 +109,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { content, addr, preview_token_file, max_age, no_graphiql, watch, cors_origins } => {
-            let options = serve::Options { addr, max_age, graphiql: !no_graphiql, watch, cors_origins };
+        Command::Serve {
+            content,
+            addr,
+            preview_token_file,
+            max_age,
+            no_graphiql,
+            watch,
+            cors_origins,
+            no_response_cache,
+        } => {
+            let options = serve::Options {
+                addr,
+                max_age,
+                graphiql: !no_graphiql,
+                watch,
+                cors_origins,
+                response_cache: !no_response_cache,
+            };
             serve::run(&content, preview_token_file.as_deref(), options)
         }
         Command::Check { dir, format } => check::run(&dir, format),

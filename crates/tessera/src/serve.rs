@@ -29,10 +29,11 @@ pub(crate) struct Options {
     pub(crate) graphiql: bool,
     pub(crate) watch: bool,
     pub(crate) cors_origins: Vec<String>,
+    pub(crate) response_cache: bool,
 }
 
 pub(crate) fn run(content: &Path, token_file: Option<&Path>, options: Options) -> anyhow::Result<ExitCode> {
-    let Options { addr, max_age, graphiql, watch, cors_origins } = options;
+    let Options { addr, max_age, graphiql, watch, cors_origins, response_cache } = options;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -56,6 +57,7 @@ pub(crate) fn run(content: &Path, token_file: Option<&Path>, options: Options) -
         preview_token: preview_token.clone(),
         max_age,
         graphiql,
+        response_cache,
         cors_origins,
         ..ServerConfig::default()
     };
