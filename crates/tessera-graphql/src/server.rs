@@ -3,6 +3,7 @@
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -319,7 +320,34 @@ fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Re
     response
 }
 
-async fn graphql(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+/// The request's id: the caller's `X-Request-Id` when it is a sane token,
+/// else a new one. Logs carry it, and so does the response.
+fn request_id(headers: &HeaderMap) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(|| format!("t{:x}", NEXT.fetch_add(1, Ordering::Relaxed)), str::to_owned)
+}
+
+async fn graphql(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let id = request_id(&headers);
+    let mut response = answer(state, method, uri, headers, body, &id).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    request_id: &str,
+) -> Response {
     let started = Instant::now();
     let Ok(audience) = audience(&headers, &state.config) else {
         // Never echo the token, and say the same whatever was wrong with it.
@@ -388,7 +416,7 @@ async fn graphql(State(state): State<AppState>, method: Method, uri: Uri, header
     // Keep internals out of error messages; log what happened instead.
     for error in &mut response.errors {
         if error.message.contains("panicked") {
-            tracing::error!(operation, message = %error.message, "resolver failed");
+            tracing::error!(request_id, operation, message = %error.message, "resolver failed");
             *error = ServerError::new("internal error", None);
         }
     }
@@ -412,7 +440,7 @@ async fn graphql(State(state): State<AppState>, method: Method, uri: Uri, header
     let body = match serialized {
         Ok(b) => Bytes::from(b),
         Err(e) => {
-            tracing::error!(error = %e, "cannot serialize a response");
+            tracing::error!(request_id, error = %e, "cannot serialize a response");
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };

@@ -137,6 +137,12 @@ async fn get_requests_work_and_the_service_endpoints_answer() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["data"]["site"]["title"], "Fixture site");
     assert_eq!(reply.header("cache-control"), "public, max-age=60");
+    assert!(!reply.header("x-request-id").is_empty(), "every answer names its request");
+    let traced = Request::get("/graphql?query=%7Bsite%7Btitle%7D%7D")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap_or_default();
+    assert_eq!(send(&app, traced).await.header("x-request-id"), "abc-123");
     for (path, needle) in
         [("/healthz", "ok"), ("/readyz", "ready"), ("/schema.graphql", "type Query"), ("/graphiql", "graphiql")]
     {
@@ -150,4 +156,27 @@ async fn get_requests_work_and_the_service_endpoints_answer() {
 async fn the_api_is_read_only() {
     let reply = query(&fixture(), "mutation { deletePage(slug: \"welcome\") }").await;
     assert!(reply["errors"][0]["message"].as_str().is_some_and(|m| m.contains("mutation")), "{reply}");
+}
+
+#[tokio::test]
+async fn bodies_come_as_a_typed_block_tree() {
+    let reply = query(
+        &fixture(),
+        r#"{ page(slug: "welcome") { body { blocks {
+              __typename
+              ... on HeadingBlock { level content { ... on TextInline { text } } }
+              ... on ParagraphBlock { content { __typename ... on LinkInline { href item { kind slug fragment } content { ... on TextInline { text } } } } }
+              ... on ListBlock { ordered items { blocks { ... on ParagraphBlock { content { __typename } } } } }
+        } } } }"#,
+    )
+    .await;
+    assert!(reply["errors"].is_null(), "{reply}");
+    let blocks = &reply["data"]["page"]["body"]["blocks"];
+    assert_eq!(blocks[0], json!({ "__typename": "HeadingBlock", "level": 1, "content": [{ "text": "Welcome" }] }));
+    let paragraph = &blocks[1]["content"];
+    assert_eq!(paragraph[1]["href"], "/stories/public-story/");
+    assert_eq!(paragraph[1]["item"], json!({ "kind": "story", "slug": "public-story", "fragment": null }));
+    assert_eq!(paragraph[3]["item"]["fragment"], "detail");
+    assert_eq!(blocks[2]["ordered"], false);
+    assert_eq!(blocks[2]["items"][1]["blocks"][0]["content"][0]["__typename"], "StrongInline");
 }

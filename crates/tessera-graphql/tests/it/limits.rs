@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use futures_util::StreamExt;
 
 use crate::{fixture, query, send};
 
@@ -68,4 +69,26 @@ async fn too_many_directives_and_broken_json_get_clear_errors() {
     assert_eq!(reply.status, 400);
     let bad_cursor = query(&app, "{ pages(after: \"../../etc/passwd\") { totalCount } }").await;
     assert!(message(&bad_cursor).contains("not a cursor"), "{bad_cursor}");
+}
+
+#[tokio::test]
+async fn a_request_that_never_finishes_is_cut_off_by_the_timeout() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site");
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let config = tessera_graphql::ServerConfig { timeout: Duration::from_millis(200), ..Default::default() };
+    let app = tessera_graphql::app(tessera_graphql::AppState::new(Arc::new(snapshot), config));
+    // A slow client: the body starts, then never ends.
+    let stream =
+        futures_util::stream::once(async { Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"query\":")) })
+            .chain(futures_util::stream::pending());
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_default();
+    let started = Instant::now();
+    let reply = send(&app, request).await;
+    assert_eq!(reply.status, 408);
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
