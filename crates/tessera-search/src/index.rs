@@ -1,0 +1,523 @@
+//! Building, caching and querying the index.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+pub use tessera_core::Audience;
+use tessera_core::{
+    Country, Document, Item, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story, View,
+};
+
+use crate::analysis::Family;
+use crate::query::{family_query, query_words};
+use crate::snippet::{self, Snippet};
+
+/// Changes whenever the index layout changes, so that old caches are not reused.
+const LAYOUT: &str = "v1";
+/// The longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// The most results one search returns.
+pub const MAX_LIMIT: usize = 100;
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// Nothing to search for.
+    #[error("type something to search for")]
+    EmptyQuery,
+    /// Too long to be a search.
+    #[error("the query is too long: at most {max} characters")]
+    QueryTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The index itself failed.
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The on-disk cache could not be used.
+    #[error("search index cache `{}`: {source}", path.display())]
+    Cache {
+        /// The cache folder.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// What to look for.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The user's words, as typed.
+    pub query: String,
+    /// The reader's locale: items are found in it or its fallback.
+    pub locale: Locale,
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<Kind>,
+    /// Only items filed under one of these topics (all when empty).
+    pub topics: Vec<String>,
+    /// Only items about one of these countries (all when empty).
+    pub countries: Vec<Country>,
+    /// Only partners of one of these kinds (all when empty).
+    pub partner_kinds: Vec<PartnerKind>,
+    /// How many hits to return, at most [`MAX_LIMIT`].
+    pub limit: usize,
+    /// How many hits to skip.
+    pub offset: usize,
+}
+
+impl SearchRequest {
+    /// The first ten hits for `query` in `locale`, unfiltered.
+    pub fn new(query: impl Into<String>, locale: Locale) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            locale,
+            kinds: Vec::new(),
+            topics: Vec::new(),
+            countries: Vec::new(),
+            partner_kinds: Vec::new(),
+            limit: 10,
+            offset: 0,
+        }
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// The item's kind.
+    pub kind: Kind,
+    /// The item's slug.
+    pub slug: String,
+    /// The locale of the document found (may be a fallback).
+    pub locale: String,
+    /// The item's title (a partner's name).
+    pub title: String,
+    /// Relevance: higher is better.
+    pub score: f32,
+    /// The best matching passage, matches marked.
+    pub snippet: Snippet,
+}
+
+/// A facet value and how many results have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The value: a kind, topic slug, country code or partner kind.
+    pub value: String,
+    /// How many results have it.
+    pub count: u64,
+}
+
+/// Counts of the results by kind, topic, country and partner kind.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    /// By kind (`page`, `measure`, ...).
+    pub kinds: Vec<FacetCount>,
+    /// By topic slug.
+    pub topics: Vec<FacetCount>,
+    /// By country code.
+    pub countries: Vec<FacetCount>,
+    /// By partner kind (`trade-union`, ...).
+    pub partner_kinds: Vec<FacetCount>,
+}
+
+/// The results of one search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// How many items match in all.
+    pub total: usize,
+    /// The requested page of hits, best first.
+    pub hits: Vec<Hit>,
+    /// Counts over all matching items.
+    pub facets: Facets,
+}
+
+struct TextFields {
+    title: Field,
+    summary: Field,
+    body: Field,
+}
+
+struct Fields {
+    kind: Field,
+    slug: Field,
+    locale: Field,
+    visible_in: Field,
+    title: Field,
+    text: Field,
+    facets: Field,
+    families: BTreeMap<Family, TextFields>,
+}
+
+/// A search index for one audience over one snapshot; cheap to query from
+/// many threads at once.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    audience: Audience,
+    version: u64,
+    epoch: usize,
+}
+
+/// What the index needs from each kind of item.
+trait Indexable: Item + Publishable {
+    fn summary(&self) -> Option<&str> {
+        None
+    }
+    /// Text outside the body worth finding (quotes, examples).
+    fn extra_text(&self) -> String {
+        String::new()
+    }
+    fn partner_kind(&self) -> Option<PartnerKind> {
+        None
+    }
+}
+
+impl Indexable for Page {
+    fn summary(&self) -> Option<&str> {
+        self.summary.as_deref()
+    }
+    fn extra_text(&self) -> String {
+        self.quotes.iter().map(|q| format!("{} {}", q.text, q.source)).collect::<Vec<_>>().join("\n")
+    }
+}
+impl Indexable for Measure {
+    fn extra_text(&self) -> String {
+        self.example.clone().unwrap_or_default()
+    }
+}
+impl Indexable for Partner {
+    fn partner_kind(&self) -> Option<PartnerKind> {
+        Some(self.kind)
+    }
+}
+impl Indexable for Story {
+    fn summary(&self) -> Option<&str> {
+        self.summary.as_deref()
+    }
+}
+
+fn families_of(snapshot: &Snapshot) -> BTreeSet<Family> {
+    snapshot.locales().iter().map(Family::of).collect()
+}
+
+fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let kind = b.add_text_field("kind", STRING | STORED);
+    let slug = b.add_text_field("slug", STRING | STORED);
+    let locale = b.add_text_field("locale", STRING | STORED);
+    let visible_in = b.add_text_field("visible_in", STRING);
+    let title = b.add_text_field("title", STORED);
+    let text = b.add_text_field("text", STORED);
+    let facets = b.add_facet_field("facets", FacetOptions::default());
+    let mut by_family = BTreeMap::new();
+    for family in families {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(family.name())
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let name = family.name();
+        by_family.insert(
+            *family,
+            TextFields {
+                title: b.add_text_field(&format!("title_{name}"), options.clone()),
+                summary: b.add_text_field(&format!("summary_{name}"), options.clone()),
+                body: b.add_text_field(&format!("body_{name}"), options),
+            },
+        );
+    }
+    (b.build(), Fields { kind, slug, locale, visible_in, title, text, facets, families: by_family })
+}
+
+fn register_tokenizers(index: &Index, families: &BTreeSet<Family>) {
+    for family in families {
+        index.tokenizers().register(family.name(), family.analyzer());
+    }
+}
+
+impl SearchIndex {
+    /// Builds the index of what `audience` may see at `now`, in memory, or
+    /// reuses the one cached in `cache_dir` for the same content (returning
+    /// `true` as the second value when it did).
+    pub fn build(
+        snapshot: &Snapshot,
+        audience: Audience,
+        now: DateTime<Utc>,
+        cache_dir: Option<&Path>,
+    ) -> Result<(SearchIndex, bool), SearchError> {
+        let families = families_of(snapshot);
+        let (schema, fields) = schema_for(&families);
+        let epoch = snapshot.visibility_epoch(now);
+        let audience_name = match audience {
+            Audience::Public => "public",
+            Audience::Preview => "preview",
+        };
+        let open = |index: Index, fields: Fields| -> Result<SearchIndex, SearchError> {
+            register_tokenizers(&index, &families);
+            let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+            Ok(SearchIndex { reader, fields, audience, version: snapshot.version(), epoch })
+        };
+        let Some(cache_dir) = cache_dir else {
+            let index = Index::create_in_ram(schema);
+            register_tokenizers(&index, &families);
+            fill(&index, &fields, snapshot.view(audience, now), snapshot)?;
+            return Ok((open(index, fields)?, false));
+        };
+        let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
+        let key = cache_dir.join(format!("{LAYOUT}-{:016x}-{epoch}-{audience_name}", snapshot.version()));
+        if key.join("meta.json").is_file() {
+            let index = Index::open_in_dir(&key)?;
+            return Ok((open(index, fields)?, true));
+        }
+        std::fs::create_dir_all(cache_dir).map_err(cache_error)?;
+        // Build beside the final place, then rename: a crash never leaves a
+        // half-built index where a later start would trust it.
+        let tmp = tempfile_dir(cache_dir).map_err(cache_error)?;
+        let index = Index::create_in_dir(&tmp, schema)?;
+        register_tokenizers(&index, &families);
+        fill(&index, &fields, snapshot.view(audience, now), snapshot)?;
+        drop(index);
+        if let Err(e) = std::fs::rename(&tmp, &key) {
+            // Another process may have finished the same index first.
+            let _ = std::fs::remove_dir_all(&tmp);
+            if !key.join("meta.json").is_file() {
+                return Err(cache_error(e));
+            }
+        }
+        Ok((open(Index::open_in_dir(&key)?, fields)?, false))
+    }
+
+    /// Who this index is for.
+    pub fn audience(&self) -> Audience {
+        self.audience
+    }
+
+    /// Whether the index still matches `snapshot` at `now` (same content,
+    /// same embargoes lifted).
+    pub fn is_current(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> bool {
+        self.version == snapshot.version() && self.epoch == snapshot.visibility_epoch(now)
+    }
+
+    /// How many documents the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs a search.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let text = request.query.trim();
+        if text.is_empty() {
+            return Err(SearchError::EmptyQuery);
+        }
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::QueryTooLong { max: MAX_QUERY_CHARS });
+        }
+        let limit = request.limit.clamp(1, MAX_LIMIT);
+        let searcher = self.reader.searcher();
+        let mut words_by_family = BTreeMap::new();
+        for family in self.fields.families.keys() {
+            let mut analyzer = family.analyzer();
+            words_by_family.insert(*family, query_words(&mut analyzer, text, true));
+        }
+        if words_by_family.values().all(Vec::is_empty) {
+            return Err(SearchError::EmptyQuery);
+        }
+        let attempt = |all_words: bool| -> Result<_, SearchError> {
+            let query = self.full_query(request, &words_by_family, all_words);
+            let mut facets = FacetCollector::for_field("facets");
+            for root in ["/kind", "/topic", "/country", "/partner-kind"] {
+                facets.add_facet(root);
+            }
+            let top = TopDocs::with_limit(limit).and_offset(request.offset);
+            Ok(searcher.search(&query, &(top, Count, facets))?)
+        };
+        let mut found = attempt(true)?;
+        // Nothing has every word: show what has some of them.
+        if found.1 == 0 && words_by_family.values().any(|w| w.len() > 1) {
+            found = attempt(false)?;
+        }
+        let (top, total, facet_counts) = found;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let locale = get(self.fields.locale);
+            let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
+            let words = words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]);
+            let snippet = snippet::make(&mut family.analyzer(), &get(self.fields.text), words, 180);
+            let kind = match get(self.fields.kind).as_str() {
+                "page" => Kind::Page,
+                "measure" => Kind::Measure,
+                "partner" => Kind::Partner,
+                _ => Kind::Story,
+            };
+            hits.push(Hit { kind, slug: get(self.fields.slug), locale, title: get(self.fields.title), score, snippet });
+        }
+        let counts = |root: &str| -> Vec<FacetCount> {
+            let mut list: Vec<FacetCount> = facet_counts
+                .get(root)
+                .map(|(facet, count)| FacetCount {
+                    value: facet.to_path().last().map(|s| (*s).to_owned()).unwrap_or_default(),
+                    count,
+                })
+                .collect();
+            list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            list
+        };
+        let facets = Facets {
+            kinds: counts("/kind"),
+            topics: counts("/topic"),
+            countries: counts("/country"),
+            partner_kinds: counts("/partner-kind"),
+        };
+        Ok(SearchResults { total, hits, facets })
+    }
+
+    fn full_query(
+        &self,
+        request: &SearchRequest,
+        words_by_family: &BTreeMap<Family, Vec<crate::query::QueryWord>>,
+        all_words: bool,
+    ) -> BooleanQuery {
+        let text: Vec<(Occur, Box<dyn Query>)> = self
+            .fields
+            .families
+            .iter()
+            .filter_map(|(family, f)| {
+                let words = words_by_family.get(family)?;
+                family_query(words, &[(f.title, 3.0), (f.summary, 2.0), (f.body, 1.0)], all_words)
+            })
+            .map(|q| (Occur::Should, q))
+            .collect();
+        let term = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let facet = |path: String| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_facet(self.fields.facets, &Facet::from(path.as_str())),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let any_of = |paths: Vec<String>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(paths.into_iter().map(|p| (Occur::Should, facet(p))).collect()))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(text))),
+            (Occur::Must, term(self.fields.visible_in, request.locale.as_str())),
+        ];
+        if !request.kinds.is_empty() {
+            clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| format!("/kind/{}", k.name())).collect())));
+        }
+        if !request.topics.is_empty() {
+            clauses.push((Occur::Must, any_of(request.topics.iter().map(|t| format!("/topic/{t}")).collect())));
+        }
+        if !request.countries.is_empty() {
+            clauses.push((Occur::Must, any_of(request.countries.iter().map(|c| format!("/country/{c}")).collect())));
+        }
+        if !request.partner_kinds.is_empty() {
+            let paths = request.partner_kinds.iter().map(|k| format!("/partner-kind/{}", k.as_str())).collect();
+            clauses.push((Occur::Must, any_of(paths)));
+        }
+        BooleanQuery::new(clauses)
+    }
+}
+
+/// A fresh folder inside `parent` for building an index.
+fn tempfile_dir(parent: &Path) -> std::io::Result<PathBuf> {
+    for attempt in 0..100u32 {
+        let dir = parent.join(format!(".building-{}-{attempt}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a build folder"))
+}
+
+/// Adds every document `view` can see.
+fn fill(index: &Index, fields: &Fields, view: View<'_>, snapshot: &Snapshot) -> Result<(), SearchError> {
+    let mut writer = index.writer::<TantivyDocument>(256 * 1024 * 1024)?;
+    let locales = snapshot.locales();
+    add_kind::<Page>(&mut writer, fields, view, &locales)?;
+    add_kind::<Measure>(&mut writer, fields, view, &locales)?;
+    add_kind::<Partner>(&mut writer, fields, view, &locales)?;
+    add_kind::<Story>(&mut writer, fields, view, &locales)?;
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+fn add_kind<T: Indexable>(
+    writer: &mut tantivy::IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    view: View<'_>,
+    locales: &[Locale],
+) -> Result<(), SearchError> {
+    let snapshot = view.snapshot();
+    for slug in snapshot.collection::<T>().slugs() {
+        // One index document per file, listing the locales that read it
+        // (its own and those that fall back to it).
+        let mut readers: Vec<(&Document<T>, Vec<&Locale>)> = Vec::new();
+        for locale in locales {
+            let Some(found) = view.get::<T>(slug, locale) else { continue };
+            match readers.iter_mut().find(|(d, _)| std::ptr::eq(*d, found.doc)) {
+                Some((_, ls)) => ls.push(locale),
+                None => readers.push((found.doc, vec![locale])),
+            }
+        }
+        for (doc, visible_in) in readers {
+            writer.add_document(document(fields, doc, &visible_in))?;
+        }
+    }
+    Ok(())
+}
+
+fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Locale]) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    let meta = &doc.meta;
+    d.add_text(fields.kind, T::KIND.name());
+    d.add_text(fields.slug, &doc.slug);
+    d.add_text(fields.locale, doc.locale.as_str());
+    for l in visible_in {
+        d.add_text(fields.visible_in, l.as_str());
+    }
+    let title = Publishable::title(meta);
+    d.add_text(fields.title, title);
+    let body = doc.body.plain_text();
+    let extra = meta.extra_text();
+    let summary = meta.summary().unwrap_or("");
+    // The stored text snippets come from: the summary, then the body.
+    let text = [summary, body.as_str(), extra.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>();
+    d.add_text(fields.text, text.join("\n\n"));
+    if let Some(f) = fields.families.get(&Family::of(&doc.locale)) {
+        d.add_text(f.title, title);
+        d.add_text(f.summary, summary);
+        d.add_text(f.body, &body);
+        d.add_text(f.body, &extra);
+    }
+    d.add_facet(fields.facets, Facet::from(format!("/kind/{}", T::KIND.name()).as_str()));
+    for topic in meta.topics() {
+        d.add_facet(fields.facets, Facet::from(format!("/topic/{}", topic.slug()).as_str()));
+    }
+    if let Some(country) = meta.country() {
+        d.add_facet(fields.facets, Facet::from(format!("/country/{country}").as_str()));
+    }
+    if let Some(kind) = meta.partner_kind() {
+        d.add_facet(fields.facets, Facet::from(format!("/partner-kind/{}", kind.as_str()).as_str()));
+    }
+    d
+}

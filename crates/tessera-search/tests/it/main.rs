@@ -1,0 +1,160 @@
+//! Search on the bundled content and the fixture site: relevance, facets,
+//! snippets, locales, visibility, hostile input and the on-disk cache.
+
+use std::path::Path;
+
+use chrono::Utc;
+use tessera_core::{Country, Kind, Locale, Snapshot};
+use tessera_search::{Audience, SearchError, SearchIndex, SearchRequest, SearchResults};
+
+fn load(rel: &str) -> Snapshot {
+    tessera_core::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn index(snapshot: &Snapshot, audience: Audience) -> SearchIndex {
+    SearchIndex::build(snapshot, audience, Utc::now(), None).unwrap_or_else(|e| panic!("{e}")).0
+}
+
+fn locale(tag: &str) -> Locale {
+    Locale::parse(tag).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn search(index: &SearchIndex, query: &str, tag: &str) -> SearchResults {
+    index.search(&SearchRequest::new(query, locale(tag))).unwrap_or_else(|e| panic!("{query}: {e}"))
+}
+
+#[test]
+fn the_right_item_comes_first_on_the_bundled_content() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    for (query, kind, slug) in [
+        ("disability organisations", Kind::Partner, "dpos"),
+        ("Montenegro", Kind::Story, "its-about-ability"),
+        ("trade unions", Kind::Partner, "trade-unions"),
+        ("capacity building", Kind::Measure, "support-capacity-building-of-dpos"),
+        ("Convention", Kind::Page, "civil-society-partnerships"),
+        ("montenagro", Kind::Story, "its-about-ability"),
+        ("partn", Kind::Page, "civil-society-partnerships"),
+    ] {
+        let results = search(&index, query, "en");
+        let first = results.hits.first().unwrap_or_else(|| panic!("{query}: no hits"));
+        assert_eq!((first.kind, first.slug.as_str()), (kind, slug), "{query}: {:#?}", results.hits);
+    }
+}
+
+#[test]
+fn snippets_mark_the_matches_even_typos() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    let hit = &search(&index, "montenagro", "en").hits[0];
+    let marked = hit.snippet.marked("[", "]", str::to_owned);
+    assert!(marked.contains("[Montenegro"), "{marked}");
+    let hit = &search(&index, "dialogue", "en").hits[0];
+    assert!(hit.snippet.marked("<mark>", "</mark>", str::to_owned).contains("<mark>dialogue</mark>"));
+    assert!(!hit.snippet.highlights.is_empty());
+}
+
+#[test]
+fn facets_count_results_by_kind_topic_country_and_partner_kind() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    let results = search(&index, "organizations", "en");
+    let count =
+        |list: &[tessera_search::FacetCount], value: &str| list.iter().find(|f| f.value == value).map(|f| f.count);
+    assert!(count(&results.facets.kinds, "partner").is_some_and(|n| n >= 2), "{:?}", results.facets);
+    assert!(count(&results.facets.kinds, "measure").is_some_and(|n| n >= 1));
+    assert_eq!(results.facets.kinds.iter().map(|f| f.count).sum::<u64>(), results.total as u64);
+    let story = search(&index, "ability", "en");
+    assert_eq!(count(&story.facets.countries, "ME"), Some(1));
+    assert_eq!(count(&story.facets.topics, "disabilities"), Some(1));
+    let mut only_partners = SearchRequest::new("organizations", locale("en"));
+    only_partners.kinds = vec![Kind::Partner];
+    let filtered = index.search(&only_partners).unwrap_or_else(|e| panic!("{e}"));
+    assert!(filtered.hits.iter().all(|h| h.kind == Kind::Partner) && !filtered.hits.is_empty());
+    let mut montenegro = SearchRequest::new("children", locale("en"));
+    montenegro.countries = vec![Country::parse("ME").unwrap_or_else(|e| panic!("{e}"))];
+    let filtered = index.search(&montenegro).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(filtered.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), ["its-about-ability"]);
+}
+
+#[test]
+fn each_locale_searches_its_own_words_and_falls_back() {
+    let snapshot = load("tests/fixtures/valid-site");
+    let index = index(&snapshot, Audience::Public);
+    // French stemming: "mesures" finds "mesure".
+    let fr = search(&index, "mesures publiques", "fr");
+    assert_eq!(fr.hits[0].slug, "public-measure");
+    assert_eq!(fr.hits[0].locale, "fr");
+    // The story has no French translation: French readers find the English one.
+    let story = search(&index, "story", "fr");
+    assert!(story.hits.iter().any(|h| h.slug == "public-story" && h.locale == "en"), "{:?}", story.hits);
+    // Arabic text is searchable without being broken apart.
+    let preview = self::index(&snapshot, Audience::Preview);
+    let ar = search(&preview, "الصفحة", "ar");
+    assert_eq!(ar.hits.first().map(|h| h.slug.as_str()), Some("welcome"));
+}
+
+#[test]
+fn the_public_index_never_holds_unpublished_items_and_preview_does() {
+    let snapshot = load("tests/fixtures/valid-site");
+    let public = index(&snapshot, Audience::Public);
+    let preview = index(&snapshot, Audience::Preview);
+    for query in ["draft", "review", "embargoed", "later", "2099"] {
+        let results = search(&public, query, "en");
+        assert!(
+            results.hits.iter().all(|h| ![
+                "draft-page",
+                "review-page",
+                "embargoed-page",
+                "draft-measure",
+                "review-partner",
+                "embargoed-story"
+            ]
+            .contains(&h.slug.as_str())),
+            "{query} leaked: {:?}",
+            results.hits
+        );
+    }
+    assert!(search(&preview, "draft", "en").hits.iter().any(|h| h.slug == "draft-page"));
+    assert!(search(&preview, "embargoed", "en").hits.iter().any(|h| h.slug == "embargoed-story"));
+    assert!(public.len() < preview.len());
+}
+
+#[test]
+fn any_text_is_a_query_and_bad_ones_get_clear_errors() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    for hostile in ["title:foo AND (", "\"unbalanced", "*", "a~2^3", "[x TO y]", "-", "😀 🚀", "'; DROP TABLE", "\\"]
+    {
+        match index.search(&SearchRequest::new(hostile, locale("en"))) {
+            Ok(_) | Err(SearchError::EmptyQuery) => {}
+            Err(e) => panic!("{hostile:?}: {e}"),
+        }
+    }
+    assert!(matches!(index.search(&SearchRequest::new("   ", locale("en"))), Err(SearchError::EmptyQuery)));
+    let long = "word ".repeat(100);
+    let err = index.search(&SearchRequest::new(long, locale("en")));
+    assert!(matches!(err, Err(SearchError::QueryTooLong { max: 200 })));
+    assert_eq!(SearchError::EmptyQuery.to_string(), "type something to search for");
+}
+
+#[test]
+fn a_restart_reuses_the_cached_index_of_the_same_content() {
+    let snapshot = load("content");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (first, cached) =
+        SearchIndex::build(&snapshot, Audience::Public, Utc::now(), Some(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!cached);
+    let (second, cached) =
+        SearchIndex::build(&snapshot, Audience::Public, Utc::now(), Some(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(cached, "the second build must come from the cache");
+    let a: Vec<_> = search(&first, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
+    let b: Vec<_> = search(&second, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
+    assert_eq!(a, b);
+    // Another audience gets its own cache entry.
+    let (_, cached) = SearchIndex::build(&snapshot, Audience::Preview, Utc::now(), Some(dir.path()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!cached);
+    assert!(second.is_current(&snapshot, Utc::now()));
+}
