@@ -7,7 +7,9 @@
 //! must not parse or validate content files itself.
 
 pub mod objects;
+pub mod search;
 pub mod server;
 
 pub use objects::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
+pub use search::SearchIndexes;
 pub use server::{AppState, ServerConfig, app, watch};

@@ -28,6 +28,8 @@ pub struct Scope {
     pub now: DateTime<Utc>,
     /// The result of the last (re)load.
     pub status: Arc<ContentStatus>,
+    /// The search indexes.
+    pub search: Arc<crate::search::SearchIndexes>,
 }
 
 /// The result of the last load or reload of the content.
@@ -941,6 +943,91 @@ pub enum Node<'a> {
     Media(MediaObject<'a>),
 }
 
+/// The kinds of item search can find.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ItemKind {
+    /// Pages.
+    Page,
+    /// Measures.
+    Measure,
+    /// Partners.
+    Partner,
+    /// Stories.
+    Story,
+}
+
+impl From<ItemKind> for Kind {
+    fn from(k: ItemKind) -> Kind {
+        match k {
+            ItemKind::Page => Kind::Page,
+            ItemKind::Measure => Kind::Measure,
+            ItemKind::Partner => Kind::Partner,
+            ItemKind::Story => Kind::Story,
+        }
+    }
+}
+
+/// A facet value and how many matches have it.
+#[derive(SimpleObject)]
+pub struct FacetValue {
+    /// A kind, topic slug, country code or partner kind.
+    value: String,
+    /// How many matches have it.
+    count: i64,
+}
+
+/// Counts of all matches by kind, topic, country and partner kind.
+#[derive(SimpleObject)]
+pub struct SearchFacets {
+    /// By kind.
+    kinds: Vec<FacetValue>,
+    /// By topic slug.
+    topics: Vec<FacetValue>,
+    /// By country code.
+    countries: Vec<FacetValue>,
+    /// By partner kind.
+    partner_kinds: Vec<FacetValue>,
+}
+
+/// A search connection's extra fields.
+#[derive(SimpleObject)]
+pub struct SearchExtra {
+    /// How many items match in all.
+    total_count: usize,
+    /// Counts of all matches.
+    facets: SearchFacets,
+}
+
+/// One search result.
+pub struct SearchHit<'a> {
+    node: Node<'a>,
+    hit: tessera_search::Hit,
+}
+
+#[Object]
+impl<'a> SearchHit<'a> {
+    /// The item found.
+    async fn item(&self) -> &Node<'a> {
+        &self.node
+    }
+    /// Relevance: higher is better.
+    async fn score(&self) -> f32 {
+        self.hit.score
+    }
+    /// The locale of the document that matched.
+    async fn locale(&self) -> &str {
+        &self.hit.locale
+    }
+    /// The best matching passage as plain text.
+    async fn snippet(&self) -> &str {
+        &self.hit.snippet.text
+    }
+    /// The passage as safe HTML, each match in `<mark>`.
+    async fn snippet_html(&self) -> String {
+        self.hit.snippet.marked("<mark>", "</mark>", core::escape_html)
+    }
+}
+
 /// What a site path leads to.
 pub struct Route<'a> {
     node: Option<Node<'a>>,
@@ -1222,6 +1309,84 @@ impl QueryRoot {
             .collect();
         let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
         paginate(wrap_all(docs, view), after, before, first, last)
+    }
+
+    /// Full-text search over pages, measures, partners and stories, forgiving
+    /// typos and matching the last word as a prefix. Hits come best first,
+    /// with a marked snippet; `facets` counts all matches.
+    #[allow(clippy::too_many_arguments)]
+    async fn search<'c>(
+        &self,
+        ctx: &Context<'c>,
+        query: String,
+        locale: Option<String>,
+        kinds: Option<Vec<ItemKind>>,
+        topics: Option<Vec<String>>,
+        countries: Option<Vec<String>>,
+        partner_kinds: Option<Vec<PartnerKind>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<usize, SearchHit<'c>, SearchExtra, EmptyFields>> {
+        let scope = ctx.data::<Scope>()?;
+        let view = view(ctx)?;
+        let locale = locale_arg(&view, locale)?;
+        let first = match first {
+            Some(n) if n < 0 => return Err(Error::new("`first` must not be negative")),
+            Some(n) if n as usize > MAX_PAGE_SIZE => {
+                return Err(Error::new(format!("`first` is at most {MAX_PAGE_SIZE}")));
+            }
+            n => n.map_or(DEFAULT_PAGE_SIZE, |n| n as usize),
+        };
+        let offset = match after {
+            Some(c) => c.parse::<usize>().map_err(|_| Error::new("`after` is not a cursor from this API"))? + 1,
+            None => 0,
+        };
+        let mut request = tessera_search::SearchRequest::new(query, locale.clone());
+        request.limit = first.max(1);
+        request.offset = offset;
+        request.kinds = kinds.unwrap_or_default().into_iter().map(Kind::from).collect();
+        request.topics = topics.unwrap_or_default();
+        request.countries = countries
+            .unwrap_or_default()
+            .iter()
+            .map(|c| core::Country::parse(c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::new(e.to_string()))?;
+        request.partner_kinds = partner_kinds.unwrap_or_default().into_iter().map(Into::into).collect();
+        let index = scope.search.get(scope.snapshot.clone(), scope.audience, scope.now).await.map_err(|e| {
+            tracing::error!(error = %e, "search index unavailable");
+            Error::new("search is unavailable right now")
+        })?;
+        let results = index.search(&request).map_err(|e| match e {
+            tessera_search::SearchError::EmptyQuery | tessera_search::SearchError::QueryTooLong { .. } => {
+                Error::new(e.to_string())
+            }
+            other => {
+                tracing::error!(error = %other, "search failed");
+                Error::new("search failed")
+            }
+        })?;
+        let facet = |list: &[tessera_search::FacetCount]| -> Vec<FacetValue> {
+            list.iter().map(|f| FacetValue { value: f.value.clone(), count: f.count as i64 }).collect()
+        };
+        let extra = SearchExtra {
+            total_count: results.total,
+            facets: SearchFacets {
+                kinds: facet(&results.facets.kinds),
+                topics: facet(&results.facets.topics),
+                countries: facet(&results.facets.countries),
+                partner_kinds: facet(&results.facets.partner_kinds),
+            },
+        };
+        let has_next = offset + results.hits.len() < results.total;
+        let mut connection = Connection::with_additional_fields(offset > 0, has_next, extra);
+        for (i, hit) in results.hits.into_iter().enumerate() {
+            // Resolved through the view: a hit the reader may not see is
+            // dropped, whatever the index holds.
+            let Some(node) = node_for(view, hit.kind, &hit.slug, &locale) else { continue };
+            connection.edges.push(Edge::new(offset + i, SearchHit { node, hit }));
+        }
+        Ok(connection)
     }
 
     /// Any item by its global ID.

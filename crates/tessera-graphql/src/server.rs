@@ -25,6 +25,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::objects::{ContentStatus, Scope, TesseraSchema, build_schema, sdl};
+use crate::search::SearchIndexes;
 
 /// Largest query text accepted.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Keep public answers in memory to answer repeated queries at once.
     pub response_cache: bool,
+    /// Where search indexes are cached on disk (in memory only when `None`).
+    pub search_cache: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
             response_cache: true,
+            search_cache: None,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct AppState {
     /// Parsed queries by the hash of their text: clients send the same few
     /// queries again and again.
     documents: Arc<Mutex<lru::LruCache<u128, ExecutableDocument>>>,
+    search: Arc<SearchIndexes>,
 }
 
 impl AppState {
@@ -99,6 +104,7 @@ impl AppState {
             schema: build_schema(),
             snapshot: Arc::new(ArcSwap::new(snapshot)),
             status: Arc::new(ArcSwap::from_pointee(status)),
+            search: Arc::new(SearchIndexes::new(config.search_cache.clone())),
             config: Arc::new(config),
             cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
             documents: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(DOCUMENT_ENTRIES - 1)))),
@@ -110,14 +116,26 @@ impl AppState {
         self.snapshot.load_full()
     }
 
+    /// Builds the public search index of the current content, so that the
+    /// first search does not wait for it. Blocks: call it before serving or
+    /// from the watcher.
+    pub fn prepare_search(&self) -> Result<(), tessera_search::SearchError> {
+        self.search.get_blocking(&self.snapshot(), Audience::Public, chrono::Utc::now()).map(|_| ())
+    }
+
     /// Loads `content` again and swaps it in if it is valid; otherwise the
     /// last good snapshot keeps serving and the diagnostics are returned.
     /// Runs on the calling thread: call it off the request path.
     pub fn reload(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
         match tessera_core::load(content) {
             Ok(snapshot) => {
+                // Index first, swap second: searches never wait for the new index.
+                let snapshot = Arc::new(snapshot);
+                if let Err(e) = self.search.get_blocking(&snapshot, Audience::Public, chrono::Utc::now()) {
+                    tracing::warn!(error = %e, "cannot build the search index; it will be built on the first search");
+                }
                 self.status.store(Arc::new(ContentStatus::loaded(&snapshot)));
-                self.snapshot.store(Arc::new(snapshot));
+                self.snapshot.store(snapshot);
                 Ok(())
             }
             Err(e) => {
@@ -411,7 +429,7 @@ async fn answer(
         }
     }
     let operation = request.operation_name.clone().unwrap_or_default();
-    let scope = Scope { snapshot, audience, now, status };
+    let scope = Scope { snapshot, audience, now, status, search: state.search.clone() };
     let mut response = state.schema.execute(request.data(scope)).await;
     // Keep internals out of error messages; log what happened instead.
     for error in &mut response.errors {

@@ -194,6 +194,14 @@ impl Indexable for Measure {
     }
 }
 impl Indexable for Partner {
+    fn extra_text(&self) -> String {
+        let mut text = self.kind.label().to_owned();
+        if let Some(website) = &self.website {
+            text.push(' ');
+            text.push_str(website);
+        }
+        text
+    }
     fn partner_kind(&self) -> Option<PartnerKind> {
         Some(self.kind)
     }
@@ -500,9 +508,12 @@ fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Loc
     let body = doc.body.plain_text();
     let extra = meta.extra_text();
     let summary = meta.summary().unwrap_or("");
-    // The stored text snippets come from: the summary, then the body.
-    let text = [summary, body.as_str(), extra.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>();
-    d.add_text(fields.text, text.join("\n\n"));
+    // The stored text snippets come from: the summary (unless the body
+    // repeats it), the body, then quotes or examples, on one line.
+    let summary_part = if body.starts_with(summary) { "" } else { summary };
+    let text: Vec<&str> =
+        [summary_part, body.as_str(), extra.as_str()].iter().flat_map(|part| part.split_whitespace()).collect();
+    d.add_text(fields.text, text.join(" "));
     if let Some(f) = fields.families.get(&Family::of(&doc.locale)) {
         d.add_text(f.title, title);
         d.add_text(f.summary, summary);

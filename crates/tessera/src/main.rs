@@ -10,6 +10,7 @@
 mod check;
 mod corpus;
 mod scaffold;
+mod search;
 mod serve;
 
 use std::io::Write;
@@ -39,31 +40,29 @@ enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the GraphQL API over HTTP.
-    Serve {
+    Serve(serve::ServeArgs),
+    /// Search the content from the command line.
+    Search {
+        /// The words to look for.
+        query: String,
         /// The content folder.
         #[arg(long, default_value = "content")]
         content: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// A file holding the preview token (else $TESSERA_PREVIEW_TOKEN; neither: no preview).
+        /// The reader's locale (default: the site's).
         #[arg(long)]
-        preview_token_file: Option<PathBuf>,
-        /// `max-age` of anonymous responses, in seconds.
-        #[arg(long, default_value_t = 60)]
-        max_age: u32,
-        /// Do not serve GraphiQL at /graphiql.
+        locale: Option<String>,
+        /// Only this kind: page, measure, partner or story (repeatable).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// How many results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Include drafts, items in review and embargoed items.
         #[arg(long)]
-        no_graphiql: bool,
-        /// Reload the content when files change (a broken edit keeps the last good content serving).
-        #[arg(long)]
-        watch: bool,
-        /// Origins allowed to call the API from browsers (repeatable); any origin when absent.
-        #[arg(long = "cors-origin")]
-        cors_origins: Vec<String>,
-        /// Execute every query, never answering from the in-memory response cache.
-        #[arg(long)]
-        no_response_cache: bool,
+        preview: bool,
+        /// How to print results.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Validate a content folder and print every problem, like a compiler.
     Check {
@@ -109,27 +108,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve {
-            content,
-            addr,
-            preview_token_file,
-            max_age,
-            no_graphiql,
-            watch,
-            cors_origins,
-            no_response_cache,
-        } => {
-            let options = serve::Options {
-                addr,
-                max_age,
-                graphiql: !no_graphiql,
-                watch,
-                cors_origins,
-                response_cache: !no_response_cache,
-            };
-            serve::run(&content, preview_token_file.as_deref(), options)
-        }
+        Command::Serve(args) => serve::run(args),
         Command::Check { dir, format } => check::run(&dir, format),
+        Command::Search { query, content, locale, kinds, limit, preview, format } => {
+            search::run(&content, search::Options { query, locale, kinds, limit, preview, format })
+        }
         Command::Schema { out } => write_schema(&out),
         Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
         Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),

@@ -1,7 +1,7 @@
 //! `tessera serve`: load the content, then serve the GraphQL API.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -23,17 +23,52 @@ fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
     Ok(token)
 }
 
-pub(crate) struct Options {
-    pub(crate) addr: SocketAddr,
-    pub(crate) max_age: u32,
-    pub(crate) graphiql: bool,
-    pub(crate) watch: bool,
-    pub(crate) cors_origins: Vec<String>,
-    pub(crate) response_cache: bool,
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The content folder.
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// A file holding the preview token (else $TESSERA_PREVIEW_TOKEN; neither: no preview).
+    #[arg(long)]
+    preview_token_file: Option<PathBuf>,
+    /// `max-age` of anonymous responses, in seconds.
+    #[arg(long, default_value_t = 60)]
+    max_age: u32,
+    /// Do not serve GraphiQL at /graphiql.
+    #[arg(long)]
+    no_graphiql: bool,
+    /// Reload the content when files change (a broken edit keeps the last good content serving).
+    #[arg(long)]
+    watch: bool,
+    /// Origins allowed to call the API from browsers (repeatable); any origin when absent.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// Execute every query, never answering from the in-memory response cache.
+    #[arg(long)]
+    no_response_cache: bool,
+    /// Keep search indexes in this folder too, so that a restart on the same content is fast.
+    #[arg(long)]
+    search_cache: Option<PathBuf>,
 }
 
-pub(crate) fn run(content: &Path, token_file: Option<&Path>, options: Options) -> anyhow::Result<ExitCode> {
-    let Options { addr, max_age, graphiql, watch, cors_origins, response_cache } = options;
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let ServeArgs {
+        content,
+        addr,
+        preview_token_file,
+        max_age,
+        no_graphiql,
+        watch,
+        cors_origins,
+        no_response_cache,
+        search_cache,
+    } = args;
+    let content = content.as_path();
+    let token_file = preview_token_file.as_deref();
+    let graphiql = !no_graphiql;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -57,11 +92,15 @@ pub(crate) fn run(content: &Path, token_file: Option<&Path>, options: Options) -
         preview_token: preview_token.clone(),
         max_age,
         graphiql,
-        response_cache,
+        response_cache: !no_response_cache,
         cors_origins,
+        search_cache,
         ..ServerConfig::default()
     };
     let state = AppState::new(Arc::new(snapshot), config);
+    let started = std::time::Instant::now();
+    state.prepare_search()?;
+    eprintln!("search index ready in {} ms", started.elapsed().as_millis());
     // Kept alive until the server stops.
     let _watcher = if watch {
         let watcher = tessera_graphql::watch(state.clone(), content.to_owned())

@@ -5,6 +5,7 @@ mod api;
 mod http;
 mod limits;
 mod reload;
+mod search;
 mod socket;
 mod visibility;
 

@@ -3,6 +3,7 @@
 mod check;
 mod corpus;
 mod scaffold;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

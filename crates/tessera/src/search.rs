@@ -1,0 +1,77 @@
+//! `tessera search`: the site's search from the command line.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use tessera_core::{Kind, LoadError, Locale};
+use tessera_search::{Audience, SearchError, SearchIndex, SearchRequest};
+
+use crate::Format;
+
+pub(crate) struct Options {
+    pub(crate) query: String,
+    pub(crate) locale: Option<String>,
+    pub(crate) kinds: Vec<String>,
+    pub(crate) limit: usize,
+    pub(crate) preview: bool,
+    pub(crate) format: Format,
+}
+
+pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> {
+    let snapshot = match tessera_core::load(content) {
+        Ok(s) => s,
+        Err(LoadError::Invalid { diagnostics }) => {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            anyhow::bail!("`{}` has {errors} content error(s); `tessera check` lists them", content.display());
+        }
+        Err(e) => anyhow::bail!(e),
+    };
+    let locale = match options.locale {
+        Some(tag) => Locale::parse(&tag).map_err(|e| anyhow::anyhow!("--locale: {e}"))?,
+        None => snapshot.site().default_locale.clone(),
+    };
+    let mut request = SearchRequest::new(options.query, locale);
+    request.limit = options.limit;
+    for k in &options.kinds {
+        let kind = match k.as_str() {
+            "page" => Kind::Page,
+            "measure" => Kind::Measure,
+            "partner" => Kind::Partner,
+            "story" => Kind::Story,
+            other => anyhow::bail!("--kind `{other}`: use page, measure, partner or story"),
+        };
+        request.kinds.push(kind);
+    }
+    let audience = if options.preview { Audience::Preview } else { Audience::Public };
+    let (index, _) = SearchIndex::build(&snapshot, audience, chrono::Utc::now(), None)?;
+    let results = match index.search(&request) {
+        Ok(r) => r,
+        Err(e @ (SearchError::EmptyQuery | SearchError::QueryTooLong { .. })) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = std::io::stdout().lock();
+    match options.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?,
+        Format::Text => {
+            for (i, hit) in results.hits.iter().enumerate() {
+                let fallback =
+                    if hit.locale != request.locale.as_str() { format!(" [{}]", hit.locale) } else { String::new() };
+                writeln!(out, "{}. {} ({}){fallback}", i + 1, hit.title, hit.kind)?;
+                writeln!(out, "   @/{}/{}.md", hit.kind.folder(), hit.slug)?;
+                writeln!(out, "   {}", hit.snippet.marked("[", "]", str::to_owned))?;
+            }
+            let facets: Vec<String> = results.facets.kinds.iter().map(|f| format!("{} {}", f.count, f.value)).collect();
+            writeln!(
+                out,
+                "{} result(s){}",
+                results.total,
+                if facets.is_empty() { String::new() } else { format!(": {}", facets.join(", ")) }
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
