@@ -268,8 +268,11 @@ impl SearchIndex {
             Audience::Public => "public",
             Audience::Preview => "preview",
         };
-        let open = |index: Index, fields: Fields| -> Result<SearchIndex, SearchError> {
+        let open = |mut index: Index, fields: Fields| -> Result<SearchIndex, SearchError> {
             register_tokenizers(&index, &families);
+            // Segments are searched in parallel: a query that matches most
+            // of a large corpus answers sooner on every core.
+            index.set_default_multithread_executor()?;
             let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
             Ok(SearchIndex { reader, fields, audience, version: snapshot.version(), epoch })
         };
@@ -336,9 +339,20 @@ impl SearchIndex {
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let searcher = self.reader.searcher();
         let mut words_by_family = BTreeMap::new();
-        for family in self.fields.families.keys() {
+        for (family, f) in &self.fields.families {
             let mut analyzer = family.analyzer();
-            words_by_family.insert(*family, query_words(&mut analyzer, text, true));
+            let mut words = query_words(&mut analyzer, text, true);
+            // A word the index knows is taken as meant: looking for typos of
+            // it would only cost time and add noise.
+            for w in &mut words {
+                let known = [f.title, f.body]
+                    .iter()
+                    .any(|field| searcher.doc_freq(&Term::from_field_text(*field, &w.term)).is_ok_and(|n| n > 0));
+                if known {
+                    w.distance = 0;
+                }
+            }
+            words_by_family.insert(*family, words);
         }
         if words_by_family.values().all(Vec::is_empty) {
             return Err(SearchError::EmptyQuery);

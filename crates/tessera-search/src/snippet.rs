@@ -36,9 +36,18 @@ impl Snippet {
     }
 }
 
+/// How much of a text is searched for the snippet: the summary and the start
+/// of the body say what an item is about, and analysing whole bodies for
+/// every hit would cost more than the search itself.
+const SCANNED_BYTES: usize = 2048;
+
 /// The best passage of about `max_chars` characters of `text`.
 pub(crate) fn make(analyzer: &mut TextAnalyzer, text: &str, query: &[QueryWord], max_chars: usize) -> Snippet {
-    let tokens = words(analyzer, text);
+    let mut scanned = text.len().min(SCANNED_BYTES);
+    while !text.is_char_boundary(scanned) {
+        scanned -= 1;
+    }
+    let tokens = words(analyzer, &text[..scanned]);
     let hits: Vec<Range<usize>> =
         tokens.iter().filter(|t| query.iter().any(|q| q.matches(&t.text))).map(|t| t.from..t.to).collect();
     // The window holding the most matches, starting at a match.

@@ -1,0 +1,106 @@
+//! The search benchmark (BENCHMARKS.md): build time, restart from the
+//! on-disk cache, latency over 1,000 queries, index size and peak RSS.
+//!
+//! usage: cargo run --release -p tessera-search --example search_bench -- CORPUS CACHE_DIR
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tessera_core::{Locale, Page, Publishable};
+
+// The same allocator as the `tessera` binary that serves searches.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use tessera_search::{Audience, SearchIndex, SearchRequest};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let (Some(corpus), Some(cache)) = (args.next(), args.next()) else {
+        eprintln!("usage: search_bench CORPUS CACHE_DIR");
+        std::process::exit(2);
+    };
+    let cache = Path::new(&cache);
+    if cache.exists() {
+        std::fs::remove_dir_all(cache)?;
+    }
+    let started = Instant::now();
+    let snapshot = tessera_core::load(Path::new(&corpus)).map_err(|e| format!("{e}"))?;
+    println!("load: {:.2} s", started.elapsed().as_secs_f64());
+    let now = chrono::Utc::now();
+
+    let started = Instant::now();
+    let (index, cached) = SearchIndex::build(&snapshot, Audience::Public, now, Some(cache))?;
+    println!(
+        "build (public, to disk): {:.2} s, {} documents, from cache: {cached}",
+        started.elapsed().as_secs_f64(),
+        index.len()
+    );
+    drop(index);
+    let started = Instant::now();
+    let (index, cached) = SearchIndex::build(&snapshot, Audience::Public, now, Some(cache))?;
+    println!("restart from the on-disk cache: {:.3} s, from cache: {cached}", started.elapsed().as_secs_f64());
+    println!("index size: {:.1} MB", dir_size(cache)? as f64 / 1e6);
+
+    // 1,000 queries from the corpus's own words: single words, phrases,
+    // typos and prefixes, the same every run.
+    let mut words: Vec<String> = snapshot
+        .collection::<Page>()
+        .all()
+        .iter()
+        .take(2000)
+        .flat_map(|d| Publishable::title(&d.meta).split_whitespace().map(str::to_lowercase).collect::<Vec<_>>())
+        .filter(|w| w.chars().all(char::is_alphabetic) && w.len() >= 3)
+        .collect();
+    words.sort();
+    words.dedup();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut queries = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let w = |rng: &mut fastrand::Rng| words[rng.usize(..words.len())].clone();
+        let q = match i % 4 {
+            0 => w(&mut rng),
+            1 => format!("{} {}", w(&mut rng), w(&mut rng)),
+            2 => {
+                let mut t: Vec<char> = w(&mut rng).chars().collect();
+                let at = rng.usize(1..t.len());
+                t[at] = 'x';
+                t.into_iter().collect()
+            }
+            _ => w(&mut rng).chars().take(4).collect(),
+        };
+        queries.push(q);
+    }
+    let locale = snapshot.site().default_locale.clone();
+    let mut times: Vec<Duration> = Vec::with_capacity(queries.len());
+    let mut hits = 0usize;
+    for q in &queries {
+        let started = Instant::now();
+        let results = index.search(&SearchRequest::new(q.as_str(), Locale::clone(&locale)))?;
+        times.push(started.elapsed());
+        hits += usize::from(!results.hits.is_empty());
+    }
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "1,000 queries (10 hits with snippets, facets): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {hits} with hits",
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
+        println!("peak RSS (whole process, snapshot included): {}", line.trim_start_matches("VmHWM:").trim());
+    }
+    Ok(())
+}
+
+fn dir_size(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+    }
+    Ok(total)
+}
