@@ -6,7 +6,7 @@
 //! never becomes markup by accident.
 
 use pulldown_cmark::{Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::reference::{Kind, parse_item_path};
 
@@ -35,7 +35,7 @@ pub struct BodyLink {
 }
 
 /// A block-level element.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
     /// A heading, levels 1 to 6.
@@ -83,7 +83,7 @@ pub enum Block {
 }
 
 /// How a table column is aligned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Alignment {
     /// Not specified.
@@ -97,7 +97,7 @@ pub enum Alignment {
 }
 
 /// An inline element.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Inline {
     /// Plain text (raw HTML also ends up here, as text).
@@ -143,7 +143,7 @@ pub enum Inline {
 }
 
 /// Where a link points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LinkTarget {
     /// Another content item, written `@/kind/slug.md#fragment`.

@@ -204,9 +204,34 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(CompressionLayer::new())
         .layer(cors)
+        .layer(axum::middleware::from_fn(cors_only_for_browsers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.timeout))
         .with_state(state)
+}
+
+/// Drops CORS headers from answers to requests without an `Origin` (not
+/// from a browser), which have no use for them: on a metered link every
+/// byte counts. `Vary: origin` stays, so shared caches keep the two apart.
+async fn cors_only_for_browsers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let from_browser = request.headers().contains_key(header::ORIGIN);
+    let mut response = next.run(request).await;
+    if !from_browser {
+        let headers = response.headers_mut();
+        headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+        headers.remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+        let kept: Vec<HeaderValue> = headers
+            .get_all(header::VARY)
+            .iter()
+            .filter(|v| !v.to_str().is_ok_and(|v| v.starts_with("origin, access-control")))
+            .cloned()
+            .collect();
+        headers.remove(header::VARY);
+        for v in kept {
+            headers.append(header::VARY, v);
+        }
+    }
+    response
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
@@ -334,7 +359,7 @@ fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Re
     if let Ok(v) = HeaderValue::from_str(cache_control) {
         headers.insert(header::CACHE_CONTROL, v);
     }
-    headers.insert(header::VARY, HeaderValue::from_static("accept, authorization, accept-encoding"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept, authorization, accept-encoding, origin"));
     response
 }
 
@@ -351,8 +376,11 @@ fn request_id(headers: &HeaderMap) -> String {
 
 async fn graphql(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let id = request_id(&headers);
+    let echo = headers.contains_key("x-request-id");
     let mut response = answer(state, method, uri, headers, body, &id).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    // The id is in the logs either way; it goes back only to callers that
+    // trace their own requests, sparing everyone else the bytes.
+    if echo && let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
     response
@@ -462,7 +490,7 @@ async fn answer(
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let etag = format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(&body));
+    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
     let cached = Arc::new(Cached { status, content_type: media, body, etag });
     if let Some(key) = key
         && response.errors.is_empty()

@@ -7,6 +7,7 @@
 //! Exit codes: 0 success (warnings allowed), 1 content errors, 2 usage or
 //! I/O errors.
 
+mod browse;
 mod check;
 mod corpus;
 mod scaffold;
@@ -39,6 +40,18 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Browse the site in the terminal, from the content folder or a server.
+    Browse(browse::SourceArgs),
+    /// Print one item as plain text with numbered links, e.g. `pages/civil-society-partnerships`.
+    Read {
+        /// The item: its path under content/ without `.md`.
+        item: String,
+        #[command(flatten)]
+        source: browse::SourceArgs,
+        /// Wrap at this many columns (default: $COLUMNS, else 80).
+        #[arg(long)]
+        width: Option<usize>,
+    },
     /// Serve the GraphQL API over HTTP.
     Serve(serve::ServeArgs),
     /// Search the content from the command line.
@@ -109,6 +122,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Browse(args) => browse::browse(args),
+        Command::Read { item, source, width } => browse::read(&item, source, width),
         Command::Check { dir, format } => check::run(&dir, format),
         Command::Search { query, content, locale, kinds, limit, preview, format } => {
             search::run(&content, search::Options { query, locale, kinds, limit, preview, format })

@@ -75,6 +75,16 @@ async fn browsers_may_call_the_api_from_other_origins() {
         .unwrap_or_default();
     let reply = send(&app, request).await;
     assert_eq!(reply.header("access-control-allow-origin"), "*");
+    // A request from a browser gets CORS headers; one from elsewhere does not need them.
+    let from_page = Request::get("/graphql?query=%7Bsite%7Btitle%7D%7D")
+        .header("origin", "https://partner.example")
+        .body(Body::empty())
+        .unwrap_or_default();
+    assert_eq!(send(&app, from_page).await.header("access-control-allow-origin"), "*");
+    let from_script =
+        send(&app, Request::get("/graphql?query=%7Bsite%7Btitle%7D%7D").body(Body::empty()).unwrap_or_default()).await;
+    assert_eq!(from_script.header("access-control-allow-origin"), "");
+    assert!(from_script.header("vary").contains("origin"), "caches must keep the two apart");
 }
 
 #[tokio::test]

@@ -1,0 +1,47 @@
+//! `tessera read`: an item as plain wrapped text with numbered links and a
+//! list of them at the end, like `lynx -dump`: no cursor movement, no
+//! redraws, so it works with screen readers, braille displays and pipes.
+
+use tessera_core::Kind;
+
+use crate::data::{Location, Source, SourceError};
+use crate::layout::layout;
+use crate::screens::{Screen, Target};
+
+/// The text of item `kind`/`slug` in `locale`, wrapped to `width` columns;
+/// `base_url` makes link addresses absolute.
+pub fn read<S: Source>(
+    source: &mut S,
+    kind: Kind,
+    slug: &str,
+    locale: &str,
+    width: usize,
+    base_url: &str,
+) -> Result<String, SourceError> {
+    let data = source.item(kind, slug, locale)?;
+    let screen = Screen::item(&data, locale);
+    let l = layout(&screen, width);
+    let mut out = String::new();
+    if let Some(note) = &screen.note {
+        out.push_str(&format!("({note})\n\n"));
+    }
+    for line in &l.lines {
+        out.push_str(line.text().trim_end());
+        out.push('\n');
+    }
+    if !l.links.is_empty() {
+        out.push_str("\nLinks:\n");
+        let base = base_url.trim_end_matches('/');
+        for (i, target) in l.links.iter().enumerate() {
+            let address = match target {
+                Target::Url(url) => url.clone(),
+                Target::Go(Location::Item { kind, slug }) => format!("{base}/{}/{slug}/", kind.folder()),
+                Target::Go(Location::Topic(t)) => format!("{base}/topics/{t}/"),
+                Target::Go(Location::Country(c)) => format!("{base}/countries/{c}/"),
+                Target::Go(other) => other.label(),
+            };
+            out.push_str(&format!("[{}] {address}\n", i + 1));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,204 @@
+//! Every screen at 80×24 and 40×12, snapshotted; navigation by keys.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tessera_core::Kind;
+use tessera_tui::{App, LocalSource, Location};
+
+use crate::local;
+
+fn text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn render(app: &mut App<LocalSource>, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
+    terminal.draw(|f| app.draw(f)).unwrap_or_else(|e| panic!("{e}"));
+    text(&terminal)
+}
+
+fn key(app: &mut App<LocalSource>, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App<LocalSource>, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn at(location: Location) -> App<LocalSource> {
+    let mut app = App::new(local("content"), "en", false);
+    if location != Location::Home {
+        app.open(location);
+    }
+    app
+}
+
+fn snapshot_both(name: &str, location: Location) {
+    for (w, h) in [(80, 24), (40, 12)] {
+        let mut app = at(location.clone());
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&mut app, w, h));
+    }
+}
+
+#[test]
+fn home() {
+    snapshot_both("home", Location::Home);
+}
+
+#[test]
+fn page() {
+    snapshot_both("page", Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+}
+
+#[test]
+fn measure() {
+    snapshot_both(
+        "measure",
+        Location::Item { kind: Kind::Measure, slug: "inclusive-and-accessible-programmes".into() },
+    );
+}
+
+#[test]
+fn partner() {
+    snapshot_both("partner", Location::Item { kind: Kind::Partner, slug: "dpos".into() });
+}
+
+#[test]
+fn story() {
+    snapshot_both("story", Location::Item { kind: Kind::Story, slug: "its-about-ability".into() });
+}
+
+#[test]
+fn lists() {
+    snapshot_both("partners", Location::Kind(Kind::Partner));
+    snapshot_both("topic", Location::Topic("disabilities".into()));
+    snapshot_both("country", Location::Country("ME".into()));
+}
+
+#[test]
+fn search() {
+    snapshot_both("search", Location::Search { query: "Montenegro".into(), kind: None });
+}
+
+#[test]
+fn help_and_errors() {
+    for (w, h) in [(80, 24), (40, 12)] {
+        let mut app = at(Location::Home);
+        key(&mut app, KeyCode::Char('?'));
+        insta::assert_snapshot!(format!("help_{w}x{h}"), render(&mut app, w, h));
+    }
+    snapshot_both("missing", Location::Item { kind: Kind::Story, slug: "no-such-story".into() });
+}
+
+#[test]
+fn tab_enter_back_forward_and_numbers_navigate() {
+    let mut app = at(Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.location(),
+        &Location::Item { kind: Kind::Measure, slug: "advocate-and-facilitate-dialogue".into() }
+    );
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Advocate for and facilitate dialogue"), "{screen}");
+    key(&mut app, KeyCode::Backspace);
+    assert_eq!(app.location(), &Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+    keys(&mut app, "f");
+    assert_eq!(
+        app.location(),
+        &Location::Item { kind: Kind::Measure, slug: "advocate-and-facilitate-dialogue".into() }
+    );
+    keys(&mut app, "b");
+    render(&mut app, 80, 24);
+    // Link 16 of the page is the story "from the field".
+    keys(&mut app, "16");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.location(), &Location::Item { kind: Kind::Story, slug: "its-about-ability".into() });
+    // The selected link is highlighted: shift-tab from the top selects the last one.
+    key(&mut app, KeyCode::BackTab);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("→ "), "the status bar names the selected link: {screen}");
+}
+
+#[test]
+fn search_is_typed_after_a_slash_and_results_open() {
+    let mut app = at(Location::Home);
+    render(&mut app, 80, 24);
+    keys(&mut app, "/montenagro");
+    let typing = render(&mut app, 80, 24);
+    assert!(typing.contains("/ montenagro"), "{typing}");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.location(), &Location::Search { query: "montenagro".into(), kind: None });
+    let results = render(&mut app, 80, 24);
+    assert!(results.contains("It's about ability"), "{results}");
+    // The first links are the facet filters, then the hits.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.location(), &Location::Item { kind: Kind::Story, slug: "its-about-ability".into() });
+}
+
+#[test]
+fn scrolling_and_quitting() {
+    let mut app = at(Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+    let top = render(&mut app, 40, 12);
+    keys(&mut app, "G");
+    let bottom = render(&mut app, 40, 12);
+    assert_ne!(top, bottom);
+    assert!(bottom.contains("sanitation"), "{bottom}");
+    keys(&mut app, "g");
+    assert_eq!(render(&mut app, 40, 12), top);
+    keys(&mut app, "q");
+    assert!(app.quitting());
+}
+
+#[test]
+fn wide_and_right_to_left_text_keep_the_layout() {
+    let mut app = App::new(local("tests/fixtures/valid-site"), "ar", false);
+    app.open(Location::Item { kind: Kind::Page, slug: "welcome".into() });
+    for (w, h) in [(80, 24), (40, 12)] {
+        let screen = render(&mut app, w, h);
+        for line in screen.lines() {
+            assert!(unicode_width::UnicodeWidthStr::width(line) <= w as usize, "{line:?}");
+        }
+        assert_eq!(screen.lines().count(), h as usize);
+    }
+    // The Arabic translation is a draft: the public reads French, and the status bar says so.
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Bienvenue") && screen.contains("shown in fr"), "{screen}");
+    keys(&mut app, "l");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("language: en"), "{screen}");
+}
+
+#[test]
+fn the_plain_reader_prints_numbered_links_and_their_list() {
+    let mut source = local("content");
+    let text =
+        tessera_tui::read(&mut source, Kind::Page, "civil-society-partnerships", "en", 72, "https://unicef.org/")
+            .unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("read_seed_page", text);
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 72));
+}

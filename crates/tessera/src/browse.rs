@@ -1,0 +1,115 @@
+//! `tessera browse` and `tessera read`: the terminal front end.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tessera_core::LoadError;
+use tessera_tui::{App, LocalSource, RemoteSource, Source};
+
+#[derive(clap::Args)]
+pub(crate) struct SourceArgs {
+    /// The content folder (the default source).
+    #[arg(long, default_value = "content", conflicts_with = "server")]
+    content: PathBuf,
+    /// Read from a Tessera server instead, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: Option<String>,
+    /// The language to read in (default: the site's).
+    #[arg(long)]
+    locale: Option<String>,
+}
+
+/// Where remote answers are kept for offline reading.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("TESSERA_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("tessera"))
+}
+
+fn local(content: &std::path::Path) -> anyhow::Result<(LocalSource, String)> {
+    match tessera_core::load(content) {
+        Ok(snapshot) => {
+            let locale = snapshot.site().default_locale.to_string();
+            Ok((LocalSource::new(Arc::new(snapshot)), locale))
+        }
+        Err(LoadError::Invalid { diagnostics }) => {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            anyhow::bail!(
+                "`{}` has {errors} content error(s); `tessera check {}` lists them",
+                content.display(),
+                content.display()
+            )
+        }
+        Err(e) => anyhow::bail!(e),
+    }
+}
+
+fn remote(server: &str) -> anyhow::Result<RemoteSource> {
+    RemoteSource::new(server, cache_dir()).map_err(|e| anyhow::anyhow!("--server: {e}"))
+}
+
+pub(crate) fn browse(args: SourceArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("`tessera browse` needs a terminal; `tessera read` prints an item as plain text");
+    }
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    match &args.server {
+        Some(server) => {
+            // No locale: the server's default.
+            let locale = args.locale.clone().unwrap_or_default();
+            tessera_tui::run(App::new(remote(server)?, &locale, color))?;
+        }
+        None => {
+            let (source, default) = local(&args.content)?;
+            let locale = args.locale.clone().unwrap_or(default);
+            tessera_tui::run(App::new(source, &locale, color))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn read(item: &str, args: SourceArgs, width: Option<usize>) -> anyhow::Result<ExitCode> {
+    let item = item.trim_start_matches("@/").trim_end_matches(".md");
+    let Some((folder, slug)) = item.split_once('/') else {
+        anyhow::bail!("`{item}` is not an item: write <kind>/<slug>, e.g. pages/civil-society-partnerships");
+    };
+    let Some(kind) = tessera_core::Kind::from_folder(folder)
+        .filter(|k| !matches!(k, tessera_core::Kind::Media | tessera_core::Kind::Topic))
+    else {
+        anyhow::bail!("`{folder}` is not a kind: use pages, measures, partners or stories");
+    };
+    let width =
+        width.or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())).unwrap_or(80).clamp(20, 500);
+    let text = match &args.server {
+        Some(server) => {
+            let mut source = remote(server)?;
+            let locale = args.locale.clone().unwrap_or_default();
+            render(&mut source, kind, slug, &locale, width)?
+        }
+        None => {
+            let (mut source, default) = local(&args.content)?;
+            let locale = args.locale.clone().unwrap_or(default);
+            render(&mut source, kind, slug, &locale, width)?
+        }
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render<S: Source>(
+    source: &mut S,
+    kind: tessera_core::Kind,
+    slug: &str,
+    locale: &str,
+    width: usize,
+) -> anyhow::Result<String> {
+    let base = source.base_url();
+    tessera_tui::read(source, kind, slug, locale, width, &base).map_err(|e| anyhow::anyhow!(e))
+}
