@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The terminal browser driven as a person drives it, through tmux: on the
+# bundled content, against a server, and offline once the server is gone.
+# usage: .ci/tui-e2e.sh [path/to/tessera]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-./target/release/tessera}
+port=18288
+work=$(mktemp -d)
+server=""
+cleanup() {
+  tmux kill-server 2>/dev/null || true
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+screen() { tmux capture-pane -p -t tui; }
+# Waits until the screen shows $1 (a fixed string), or fails showing the screen.
+expect() {
+  for _ in $(seq 100); do
+    if screen | grep -qF -- "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "--- expected to see: $1" >&2
+  screen >&2
+  exit 1
+}
+keys() { tmux send-keys -t tui "$@"; }
+
+journey() {
+  local label=$1
+  shift
+  echo "== $label"
+  tmux new-session -d -s tui -x 80 -y 24 "$*"
+  expect "New enhanced search"
+  keys Tab Enter
+  expect "Section: Disabilities"
+  # The first link of the page is its first measure.
+  keys Tab Enter
+  expect "Advocate for and facilitate dialogue"
+  keys b
+  expect "Section: Disabilities"
+  keys / && keys -l "Montenegro" && keys Enter
+  expect "Search: Montenegro"
+  expect "It's about ability"
+  # The filters come first, then the hit.
+  keys Tab Tab Tab Enter
+  expect "Country: ME"
+  keys q
+  for _ in $(seq 50); do tmux has-session -t tui 2>/dev/null || break; sleep 0.1; done
+  if tmux has-session -t tui 2>/dev/null; then echo "q did not quit" >&2; exit 1; fi
+  echo "ok"
+}
+
+export TESSERA_CACHE_DIR="$work/cache"
+journey "local, 80x24" "$bin browse"
+journey "local, NO_COLOR" "NO_COLOR=1 $bin browse"
+
+"$bin" serve --addr "127.0.0.1:$port" 2>/dev/null &
+server=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+journey "remote" "$bin browse --server http://127.0.0.1:$port"
+
+echo "== remote, bytes on the status bar"
+tmux new-session -d -s tui -x 80 -y 24 "$bin browse --server http://127.0.0.1:$port"
+expect "New enhanced search"
+screen | tail -1 | grep -qE "[0-9]+ (B|KB) " || { echo "no byte count on the status bar" >&2; screen >&2; exit 1; }
+keys q
+sleep 0.3
+
+kill "$server"
+wait "$server" 2>/dev/null || true
+server=""
+echo "== offline: the server is gone, the cache is not"
+journey "offline" "$bin browse --server http://127.0.0.1:$port"
+tmux new-session -d -s tui -x 80 -y 24 "$bin browse --server http://127.0.0.1:$port"
+expect "OFFLINE"
+keys q
+echo "tui end-to-end: ok"

@@ -1,0 +1,35 @@
+//! The terminal browser's first frame (BENCHMARKS.md): from start, through
+//! loading the content, to the home screen drawn at 80×24.
+//!
+//! usage: cargo run --release -p tessera-tui --example first_frame -- CONTENT_DIR
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tessera_tui::{App, LocalSource};
+
+// The same allocator as the `tessera` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: first_frame CONTENT_DIR");
+        std::process::exit(2);
+    };
+    let started = Instant::now();
+    let snapshot = tessera_core::load(std::path::Path::new(&dir)).map_err(|e| format!("{e}"))?;
+    let loaded = started.elapsed();
+    let mut app = App::new(LocalSource::new(Arc::new(snapshot)), "en", false);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24))?;
+    terminal.draw(|f| app.draw(f))?;
+    let first_frame = started.elapsed();
+    println!("load {:.1} ms, first frame {:.1} ms", loaded.as_secs_f64() * 1000.0, first_frame.as_secs_f64() * 1000.0);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
+        println!("peak RSS: {}", line.trim_start_matches("VmHWM:").trim());
+    }
+    Ok(())
+}
