@@ -37,23 +37,44 @@ pub fn link_href(target: &LinkTarget) -> Option<String> {
 /// Renders blocks as HTML. Raw HTML written in Markdown was kept as text
 /// by the parser and comes out escaped; unsafe links come out as plain text.
 pub fn to_html(blocks: &[Block]) -> String {
+    to_html_with(blocks, &HtmlOptions::default())
+}
+
+/// How [`to_html_with`] renders.
+pub struct HtmlOptions<'a> {
+    /// Where a link goes; `None` renders the link's text alone.
+    pub href: &'a dyn Fn(&LinkTarget) -> Option<String>,
+    /// Added to every heading level (capped at 6), e.g. 1 when the page's
+    /// own title is the only `<h1>`.
+    pub heading_offset: u8,
+}
+
+impl Default for HtmlOptions<'_> {
+    fn default() -> Self {
+        HtmlOptions { href: &link_href, heading_offset: 0 }
+    }
+}
+
+/// Renders blocks as HTML, choosing link addresses and heading levels.
+pub fn to_html_with(blocks: &[Block], options: &HtmlOptions<'_>) -> String {
     let mut out = String::new();
     for block in blocks {
-        push_block(block, &mut out);
+        push_block(block, &mut out, options);
     }
     out
 }
 
-fn push_block(block: &Block, out: &mut String) {
+fn push_block(block: &Block, out: &mut String, o: &HtmlOptions<'_>) {
     match block {
         Block::Heading { level, content } => {
+            let level = level.saturating_add(o.heading_offset).min(6);
             out.push_str(&format!("<h{level}>"));
-            push_inlines(content, out);
+            push_inlines(content, out, o);
             out.push_str(&format!("</h{level}>\n"));
         }
         Block::Paragraph { content } => {
             out.push_str("<p>");
-            push_inlines(content, out);
+            push_inlines(content, out, o);
             out.push_str("</p>\n");
         }
         Block::List { start, items } => {
@@ -68,8 +89,8 @@ fn push_block(block: &Block, out: &mut String) {
                 out.push_str("<li>");
                 // A tight item of one paragraph renders without <p>.
                 match item.as_slice() {
-                    [Block::Paragraph { content }] => push_inlines(content, out),
-                    blocks => blocks.iter().for_each(|b| push_block(b, out)),
+                    [Block::Paragraph { content }] => push_inlines(content, out, o),
+                    blocks => blocks.iter().for_each(|b| push_block(b, out, o)),
                 }
                 out.push_str("</li>\n");
             }
@@ -78,7 +99,7 @@ fn push_block(block: &Block, out: &mut String) {
         }
         Block::BlockQuote { blocks } => {
             out.push_str("<blockquote>\n");
-            blocks.iter().for_each(|b| push_block(b, out));
+            blocks.iter().for_each(|b| push_block(b, out, o));
             out.push_str("</blockquote>\n");
         }
         Block::Code { language, code } => {
@@ -92,13 +113,13 @@ fn push_block(block: &Block, out: &mut String) {
         Block::Table { alignments, header, rows } => {
             out.push_str("<table>\n<thead><tr>");
             for (i, cell) in header.iter().enumerate() {
-                push_cell("th", alignments.get(i), cell, out);
+                push_cell("th", alignments.get(i), cell, out, o);
             }
             out.push_str("</tr></thead>\n<tbody>\n");
             for row in rows {
                 out.push_str("<tr>");
                 for (i, cell) in row.iter().enumerate() {
-                    push_cell("td", alignments.get(i), cell, out);
+                    push_cell("td", alignments.get(i), cell, out, o);
                 }
                 out.push_str("</tr>\n");
             }
@@ -108,7 +129,7 @@ fn push_block(block: &Block, out: &mut String) {
     }
 }
 
-fn push_cell(tag: &str, alignment: Option<&Alignment>, cell: &[Inline], out: &mut String) {
+fn push_cell(tag: &str, alignment: Option<&Alignment>, cell: &[Inline], out: &mut String, o: &HtmlOptions<'_>) {
     let style = match alignment {
         Some(Alignment::Left) => " style=\"text-align:left\"",
         Some(Alignment::Center) => " style=\"text-align:center\"",
@@ -116,11 +137,11 @@ fn push_cell(tag: &str, alignment: Option<&Alignment>, cell: &[Inline], out: &mu
         _ => "",
     };
     out.push_str(&format!("<{tag}{style}>"));
-    push_inlines(cell, out);
+    push_inlines(cell, out, o);
     out.push_str(&format!("</{tag}>"));
 }
 
-fn push_inlines(inlines: &[Inline], out: &mut String) {
+fn push_inlines(inlines: &[Inline], out: &mut String, o: &HtmlOptions<'_>) {
     for inline in inlines {
         match inline {
             Inline::Text { text } => out.push_str(&escape_html(text)),
@@ -131,27 +152,27 @@ fn push_inlines(inlines: &[Inline], out: &mut String) {
             }
             Inline::Emphasis { content } => {
                 out.push_str("<em>");
-                push_inlines(content, out);
+                push_inlines(content, out, o);
                 out.push_str("</em>");
             }
             Inline::Strong { content } => {
                 out.push_str("<strong>");
-                push_inlines(content, out);
+                push_inlines(content, out, o);
                 out.push_str("</strong>");
             }
-            Inline::Link { target, title, content } => match link_href(target) {
+            Inline::Link { target, title, content } => match (o.href)(target) {
                 Some(href) => {
                     out.push_str(&format!("<a href=\"{}\"", escape_html(&href)));
                     if let Some(t) = title {
                         out.push_str(&format!(" title=\"{}\"", escape_html(t)));
                     }
                     out.push('>');
-                    push_inlines(content, out);
+                    push_inlines(content, out, o);
                     out.push_str("</a>");
                 }
-                None => push_inlines(content, out),
+                None => push_inlines(content, out, o),
             },
-            Inline::Image { target, alt } => match link_href(target) {
+            Inline::Image { target, alt } => match (o.href)(target) {
                 Some(src) => out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_html(&src), escape_html(alt))),
                 None => out.push_str(&escape_html(alt)),
             },

@@ -60,7 +60,7 @@ mod snapshot;
 
 pub use body::{Alignment, Block, Body, BodyLink, Inline, LinkTarget, inline_text, is_safe_url, plain_text};
 pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
-pub use html::{escape_html, link_href, to_html};
+pub use html::{HtmlOptions, escape_html, link_href, to_html, to_html_with};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{

@@ -193,9 +193,16 @@ impl<'a> BodyObject<'a> {
     async fn markdown(&self) -> &str {
         &self.0.markdown
     }
-    /// Safe HTML: content is escaped, raw HTML is shown as text.
-    async fn html(&self) -> String {
-        core::to_html(&self.0.blocks)
+    /// Safe HTML: content is escaped, raw HTML is shown as text, and links
+    /// to items the reader may not see are shown as their text.
+    async fn html(&self, ctx: &Context<'_>) -> Result<String> {
+        let view = view(ctx)?;
+        let default = view.snapshot().site().default_locale.clone();
+        let href = |target: &core::LinkTarget| match target {
+            core::LinkTarget::Item { kind, slug, .. } if !item_visible(view, *kind, slug, &default) => None,
+            other => core::link_href(other),
+        };
+        Ok(core::to_html_with(&self.0.blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
     /// Plain text.
     async fn text(&self) -> String {
@@ -209,6 +216,18 @@ impl<'a> BodyObject<'a> {
     /// without walking the GraphQL union.
     async fn blocks_json(&self) -> async_graphql::Json<&'a Vec<core::Block>> {
         async_graphql::Json(&self.0.blocks)
+    }
+}
+
+/// Whether `kind`/`slug` exists for the view's audience.
+fn item_visible(view: View<'_>, kind: Kind, slug: &str, locale: &Locale) -> bool {
+    match kind {
+        Kind::Page => view.get::<core::Page>(slug, locale).is_some(),
+        Kind::Measure => view.get::<core::Measure>(slug, locale).is_some(),
+        Kind::Partner => view.get::<core::Partner>(slug, locale).is_some(),
+        Kind::Story => view.get::<core::Story>(slug, locale).is_some(),
+        Kind::Media => view.media(slug, locale).is_some(),
+        Kind::Topic => view.snapshot().topic(slug).is_some(),
     }
 }
 

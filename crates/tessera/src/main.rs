@@ -10,6 +10,7 @@
 mod browse;
 mod check;
 mod corpus;
+mod export;
 mod scaffold;
 mod search;
 mod serve;
@@ -52,6 +53,8 @@ enum Command {
         #[arg(long)]
         width: Option<usize>,
     },
+    /// Export the content as a static site, JSON, Markdown or text.
+    Export(export::ExportArgs),
     /// Serve the GraphQL API over HTTP.
     Serve(serve::ServeArgs),
     /// Search the content from the command line.
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
         Command::Browse(args) => browse::browse(args),
         Command::Read { item, source, width } => browse::read(&item, source, width),
         Command::Check { dir, format } => check::run(&dir, format),

@@ -71,3 +71,30 @@ async fn preview_answers_are_private_and_a_wrong_token_is_refused() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn body_html_does_not_link_to_hidden_items() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site");
+    std::fs::copy(fixture.join("site.toml"), root.join("site.toml")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(root.join("pages")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(root.join("measures")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(root.join("measures/secret.md"), "+++\ntitle = \"Secret\"\nstatus = \"draft\"\n+++\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        root.join("pages/p.md"),
+        "+++\ntitle = \"P\"\nstatus = \"published\"\n+++\nSee [the plan](@/measures/secret.md).\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = tessera_core::load(root).unwrap_or_else(|e| panic!("{e:?}"));
+    let config = tessera_graphql::ServerConfig { preview_token: Some(crate::TOKEN.to_owned()), ..Default::default() };
+    let app = tessera_graphql::app(tessera_graphql::AppState::new(std::sync::Arc::new(snapshot), config));
+    let q = r#"{ page(slug: "p") { body { html } } }"#;
+    assert_eq!(query(&app, q).await["data"]["page"]["body"]["html"], "<p>See the plan.</p>\n");
+    assert!(
+        preview(&app, q).await["data"]["page"]["body"]["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("href=\"/measures/secret/\""))
+    );
+}

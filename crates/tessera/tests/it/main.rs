@@ -2,6 +2,7 @@
 
 mod check;
 mod corpus;
+mod export;
 mod scaffold;
 mod search;
 

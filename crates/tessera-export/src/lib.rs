@@ -1,0 +1,137 @@
+//! The exporter: the content as an accessible static site, JSON, Markdown,
+//! plain text, Atom feeds, a sitemap and redirects for legacy URLs.
+//!
+//! This crate owns the output formats and how an export is written: every
+//! file is rendered in memory (in parallel), internal links are checked,
+//! then the whole folder is written beside the target and renamed into
+//! place, so a failed or killed export never leaves half a site. It reads
+//! content only through `Snapshot::view`, so drafts and embargoed items are
+//! exported only in preview. It knows nothing of HTTP servers or terminals.
+
+mod html;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tessera_core::{Audience, Locale, Snapshot};
+
+pub use write::write_atomically;
+
+/// Which outputs to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// The static site, with feeds, sitemap and redirects.
+    pub html: bool,
+    /// One JSON file per item and a bundle.
+    pub json: bool,
+    /// One Markdown file per item.
+    pub markdown: bool,
+    /// One plain-text file per item.
+    pub text: bool,
+}
+
+impl Formats {
+    /// Every format.
+    pub const ALL: Formats = Formats { html: true, json: true, markdown: true, text: true };
+}
+
+/// What to export and how.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// The formats.
+    pub formats: Formats,
+    /// The site's address, for absolute links (sitemap, feeds, alternates);
+    /// the one in site.toml when `None`.
+    pub base_url: Option<String>,
+    /// Only these locales (all enabled ones when empty).
+    pub locales: Vec<Locale>,
+    /// Include drafts, items in review and embargoed items.
+    pub preview: bool,
+    /// Embargoes are compared with this instant.
+    pub now: DateTime<Utc>,
+}
+
+/// Why an export failed; the previous output is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// An internal link or asset in the output points nowhere.
+    #[error("broken link in {output} (from {source_file}): {href}")]
+    BrokenLink {
+        /// The output file.
+        output: String,
+        /// The content file it came from.
+        source_file: String,
+        /// The link.
+        href: String,
+    },
+    /// Writing failed (a full disk, no permission...).
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A locale asked for is not enabled on the site.
+    #[error("locale `{0}` is not enabled in site.toml")]
+    UnknownLocale(String),
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Files written.
+    pub files: usize,
+    /// Bytes written.
+    pub bytes: u64,
+    /// HTML pages among them.
+    pub pages: usize,
+}
+
+/// The output, path (relative, `/`-separated) to content, in order.
+pub type Output = BTreeMap<String, Vec<u8>>;
+
+/// Renders every output file in memory.
+pub fn render(snapshot: &Snapshot, options: &ExportOptions) -> Result<Output, ExportError> {
+    let audience = if options.preview { Audience::Preview } else { Audience::Public };
+    let view = snapshot.view(audience, options.now);
+    let enabled = snapshot.locales();
+    let locales = if options.locales.is_empty() {
+        enabled.clone()
+    } else {
+        for l in &options.locales {
+            if !enabled.contains(l) {
+                return Err(ExportError::UnknownLocale(l.to_string()));
+            }
+        }
+        options.locales.clone()
+    };
+    let base = options.base_url.clone().unwrap_or_else(|| snapshot.site().base_url.clone());
+    let ctx = html::Context::new(view, base, locales);
+    let mut out = Output::new();
+    if options.formats.html {
+        ctx.site(&mut out)?;
+    }
+    if options.formats.json {
+        ctx.json(&mut out);
+    }
+    if options.formats.markdown || options.formats.text {
+        ctx.documents(&mut out, options.formats.markdown, options.formats.text);
+    }
+    Ok(out)
+}
+
+/// Renders and writes the export to `out_dir`, replacing what was there
+/// only once everything is written.
+pub fn export(snapshot: &Snapshot, options: &ExportOptions, out_dir: &Path) -> Result<Summary, ExportError> {
+    let output = render(snapshot, options)?;
+    let summary = Summary {
+        files: output.len(),
+        bytes: output.values().map(|b| b.len() as u64).sum(),
+        pages: output.keys().filter(|k| k.ends_with(".html")).count(),
+    };
+    write_atomically(&output, out_dir)?;
+    Ok(summary)
+}

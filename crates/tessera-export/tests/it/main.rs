@@ -1,0 +1,196 @@
+//! The exporter on the bundled content, the fixture site (three locales, one
+//! right to left, drafts and embargoes), hostile content and a synthetic corpus.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use tessera_core::{Snapshot, load};
+use tessera_export::{ExportOptions, Formats, Output, export, render};
+
+fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+}
+
+fn snapshot(rel: &str) -> Snapshot {
+    load(&root(rel)).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn options(preview: bool) -> ExportOptions {
+    ExportOptions { formats: Formats::ALL, base_url: None, locales: Vec::new(), preview, now: Utc::now() }
+}
+
+fn html(out: &Output, path: &str) -> String {
+    String::from_utf8_lossy(
+        out.get(path).unwrap_or_else(|| panic!("no {path} in {:?}", out.keys().collect::<Vec<_>>())),
+    )
+    .into_owned()
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = e.write_all(bytes);
+    e.finish().map(|v| v.len()).unwrap_or(usize::MAX)
+}
+
+#[test]
+fn the_seed_page_is_semantic_accessible_html() {
+    let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let page = html(&out, "pages/civil-society-partnerships/index.html");
+    assert!(page.starts_with("<!doctype html>\n<html lang=\"en\" dir=\"ltr\">"));
+    for landmark in
+        ["<header>", "<nav aria-label=\"Site\">", "<main id=\"main\">", "<footer>", "class=\"skip\" href=\"#main\""]
+    {
+        assert!(page.contains(landmark), "{landmark}");
+    }
+    assert_eq!(page.matches("<h1>").count(), 1, "one h1");
+    assert!(page.contains("<figcaption>Kazakhstan 2010, UNICEF Goodwill Ambassador Batyrkhan Shukenov speaks at a Special Olympics Kazakhstan sports event. <span class=\"credit\">© UNICEF/NYHQ2010-2523/Giacomo Pirozzi</span></figcaption>"));
+    assert!(page.contains("<cite>Convention on the Rights of Persons with Disabilities (CRPD)</cite>"));
+    assert!(page.contains(
+        "<link rel=\"alternate\" hreflang=\"en\" href=\"https://unicef.org/pages/civil-society-partnerships/\">"
+    ));
+    assert!(!page.contains("<script"), "no JavaScript");
+    let home = html(&out, "index.html");
+    assert!(home.contains("We’re building a new UNICEF.org."));
+    assert!(html(&out, "stories/its-about-ability/index.html").contains("[video]"));
+    assert!(out.contains_key("topics/disabilities/index.html") && out.contains_key("measures/index.html"));
+    assert!(html(&out, "sitemap.xml").contains("<loc>https://unicef.org/stories/its-about-ability/</loc>"));
+    assert!(html(&out, "feed.xml").contains("<title>It&#39;s about ability</title>"));
+    assert!(html(&out, "robots.txt").contains("Sitemap: https://unicef.org/sitemap.xml"));
+}
+
+#[test]
+fn every_page_with_its_stylesheet_fits_in_14_kb_gzipped() {
+    for site in ["content", "tests/fixtures/valid-site"] {
+        let out = render(&snapshot(site), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+        let css = gzip_len(out.get("style.css").map(Vec::as_slice).unwrap_or_default());
+        for (path, bytes) in out.iter().filter(|(p, _)| p.ends_with(".html")) {
+            let total = gzip_len(bytes) + css;
+            assert!(total <= 14 * 1024, "{site}/{path}: {total} bytes gzipped");
+        }
+    }
+}
+
+#[test]
+fn translations_carry_lang_dir_and_hreflang_and_drafts_stay_out() {
+    let public = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let fr = html(&public, "fr/pages/welcome/index.html");
+    assert!(fr.contains("<html lang=\"fr\" dir=\"ltr\">") && fr.contains("<h1>Bienvenue</h1>"));
+    // The Arabic page is a draft: the public Arabic site shows the French
+    // text, marked as French inside a right-to-left page.
+    let ar = html(&public, "ar/pages/welcome/index.html");
+    assert!(
+        ar.contains("<html lang=\"ar\" dir=\"rtl\">") && ar.contains("<main id=\"main\" lang=\"fr\" dir=\"ltr\">"),
+        "{ar}"
+    );
+    assert!(fr.contains("hreflang=\"ar\"") && fr.contains("hreflang=\"en\""));
+    for hidden in ["draft-page", "review-page", "embargoed-page", "draft-measure", "review-partner", "embargoed-story"]
+    {
+        assert!(!public.keys().any(|k| k.contains(hidden)), "{hidden} was exported");
+        assert!(!public.values().any(|v| String::from_utf8_lossy(v).contains(hidden)), "{hidden} is linked");
+    }
+    let preview = render(&snapshot("tests/fixtures/valid-site"), &options(true)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(preview.contains_key("pages/draft-page/index.html"));
+    assert!(html(&preview, "ar/pages/welcome/index.html").contains("<h1>مرحبا</h1>"));
+}
+
+#[test]
+fn legacy_urls_redirect_three_ways() {
+    let out = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let moved = html(&out, "old/welcome.html");
+    assert!(
+        moved.contains("<meta http-equiv=\"refresh\" content=\"0; url=/pages/welcome/\">")
+            && moved.contains("<a href=\"/pages/welcome/\">")
+    );
+    assert!(
+        html(&out, "_redirects").contains(
+            "/old/welcome.html /pages/welcome/ 301\nhttps://old.fixture.invalid/welcome /pages/welcome/ 301\n"
+        )
+    );
+    assert!(
+        html(&out, "nginx-redirects.conf").contains("/old/welcome.html /pages/welcome/;\n/welcome /pages/welcome/;\n")
+    );
+}
+
+#[test]
+fn hostile_content_never_becomes_markup() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let site = dir.path();
+    std::fs::copy(root("content/site.toml"), site.join("site.toml")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(site.join("pages")).unwrap_or_else(|e| panic!("{e}"));
+    let page = "+++\ntitle = \"<script>alert('title')</script>\"\nsummary = \"\\\" onmouseover=\\\"alert(1)\"\nstatus = \"published\"\n+++\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\nText <b onclick=\"x()\">unbalanced <div>\n\n[ok](https://example.org/\"onclick=\"alert(3))\n";
+    std::fs::write(site.join("pages/hostile.md"), page).unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        render(&load(site).unwrap_or_else(|e| panic!("{e:?}")), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    for (path, bytes) in out.iter().filter(|(p, _)| p.ends_with(".html") || p.ends_with(".xml")) {
+        let text = String::from_utf8_lossy(bytes);
+        for bad in ["<script", "<img src=x", "<b onclick", "<div>", "\" onmouseover=\"", "\"onclick=\""] {
+            assert!(!text.contains(bad), "{path} contains {bad}");
+        }
+    }
+    assert!(html(&out, "pages/hostile/index.html").contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn exports_are_deterministic() {
+    let snap = snapshot("tests/fixtures/valid-site");
+    let a = render(&snap, &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let b = render(&snap, &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a, b);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    export(&snap, &options(false), &dir.path().join("one")).unwrap_or_else(|e| panic!("{e}"));
+    export(&snap, &options(false), &dir.path().join("two")).unwrap_or_else(|e| panic!("{e}"));
+    for (path, bytes) in &a {
+        assert_eq!(std::fs::read(dir.path().join("one").join(path)).ok().as_ref(), Some(bytes), "{path}");
+        assert_eq!(std::fs::read(dir.path().join("two").join(path)).ok().as_ref(), Some(bytes), "{path}");
+    }
+}
+
+#[test]
+fn a_new_export_replaces_the_old_one_whole() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let target = dir.path().join("site");
+    std::fs::create_dir(&target).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(target.join("stale.html"), "old").unwrap_or_else(|e| panic!("{e}"));
+    export(&snapshot("content"), &options(false), &target).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!target.join("stale.html").exists(), "files of the old export do not linger");
+    assert!(target.join("index.html").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no staging folders left: {leftovers:?}");
+}
+
+#[test]
+fn json_output_validates_against_the_committed_schema() {
+    let out = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root("schema/content.schema.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let validator = |def: &str| {
+        let mut s = schema.clone();
+        s["$ref"] = serde_json::Value::String(format!("#/$defs/{def}"));
+        s.as_object_mut().map(|o| o.remove("anyOf"));
+        jsonschema::draft202012::new(&s).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut checked = 0;
+    for (path, bytes) in out.iter().filter(|(p, _)| p.starts_with("json/") && *p != "json/bundle.json") {
+        let def = match path.split('/').nth(1).unwrap_or("") {
+            "pages" => "Page",
+            "measures" => "Measure",
+            "partners" => "Partner",
+            "stories" => "Story",
+            "media" => "Media",
+            "site.json" => "Site",
+            "topics.json" => "Topics",
+            other => panic!("unexpected {other}"),
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let errors: Vec<String> = validator(def).iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}

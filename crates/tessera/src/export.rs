@@ -1,0 +1,83 @@
+//! `tessera export`: the static site and machine outputs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::ValueEnum;
+use tessera_core::{LoadError, Locale};
+use tessera_export::{ExportOptions, Formats};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Html,
+    Json,
+    Markdown,
+    Text,
+    All,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ExportArgs {
+    /// What to produce.
+    #[arg(long, value_enum, default_value = "all")]
+    format: ExportFormat,
+    /// The folder to write (replaced as a whole once the export is complete).
+    #[arg(long)]
+    out: PathBuf,
+    /// The content folder.
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// The address the site will be published at (default: base_url in site.toml).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Only this locale (repeatable; default: every enabled locale).
+    #[arg(long = "locale")]
+    locales: Vec<String>,
+    /// Include drafts, items in review and embargoed items.
+    #[arg(long)]
+    preview: bool,
+}
+
+pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let snapshot = match tessera_core::load(&args.content) {
+        Ok(s) => s,
+        Err(LoadError::Invalid { diagnostics }) => {
+            for d in &diagnostics {
+                eprint!("{}", crate::check::render(&args.content, d));
+            }
+            eprintln!("not exporting: fix the errors above");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => anyhow::bail!(e),
+    };
+    let formats = match args.format {
+        ExportFormat::Html => Formats { html: true, json: false, markdown: false, text: false },
+        ExportFormat::Json => Formats { html: false, json: true, markdown: false, text: false },
+        ExportFormat::Markdown => Formats { html: false, json: false, markdown: true, text: false },
+        ExportFormat::Text => Formats { html: false, json: false, markdown: false, text: true },
+        ExportFormat::All => Formats::ALL,
+    };
+    let locales = args
+        .locales
+        .iter()
+        .map(|l| Locale::parse(l))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--locale: {e}"))?;
+    let options =
+        ExportOptions { formats, base_url: args.base_url, locales, preview: args.preview, now: chrono::Utc::now() };
+    let summary = tessera_export::export(&snapshot, &options, &args.out)?;
+    // The process ends now: freeing the snapshot piece by piece would only delay it.
+    std::mem::forget(snapshot);
+    println!(
+        "exported {} files ({} HTML pages, {:.1} MB) to {} in {:.2} s{}",
+        summary.files,
+        summary.pages,
+        summary.bytes as f64 / 1e6,
+        args.out.display(),
+        started.elapsed().as_secs_f64(),
+        if args.preview { " (preview: drafts and embargoed items included)" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,65 @@
+use std::process::Command;
+use std::time::Duration;
+
+use crate::tessera;
+
+#[test]
+fn an_export_killed_midway_leaves_the_previous_output_intact() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let corpus = dir.path().join("corpus");
+    let out = dir.path().join("site");
+    let gen_ =
+        tessera(&["gen-corpus", "--items", "3000", "--locales", "en,fr", "--seed", "5", &corpus.display().to_string()]);
+    assert_eq!(gen_.status.code(), Some(0));
+    // A first, complete export.
+    let first = tessera(&[
+        "export",
+        "--format",
+        "all",
+        "--content",
+        &corpus.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let before = std::fs::read(out.join("index.html")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(out.join("marker.txt"), "from the first export").unwrap_or_else(|e| panic!("{e}"));
+    // A second one, killed while it works.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "export",
+            "--format",
+            "all",
+            "--content",
+            &corpus.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ])
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(150));
+    let finished = child.try_wait().ok().flatten().is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    if !finished {
+        assert!(out.join("marker.txt").exists(), "the previous output was replaced by a killed export");
+        assert_eq!(std::fs::read(out.join("index.html")).ok(), Some(before));
+    }
+    // Whatever happened, OUT is a whole export, never a mix.
+    assert!(out.join("index.html").exists() && out.join("style.css").exists());
+}
+
+#[test]
+fn export_refuses_broken_content_and_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tessera(&[
+        "export",
+        "--content",
+        "tests/fixtures/invalid/dangling-reference/site",
+        "--out",
+        &dir.path().join("x").display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no measure named `no-such-measure`"));
+    assert!(!dir.path().join("x").exists());
+}
