@@ -13,7 +13,7 @@ use crate::{ExportError, Output};
 const CSS: &str = "*{box-sizing:border-box}\
 body{margin:0 auto;max-width:42rem;padding:0 1rem 2rem;font:1.05rem/1.6 system-ui,sans-serif;color:#1a1a1a;background:#fff;overflow-wrap:anywhere}\
 a{color:#0a4d8c}a:focus,a:hover{outline:3px solid #b35900;outline-offset:2px}\
-.skip{position:absolute;left:-999px}.skip:focus{position:static}\
+.skip{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.skip:focus{position:static;width:auto;height:auto;clip-path:none}\
 header{border-bottom:1px solid #595959;padding:.5rem 0}header ul,nav ol{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.25rem 0}\
 .notice{background:#fff4d6;padding:.5rem;border-left:4px solid #8a5a00}\
 nav ol li+li:before{content:\"/ \";color:#595959}\
@@ -138,13 +138,20 @@ impl<'s> Context<'s> {
             })
             .collect::<Vec<_>>()
             .join(" · ");
+        // The site's own words (navigation, notice) are in the default
+        // locale; say so on pages in other languages.
+        let ui = if *locale != self.default {
+            format!(" lang=\"{}\" dir=\"{}\"", self.default, self.default.direction().as_str())
+        } else {
+            String::new()
+        };
         let lang_attr = if content_locale != locale {
             format!(" lang=\"{content_locale}\" dir=\"{}\"", content_locale.direction().as_str())
         } else {
             String::new()
         };
         format!(
-            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} – {site_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n<header>\n<p><a href=\"/{p}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
+            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} – {site_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\"{ui}>Skip to content</a>\n<header{ui}>\n<p><a href=\"/{p}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"{ui}><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
             dir = locale.direction().as_str(),
             title = esc(title),
             site_title = esc(&site.title),

@@ -84,6 +84,7 @@ fn translations_carry_lang_dir_and_hreflang_and_drafts_stay_out() {
         "{ar}"
     );
     assert!(fr.contains("hreflang=\"ar\"") && fr.contains("hreflang=\"en\""));
+    assert!(ar.contains("<header lang=\"en\" dir=\"ltr\">"), "the site's own English words are marked as English");
     for hidden in ["draft-page", "review-page", "embargoed-page", "draft-measure", "review-partner", "embargoed-story"]
     {
         assert!(!public.keys().any(|k| k.contains(hidden)), "{hidden} was exported");
