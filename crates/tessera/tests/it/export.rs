@@ -63,3 +63,53 @@ fn export_refuses_broken_content_and_names_the_problem() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no measure named `no-such-measure`"));
     assert!(!dir.path().join("x").exists());
 }
+
+#[test]
+fn every_exported_page_of_a_synthetic_corpus_fits_in_14_kb_gzipped() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let corpus = dir.path().join("corpus");
+    let out = dir.path().join("site");
+    let gen_ = tessera(&[
+        "gen-corpus",
+        "--items",
+        "300",
+        "--locales",
+        "en,fr,ar",
+        "--seed",
+        "9",
+        &corpus.display().to_string(),
+    ]);
+    assert_eq!(gen_.status.code(), Some(0));
+    let export = tessera(&[
+        "export",
+        "--format",
+        "html",
+        "--content",
+        &corpus.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(export.status.code(), Some(0), "{}", String::from_utf8_lossy(&export.stderr));
+    let gzip = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = e.write_all(bytes);
+        e.finish().map(|v| v.len()).unwrap_or(usize::MAX)
+    };
+    let css = gzip(&std::fs::read(out.join("style.css")).unwrap_or_default());
+    let mut stack = vec![out.clone()];
+    let mut pages = 0;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let total = gzip(&std::fs::read(&path).unwrap_or_default()) + css;
+                assert!(total <= 14 * 1024, "{}: {total} bytes gzipped with the stylesheet", path.display());
+                pages += 1;
+            }
+        }
+    }
+    assert!(pages > 300, "{pages} pages");
+}
