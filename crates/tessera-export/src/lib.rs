@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tessera_core::{Audience, Locale, Snapshot};
 
-pub use write::write_atomically;
+pub use write::{write_atomically, write_atomically_with};
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,12 +126,25 @@ pub fn render(snapshot: &Snapshot, options: &ExportOptions) -> Result<Output, Ex
 /// Renders and writes the export to `out_dir`, replacing what was there
 /// only once everything is written.
 pub fn export(snapshot: &Snapshot, options: &ExportOptions, out_dir: &Path) -> Result<Summary, ExportError> {
+    export_with(snapshot, options, out_dir, &|_| {}, &|_| {})
+}
+
+/// As [`export`], telling `start` how many files will be written and
+/// `progress` as they are.
+pub fn export_with(
+    snapshot: &Snapshot,
+    options: &ExportOptions,
+    out_dir: &Path,
+    start: &dyn Fn(u64),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, ExportError> {
     let output = render(snapshot, options)?;
+    start(output.len() as u64);
     let summary = Summary {
         files: output.len(),
         bytes: output.values().map(|b| b.len() as u64).sum(),
         pages: output.keys().filter(|k| k.ends_with(".html")).count(),
     };
-    write_atomically(&output, out_dir)?;
+    write_atomically_with(&output, out_dir, progress)?;
     Ok(summary)
 }

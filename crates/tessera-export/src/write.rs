@@ -13,6 +13,15 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
 /// Writes `output` into a fresh folder beside `target`, then swaps it in:
 /// a failure or a kill midway leaves the previous `target` as it was.
 pub fn write_atomically(output: &Output, target: &Path) -> Result<(), ExportError> {
+    write_atomically_with(output, target, &|_| {})
+}
+
+/// As [`write_atomically`], calling `progress` after each file written.
+pub fn write_atomically_with(
+    output: &Output,
+    target: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), ExportError> {
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -32,7 +41,9 @@ pub fn write_atomically(output: &Output, target: &Path) -> Result<(), ExportErro
         }
         output.par_iter().try_for_each(|(rel, bytes)| {
             let path = staging.join(rel);
-            std::fs::write(&path, bytes).map_err(io(&path))
+            std::fs::write(&path, bytes).map_err(io(&path))?;
+            progress(1);
+            Ok(())
         })?;
         // Swap: the old output moves aside, the new one takes its name.
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));

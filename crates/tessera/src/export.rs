@@ -67,7 +67,17 @@ pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--locale: {e}"))?;
     let options =
         ExportOptions { formats, base_url: args.base_url, locales, preview: args.preview, now: chrono::Utc::now() };
-    let summary = tessera_export::export(&snapshot, &options, &args.out)?;
+    // A progress bar on a terminal; nothing but the summary otherwise.
+    let bar = indicatif::ProgressBar::hidden();
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("writing {pos}/{len} files {wide_bar} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    let summary = tessera_export::export_with(&snapshot, &options, &args.out, &|n| bar.set_length(n), &|n| bar.inc(n))?;
+    bar.finish_and_clear();
     // The process ends now: freeing the snapshot piece by piece would only delay it.
     std::mem::forget(snapshot);
     println!(
