@@ -365,26 +365,34 @@ impl<'s> Context<'s> {
     /// The static site: home, indexes, items, topics, feeds, sitemap, redirects.
     pub(crate) fn site(&self, out: &mut Output) -> Result<(), ExportError> {
         let snapshot = self.view.snapshot();
-        let mut pages: Vec<Rendered> = self
-            .locales
+        // One job per item and locale, so that every core renders, whatever
+        // the number of locales.
+        let mut jobs: Vec<(&Locale, Kind, &str)> = Vec::new();
+        for l in &self.locales {
+            jobs.extend(snapshot.collection::<Page>().slugs().map(|s| (l, Kind::Page, s)));
+            jobs.extend(snapshot.collection::<Measure>().slugs().map(|s| (l, Kind::Measure, s)));
+            jobs.extend(snapshot.collection::<Partner>().slugs().map(|s| (l, Kind::Partner, s)));
+            jobs.extend(snapshot.collection::<Story>().slugs().map(|s| (l, Kind::Story, s)));
+        }
+        let mut pages: Vec<Rendered> = jobs
             .par_iter()
-            .flat_map(|l| {
-                let mut r: Vec<Rendered> = Vec::new();
-                r.extend(self.view.list::<Page>(l).iter().map(|d| self.render_page(d, l)));
-                r.extend(self.view.list::<Measure>(l).iter().map(|d| self.render_measure(d, l)));
-                r.extend(self.view.list::<Partner>(l).iter().map(|d| self.render_partner(d, l)));
-                r.extend(self.view.list::<Story>(l).iter().map(|d| self.render_story(d, l)));
-                r.push(self.index_page::<Page>(l));
-                r.push(self.index_page::<Measure>(l));
-                r.push(self.index_page::<Partner>(l));
-                r.push(self.index_page::<Story>(l));
-                r.push(self.home(l));
-                for t in snapshot.topics() {
-                    r.push(self.topic_page(t, l));
-                }
-                r
+            .filter_map(|&(l, kind, slug)| match kind {
+                Kind::Page => self.view.get::<Page>(slug, l).map(|d| self.render_page(&d, l)),
+                Kind::Measure => self.view.get::<Measure>(slug, l).map(|d| self.render_measure(&d, l)),
+                Kind::Partner => self.view.get::<Partner>(slug, l).map(|d| self.render_partner(&d, l)),
+                _ => self.view.get::<Story>(slug, l).map(|d| self.render_story(&d, l)),
             })
             .collect();
+        for l in &self.locales {
+            pages.push(self.index_page::<Page>(l));
+            pages.push(self.index_page::<Measure>(l));
+            pages.push(self.index_page::<Partner>(l));
+            pages.push(self.index_page::<Story>(l));
+            pages.push(self.home(l));
+            for t in snapshot.topics() {
+                pages.push(self.topic_page(t, l));
+            }
+        }
         pages.extend(self.legacy_pages());
         check_links(&pages, out)?;
         for p in pages {
@@ -641,7 +649,7 @@ fn check_links(pages: &[Rendered], out: &Output) -> Result<(), ExportError> {
     let mut files: std::collections::BTreeSet<&str> = pages.iter().map(|p| p.path.as_str()).collect();
     files.extend(out.keys().map(String::as_str));
     let extra = ["style.css", "feed.xml", "sitemap.xml"];
-    for page in pages {
+    pages.par_iter().try_for_each(|page| {
         for attr in ["href=\"/", "src=\"/"] {
             let mut rest = page.html.as_str();
             while let Some(i) = rest.find(attr) {
@@ -661,8 +669,8 @@ fn check_links(pages: &[Rendered], out: &Output) -> Result<(), ExportError> {
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
