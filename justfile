@@ -34,6 +34,7 @@ lint:
 # The benchmarks of BENCHMARKS.md (corpora under /tmp).
 bench:
     cargo build --release
+    rm -rf /tmp/bench100k /tmp/bench-pages
     ./target/release/tessera gen-corpus --items 100000 --locales en,fr --seed 1 /tmp/bench100k
     /usr/bin/time -v ./target/release/tessera check /tmp/bench100k
     cargo run --release -p tessera-search --example search_bench -- /tmp/bench100k /tmp/search-cache

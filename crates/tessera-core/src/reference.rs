@@ -57,6 +57,18 @@ impl Kind {
             .find(|k| k.folder() == folder)
     }
 
+    /// An English heading for a list of this kind, e.g. "Measures".
+    pub fn plural_title(self) -> &'static str {
+        match self {
+            Kind::Page => "Pages",
+            Kind::Measure => "Measures",
+            Kind::Partner => "Partners",
+            Kind::Story => "Stories",
+            Kind::Media => "Media",
+            Kind::Topic => "Topics",
+        }
+    }
+
     /// A lowercase English name, e.g. "measure".
     pub fn name(self) -> &'static str {
         match self {

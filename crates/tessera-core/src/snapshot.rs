@@ -391,6 +391,19 @@ impl<'s> View<'s> {
         refs.iter().filter_map(|r| self.get::<T>(r.slug(), locale)).collect()
     }
 
+    /// Whether the item `kind`/`slug` exists for this audience, in `locale`
+    /// or its fallback: what links and references may point to.
+    pub fn exists(&self, kind: Kind, slug: &str, locale: &Locale) -> bool {
+        match kind {
+            Kind::Page => self.get::<Page>(slug, locale).is_some(),
+            Kind::Measure => self.get::<Measure>(slug, locale).is_some(),
+            Kind::Partner => self.get::<Partner>(slug, locale).is_some(),
+            Kind::Story => self.get::<Story>(slug, locale).is_some(),
+            Kind::Media => self.get::<Media>(slug, locale).is_some(),
+            Kind::Topic => self.snapshot.topic(slug).is_some(),
+        }
+    }
+
     /// The visible media item with this slug.
     pub fn media(&self, slug: &str, locale: &Locale) -> Option<Localized<'s, Media>> {
         self.get::<Media>(slug, locale)

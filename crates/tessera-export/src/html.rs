@@ -29,17 +29,6 @@ pub(crate) struct Context<'s> {
     default: Locale,
 }
 
-fn kind_label(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Page => "Pages",
-        Kind::Measure => "Measures",
-        Kind::Partner => "Partners",
-        Kind::Story => "Stories",
-        Kind::Media => "Media",
-        Kind::Topic => "Topics",
-    }
-}
-
 const KINDS: [Kind; 4] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story];
 
 /// One HTML file to write, with the content file it came from.
@@ -71,7 +60,7 @@ impl<'s> Context<'s> {
             // A link to an item this audience may not see (a draft, an
             // embargo) is shown as its text: a link would lead nowhere and
             // tell that the item exists.
-            LinkTarget::Item { kind, slug, .. } if !self.is_visible(*kind, slug) => None,
+            LinkTarget::Item { kind, slug, .. } if !self.view.exists(*kind, slug, &self.default) => None,
             LinkTarget::Item { kind, slug, fragment } => {
                 let mut href = self.item_path(*kind, slug, &locale);
                 if let Some(f) = fragment {
@@ -82,19 +71,6 @@ impl<'s> Context<'s> {
             }
             LinkTarget::Url { url } => Some(url.clone()),
             LinkTarget::Invalid { .. } => None,
-        }
-    }
-
-    /// Whether the item exists for this audience in some locale.
-    fn is_visible(&self, kind: Kind, slug: &str) -> bool {
-        let l = &self.default;
-        match kind {
-            Kind::Page => self.view.get::<Page>(slug, l).is_some(),
-            Kind::Measure => self.view.get::<Measure>(slug, l).is_some(),
-            Kind::Partner => self.view.get::<Partner>(slug, l).is_some(),
-            Kind::Story => self.view.get::<Story>(slug, l).is_some(),
-            Kind::Media => self.view.media(slug, l).is_some(),
-            Kind::Topic => true,
         }
     }
 
@@ -116,8 +92,10 @@ impl<'s> Context<'s> {
             head_links
                 .push_str(&format!("<link rel=\"alternate\" hreflang=\"{l}\" href=\"{}{path}\">\n", esc(&self.base)));
         }
-        let nav: String =
-            KINDS.iter().map(|k| format!("<li><a href=\"/{p}{}/\">{}</a></li>", k.folder(), kind_label(*k))).collect();
+        let nav: String = KINDS
+            .iter()
+            .map(|k| format!("<li><a href=\"/{p}{}/\">{}</a></li>", k.folder(), k.plural_title()))
+            .collect();
         let notice = site
             .transition_notice
             .as_deref()
@@ -231,7 +209,8 @@ impl<'s> Context<'s> {
     }
 
     fn item_page<T: Item + Publishable>(&self, doc: &Localized<'_, T>, locale: &Locale, main: String) -> Rendered {
-        let crumbs = vec![(kind_label(T::KIND).to_owned(), format!("/{}{}/", self.prefix(locale), T::KIND.folder()))];
+        let crumbs =
+            vec![(T::KIND.plural_title().to_owned(), format!("/{}{}/", self.prefix(locale), T::KIND.folder()))];
         let html = self.page(
             locale,
             &doc.locale,
@@ -348,7 +327,7 @@ impl<'s> Context<'s> {
 
     fn index_page<T: Item + Publishable>(&self, l: &Locale) -> Rendered {
         let docs = self.view.list::<T>(l);
-        let title = kind_label(T::KIND);
+        let title = T::KIND.plural_title();
         let main = format!(
             "<h1>{title}</h1>\n{}",
             self.links(title, &docs, l, false).replacen(&format!("<h2>{title}</h2>\n"), "", 1)
@@ -575,7 +554,7 @@ impl<'s> Context<'s> {
                     // References to items this audience may not see are left
                     // out: their slugs alone would tell that they exist.
                     for r in doc.meta.references() {
-                        if !ctx.is_visible(r.kind, r.slug)
+                        if !ctx.view.exists(r.kind, r.slug, &ctx.default)
                             && let Some(list) = front.get_mut(r.field).and_then(|v| v.as_array_mut())
                         {
                             list.retain(|v| v.as_str() != Some(r.slug));

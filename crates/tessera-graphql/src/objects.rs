@@ -199,7 +199,7 @@ impl<'a> BodyObject<'a> {
         let view = view(ctx)?;
         let default = view.snapshot().site().default_locale.clone();
         let href = |target: &core::LinkTarget| match target {
-            core::LinkTarget::Item { kind, slug, .. } if !item_visible(view, *kind, slug, &default) => None,
+            core::LinkTarget::Item { kind, slug, .. } if !view.exists(*kind, slug, &default) => None,
             other => core::link_href(other),
         };
         Ok(core::to_html_with(&self.0.blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
@@ -216,18 +216,6 @@ impl<'a> BodyObject<'a> {
     /// without walking the GraphQL union.
     async fn blocks_json(&self) -> async_graphql::Json<&'a Vec<core::Block>> {
         async_graphql::Json(&self.0.blocks)
-    }
-}
-
-/// Whether `kind`/`slug` exists for the view's audience.
-fn item_visible(view: View<'_>, kind: Kind, slug: &str, locale: &Locale) -> bool {
-    match kind {
-        Kind::Page => view.get::<core::Page>(slug, locale).is_some(),
-        Kind::Measure => view.get::<core::Measure>(slug, locale).is_some(),
-        Kind::Partner => view.get::<core::Partner>(slug, locale).is_some(),
-        Kind::Story => view.get::<core::Story>(slug, locale).is_some(),
-        Kind::Media => view.media(slug, locale).is_some(),
-        Kind::Topic => view.snapshot().topic(slug).is_some(),
     }
 }
 

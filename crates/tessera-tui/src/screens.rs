@@ -223,17 +223,6 @@ fn blocks(list: &[Block], depth: usize, parts: &mut Vec<Part>) {
     }
 }
 
-fn kind_title(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Page => "Pages",
-        Kind::Measure => "Measures",
-        Kind::Partner => "Partners",
-        Kind::Story => "Stories",
-        Kind::Media => "Media",
-        Kind::Topic => "Topics",
-    }
-}
-
 impl Screen {
     /// The home screen.
     pub fn home(data: &HomeData) -> Screen {
@@ -251,7 +240,10 @@ impl Screen {
             parts.push(Part::Item(
                 "-".to_owned(),
                 0,
-                vec![Seg::link(format!("All {}", kind_title(kind).to_lowercase()), Target::Go(Location::Kind(kind)))],
+                vec![Seg::link(
+                    format!("All {}", kind.plural_title().to_lowercase()),
+                    Target::Go(Location::Kind(kind)),
+                )],
             ));
         }
         if !data.topics.is_empty() {
@@ -353,7 +345,7 @@ impl Screen {
                     filters.push(Seg::plain(", "));
                 }
                 let target = Target::Go(Location::Search { query: data.query.clone(), kind: Some(*kind) });
-                filters.push(Seg::link(format!("{} ({count})", kind_title(*kind).to_lowercase()), target));
+                filters.push(Seg::link(format!("{} ({count})", kind.plural_title().to_lowercase()), target));
             }
         }
         parts.push(Part::Para(filters));
