@@ -266,6 +266,8 @@ pub trait Publishable {
     fn topics(&self) -> &[Ref<Topic>];
     /// The title people see (a partner's name).
     fn title(&self) -> &str;
+    /// When the content last changed in substance.
+    fn updated(&self) -> Option<&Timestamp>;
 }
 
 macro_rules! publishable {
@@ -282,6 +284,9 @@ macro_rules! publishable {
             }
             fn title(&self) -> &str {
                 &self.$title
+            }
+            fn updated(&self) -> Option<&Timestamp> {
+                self.updated.as_ref()
             }
         }
     };

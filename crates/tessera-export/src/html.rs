@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
     Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, plain_text, to_html_with,
+    Story, View, escape_html as esc, link_href, plain_text, to_html_with,
 };
 
 use crate::{ExportError, Output};
@@ -54,23 +54,17 @@ impl<'s> Context<'s> {
     }
 
     fn href(&self, locale: &Locale) -> impl Fn(&LinkTarget) -> Option<String> + '_ {
-        let locale = locale.clone();
+        let prefix = self.prefix(locale);
         move |target| match target {
+            // Media have no page of their own.
             LinkTarget::Item { kind: Kind::Media, .. } => None,
             // A link to an item this audience may not see (a draft, an
             // embargo) is shown as its text: a link would lead nowhere and
             // tell that the item exists.
             LinkTarget::Item { kind, slug, .. } if !self.view.exists(*kind, slug, &self.default) => None,
-            LinkTarget::Item { kind, slug, fragment } => {
-                let mut href = self.item_path(*kind, slug, &locale);
-                if let Some(f) = fragment {
-                    href.push('#');
-                    href.push_str(f);
-                }
-                Some(href)
-            }
-            LinkTarget::Url { url } => Some(url.clone()),
-            LinkTarget::Invalid { .. } => None,
+            // The core's site path, in this locale's folder.
+            LinkTarget::Item { .. } => link_href(target).map(|href| format!("/{prefix}{}", &href[1..])),
+            other => link_href(other),
         }
     }
 

@@ -9,7 +9,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use tessera_core as core;
-use tessera_core::{Audience, Document, Item, Kind, Locale, Localized, Snapshot, View};
+use tessera_core::{Audience, Document, Item, Kind, Locale, Localized, Publishable, Snapshot, View};
 
 /// The executable schema.
 pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -1106,17 +1106,53 @@ fn paginate<N: async_graphql::OutputType>(
     Ok(connection)
 }
 
-fn ordered<'a, T: Item>(
-    mut docs: Vec<Localized<'a, T>>,
-    order: Order,
-    updated: impl Fn(&T) -> Option<DateTime<Utc>>,
-) -> Vec<Localized<'a, T>> {
+fn ordered<'a, T: Item + Publishable>(mut docs: Vec<Localized<'a, T>>, order: Order) -> Vec<Localized<'a, T>> {
     match order {
         Order::Slug => {}
         Order::Title => docs.sort_by_cached_key(|d| d.meta.label().to_lowercase()),
-        Order::UpdatedDesc => docs.sort_by_key(|d| std::cmp::Reverse(updated(&d.meta))),
+        Order::UpdatedDesc => {
+            docs.sort_by_key(|d| std::cmp::Reverse(Publishable::updated(&d.meta).map(core::Timestamp::instant)))
+        }
     }
     docs
+}
+
+/// One item by slug, in `locale` or its fallback.
+fn lookup<'c, W: Wrapper<'c>>(ctx: &Context<'c>, slug: &str, locale: Option<String>) -> Result<Option<W>> {
+    let view = view(ctx)?;
+    let locale = locale_arg(&view, locale)?;
+    Ok(view.get::<W::Model>(slug, &locale).map(|d| W::wrap(d, view)))
+}
+
+/// Relay paging arguments.
+struct PageArgs {
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+}
+
+/// A list field: the visible items of a kind that `keep` accepts, ordered,
+/// then cut into one page.
+fn list<'c, W>(
+    ctx: &Context<'c>,
+    locale: Option<String>,
+    keep: impl Fn(&Document<W::Model>) -> bool,
+    order: Order,
+    page: PageArgs,
+) -> Result<Connection<usize, W, Total, EmptyFields>>
+where
+    W: Wrapper<'c> + async_graphql::OutputType,
+    W::Model: Publishable,
+{
+    let view = view(ctx)?;
+    let locale = locale_arg(&view, locale)?;
+    let docs = view.list::<W::Model>(&locale).into_iter().filter(|d| keep(d.doc)).collect();
+    paginate(wrap_all(ordered(docs, order), view), page.after, page.before, page.first, page.last)
+}
+
+fn country_arg(country: Option<String>) -> Result<Option<core::Country>> {
+    country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))
 }
 
 fn has_topic<T: Item>(doc: &Document<T>, topic: Option<&str>) -> bool {
@@ -1161,9 +1197,7 @@ impl QueryRoot {
         slug: String,
         locale: Option<String>,
     ) -> Result<Option<PageObject<'c>>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        Ok(view.get(&slug, &locale).map(|d| PageObject::wrap(d, view)))
+        lookup(ctx, &slug, locale)
     }
 
     /// Pages, filtered and ordered.
@@ -1182,16 +1216,12 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, PageObject<'c>, Total, EmptyFields>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        let docs = view
-            .list::<core::Page>(&locale)
-            .into_iter()
-            .filter(|d| section.as_deref().is_none_or(|s| d.meta.section.as_deref() == Some(s)))
-            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
-            .collect();
-        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
-        paginate(wrap_all(docs, view), after, before, first, last)
+        let keep = |d: &Document<core::Page>| {
+            section.as_deref().is_none_or(|s| d.meta.section.as_deref() == Some(s))
+                && has_topic(d, topic.as_deref())
+                && status_matches(d, status)
+        };
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
     }
 
     /// One measure by slug.
@@ -1201,9 +1231,7 @@ impl QueryRoot {
         slug: String,
         locale: Option<String>,
     ) -> Result<Option<MeasureObject<'c>>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        Ok(view.get(&slug, &locale).map(|d| MeasureObject::wrap(d, view)))
+        lookup(ctx, &slug, locale)
     }
 
     /// Measures, filtered and ordered.
@@ -1222,16 +1250,12 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, MeasureObject<'c>, Total, EmptyFields>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        let docs = view
-            .list::<core::Measure>(&locale)
-            .into_iter()
-            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
-            .filter(|d| partner_kind.is_none_or(|k| d.meta.partner_kinds.contains(&k.into())))
-            .collect();
-        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
-        paginate(wrap_all(docs, view), after, before, first, last)
+        let keep = |d: &Document<core::Measure>| {
+            has_topic(d, topic.as_deref())
+                && status_matches(d, status)
+                && partner_kind.is_none_or(|k| d.meta.partner_kinds.contains(&k.into()))
+        };
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
     }
 
     /// One partner by slug.
@@ -1241,9 +1265,7 @@ impl QueryRoot {
         slug: String,
         locale: Option<String>,
     ) -> Result<Option<PartnerObject<'c>>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        Ok(view.get(&slug, &locale).map(|d| PartnerObject::wrap(d, view)))
+        lookup(ctx, &slug, locale)
     }
 
     /// Partners, filtered by kind, country and topic.
@@ -1263,18 +1285,14 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, PartnerObject<'c>, Total, EmptyFields>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        let country = country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))?;
-        let docs = view
-            .list::<core::Partner>(&locale)
-            .into_iter()
-            .filter(|d| kind.is_none_or(|k| d.meta.kind == k.into()))
-            .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
-            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
-            .collect();
-        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
-        paginate(wrap_all(docs, view), after, before, first, last)
+        let country = country_arg(country)?;
+        let keep = |d: &Document<core::Partner>| {
+            kind.is_none_or(|k| d.meta.kind == k.into())
+                && country.is_none_or(|c| d.meta.country == Some(c))
+                && has_topic(d, topic.as_deref())
+                && status_matches(d, status)
+        };
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
     }
 
     /// One story by slug.
@@ -1284,9 +1302,7 @@ impl QueryRoot {
         slug: String,
         locale: Option<String>,
     ) -> Result<Option<StoryObject<'c>>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        Ok(view.get(&slug, &locale).map(|d| StoryObject::wrap(d, view)))
+        lookup(ctx, &slug, locale)
     }
 
     /// Stories, filtered by country and topic.
@@ -1305,17 +1321,13 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, StoryObject<'c>, Total, EmptyFields>> {
-        let view = view(ctx)?;
-        let locale = locale_arg(&view, locale)?;
-        let country = country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))?;
-        let docs = view
-            .list::<core::Story>(&locale)
-            .into_iter()
-            .filter(|d| country.is_none_or(|c| d.meta.country == Some(c)))
-            .filter(|d| has_topic(d, topic.as_deref()) && status_matches(d, status))
-            .collect();
-        let docs = ordered(docs, order_by, |m| m.updated.as_ref().map(core::Timestamp::instant));
-        paginate(wrap_all(docs, view), after, before, first, last)
+        let country = country_arg(country)?;
+        let keep = |d: &Document<core::Story>| {
+            country.is_none_or(|c| d.meta.country == Some(c))
+                && has_topic(d, topic.as_deref())
+                && status_matches(d, status)
+        };
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
     }
 
     /// Full-text search over pages, measures, partners and stories, forgiving
@@ -1355,10 +1367,10 @@ impl QueryRoot {
         request.topics = topics.unwrap_or_default();
         request.countries = countries
             .unwrap_or_default()
-            .iter()
-            .map(|c| core::Country::parse(c))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::new(e.to_string()))?;
+            .into_iter()
+            .map(|c| country_arg(Some(c)))
+            .filter_map(Result::transpose)
+            .collect::<Result<_>>()?;
         request.partner_kinds = partner_kinds.unwrap_or_default().into_iter().map(Into::into).collect();
         let index = scope.search.get(scope.snapshot.clone(), scope.audience, scope.now).await.map_err(|e| {
             tracing::error!(error = %e, "search index unavailable");
