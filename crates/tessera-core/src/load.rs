@@ -21,12 +21,13 @@ pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The content folder itself cannot be read.
-    #[error("cannot read content folder `{}`: {source}", path.display())]
+    #[error("cannot read content folder `{}`: {reason}", path.display())]
     Root {
         /// The folder given.
         path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
+        /// What the operating system said. (Not a `source`: the message
+        /// already says it, and error chains would say it twice.)
+        reason: std::io::Error,
     },
     /// The content has errors; `diagnostics` lists them all, warnings included.
     #[error("{} error(s) in content", diagnostics.iter().filter(|d| d.is_error()).count())]
@@ -42,7 +43,7 @@ pub enum LoadError {
 /// reported, not just the first. Warnings alone do not fail loading; they
 /// are kept in [`Snapshot::warnings`].
 pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
-    let root_error = |source| LoadError::Root { path: root.to_owned(), source };
+    let root_error = |reason| LoadError::Root { path: root.to_owned(), reason };
     let canonical_root = root.canonicalize().map_err(root_error)?;
     if !canonical_root.is_dir() {
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
@@ -780,12 +781,12 @@ mod tests {
 
     /// Loads a site whose only page has the given bytes; it must not panic.
     fn load_page(bytes: &[u8]) -> Result<Snapshot, LoadError> {
-        let dir = tempfile::tempdir().map_err(|source| LoadError::Root { path: PathBuf::new(), source })?;
+        let dir = tempfile::tempdir().map_err(|reason| LoadError::Root { path: PathBuf::new(), reason })?;
         let write = |p: &str, b: &[u8]| std::fs::write(dir.path().join(p), b);
         std::fs::create_dir(dir.path().join("pages"))
             .and_then(|()| write("site.toml", SITE.as_bytes()))
             .and_then(|()| write("pages/p.md", bytes))
-            .map_err(|source| LoadError::Root { path: PathBuf::new(), source })?;
+            .map_err(|reason| LoadError::Root { path: PathBuf::new(), reason })?;
         load(dir.path())
     }
 
