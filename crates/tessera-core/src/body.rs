@@ -23,7 +23,19 @@ pub struct Body {
     /// Byte offsets in `markdown` where raw HTML was written (it is shown as text).
     #[serde(skip)]
     pub raw_html: Vec<usize>,
+    /// Byte offset of the first element nested deeper than [`MAX_NESTING`],
+    /// if any. Its content is kept as flat text; the loader reports it as an
+    /// error.
+    #[serde(skip)]
+    pub too_deep: Option<usize>,
 }
+
+/// How deeply quotes, lists, emphasis and links may nest in a body.
+///
+/// The block tree is walked recursively by every renderer; this bound is
+/// what keeps those walks from overflowing the stack, whatever a content
+/// file holds. Real pages nest a handful of levels.
+pub const MAX_NESTING: usize = 32;
 
 /// A link or image target found in a body.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +203,14 @@ impl LinkTarget {
 
 /// Whether a URL may be used as a link: `http`, `https`, `mailto`, `tel`, or
 /// no scheme at all (a site path or an anchor).
+///
+/// Browsers ignore tabs and line breaks inside a URL and leading control
+/// characters, so `java\tscript:` is `javascript:` to them: any control
+/// character makes a URL unsafe.
 pub fn is_safe_url(url: &str) -> bool {
+    if url.chars().any(char::is_control) {
+        return false;
+    }
     let url = url.trim();
     let scheme_end = url.find([':', '/', '?', '#']);
     match scheme_end {
@@ -199,7 +218,7 @@ pub fn is_safe_url(url: &str) -> bool {
             let scheme = url[..i].to_ascii_lowercase();
             matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
         }
-        _ => !url.chars().any(char::is_control),
+        _ => true,
     }
 }
 
@@ -214,14 +233,22 @@ impl Body {
             pos: 0,
             links: Vec::new(),
             raw_html: Vec::new(),
+            depth: 0,
+            too_deep: None,
         };
         let blocks = builder.blocks(None);
-        Body { markdown: markdown.to_owned(), blocks, links: builder.links, raw_html: builder.raw_html }
+        Body {
+            markdown: markdown.to_owned(),
+            blocks,
+            links: builder.links,
+            raw_html: builder.raw_html,
+            too_deep: builder.too_deep,
+        }
     }
 
     /// A body with no content.
     pub fn empty() -> Body {
-        Body { markdown: String::new(), blocks: Vec::new(), links: Vec::new(), raw_html: Vec::new() }
+        Body { markdown: String::new(), blocks: Vec::new(), links: Vec::new(), raw_html: Vec::new(), too_deep: None }
     }
 
     /// The body as plain text: see [`plain_text`].
@@ -235,9 +262,44 @@ struct Builder<'a> {
     pos: usize,
     links: Vec<BodyLink>,
     raw_html: Vec<usize>,
+    /// Containers open around the current event.
+    depth: usize,
+    too_deep: Option<usize>,
 }
 
 impl<'a> Builder<'a> {
+    /// Whether a container starting at `offset` would nest too deeply; the
+    /// first such place is remembered for the diagnostic.
+    fn over_limit(&mut self, offset: usize) -> bool {
+        if self.depth < MAX_NESTING {
+            return false;
+        }
+        self.too_deep.get_or_insert(offset);
+        true
+    }
+
+    /// After a start tag: the text of everything up to its end tag, without
+    /// building (or recursing into) the elements inside. Linear and flat.
+    fn flatten_rest(&mut self) -> String {
+        let mut open = 1usize;
+        let mut text = String::new();
+        while let Some((event, _)) = self.next() {
+            match event {
+                Event::Start(_) => open += 1,
+                Event::End(_) => {
+                    open -= 1;
+                    if open == 0 {
+                        break;
+                    }
+                }
+                Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => text.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => text.push(' '),
+                _ => {}
+            }
+        }
+        text
+    }
+
     fn next(&mut self) -> Option<(Event<'a>, std::ops::Range<usize>)> {
         let e = self.events.get(self.pos).cloned();
         self.pos += 1;
@@ -294,7 +356,18 @@ impl<'a> Builder<'a> {
         let Event::Start(tag) = event else {
             return None;
         };
-        Some(match tag {
+        if self.over_limit(range.start) {
+            let text = self.flatten_rest();
+            return Some(Block::Paragraph { content: vec![Inline::Text { text }] });
+        }
+        self.depth += 1;
+        let block = self.block_content(tag, range);
+        self.depth -= 1;
+        Some(block)
+    }
+
+    fn block_content(&mut self, tag: Tag<'a>, range: std::ops::Range<usize>) -> Block {
+        match tag {
             Tag::Paragraph => Block::Paragraph { content: self.inlines(TagEnd::Paragraph) },
             Tag::Heading { level, .. } => {
                 Block::Heading { level: heading_level(level), content: self.inlines(TagEnd::Heading(level)) }
@@ -358,7 +431,7 @@ impl<'a> Builder<'a> {
                 let end = other.to_end();
                 Block::Paragraph { content: self.inlines(end) }
             }
-        })
+        }
     }
 
     fn cells(&mut self, end: TagEnd) -> Vec<Vec<Inline>> {
@@ -396,6 +469,19 @@ impl<'a> Builder<'a> {
 
     fn inline(&mut self) -> Option<Inline> {
         let (event, range) = self.next()?;
+        if matches!(event, Event::Start(_)) {
+            if self.over_limit(range.start) {
+                return Some(Inline::Text { text: self.flatten_rest() });
+            }
+            self.depth += 1;
+            let inline = self.inline_content(event, range);
+            self.depth -= 1;
+            return inline;
+        }
+        self.inline_content(event, range)
+    }
+
+    fn inline_content(&mut self, event: Event<'a>, range: std::ops::Range<usize>) -> Option<Inline> {
         Some(match event {
             Event::Text(t) => Inline::Text { text: t.into_string() },
             Event::Code(c) => Inline::Code { code: c.into_string() },
@@ -556,6 +642,250 @@ fn block_text(block: &Block) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         Block::Rule => "---".to_owned(),
+    }
+}
+
+/// The same blocks with the links `hide` picks turned into their text (and
+/// such images into their alt text): what an audience that may not see a
+/// link's target is shown instead of the link. Bounded by the tree's depth,
+/// which [`Body::parse`] keeps within [`MAX_NESTING`].
+pub(crate) fn unlink(blocks: &[Block], hide: &dyn Fn(&LinkTarget) -> bool) -> Vec<Block> {
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Heading { level, content } => {
+                Block::Heading { level: *level, content: unlink_inlines(content, hide) }
+            }
+            Block::Paragraph { content } => Block::Paragraph { content: unlink_inlines(content, hide) },
+            Block::List { start, items } => {
+                Block::List { start: *start, items: items.iter().map(|item| unlink(item, hide)).collect() }
+            }
+            Block::BlockQuote { blocks } => Block::BlockQuote { blocks: unlink(blocks, hide) },
+            Block::Table { alignments, header, rows } => Block::Table {
+                alignments: alignments.clone(),
+                header: header.iter().map(|cell| unlink_inlines(cell, hide)).collect(),
+                rows: rows.iter().map(|row| row.iter().map(|cell| unlink_inlines(cell, hide)).collect()).collect(),
+            },
+            other => other.clone(),
+        })
+        .collect()
+}
+
+fn unlink_inlines(inlines: &[Inline], hide: &dyn Fn(&LinkTarget) -> bool) -> Vec<Inline> {
+    let mut out = Vec::with_capacity(inlines.len());
+    for inline in inlines {
+        match inline {
+            Inline::Link { target, content, .. } if hide(target) => out.extend(unlink_inlines(content, hide)),
+            Inline::Image { target, alt } if hide(target) => out.push(Inline::Text { text: alt.clone() }),
+            Inline::Link { target, title, content } => out.push(Inline::Link {
+                target: target.clone(),
+                title: title.clone(),
+                content: unlink_inlines(content, hide),
+            }),
+            Inline::Emphasis { content } => out.push(Inline::Emphasis { content: unlink_inlines(content, hide) }),
+            Inline::Strong { content } => out.push(Inline::Strong { content: unlink_inlines(content, hide) }),
+            other => out.push(other.clone()),
+        }
+    }
+    merge_text(out)
+}
+
+/// Writes blocks back as CommonMark that parses to the same blocks. Used
+/// where the Markdown as written cannot be shown, e.g. when it links to an
+/// item the reader may not see.
+pub fn to_markdown(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    write_blocks(blocks, &mut out);
+    let trimmed = out.trim_end_matches('\n').len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+fn write_blocks(blocks: &[Block], out: &mut String) {
+    for block in blocks {
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push_str(if out.ends_with('\n') { "\n" } else { "\n\n" });
+        }
+        match block {
+            Block::Heading { level, content } => {
+                out.push_str(&"#".repeat(usize::from((*level).clamp(1, 6))));
+                out.push(' ');
+                // A heading is one line: breaks inside it become spaces.
+                let mut line = String::new();
+                write_inlines(content, &mut line);
+                out.push_str(&line.replace('\n', " "));
+            }
+            Block::Paragraph { content } => write_inlines(content, out),
+            Block::List { start, items } => {
+                for (i, item) in items.iter().enumerate() {
+                    let marker = match start {
+                        Some(n) => format!("{}. ", n + i as u64),
+                        None => "- ".to_owned(),
+                    };
+                    let mut inner = String::new();
+                    write_blocks(item, &mut inner);
+                    let indent = " ".repeat(marker.len());
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&marker);
+                    out.push_str(&indent_lines(inner.trim_end_matches('\n'), &indent));
+                }
+            }
+            Block::BlockQuote { blocks } => {
+                let mut inner = String::new();
+                write_blocks(blocks, &mut inner);
+                let quoted: Vec<String> = inner
+                    .trim_end_matches('\n')
+                    .split('\n')
+                    .map(|l| if l.is_empty() { ">".to_owned() } else { format!("> {l}") })
+                    .collect();
+                out.push_str(&quoted.join("\n"));
+            }
+            Block::Code { language, code } => {
+                let fence = "`".repeat(longest_run(code, '`').max(2) + 1);
+                out.push_str(&fence);
+                out.push_str(language.as_deref().unwrap_or(""));
+                out.push('\n');
+                out.push_str(code);
+                if !code.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(&fence);
+            }
+            Block::Table { alignments, header, rows } => {
+                let row = |cells: &[Vec<Inline>]| {
+                    let cells: Vec<String> = cells
+                        .iter()
+                        .map(|c| {
+                            let mut s = String::new();
+                            write_inlines(c, &mut s);
+                            s.replace('\n', " ").replace('|', "\\|")
+                        })
+                        .collect();
+                    format!("| {} |", cells.join(" | "))
+                };
+                out.push_str(&row(header));
+                out.push('\n');
+                let rule: Vec<&str> = alignments
+                    .iter()
+                    .map(|a| match a {
+                        Alignment::None => "---",
+                        Alignment::Left => ":--",
+                        Alignment::Center => ":-:",
+                        Alignment::Right => "--:",
+                    })
+                    .collect();
+                out.push_str(&format!("| {} |", rule.join(" | ")));
+                for r in rows {
+                    out.push('\n');
+                    out.push_str(&row(r));
+                }
+            }
+            Block::Rule => out.push_str("---"),
+        }
+        out.push('\n');
+    }
+}
+
+fn indent_lines(text: &str, indent: &str) -> String {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| if i == 0 || l.is_empty() { l.to_owned() } else { format!("{indent}{l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+fn write_inlines(inlines: &[Inline], out: &mut String) {
+    for inline in inlines {
+        match inline {
+            Inline::Text { text } => escape_markdown(text, out),
+            Inline::Emphasis { content } => {
+                out.push('*');
+                write_inlines(content, out);
+                out.push('*');
+            }
+            Inline::Strong { content } => {
+                out.push_str("**");
+                write_inlines(content, out);
+                out.push_str("**");
+            }
+            Inline::Code { code } => {
+                let ticks = "`".repeat(longest_run(code, '`') + 1);
+                let pad = if code.starts_with('`') || code.ends_with('`') { " " } else { "" };
+                out.push_str(&format!("{ticks}{pad}{code}{pad}{ticks}"));
+            }
+            Inline::Link { target, title, content } => {
+                out.push('[');
+                write_inlines(content, out);
+                out.push_str("](");
+                out.push_str(&destination(target));
+                if let Some(t) = title {
+                    out.push_str(&format!(" \"{}\"", t.replace('\\', "\\\\").replace('"', "\\\"")));
+                }
+                out.push(')');
+            }
+            Inline::Image { target, alt } => {
+                out.push_str("![");
+                escape_markdown(alt, out);
+                out.push_str("](");
+                out.push_str(&destination(target));
+                out.push(')');
+            }
+            Inline::HardBreak => out.push_str("\\\n"),
+            Inline::SoftBreak => out.push('\n'),
+        }
+    }
+}
+
+fn destination(target: &LinkTarget) -> String {
+    let written = match target {
+        LinkTarget::Item { kind, slug, fragment } => {
+            let mut d = format!("@/{}/{slug}.{}", kind.folder(), kind.extension());
+            if let Some(f) = fragment {
+                d.push('#');
+                d.push_str(f);
+            }
+            d
+        }
+        LinkTarget::Url { url } => url.clone(),
+        LinkTarget::Invalid { written } => written.clone(),
+    };
+    if written.is_empty() || written.contains([' ', '(', ')', '<', '>']) {
+        format!("<{}>", written.replace('<', "%3C").replace('>', "%3E"))
+    } else {
+        written
+    }
+}
+
+/// Escapes text so that it reads back as the same text: every ASCII
+/// punctuation mark that could start markup gets a backslash (CommonMark
+/// allows one before any ASCII punctuation). Escaping one too many is
+/// harmless; one too few would change the text.
+fn escape_markdown(text: &str, out: &mut String) {
+    let mut line_start = out.is_empty() || out.ends_with('\n');
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let after_digit = i > 0 && chars[i - 1].is_ascii_digit();
+        let before_space = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        let special = matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '!' | '#')
+            || (line_start && matches!(c, '-' | '+' | '='))
+            || (matches!(c, '.' | ')') && after_digit && before_space);
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+        line_start = c == '\n' || (line_start && c == ' ');
     }
 }
 

@@ -1,6 +1,6 @@
 //! Safe HTML from the block tree: every piece of content is escaped.
 
-use crate::body::{Alignment, Block, Inline, LinkTarget};
+use crate::body::{Alignment, Block, Inline, LinkTarget, is_safe_url};
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape_html(text: &str) -> String {
@@ -160,7 +160,9 @@ fn push_inlines(inlines: &[Inline], out: &mut String, o: &HtmlOptions<'_>) {
                 push_inlines(content, out, o);
                 out.push_str("</strong>");
             }
-            Inline::Link { target, title, content } => match (o.href)(target) {
+            // Defence in depth: whatever `href` returns, an unsafe scheme
+            // never reaches an attribute.
+            Inline::Link { target, title, content } => match (o.href)(target).filter(|h| is_safe_url(h)) {
                 Some(href) => {
                     out.push_str(&format!("<a href=\"{}\"", escape_html(&href)));
                     if let Some(t) = title {
@@ -172,7 +174,7 @@ fn push_inlines(inlines: &[Inline], out: &mut String, o: &HtmlOptions<'_>) {
                 }
                 None => push_inlines(content, out, o),
             },
-            Inline::Image { target, alt } => match (o.href)(target) {
+            Inline::Image { target, alt } => match (o.href)(target).filter(|h| is_safe_url(h)) {
                 Some(src) => out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_html(&src), escape_html(alt))),
                 None => out.push_str(&escape_html(alt)),
             },

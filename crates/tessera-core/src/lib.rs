@@ -58,14 +58,17 @@ mod reference;
 mod schema;
 mod snapshot;
 
-pub use body::{Alignment, Block, Body, BodyLink, Inline, LinkTarget, inline_text, is_safe_url, plain_text};
+pub use body::{
+    Alignment, Block, Body, BodyLink, Inline, LinkTarget, MAX_NESTING, inline_text, is_safe_url, plain_text,
+    to_markdown,
+};
 pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
 pub use html::{HtmlOptions, escape_html, link_href, to_html, to_html_with};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{
     Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote, Site, Status, Story,
-    Timestamp, Topic, Topics,
+    Timestamp, Topic, Topics, Url,
 };
 pub use reference::{Kind, KindMarker, Ref, is_valid_slug};
 pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};

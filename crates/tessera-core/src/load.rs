@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
-use crate::body::{Body, LinkTarget, is_safe_url};
+use crate::body::{Body, LinkTarget};
 use crate::diagnostic::{Diagnostic, find_key, line_col};
 use crate::locale::Locale;
 use crate::model::{Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
@@ -166,23 +166,32 @@ impl Loader {
             by_topic: HashMap::new(),
             by_country: HashMap::new(),
             referrers: HashMap::new(),
+            media_users: HashMap::new(),
             warnings: Vec::new(),
             version: 0,
+            settings_hash: 0,
             embargoes: Vec::new(),
+            public_versions: Vec::new(),
+            public_bodies: Vec::new(),
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);
         index(&mut snapshot, partners, &mut hasher, |s| &mut s.partners);
         index(&mut snapshot, stories, &mut hasher, |s| &mut s.stories);
         index(&mut snapshot, media, &mut hasher, |s| &mut s.media);
-        hasher.update(format!("{:?}{:?}", snapshot.site, snapshot.topics).as_bytes());
+        let settings = format!("{:?}{:?}", snapshot.site, snapshot.topics);
+        hasher.update(settings.as_bytes());
         snapshot.version = hasher.digest();
+        snapshot.settings_hash = xxhash_rust::xxh3::xxh3_64(settings.as_bytes());
         snapshot.embargoes.sort();
+        snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         for ids in snapshot
             .by_topic
             .values_mut()
             .chain(snapshot.by_country.values_mut())
             .chain(snapshot.referrers.values_mut())
+            .chain(snapshot.media_users.values_mut())
         {
             ids.sort();
             ids.dedup();
@@ -298,7 +307,17 @@ impl Loader {
                 continue;
             }
             match Kind::from_folder(&name_str).filter(|k| *k != Kind::Topic) {
-                Some(kind) if self.root.join(&name).is_dir() => self.discover_kind(kind, site, &mut found),
+                Some(kind) if self.root.join(&name).is_dir() => {
+                    let inside = self.root.join(&name).canonicalize().is_ok_and(|p| p.starts_with(&self.root));
+                    if inside {
+                        self.discover_kind(kind, site, &mut found);
+                    } else {
+                        self.push(
+                            Diagnostic::error(PathBuf::from(&name), (0, 0), "refused: this folder leads outside the content folder")
+                                .with_help("it is a symbolic link to a folder elsewhere; move the files into the content folder instead"),
+                        );
+                    }
+                }
                 _ => self.push(
                     Diagnostic::warning(
                         PathBuf::from(&name),
@@ -389,6 +408,20 @@ impl Loader {
                         self.push(
                             Diagnostic::warning(&p.source.path, at, "raw HTML is shown as text, not as markup")
                                 .with_help("use Markdown instead of HTML"),
+                        );
+                    }
+                    if let Some(offset) = p.doc.body.too_deep {
+                        let at = p.source.at_body(&p.doc.body.markdown, offset);
+                        self.push(
+                            Diagnostic::error(
+                                &p.source.path,
+                                at,
+                                format!(
+                                    "Markdown nested deeper than {} levels (quotes, lists, emphasis and links inside each other)",
+                                    crate::body::MAX_NESTING
+                                ),
+                            )
+                            .with_help("flatten the structure: no real page needs this much nesting"),
                         );
                     }
                     let key = (p.doc.slug.clone(), p.doc.locale.clone());
@@ -527,8 +560,13 @@ impl Loader {
                     .front
                     .find(&format!("\"{url}\""))
                     .map_or_else(|| p.source.at_key("legacy_urls"), |o| p.source.at_front(o));
+                // Only characters a URL may hold (RFC 3986, `%` escapes
+                // included): old addresses end up in redirect files and
+                // server configuration, where a quote or a brace would be
+                // read as syntax.
                 let ok = (url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://"))
-                    && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+                    && url.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+                    && !url.contains('\'');
                 if !ok {
                     self.push(
                         Diagnostic::error(
@@ -536,7 +574,7 @@ impl Loader {
                             at,
                             format!("legacy URL `{url}` is neither a path nor an http(s) URL"),
                         )
-                        .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`"),
+                        .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`, with other characters %-escaped"),
                     );
                 }
                 match seen.get(url.as_str()) {
@@ -565,18 +603,6 @@ impl Loader {
                 self.push(
                     Diagnostic::error(&p.source.path, p.source.at_key("kind"), "image without alt text")
                         .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"),
-                );
-            }
-            if let Some(src) = &m.src
-                && (!is_safe_url(src) || src.trim().is_empty())
-            {
-                self.push(
-                    Diagnostic::error(
-                        &p.source.path,
-                        p.source.at_key("src"),
-                        format!("unsafe or empty `src`: `{src}`"),
-                    )
-                    .with_help("use an http(s) URL or a path, or leave `src` out while the asset is not migrated"),
                 );
             }
         }
@@ -611,7 +637,15 @@ fn index<T: Item>(
             if r.kind == Kind::Topic {
                 snapshot.by_topic.entry(r.slug.to_owned()).or_default().push(id.clone());
             } else {
+                if r.kind == Kind::Media {
+                    snapshot.media_users.entry(r.slug.to_owned()).or_default().push(id.clone());
+                }
                 snapshot.referrers.entry(target).or_default().push(id.clone());
+            }
+        }
+        for link in &p.doc.body.links {
+            if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
+                snapshot.media_users.entry(slug.clone()).or_default().push(id.clone());
             }
         }
         if let Some(t) = p.doc.meta.visibility().1 {
@@ -624,20 +658,36 @@ fn index<T: Item>(
     }
 }
 
-/// Reads one file of the content folder, refusing what must not be read.
+/// Reads one file of the content folder, refusing what must not be read:
+/// anything that resolves outside the folder (through a symbolic link to the
+/// file or to any folder on its way), and anything that is not a regular
+/// file (a FIFO would block forever, a device would never end).
 fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
     let full = root.join(rel);
     let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
-    let link_meta = std::fs::symlink_metadata(&full).map_err(io_error)?;
-    if link_meta.file_type().is_symlink() {
-        let target =
-            full.canonicalize().map_err(|e| Diagnostic::error(rel, (0, 0), format!("broken symbolic link: {e}")))?;
-        if !target.starts_with(root) {
-            return Err(Diagnostic::error(rel, (0, 0), "refused: symbolic link points outside the content folder")
-                .with_help("copy the file into the content folder instead of linking to it"));
-        }
+    let is_link = std::fs::symlink_metadata(&full).map_err(io_error)?.file_type().is_symlink();
+    let target = full.canonicalize().map_err(|e| {
+        let what = if is_link { "broken symbolic link" } else { "cannot read file" };
+        Diagnostic::error(rel, (0, 0), format!("{what}: {e}"))
+    })?;
+    if !target.starts_with(root) {
+        return Err(Diagnostic::error(rel, (0, 0), "refused: the path leads outside the content folder")
+            .with_help("a symbolic link (to the file or to a folder on its way) points elsewhere; copy the file into the content folder instead"));
     }
-    let meta = std::fs::metadata(&full).map_err(io_error)?;
+    let not_regular = || {
+        Diagnostic::error(rel, (0, 0), "refused: not a regular file (a FIFO, socket or device)")
+            .with_help("content files are ordinary files; remove this one")
+    };
+    if !std::fs::metadata(&target).map_err(io_error)?.is_file() {
+        return Err(not_regular());
+    }
+    // Opened without blocking and checked again on the open handle: a FIFO
+    // swapped in after the check above must not hang the loader.
+    let file = open_nonblocking(&target).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
     let too_big = || {
         Diagnostic::error(
             rel,
@@ -650,7 +700,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
         return Err(too_big());
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(&full).and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)).map_err(io_error)?;
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(io_error)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(too_big());
     }
@@ -670,6 +720,17 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
         return Err(Diagnostic::error(rel, (1, 1), "file is empty").with_help(help));
     }
     Ok(text)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Splits the text of a Markdown content file into its TOML front matter
@@ -756,7 +817,8 @@ fn parse_file<T: Item + DeserializeOwned>(root: &Path, found: &Found) -> Result<
     };
     let meta = parse_front::<T>(&source).map_err(|d| vec![d])?;
     let body = if body.trim().is_empty() { Body::empty() } else { Body::parse(&body) };
-    let doc = Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body };
+    let doc =
+        Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body, hash };
     Ok(Parsed { doc, source, hash })
 }
 

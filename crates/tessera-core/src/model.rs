@@ -114,6 +114,87 @@ impl JsonSchema for Timestamp {
     }
 }
 
+/// A URL that is safe to put in an `href` or `src`: `http`, `https`,
+/// `mailto` or `tel`, or no scheme at all (a site path such as
+/// `/media/photo.jpg`, or a relative one). The same rule as links in bodies
+/// ([`crate::is_safe_url`]), checked when the file is read: a
+/// `javascript:`, `data:` or `vbscript:` URL is an error at its line, never
+/// a value a front end could render. Spaces and control characters are
+/// refused too (write `%20`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Url(String);
+
+impl Url {
+    /// Checks `text` and wraps it.
+    pub fn parse(text: &str) -> Result<Url, String> {
+        if text.is_empty() {
+            return Err("empty URL".to_owned());
+        }
+        if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("URL `{}` contains {c:?}: write spaces as `%20`", text.escape_debug()));
+        }
+        if !crate::body::is_safe_url(text) {
+            return Err(format!(
+                "URL `{text}` has an unsafe scheme: use http, https, mailto or tel, or a path on the site"
+            ));
+        }
+        Ok(Url(text.to_owned()))
+    }
+
+    /// The URL as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Url {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({})", self.0)
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Url {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Url {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Url::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Url {
+    fn schema_name() -> Cow<'static, str> {
+        "Url".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            // An allowed scheme (any case), or no scheme: nothing before a
+            // `:` that comes ahead of the first `/`, `?` or `#`.
+            "pattern": "^(?:[Hh][Tt][Tt][Pp][Ss]?:|[Mm][Aa][Ii][Ll][Tt][Oo]:|[Tt][Ee][Ll]:|[^:/?#\\s]*(?:[/?#]|$))[^\\s]*$",
+            "description": "An http, https, mailto or tel URL, or a path on the site; no spaces (write `%20`)."
+        })
+    }
+}
+
 /// Where an item is in its editorial life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -378,7 +459,7 @@ pub struct Partner {
     pub country: Option<Country>,
     /// The partner's website (an `https://` or `http://` URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub website: Option<String>,
+    pub website: Option<Url>,
     /// Topics the partner focuses on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<Ref<Topic>>,
@@ -437,7 +518,7 @@ pub struct Media {
     /// Where the file is. Absent while the asset has not been migrated yet:
     /// front ends then show the alt text, caption and credit without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<String>,
+    pub src: Option<Url>,
     /// A text alternative describing what the asset shows. Required for images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,

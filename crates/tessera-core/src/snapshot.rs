@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::body::Body;
+use std::borrow::Cow;
+
+use crate::body::{Body, LinkTarget, to_markdown, unlink};
 use crate::diagnostic::Diagnostic;
 use crate::locale::{Country, Locale};
 use crate::model::{Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic};
@@ -25,6 +27,8 @@ pub struct Document<T> {
     pub meta: T,
     /// The Markdown body (empty for media).
     pub body: Body,
+    /// A hash of the file's bytes and path.
+    pub hash: u64,
 }
 
 /// A reference from one item to another, as the loader sees it.
@@ -212,10 +216,24 @@ pub struct Snapshot {
     pub(crate) by_country: HashMap<Country, Vec<ItemId>>,
     /// Target → the items whose front matter references it.
     pub(crate) referrers: HashMap<ItemId, Vec<ItemId>>,
+    /// Media slug → the items that show it (front matter and body links).
+    pub(crate) media_users: HashMap<String, Vec<ItemId>>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) version: u64,
+    /// A hash of `site.toml` and `topics.toml`.
+    pub(crate) settings_hash: u64,
     /// Every `publish_at` instant, sorted.
     pub(crate) embargoes: Vec<DateTime<Utc>>,
+    /// [`Snapshot::public_version`] by visibility epoch, computed on first use.
+    pub(crate) public_versions: Vec<std::sync::OnceLock<u64>>,
+    /// Bodies rewritten for the public ([`View::body`]) by visibility
+    /// epoch, then by file hash; computed on first use.
+    pub(crate) public_bodies: Vec<std::sync::OnceLock<HashMap<u64, Body>>>,
+}
+
+fn empty_body() -> &'static Body {
+    static EMPTY: std::sync::OnceLock<Body> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(Body::empty)
 }
 
 /// Who is looking: the public, or an editor previewing unpublished content.
@@ -257,6 +275,33 @@ impl Snapshot {
     /// A hash of every content file: equal snapshots have equal versions.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// A hash of what the public can see at `now`: it changes when a public
+    /// item changes or an embargo lifts, never when a draft is edited, so
+    /// it may be shown to anyone without revealing hidden work.
+    pub fn public_version(&self, now: DateTime<Utc>) -> u64 {
+        let epoch = self.visibility_epoch(now);
+        let compute = || {
+            let view = self.view(Audience::Public, now);
+            // A sum of per-file hashes: the order files are visited in does not matter.
+            let mut sum = self.settings_hash;
+            let mut add = |visible: bool, hash: u64| {
+                if visible {
+                    sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_64(&hash.to_le_bytes()));
+                }
+            };
+            self.pages.all().iter().for_each(|d| add(view.is_visible(d), d.hash));
+            self.measures.all().iter().for_each(|d| add(view.is_visible(d), d.hash));
+            self.partners.all().iter().for_each(|d| add(view.is_visible(d), d.hash));
+            self.stories.all().iter().for_each(|d| add(view.is_visible(d), d.hash));
+            self.media.all().iter().for_each(|d| add(view.is_visible(d), d.hash));
+            sum
+        };
+        match self.public_versions.get(epoch) {
+            Some(cell) => *cell.get_or_init(compute),
+            None => compute(),
+        }
     }
 
     /// How many embargoes have lifted at `now`. What the public sees changes
@@ -359,14 +404,129 @@ impl<'s> View<'s> {
     }
 
     /// Whether this audience may see `doc` now.
+    ///
+    /// Media have no editorial state of their own: a media item is visible
+    /// when an item the audience may see shows it (as a hero, in a story's
+    /// media or in a body), so an asset of an unpublished story stays as
+    /// hidden as the story.
     pub fn is_visible<T: Item>(&self, doc: &Document<T>) -> bool {
         match self.audience {
             Audience::Preview => true,
+            Audience::Public if T::KIND == Kind::Media => self.media_in_use(&doc.slug),
             Audience::Public => {
                 let (status, publish_at) = doc.meta.visibility();
                 status.is_public() && publish_at.is_none_or(|t| t.instant() <= self.now)
             }
         }
+    }
+
+    fn media_in_use(&self, slug: &str) -> bool {
+        let Some(users) = self.snapshot.media_users.get(slug) else {
+            return false;
+        };
+        users.iter().any(|id| match id.kind {
+            Kind::Page => self.any_visible::<Page>(&id.slug),
+            Kind::Measure => self.any_visible::<Measure>(&id.slug),
+            Kind::Partner => self.any_visible::<Partner>(&id.slug),
+            Kind::Story => self.any_visible::<Story>(&id.slug),
+            // Media do not use media, and topics are not items.
+            Kind::Media | Kind::Topic => false,
+        })
+    }
+
+    fn any_visible<T: Item>(&self, slug: &str) -> bool {
+        T::collection(self.snapshot).locales_of(slug).any(|d| self.is_visible(d))
+    }
+
+    /// Whether the file at `path` (relative to the content folder) is
+    /// something this audience may know about: the site settings, or an
+    /// item it may see. Diagnostics about other files are for preview only.
+    pub fn is_path_visible(&self, path: &std::path::Path) -> bool {
+        if self.audience == Audience::Preview
+            || path == std::path::Path::new("site.toml")
+            || path == std::path::Path::new("topics.toml")
+        {
+            return true;
+        }
+        let s = self.snapshot;
+        s.pages.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+            || s.measures.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+            || s.partners.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+            || s.stories.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+            || s.media.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+    }
+
+    /// The body of `doc` as this audience may see it: links and images that
+    /// point at items it may not see become their text, in the block tree
+    /// and in the Markdown alike. This is the one place that rewrites links
+    /// for an audience: every representation of a body that a front end
+    /// sends (Markdown, blocks, HTML, text, JSON) must come from here.
+    ///
+    /// The public rewrites are computed once per snapshot and visibility
+    /// epoch (what the public sees changes only when an embargo lifts), so
+    /// the result borrows from the snapshot like the document itself.
+    pub fn body<T: Item>(&self, doc: &'s Document<T>) -> &'s Body {
+        if self.audience == Audience::Preview
+            || !doc.body.links.iter().any(|l| matches!(l.target, LinkTarget::Item { .. }))
+        {
+            return &doc.body;
+        }
+        let epoch = self.snapshot.visibility_epoch(self.now);
+        match self.snapshot.public_bodies.get(epoch) {
+            Some(cell) => cell.get_or_init(|| self.public_rewrites()).get(&doc.hash).unwrap_or(&doc.body),
+            // Only a snapshot built by hand lacks the cells; show nothing
+            // rather than risk a link to a hidden item.
+            None => empty_body(),
+        }
+    }
+
+    /// Markdown written in a front-matter field (a measure's example), with
+    /// links to items this audience may not see turned into their text.
+    pub fn markdown<'t>(&self, text: &'t str, locale: &Locale) -> Cow<'t, str> {
+        if self.audience == Audience::Preview || !text.contains("@/") {
+            return Cow::Borrowed(text);
+        }
+        let body = Body::parse(text);
+        match self.rewrite(&body, locale) {
+            Some(b) => Cow::Owned(b.markdown),
+            None => Cow::Borrowed(text),
+        }
+    }
+
+    /// `body` with hidden links unlinked, or `None` when it has none.
+    fn rewrite(&self, body: &Body, locale: &Locale) -> Option<Body> {
+        let hidden = |target: &LinkTarget| match target {
+            LinkTarget::Item { kind, slug, .. } => !self.exists(*kind, slug, locale),
+            LinkTarget::Url { .. } | LinkTarget::Invalid { .. } => false,
+        };
+        if !body.links.iter().any(|l| hidden(&l.target)) {
+            return None;
+        }
+        let blocks = unlink(&body.blocks, &hidden);
+        Some(Body {
+            markdown: to_markdown(&blocks),
+            blocks,
+            links: body.links.iter().filter(|l| !hidden(&l.target)).cloned().collect(),
+            raw_html: Vec::new(),
+            too_deep: body.too_deep,
+        })
+    }
+
+    /// Every body of the snapshot that needs rewriting for this view, by
+    /// file hash.
+    fn public_rewrites(&self) -> HashMap<u64, Body> {
+        let mut out = HashMap::new();
+        let s = self.snapshot;
+        let mut add = |doc_body: &Body, locale: &Locale, hash: u64| {
+            if let Some(b) = self.rewrite(doc_body, locale) {
+                out.insert(hash, b);
+            }
+        };
+        s.pages.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
+        s.measures.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
+        s.partners.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
+        s.stories.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
+        out
     }
 
     /// The visible document for `slug`, in `locale` or the first locale of

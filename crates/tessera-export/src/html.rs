@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
     Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, link_href, plain_text, to_html_with,
+    Story, View, escape_html as esc, is_safe_url, link_href, plain_text, to_html_with,
 };
 
 use crate::{ExportError, Output};
@@ -167,7 +167,7 @@ impl<'s> Context<'s> {
     fn figure(media: &Document<Media>, caption: Option<&str>) -> String {
         let m = &media.meta;
         let caption = caption.or(m.caption.as_deref());
-        let shown = match (&m.src, m.kind) {
+        let shown = match (m.src.as_deref().filter(|s| is_safe_url(s)), m.kind) {
             (Some(src), tessera_core::MediaKind::Image) => {
                 format!("<img src=\"{}\" alt=\"{}\">", esc(src), esc(m.alt.as_deref().unwrap_or("")))
             }
@@ -197,9 +197,9 @@ impl<'s> Context<'s> {
         format!("<figure>{shown}{figcaption}</figure>\n")
     }
 
-    fn body<T>(&self, doc: &Document<T>, locale: &Locale) -> String {
+    fn body<T: Item>(&self, doc: &Document<T>, locale: &Locale) -> String {
         let href = self.href(locale);
-        to_html_with(&doc.body.blocks, &HtmlOptions { href: &href, heading_offset: 1 })
+        to_html_with(&self.view.body(doc).blocks, &HtmlOptions { href: &href, heading_offset: 1 })
     }
 
     fn item_page<T: Item + Publishable>(&self, doc: &Localized<'_, T>, locale: &Locale, main: String) -> Rendered {
@@ -269,7 +269,8 @@ impl<'s> Context<'s> {
         }
         main.push_str(&self.body(doc.doc, l));
         if let Some(e) = &m.example {
-            main.push_str(&format!("<section>\n<h2>Example</h2>\n<p>{}</p>\n</section>\n", esc(e)));
+            let e = self.view.markdown(e, &doc.locale);
+            main.push_str(&format!("<section>\n<h2>Example</h2>\n<p>{}</p>\n</section>\n", esc(&e)));
         }
         main.push_str(&self.links("Presented on", &self.view.referrers::<Measure, Page>(&doc.slug, l), l, false));
         main.push_str(&self.topics_html(m, l));
@@ -282,7 +283,8 @@ impl<'s> Context<'s> {
         if let Some(c) = m.country {
             main.push_str(&format!(" · {c}"));
         }
-        if let Some(w) = &m.website {
+        // Defence in depth: the model refuses unsafe URLs when loading.
+        if let Some(w) = m.website.as_deref().filter(|w| is_safe_url(w)) {
             main.push_str(&format!(" · <a href=\"{}\">{}</a>", esc(w), esc(w)));
         }
         main.push_str("</p>\n");
@@ -521,7 +523,7 @@ impl<'s> Context<'s> {
         );
         for s in &stories {
             let href = format!("{}{}", self.base, self.item_path(Kind::Story, &s.slug, l));
-            let summary = s.meta.summary.clone().unwrap_or_else(|| s.body.plain_text());
+            let summary = s.meta.summary.clone().unwrap_or_else(|| self.view.body(s.doc).plain_text());
             xml.push_str(&format!(
                 "<entry>\n<title>{}</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<updated>{}</updated>\n<author><name>{}</name></author>\n<summary>{}</summary>\n</entry>\n",
                 esc(&s.meta.title),
@@ -554,9 +556,13 @@ impl<'s> Context<'s> {
                             list.retain(|v| v.as_str() != Some(r.slug));
                         }
                     }
+                    // Markdown in front matter (a measure's example) may link too.
+                    if let Some(serde_json::Value::String(e)) = front.get_mut("example") {
+                        *e = ctx.view.markdown(e, &doc.locale).into_owned();
+                    }
                     let path = format!("json/{}/{}.{}.json", T::KIND.folder(), doc.slug, doc.locale);
                     out.insert(path, pretty(&front));
-                    items.push(json!({ "kind": T::KIND, "slug": doc.slug, "locale": doc.locale, "front": front, "body": doc.body.markdown }));
+                    items.push(json!({ "kind": T::KIND, "slug": doc.slug, "locale": doc.locale, "front": front, "body": ctx.view.body(doc).markdown }));
                 }
             }
         }
@@ -582,13 +588,13 @@ impl<'s> Context<'s> {
                     if markdown {
                         out.insert(
                             format!("markdown/{stem}.md"),
-                            format!("# {title}\n\n{}", doc.body.markdown).into_bytes(),
+                            format!("# {title}\n\n{}", ctx.view.body(doc).markdown).into_bytes(),
                         );
                     }
                     if text {
                         out.insert(
                             format!("text/{stem}.txt"),
-                            format!("{title}\n\n{}\n", plain_text(&doc.body.blocks)).into_bytes(),
+                            format!("{title}\n\n{}\n", plain_text(&ctx.view.body(doc).blocks)).into_bytes(),
                         );
                     }
                 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tessera_core::{Audience, Locale, Snapshot};
 
-pub use write::{write_atomically, write_atomically_with};
+pub use write::{MARKER, check_target, write_atomically, write_atomically_with};
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,14 @@ pub enum ExportError {
         path: PathBuf,
         /// What the system said.
         source: std::io::Error,
+    },
+    /// The output folder is one an export must not replace.
+    #[error("refusing to export into {}: {reason}", path.display())]
+    UnsafeTarget {
+        /// The folder given.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
     },
     /// A locale asked for is not enabled on the site.
     #[error("locale `{0}` is not enabled in site.toml")]

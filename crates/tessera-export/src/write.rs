@@ -10,8 +10,81 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io { path: path.to_owned(), source }
 }
 
+/// The file that marks a folder as a Tessera export, which the next export
+/// may replace whole. A folder without it is never replaced unless empty.
+pub const MARKER: &str = ".tessera-export";
+
+fn unsafe_target(path: &Path, reason: &str) -> ExportError {
+    ExportError::UnsafeTarget { path: path.to_owned(), reason: reason.to_owned() }
+}
+
+/// `path` made absolute, `.` and `..` resolved, symbolic links of the part
+/// that exists followed.
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let absolute = std::path::absolute(path)?;
+    let mut lexical = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    if let Ok(real) = lexical.canonicalize() {
+        return Ok(real);
+    }
+    match (lexical.parent().map(Path::canonicalize), lexical.file_name()) {
+        (Some(Ok(parent)), Some(name)) => Ok(parent.join(name)),
+        _ => Ok(lexical),
+    }
+}
+
+/// Checks that the folder `target` may be replaced by an export, and
+/// returns it resolved. Refused: `/`, the home folder, the current folder
+/// and its parents, any folder in `keep` (the content folder), inside one
+/// or holding one, a file, and a folder with files in it that is not a
+/// previous export (it has no [`MARKER`]).
+pub fn check_target(target: &Path, keep: &[&Path]) -> Result<PathBuf, ExportError> {
+    let resolved = resolve(target).map_err(io(target))?;
+    if resolved.parent().is_none() {
+        return Err(unsafe_target(target, "it is the root folder"));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).and_then(|h| h.canonicalize().ok());
+    if home.as_deref() == Some(resolved.as_path()) {
+        return Err(unsafe_target(target, "it is the home folder"));
+    }
+    if std::env::current_dir().and_then(|d| d.canonicalize()).is_ok_and(|cwd| cwd.starts_with(&resolved)) {
+        return Err(unsafe_target(target, "it is the current folder or one of its parents"));
+    }
+    for k in keep {
+        let k = resolve(k).map_err(io(k))?;
+        if resolved.starts_with(&k) || k.starts_with(&resolved) {
+            return Err(unsafe_target(target, &format!("it is, holds or is inside {}", k.display())));
+        }
+    }
+    match std::fs::symlink_metadata(&resolved) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(target)(e)),
+        Ok(meta) if !meta.is_dir() => return Err(unsafe_target(target, "it is a file, not a folder")),
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(&resolved).map_err(io(target))?;
+            if entries.next().is_some() && !resolved.join(MARKER).is_file() {
+                return Err(unsafe_target(
+                    target,
+                    "it is not empty and not a previous export (it has no .tessera-export file); choose a new or empty folder",
+                ));
+            }
+        }
+    }
+    Ok(resolved)
+}
+
 /// Writes `output` into a fresh folder beside `target`, then swaps it in:
 /// a failure or a kill midway leaves the previous `target` as it was.
+/// `target` must pass [`check_target`].
 pub fn write_atomically(output: &Output, target: &Path) -> Result<(), ExportError> {
     write_atomically_with(output, target, &|_| {})
 }
@@ -22,9 +95,9 @@ pub fn write_atomically_with(
     target: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), ExportError> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
+    let target = &check_target(target, &[])?;
+    let Some(parent) = target.parent().map(Path::to_owned) else {
+        return Err(unsafe_target(target, "it is the root folder"));
     };
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
@@ -45,6 +118,9 @@ pub fn write_atomically_with(
             progress(1);
             Ok(())
         })?;
+        let marker = staging.join(MARKER);
+        std::fs::write(&marker, "Written by `tessera export`; the next export replaces this folder whole.\n")
+            .map_err(io(&marker))?;
         // Swap: the old output moves aside, the new one takes its name.
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         let had_old = target.exists();

@@ -6,6 +6,7 @@
 //! `Snapshot::view`, so visibility is decided in the core, never here. It
 //! must not parse or validate content files itself.
 
+pub mod guard;
 pub mod objects;
 pub mod search;
 pub mod server;

@@ -30,12 +30,33 @@ pub struct Scope {
     pub status: Arc<ContentStatus>,
     /// The search indexes.
     pub search: Arc<crate::search::SearchIndexes>,
+    /// Bytes of text the answer holds so far; see [`MAX_ANSWER_BYTES`].
+    pub spent: std::sync::atomic::AtomicUsize,
+}
+
+/// Largest answer a request may produce. Bodies are the big fields; each
+/// one charges its size as it is resolved, so an oversized answer stops
+/// early instead of being built in memory first.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Counts `bytes` against the request's answer budget.
+fn charge(ctx: &Context<'_>, bytes: usize) -> Result<()> {
+    let scope = ctx.data::<Scope>()?;
+    let before = scope.spent.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    if before.saturating_add(bytes) > MAX_ANSWER_BYTES {
+        return Err(Error::new(format!(
+            "the answer would be larger than {} MiB: ask for fewer items or fields",
+            MAX_ANSWER_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(())
 }
 
 /// The result of the last load or reload of the content.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ContentStatus {
-    /// The version of the content being served (a hash of every file).
+    /// The version of the content being served: a hash of what the reader
+    /// may see (for the public, drafts and embargoed items do not count).
     pub version: String,
     /// Whether the last reload succeeded; when it did not, the previous
     /// content keeps being served.
@@ -43,7 +64,11 @@ pub struct ContentStatus {
     /// A one-line summary.
     pub message: String,
     /// The problems of the last failed reload, as `path:line:column: message`.
+    /// The public sees only those in files it may see.
     pub errors: Vec<String>,
+    /// The file of each error, in the same order.
+    #[graphql(skip)]
+    pub error_files: Vec<std::path::PathBuf>,
 }
 
 impl ContentStatus {
@@ -54,27 +79,60 @@ impl ContentStatus {
             ok: true,
             message: "loaded".to_owned(),
             errors: Vec::new(),
+            error_files: Vec::new(),
         }
+    }
+
+    /// This status as `view`'s audience may see it: errors in files it may
+    /// not see are left out, and a reload that failed only in such files
+    /// looks like none happened.
+    pub fn for_view(&self, view: &View<'_>) -> ContentStatus {
+        let snapshot = view.snapshot();
+        let version = match view.audience() {
+            Audience::Preview => snapshot.version(),
+            Audience::Public => snapshot.public_version(view.now()),
+        };
+        let (errors, error_files): (Vec<String>, Vec<std::path::PathBuf>) = self
+            .errors
+            .iter()
+            .zip(&self.error_files)
+            .filter(|(_, file)| view.is_path_visible(file))
+            .map(|(e, f)| (e.clone(), f.clone()))
+            .unzip();
+        let (ok, message) = if self.ok || !errors.is_empty() || view.audience() == Audience::Preview {
+            (
+                self.ok,
+                if errors.len() == self.errors.len() { self.message.clone() } else { failed_message(errors.len()) },
+            )
+        } else {
+            (true, "loaded".to_owned())
+        };
+        ContentStatus { version: format!("{version:016x}"), ok, message, errors, error_files }
     }
 
     /// A failed reload while `current` keeps serving.
     pub fn failed(current: &Snapshot, diagnostics: &[core::Diagnostic]) -> ContentStatus {
-        let errors: Vec<String> = diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+        let errors: Vec<&core::Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
         ContentStatus {
             version: format!("{:016x}", current.version()),
             ok: false,
-            message: format!("failed with {} error(s); serving the last good content", errors.len()),
-            errors,
+            message: failed_message(errors.len()),
+            error_files: errors.iter().map(|d| d.path.clone()).collect(),
+            errors: errors.iter().map(ToString::to_string).collect(),
         }
     }
+}
+
+fn failed_message(errors: usize) -> String {
+    format!("failed with {errors} error(s); serving the last good content")
 }
 
 /// Builds the schema with its limits.
 pub fn build_schema() -> TesseraSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(4096)))
-        .limit_depth(10)
-        .limit_complexity(2_000)
+        .limit_depth(crate::server::INTROSPECTION_DEPTH)
+        .limit_complexity(crate::server::MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(4)
         .finish()
@@ -189,13 +247,16 @@ pub struct BodyObject<'a>(&'a core::Body);
 
 #[Object(name = "Body")]
 impl<'a> BodyObject<'a> {
-    /// The Markdown as written.
-    async fn markdown(&self) -> &str {
-        &self.0.markdown
+    /// The Markdown as written (links to items the reader may not see are
+    /// shown as their text, and the Markdown is then written anew).
+    async fn markdown(&self, ctx: &Context<'_>) -> Result<&str> {
+        charge(ctx, self.0.markdown.len())?;
+        Ok(&self.0.markdown)
     }
     /// Safe HTML: content is escaped, raw HTML is shown as text, and links
     /// to items the reader may not see are shown as their text.
     async fn html(&self, ctx: &Context<'_>) -> Result<String> {
+        charge(ctx, self.0.markdown.len().saturating_mul(2))?;
         let view = view(ctx)?;
         let default = view.snapshot().site().default_locale.clone();
         let href = |target: &core::LinkTarget| match target {
@@ -205,17 +266,20 @@ impl<'a> BodyObject<'a> {
         Ok(core::to_html_with(&self.0.blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
     /// Plain text.
-    async fn text(&self) -> String {
-        self.0.plain_text()
+    async fn text(&self, ctx: &Context<'_>) -> Result<String> {
+        charge(ctx, self.0.markdown.len())?;
+        Ok(self.0.plain_text())
     }
     /// The typed block tree, the same one every front end renders from.
-    async fn blocks(&self) -> Vec<BlockNode<'a>> {
-        blocks(&self.0.blocks)
+    async fn blocks(&self, ctx: &Context<'_>) -> Result<Vec<BlockNode<'a>>> {
+        charge(ctx, self.0.markdown.len().saturating_mul(4))?;
+        Ok(blocks(&self.0.blocks))
     }
     /// The typed block tree as JSON, for clients that render it themselves
     /// without walking the GraphQL union.
-    async fn blocks_json(&self) -> async_graphql::Json<&'a Vec<core::Block>> {
-        async_graphql::Json(&self.0.blocks)
+    async fn blocks_json(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<&'a Vec<core::Block>>> {
+        charge(ctx, self.0.markdown.len().saturating_mul(4))?;
+        Ok(async_graphql::Json(&self.0.blocks))
     }
 }
 
@@ -573,7 +637,7 @@ macro_rules! item_object {
         }
         /// The body.
         async fn body(&self) -> BodyObject<'a> {
-            BodyObject(&self.doc.doc.body)
+            BodyObject(self.view.body(self.doc.doc))
         }
         /// Editorial state (only preview ever sees other than published or archived).
         async fn status(&self) -> Status {
@@ -707,8 +771,9 @@ item_object!(MeasureObject, "Measure", {
         &self.doc.meta.convention_articles
     }
     /// An example of the measure in practice.
-    async fn example(&self) -> Option<&str> {
-        self.doc.meta.example.as_deref()
+    async fn example(&self) -> Option<String> {
+        let example = self.doc.meta.example.as_deref()?;
+        Some(self.view.markdown(example, &self.doc.locale).into_owned())
     }
     /// The pages that present this measure.
     async fn pages(&self) -> Vec<PageObject<'a>> {
@@ -1177,10 +1242,7 @@ impl QueryRoot {
     async fn content_status(&self, ctx: &Context<'_>) -> Result<ContentStatus> {
         let scope = ctx.data::<Scope>()?;
         // The version is the one this request reads, not the newest.
-        Ok(ContentStatus {
-            version: format!("{:016x}", scope.snapshot.version()),
-            ..ContentStatus::clone(&scope.status)
-        })
+        Ok(scope.status.for_view(&view(ctx)?))
     }
 
     /// The topic taxonomy.
@@ -1334,6 +1396,7 @@ impl QueryRoot {
     /// typos and matching the last word as a prefix. Hits come best first,
     /// with a marked snippet; `facets` counts all matches.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list_complexity(first, None, child_complexity)")]
     async fn search<'c>(
         &self,
         ctx: &Context<'c>,

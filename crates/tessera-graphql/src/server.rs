@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,19 +21,20 @@ use subtle::ConstantTimeEq;
 use tessera_core::{Audience, Diagnostic, LoadError, Snapshot};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::objects::{ContentStatus, Scope, TesseraSchema, build_schema, sdl};
+use crate::guard::{self, Refusal};
+use crate::objects::{ContentStatus, MAX_ANSWER_BYTES, Scope, TesseraSchema, build_schema, sdl};
 use crate::search::SearchIndexes;
 
 /// Largest query text accepted.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Most aliased fields in one query: aliases let a small query ask for the
-/// same expensive field many times.
-pub const MAX_ALIASES: usize = 30;
+pub use crate::guard::{MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, MAX_NESTING};
+/// Most cost points a query may have: a list costs its page size times
+/// what each item asks for, a field 1.
+pub const MAX_COMPLEXITY: usize = 2_000;
 /// Public answers kept in the response cache.
 const CACHE_ENTRIES: usize = 4096;
 /// Parsed queries kept.
@@ -94,6 +95,8 @@ pub struct AppState {
     /// queries again and again.
     documents: Arc<Mutex<lru::LruCache<u128, ExecutableDocument>>>,
     search: Arc<SearchIndexes>,
+    /// When the reload in progress started, if one is.
+    reloading_since: Arc<Mutex<Option<Instant>>>,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl AppState {
             config: Arc::new(config),
             cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
             documents: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(DOCUMENT_ENTRIES - 1)))),
+            reloading_since: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -127,7 +131,20 @@ impl AppState {
     /// last good snapshot keeps serving and the diagnostics are returned.
     /// Runs on the calling thread: call it off the request path.
     pub fn reload(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
+        if let Ok(mut since) = self.reloading_since.lock() {
+            *since = Some(Instant::now());
+        }
+        let result = self.reload_now(content);
+        if let Ok(mut since) = self.reloading_since.lock() {
+            *since = None;
+        }
+        result
+    }
+
+    fn reload_now(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
         match tessera_core::load(content) {
+            // Nothing changed and nothing was wrong: keep everything as it is.
+            Ok(snapshot) if snapshot.version() == self.snapshot.load().version() && self.status.load().ok => Ok(()),
             Ok(snapshot) => {
                 // Index first, swap second: searches never wait for the new index.
                 let snapshot = Arc::new(snapshot);
@@ -151,33 +168,87 @@ impl AppState {
     }
 }
 
-/// Watches `content` and reloads it, debounced, off the request path. The
-/// returned watcher must be kept alive for as long as watching should last.
+/// How long a reload may run before `/readyz` reports the server as stuck.
+pub const RELOAD_DEADLINE: Duration = Duration::from_secs(30);
+/// Quiet time after the last change before a reload starts.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Whether a file-system event can change what the loader reads: not an
+/// access (the loader's own reads cause those), not a metadata change, not
+/// a file the loader skips (names starting with `.`), not the search cache.
+fn is_content_change(event: &notify::Event, root: &Path, ignore: Option<&Path>) -> bool {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
+    let kind_matters = match event.kind {
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+    };
+    kind_matters
+        && event.paths.iter().any(|path| {
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            let hidden = rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+            !hidden && !ignore.is_some_and(|i| path.starts_with(i))
+        })
+}
+
+/// Watches `content` and reloads it when a file really changes, debounced,
+/// on a thread of its own, off the request path. An idle server does no
+/// work and writes no log lines. The returned watcher must be kept alive
+/// for as long as watching should last; dropping it ends the thread.
 pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
-    use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
-    let root = content.clone();
-    let mut debouncer = new_debouncer(Duration::from_millis(200), move |events: DebounceEventResult| {
-        if let Err(e) = events {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    let root = content.canonicalize().unwrap_or_else(|_| content.clone());
+    let ignore = state.config.search_cache.as_ref().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()));
+    let (tx, rx) = channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(tx)?;
+    notify::Watcher::watch(&mut watcher, &root, notify::RecursiveMode::Recursive)?;
+    let relevant = move |event: notify::Result<notify::Event>| match event {
+        Ok(event) => is_content_change(&event, &root, ignore.as_deref()),
+        Err(e) => {
             tracing::warn!(error = %e, "watching content failed");
-            return;
+            false
         }
-        let started = Instant::now();
-        match state.reload(&root) {
-            Ok(()) => tracing::info!(
-                version = format!("{:016x}", state.snapshot().version()),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "content reloaded"
-            ),
-            Err(diagnostics) => {
-                for d in &diagnostics {
-                    tracing::warn!(%d, "content not reloaded");
+    };
+    std::thread::Builder::new()
+        .name("tessera-watch".to_owned())
+        .spawn(move || {
+            while let Ok(event) = rx.recv() {
+                if !relevant(event) {
+                    continue;
                 }
-                tracing::warn!(errors = diagnostics.len(), "edit is broken: still serving the last good content");
+                // Wait for the editor (or git) to finish writing.
+                loop {
+                    match rx.recv_timeout(DEBOUNCE) {
+                        Ok(_) => continue,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                let started = Instant::now();
+                let before = state.snapshot().version();
+                match state.reload(&content) {
+                    Ok(()) if state.snapshot().version() == before => {
+                        tracing::debug!("files changed but the content did not; nothing to reload")
+                    }
+                    Ok(()) => tracing::info!(
+                        version = format!("{:016x}", state.snapshot().version()),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "content reloaded"
+                    ),
+                    Err(diagnostics) => {
+                        for d in &diagnostics {
+                            tracing::warn!(%d, "content not reloaded");
+                        }
+                        tracing::warn!(
+                            errors = diagnostics.len(),
+                            "edit is broken: still serving the last good content"
+                        );
+                    }
+                }
             }
-        }
-    })?;
-    debouncer.watcher().watch(&content, notify::RecursiveMode::Recursive)?;
-    Ok(debouncer)
+        })
+        .map_err(|e| notify::Error::io(e))?;
+    Ok(watcher)
 }
 
 /// The whole HTTP application.
@@ -205,7 +276,6 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(axum::middleware::from_fn(cors_only_for_browsers))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.timeout))
         .with_state(state)
 }
@@ -234,10 +304,21 @@ async fn cors_only_for_browsers(request: axum::extract::Request, next: axum::mid
     response
 }
 
+/// Ready unless a reload has been running longer than [`RELOAD_DEADLINE`]:
+/// then the content may be stale and a load balancer should know.
 async fn ready(State(state): State<AppState>) -> Response {
-    let status = state.status.load();
+    let stuck =
+        state.reloading_since.lock().ok().and_then(|s| *s).map(|t| t.elapsed()).filter(|e| *e > RELOAD_DEADLINE);
+    if let Some(elapsed) = stuck {
+        tracing::warn!(elapsed_s = elapsed.as_secs(), "a content reload is not finishing");
+        let text = format!("not ready: a content reload has been running for {} s\n", elapsed.as_secs());
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, NO_STORE)], text).into_response();
+    }
+    // Anyone can ask: say what the public may know, as `contentStatus` does.
+    let snapshot = state.snapshot();
+    let status = state.status.load().for_view(&snapshot.view(Audience::Public, chrono::Utc::now()));
     let text = format!("ready: content version {}; last reload: {}\n", status.version, status.message);
-    text.into_response()
+    ([(header::CACHE_CONTROL, NO_STORE)], text).into_response()
 }
 
 async fn schema_sdl() -> impl IntoResponse {
@@ -248,16 +329,23 @@ async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-/// Which audience the request's `Authorization` header earns.
+/// Which audience the request's `Authorization` header earns. The scheme
+/// is case-insensitive (RFC 9110 §11.1), one or more spaces follow it, and
+/// the token is compared exactly: spaces around it are not part of it.
 fn audience(headers: &HeaderMap, config: &ServerConfig) -> Result<Audience, ()> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Audience::Public);
     };
-    let given = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(())?;
+    let value = value.to_str().map_err(|_| ())?;
+    let (scheme, rest) = value.split_once(' ').ok_or(())?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(());
+    }
+    let given = rest.trim_start_matches(' ');
     match &config.preview_token {
         // Constant-time comparison: the response time must not reveal how
         // much of a guessed token was right.
-        Some(token) if bool::from(token.as_bytes().ct_eq(given.trim().as_bytes())) => Ok(Audience::Preview),
+        Some(token) if bool::from(token.as_bytes().ct_eq(given.as_bytes())) => Ok(Audience::Preview),
         _ => Err(()),
     }
 }
@@ -283,27 +371,30 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
+/// An answer with errors alone. Errors are never publicly cacheable: a CDN
+/// that kept "not found" for a persisted query would keep saying it after
+/// the query is registered.
 fn error_response(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message }] });
-    (status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response()
+    (status, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, NO_STORE)], body.to_string()).into_response()
 }
 
-/// Counts aliased fields in a parsed query.
-fn count_aliases(doc: &ExecutableDocument) -> usize {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
-                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
-    let fragments: usize = doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
-    operations + fragments
+/// A request refused before execution (GraphQL over HTTP): 400 for clients
+/// of `application/graphql-response+json`, 200 for legacy JSON clients.
+fn refuse(media: &'static str, message: &str) -> Response {
+    let status = if media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    (status, [(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, NO_STORE)], body.to_string()).into_response()
+}
+
+const NO_STORE: &str = "no-store";
+
+/// Whether an `If-None-Match` value matches `etag`, by the weak comparison
+/// RFC 9110 prescribes for it: `W/` prefixes are ignored, `*` matches.
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(etag);
+    if_none_match.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == ours)
 }
 
 /// The response-cache key: the request as sent (method, query string, body,
@@ -320,6 +411,21 @@ fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &Conten
     h.update(&snapshot.version().to_le_bytes());
     h.update(&(epoch as u64).to_le_bytes());
     h.digest128()
+}
+
+/// Nesting allowed to async-graphql's own depth check, which also counts
+/// introspection: the standard introspection query nests type references
+/// 13 deep. Content fields are held to [`MAX_DEPTH`] before that.
+pub const INTROSPECTION_DEPTH: usize = 20;
+
+/// The type of the operation a request runs: the named one, or the only one.
+fn selected_operation(doc: &ExecutableDocument, name: Option<&str>) -> OperationType {
+    let mut ops = doc.operations.iter();
+    let chosen = match name {
+        Some(name) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => ops.next(),
+    };
+    chosen.map_or(OperationType::Query, |(_, op)| op.node.ty)
 }
 
 /// Reads a GraphQL request from a GET query string or a JSON POST body.
@@ -346,7 +452,7 @@ fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Re
     let not_modified = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == cached.etag || tag.trim() == "*"));
+        .is_some_and(|v| etag_matches(v, &cached.etag));
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -363,6 +469,24 @@ fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Re
     response
 }
 
+/// Reads the request body, refusing one over [`MAX_BODY_BYTES`] with a
+/// GraphQL error the client can read, before reading it when it declares
+/// its length.
+async fn read_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Bytes, Response> {
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+        )
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())
+}
+
 /// The request's id: the caller's `X-Request-Id` when it is a sane token,
 /// else a new one. Logs carry it, and so does the response.
 fn request_id(headers: &HeaderMap) -> String {
@@ -374,10 +498,19 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| format!("t{:x}", NEXT.fetch_add(1, Ordering::Relaxed)), str::to_owned)
 }
 
-async fn graphql(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql(
+    state: State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let id = request_id(&headers);
     let echo = headers.contains_key("x-request-id");
-    let mut response = answer(state, method, uri, headers, body, &id).await;
+    let mut response = match read_body(&headers, body).await {
+        Ok(body) => answer(state, method, uri, headers, body, &id).await,
+        Err(response) => response,
+    };
     // The id is in the logs either way; it goes back only to callers that
     // trace their own requests, sparing everyone else the bytes.
     if echo && let Ok(v) = HeaderValue::from_str(&id) {
@@ -425,6 +558,28 @@ async fn answer(
             return send(&hit, &headers, &cache_control);
         }
     }
+    // Measure before parsing: nothing below may recurse on nesting the
+    // client chose.
+    if method == Method::POST && body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return refuse(media, "batched requests (a JSON array) are not supported: send one request per HTTP request");
+    }
+    if method == Method::POST && guard::json_nesting(&body) > MAX_NESTING + 1 {
+        return refuse(media, &Refusal::VariablesNesting.to_string());
+    }
+    if method == Method::GET {
+        let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+        for (name, value) in &pairs {
+            let refused = match name.as_str() {
+                "query" => guard::query_nesting(value) > MAX_NESTING,
+                "variables" | "extensions" => guard::json_nesting(value.as_bytes()) > MAX_NESTING,
+                _ => false,
+            };
+            if refused {
+                let refusal = if name == "query" { Refusal::QueryNesting } else { Refusal::VariablesNesting };
+                return refuse(media, &refusal.to_string());
+            }
+        }
+    }
     let mut request = match parse_request(&method, &uri, &headers, &body) {
         Ok(r) => r,
         Err((status, message)) => return error_response(status, &message),
@@ -433,10 +588,16 @@ async fn answer(
         return error_response(StatusCode::BAD_REQUEST, "the request has no `query`");
     }
     if request.query.len() > MAX_QUERY_BYTES {
-        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "query is larger than 16 KiB");
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the query is larger than {} KiB", MAX_QUERY_BYTES / 1024),
+        );
     }
-    // Parse once (or reuse an earlier parse of the same text): the alias
-    // check and the executor share the document.
+    if guard::query_nesting(&request.query) > MAX_NESTING {
+        return refuse(media, &Refusal::QueryNesting.to_string());
+    }
+    // Parse once (or reuse an earlier parse of the same text): the checks
+    // and the executor share the document.
     if !request.query.is_empty() {
         let key = xxhash_rust::xxh3::xxh3_128(request.query.as_bytes());
         let known = state.documents.lock().ok().and_then(|mut d| d.get(&key).cloned());
@@ -450,20 +611,38 @@ async fn answer(
         };
         // A query that does not parse is left to the executor, which reports the syntax error.
         if let Some(doc) = parsed {
-            if count_aliases(&doc) > MAX_ALIASES {
-                return error_response(StatusCode::BAD_REQUEST, "query uses too many aliases (at most 30)");
+            if let Err(refusal) = guard::check_document(&doc) {
+                return refuse(media, &refusal.to_string());
+            }
+            // GraphQL over HTTP: GET is for queries; a mutation must not be
+            // run (or even tried) by a request a crawler or a cache may repeat.
+            if method == Method::GET
+                && selected_operation(&doc, request.operation_name.as_deref()) != OperationType::Query
+            {
+                let mut response =
+                    error_response(StatusCode::METHOD_NOT_ALLOWED, "GET is for queries only: send mutations with POST");
+                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return response;
             }
             request.set_parsed_query(doc);
         }
     }
     let operation = request.operation_name.clone().unwrap_or_default();
-    let scope = Scope { snapshot, audience, now, status, search: state.search.clone() };
+    let scope = Scope { snapshot, audience, now, status, search: state.search.clone(), spent: Default::default() };
     let mut response = state.schema.execute(request.data(scope)).await;
-    // Keep internals out of error messages; log what happened instead.
     for error in &mut response.errors {
+        // Keep internals out of error messages; log what happened instead.
         if error.message.contains("panicked") {
             tracing::error!(request_id, operation, message = %error.message, "resolver failed");
             *error = ServerError::new("internal error", None);
+        }
+        // Name the limit that was hit, so that a client knows what to change.
+        if error.message == "Query is too complex." {
+            error.message = format!(
+                "query is too complex: it costs more than {MAX_COMPLEXITY} (a list costs its page size times the fields asked for each item)"
+            );
+        } else if error.message == "Query is nested too deep." {
+            error.message = format!("query is nested deeper than {INTROSPECTION_DEPTH} fields");
         }
     }
     tracing::debug!(
@@ -490,7 +669,19 @@ async fn answer(
             return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    if body.len() > MAX_ANSWER_BYTES {
+        return refuse(
+            media,
+            &format!(
+                "the answer would be larger than {} MiB: ask for fewer items or fields",
+                MAX_ANSWER_BYTES / 1024 / 1024
+            ),
+        );
+    }
+    // Weak: the same answer is sent gzip-, br- or zstd-encoded or not, and a
+    // strong validator would have to differ per coding (RFC 9110 §8.8.3).
+    let etag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    let cache_control = if response.errors.is_empty() { cache_control } else { NO_STORE.to_owned() };
     let cached = Arc::new(Cached { status, content_type: media, body, etag });
     if let Some(key) = key
         && response.errors.is_empty()

@@ -45,7 +45,7 @@ fn figure(media: &Document<Media>, caption: Option<&str>) -> Figure {
         alt: media.meta.alt.clone(),
         caption: caption.map(str::to_owned).or_else(|| media.meta.caption.clone()),
         credit: media.meta.credit.clone(),
-        src: media.meta.src.clone(),
+        src: media.meta.src.as_ref().map(ToString::to_string),
     }
 }
 
@@ -56,13 +56,14 @@ fn topics(view: View<'_>, refs: &[Ref<Topic>], locale: &Locale) -> Vec<(String, 
         .collect()
 }
 
-fn base<T: Item>(doc: &Localized<'_, T>) -> ItemData {
+fn base<T: Item>(view: View<'_>, doc: &Localized<'_, T>) -> ItemData {
     ItemData {
         kind: Some(T::KIND),
         slug: doc.slug.clone(),
         locale: doc.locale.to_string(),
         title: doc.meta.label().to_owned(),
-        blocks: doc.body.blocks.clone(),
+        // Links to items the reader may not see are already text here.
+        blocks: view.body(doc.doc).blocks.clone(),
         ..ItemData::default()
     }
 }
@@ -107,7 +108,7 @@ impl Source for LocalSource {
         let data = match kind {
             Kind::Page => {
                 let doc = view.get::<Page>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(&doc);
+                let mut data = base(view, &doc);
                 data.summary = doc.meta.summary.clone();
                 if let Some(section) = &doc.meta.section {
                     data.facts.push(("Section".into(), capitalise(section)));
@@ -131,25 +132,25 @@ impl Source for LocalSource {
             }
             Kind::Measure => {
                 let doc = view.get::<Measure>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(&doc);
+                let mut data = base(view, &doc);
                 if !doc.meta.partner_kinds.is_empty() {
                     let kinds: Vec<&str> = doc.meta.partner_kinds.iter().map(|k| k.label()).collect();
                     data.facts.push(("Partners".into(), kinds.join(", ")));
                 }
-                data.example = doc.meta.example.clone();
+                data.example = doc.meta.example.as_deref().map(|e| view.markdown(e, &doc.locale).into_owned());
                 data.sections = vec![("Presented on".into(), links(view.referrers::<Measure, Page>(slug, &locale)))];
                 data.topics = topics(view, &doc.meta.topics, &locale);
                 data
             }
             Kind::Partner => {
                 let doc = view.get::<Partner>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(&doc);
+                let mut data = base(view, &doc);
                 data.facts.push(("Kind".into(), doc.meta.kind.label().to_owned()));
                 if let Some(c) = doc.meta.country {
                     data.facts.push(("Country".into(), c.to_string()));
                 }
                 if let Some(w) = &doc.meta.website {
-                    data.facts.push(("Website".into(), w.clone()));
+                    data.facts.push(("Website".into(), w.to_string()));
                 }
                 data.sections = vec![
                     ("Stories".into(), links(view.referrers::<Partner, Story>(slug, &locale))),
@@ -160,7 +161,7 @@ impl Source for LocalSource {
             }
             Kind::Story => {
                 let doc = view.get::<Story>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(&doc);
+                let mut data = base(view, &doc);
                 data.summary = doc.meta.summary.clone();
                 if let Some(c) = doc.meta.country {
                     data.facts.push(("Country".into(), c.to_string()));

@@ -41,6 +41,8 @@ pub(crate) struct ExportArgs {
 
 pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    // Before the work, not after it: the content folder itself must never be replaced.
+    tessera_export::check_target(&args.out, &[&args.content])?;
     let snapshot = match tessera_core::load(&args.content) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {

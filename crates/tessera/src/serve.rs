@@ -8,19 +8,34 @@ use std::sync::Arc;
 use tessera_core::LoadError;
 use tessera_graphql::{AppState, ServerConfig, app};
 
+/// The preview token from `file` or `$TESSERA_PREVIEW_TOKEN`. A token that
+/// was asked for but is empty, short or not a single printable word is a
+/// refusal to start: serving with preview silently off would hide the
+/// mistake until an editor finds drafts missing.
 fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
-    let token = match file {
-        Some(path) => Some(
+    let (token, from) = match file {
+        Some(path) => (
             std::fs::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("cannot read the preview token file `{}`: {e}", path.display()))?,
+            format!("the preview token file `{}`", path.display()),
         ),
-        None => std::env::var("TESSERA_PREVIEW_TOKEN").ok(),
+        None => match std::env::var("TESSERA_PREVIEW_TOKEN") {
+            Ok(t) => (t, "$TESSERA_PREVIEW_TOKEN".to_owned()),
+            Err(_) => return Ok(None),
+        },
     };
-    let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if token.as_ref().is_some_and(|t| t.len() < 16) {
-        anyhow::bail!("the preview token is too short: use at least 16 characters");
+    // A file ends with a line break; that is not part of the token.
+    let token = token.trim();
+    if token.is_empty() {
+        anyhow::bail!("{from} is empty: write a token of at least 16 characters, or leave preview off");
     }
-    Ok(token)
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        anyhow::bail!("{from} must hold one word of printable ASCII characters, without spaces");
+    }
+    if token.len() < 16 {
+        anyhow::bail!("the preview token in {from} is too short: use at least 16 characters");
+    }
+    Ok(Some(token.to_owned()))
 }
 
 #[derive(clap::Args)]
@@ -69,8 +84,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let content = content.as_path();
     let token_file = preview_token_file.as_deref();
     let graphiql = !no_graphiql;
+    // Colour only on a terminal: log files and collectors get plain text.
+    // tantivy's own INFO lines (segment merges, commits) are not the
+    // operator's business.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let preview_token = preview_token(token_file)?;

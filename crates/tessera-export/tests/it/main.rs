@@ -151,7 +151,8 @@ fn exports_are_deterministic() {
 fn a_new_export_replaces_the_old_one_whole() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let target = dir.path().join("site");
-    std::fs::create_dir(&target).unwrap_or_else(|e| panic!("{e}"));
+    export(&snapshot("content"), &options(false), &target).unwrap_or_else(|e| panic!("{e}"));
+    assert!(target.join(tessera_export::MARKER).is_file(), "an export marks itself as one");
     std::fs::write(target.join("stale.html"), "old").unwrap_or_else(|e| panic!("{e}"));
     export(&snapshot("content"), &options(false), &target).unwrap_or_else(|e| panic!("{e}"));
     assert!(!target.join("stale.html").exists(), "files of the old export do not linger");
@@ -194,4 +195,43 @@ fn json_output_validates_against_the_committed_schema() {
         checked += 1;
     }
     assert!(checked >= 10);
+}
+
+#[test]
+fn folders_that_are_not_exports_are_never_replaced() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let snap = snapshot("content");
+    // An unrelated folder with files in it: refused, and left as it was.
+    let unrelated = dir.path().join("photos");
+    std::fs::create_dir(&unrelated).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(unrelated.join("holiday.jpg"), "precious").unwrap_or_else(|e| panic!("{e}"));
+    let err = export(&snap, &options(false), &unrelated).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("not a previous export"), "{err}");
+    assert_eq!(std::fs::read_to_string(unrelated.join("holiday.jpg")).ok().as_deref(), Some("precious"));
+    // An empty folder is fine.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap_or_else(|e| panic!("{e}"));
+    assert!(export(&snap, &options(false), &empty).is_ok());
+    // The root, the current folder and its parents, and a file.
+    for target in [std::path::PathBuf::from("/"), ".".into(), "..".into(), "../..".into()] {
+        let err = export(&snap, &options(false), &target).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("refusing to export into"), "{}: {err}", target.display());
+    }
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+    assert!(export(&snap, &options(false), &file).is_err());
+    // The content folder, a folder inside it, and a folder holding it.
+    let content = dir.path().join("site/content");
+    std::fs::create_dir_all(content.join("pages")).unwrap_or_else(|e| panic!("{e}"));
+    for target in [content.clone(), content.join("pages"), dir.path().join("site")] {
+        let err = tessera_export::check_target(&target, &[&content]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("is, holds or is inside"), "{}: {err}", target.display());
+    }
+    // Nothing was staged anywhere along the way.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }
