@@ -65,3 +65,23 @@ fn a_missing_folder_is_an_io_error_not_a_content_error() {
     let err = load(Path::new("/nonexistent/tessera-content"));
     assert!(matches!(err, Err(LoadError::Root { .. })), "{err:?}");
 }
+
+/// A FIFO blocks whoever opens it for reading until a writer comes: the
+/// loader must refuse it without opening it, and say so.
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_other_special_file_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    fs::write(dir.path().join("site.toml"), fs::read(fixture("invalid/empty-file/site/site.toml")).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
+    let made = std::process::Command::new("mkfifo").arg(dir.path().join("pages/pipe.md")).status();
+    assert!(made.is_ok_and(|s| s.success()));
+    let root = dir.path().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(diagnostics_of(&root));
+    });
+    let found = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap_or_else(|_| panic!("the loader hung on a FIFO"));
+    assert_eq!(found, "pages/pipe.md: error: refused: not a regular file (a FIFO, socket or device)\n");
+}

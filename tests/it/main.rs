@@ -5,7 +5,9 @@ mod boundaries;
 mod content;
 mod fixtures;
 mod graphql_contract;
+mod leak;
 mod schema;
+mod sdl;
 mod visibility;
 
 use std::path::{Path, PathBuf};

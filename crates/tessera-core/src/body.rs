@@ -324,7 +324,7 @@ impl<'a> Builder<'a> {
                 }
                 Some(Event::Start(tag)) if is_block_tag(tag) => {
                     if !loose.is_empty() {
-                        blocks.push(Block::Paragraph { content: std::mem::take(&mut loose) });
+                        blocks.push(Block::Paragraph { content: merge_text(std::mem::take(&mut loose)) });
                     }
                     if let Some(block) = self.block() {
                         blocks.push(block);
@@ -346,7 +346,7 @@ impl<'a> Builder<'a> {
             }
         }
         if !loose.is_empty() {
-            blocks.push(Block::Paragraph { content: loose });
+            blocks.push(Block::Paragraph { content: merge_text(loose) });
         }
         blocks
     }

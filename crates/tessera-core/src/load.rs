@@ -572,7 +572,7 @@ impl Loader {
                         Diagnostic::error(
                             &p.source.path,
                             at,
-                            format!("legacy URL `{url}` is neither a path nor an http(s) URL"),
+                            format!("legacy URL `{url}` is not a path or an http(s) URL made only of URL characters"),
                         )
                         .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`, with other characters %-escaped"),
                     );

@@ -131,7 +131,10 @@ impl Url {
             return Err("empty URL".to_owned());
         }
         if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("URL `{}` contains {c:?}: write spaces as `%20`", text.escape_debug()));
+            return Err(format!(
+                "URL `{}` contains {c:?}: a URL holds no spaces or control characters (write a space as `%20`)",
+                text.escape_debug()
+            ));
         }
         if !crate::body::is_safe_url(text) {
             return Err(format!(

@@ -97,6 +97,8 @@ pub struct AppState {
     search: Arc<SearchIndexes>,
     /// When the reload in progress started, if one is.
     reloading_since: Arc<Mutex<Option<Instant>>>,
+    /// How many reloads were attempted.
+    reloads: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -112,7 +114,14 @@ impl AppState {
             cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
             documents: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(DOCUMENT_ENTRIES - 1)))),
             reloading_since: Arc::new(Mutex::new(None)),
+            reloads: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How many reloads have been attempted since the server started: an
+    /// idle watcher attempts none.
+    pub fn reload_count(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
     }
 
     /// The snapshot being served now.
@@ -131,6 +140,7 @@ impl AppState {
     /// last good snapshot keeps serving and the diagnostics are returned.
     /// Runs on the calling thread: call it off the request path.
     pub fn reload(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = Some(Instant::now());
         }
@@ -247,7 +257,7 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
                 }
             }
         })
-        .map_err(|e| notify::Error::io(e))?;
+        .map_err(notify::Error::io)?;
     Ok(watcher)
 }
 

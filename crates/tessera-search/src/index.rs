@@ -190,7 +190,9 @@ impl Indexable for Page {
 }
 impl Indexable for Measure {
     fn extra_text(&self) -> String {
-        self.example.clone().unwrap_or_default()
+        // The example is Markdown: its words are searched, never its link
+        // addresses, which may name items the reader may not see.
+        self.example.as_deref().map(|e| tessera_core::Body::parse(e).plain_text()).unwrap_or_default()
     }
 }
 impl Indexable for Partner {

@@ -112,3 +112,112 @@ async fn edits_reload_while_requests_run_and_broken_edits_keep_the_last_good_con
         assert_eq!(titles.len(), 1, "version {version} answered with several contents: {titles:?}");
     }
 }
+
+fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path().join("site");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site"), &root);
+    (dir, root)
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The loader's own reads must not look like edits: an idle server does
+/// not reload (it did, about 8 times a second), and a save that changes
+/// nothing reloads nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_watcher_does_no_work_and_only_real_changes_reload() {
+    let (_dir, root) = fixture_copy();
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let state = AppState::new(Arc::new(snapshot), ServerConfig::default());
+    let _watcher = watch(state.clone(), root.clone()).unwrap_or_else(|e| panic!("{e}"));
+    // Reading every file, as a reload does, is not a change.
+    tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(state.reload_count(), 0, "nothing changed, nothing may reload");
+
+    let version = state.snapshot().version();
+    std::fs::write(root.join("pages/new.md"), page("New")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the new page", || state.snapshot().version() != version).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = state.reload_count();
+    assert!(after >= 1);
+    // Its own reload did not trigger another.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(state.reload_count(), after, "a reload must not trigger the next one");
+}
+
+/// A FIFO in the content folder is refused, not read: the reload finishes
+/// at once with an error, the last good content keeps serving, and the
+/// watcher goes on working once it is gone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_in_the_content_folder_is_an_error_not_a_hang() {
+    let (_dir, root) = fixture_copy();
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let config = ServerConfig { preview_token: Some(crate::TOKEN.to_owned()), ..ServerConfig::default() };
+    let state = AppState::new(Arc::new(snapshot), config);
+    let _watcher = watch(state.clone(), root.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let router = app(state.clone());
+    let fifo = root.join("pages/pipe.md");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(made.success());
+    // A new file's errors are for editors: preview shows them.
+    let status = || async { crate::preview(&router, "{ contentStatus { ok errors } }").await["data"]["contentStatus"].clone() };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = status().await;
+    while seen["ok"] != false {
+        assert!(Instant::now() < deadline, "the FIFO was never reported: {seen}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = status().await;
+    }
+    assert!(seen["errors"][0].as_str().is_some_and(|e| e.contains("not a regular file")), "{seen}");
+    let ready = send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
+    assert_eq!(ready.status, 200);
+    std::fs::remove_file(&fifo).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(root.join("pages/after.md"), page("After")).unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status().await["ok"] != true {
+        assert!(Instant::now() < deadline, "the watcher stopped working after the FIFO");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The public's `contentStatus` says nothing of hidden work: editing a
+/// draft does not change its version, and errors in a draft are shown to
+/// preview only.
+#[tokio::test]
+async fn content_status_reveals_nothing_of_hidden_files_to_the_public() {
+    let (_dir, root) = fixture_copy();
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let config = ServerConfig { preview_token: Some(crate::TOKEN.to_owned()), ..ServerConfig::default() };
+    let state = AppState::new(Arc::new(snapshot), config);
+    let router = app(state.clone());
+    let q = "{ contentStatus { version ok message errors } }";
+    let public = |router: axum::Router| async move { send(&router, post_request(q, None)).await.json() };
+    let before = public(router.clone()).await;
+    let preview_before = crate::preview(&router, q).await;
+
+    let draft = root.join("pages/draft-page.md");
+    let text = std::fs::read_to_string(&draft).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&draft, format!("{text}\nA new sentence in the draft.\n")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(state.reload(&root).is_ok());
+    assert_eq!(public(router.clone()).await, before, "a draft edit is invisible to the public");
+    assert_ne!(crate::preview(&router, q).await, preview_before, "preview sees the new version");
+
+    std::fs::write(&draft, "+++\ntitle = \"Broken\nstatus = \"draft\"\n+++\n").unwrap_or_else(|e| panic!("{e}"));
+    assert!(state.reload(&root).is_err());
+    let seen = public(router.clone()).await;
+    assert_eq!(seen, before, "{seen}");
+    let preview = crate::preview(&router, q).await;
+    assert_eq!(preview["data"]["contentStatus"]["ok"], false);
+    assert!(preview["data"]["contentStatus"]["errors"][0].as_str().is_some_and(|e| e.contains("draft-page.md")));
+    let ready = send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
+    assert!(!String::from_utf8_lossy(&ready.body).contains("failed"), "{}", String::from_utf8_lossy(&ready.body));
+}

@@ -70,6 +70,23 @@ async fn preview_answers_are_private_and_a_wrong_token_is_refused() {
         body.contains("invalid preview token") && !body.contains("tesTS") && !body.contains("draft-page"),
         "{body}"
     );
+    // The scheme is case-insensitive and may be followed by several spaces;
+    // the token itself is compared exactly, spaces around it included.
+    let with = |value: String| {
+        axum::http::Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", value)
+            .body(axum::body::Body::from("{\"query\": \"{ page(slug: \\\"draft-page\\\") { slug } }\"}"))
+            .unwrap_or_default()
+    };
+    let token = crate::TOKEN;
+    for accepted in [format!("bearer {token}"), format!("BEARER  {token}"), format!("BeArEr {token}")] {
+        let reply = send(&app, with(accepted.clone())).await;
+        assert_eq!(reply.json()["data"]["page"]["slug"], "draft-page", "{accepted}");
+    }
+    for refused in [format!("Bearer {token} "), format!("Bearer {token}x"), format!("Basic {token}"), format!("Bearer{token}")] {
+        assert_eq!(send(&app, with(refused.clone())).await.status, 401, "{refused}");
+    }
 }
 
 #[tokio::test]

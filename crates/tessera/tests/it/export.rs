@@ -113,3 +113,19 @@ fn every_exported_page_of_a_synthetic_corpus_fits_in_14_kb_gzipped() {
     }
     assert!(pages > 300, "{pages} pages");
 }
+
+#[test]
+fn export_refuses_to_replace_the_content_folder_or_an_unrelated_one() {
+    for out in ["content", "content/pages", ".", "..", "/"] {
+        let o = tessera(&["export", "--format", "json", "--out", out]);
+        assert_eq!(o.status.code(), Some(2), "--out {out}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("refusing to export into"), "--out {out}: {err}");
+    }
+    assert!(crate::workspace().join("content/site.toml").is_file(), "the content is still there");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap_or_else(|e| panic!("{e}"));
+    let o = tessera(&["export", "--format", "json", "--out", &dir.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).ok().as_deref(), Some("mine"));
+}

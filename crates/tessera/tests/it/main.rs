@@ -5,6 +5,7 @@ mod corpus;
 mod export;
 mod scaffold;
 mod search;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
