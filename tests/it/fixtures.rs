@@ -82,6 +82,7 @@ fn a_fifo_or_other_special_file_is_refused_without_hanging() {
     std::thread::spawn(move || {
         let _ = tx.send(diagnostics_of(&root));
     });
-    let found = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap_or_else(|_| panic!("the loader hung on a FIFO"));
+    let found =
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap_or_else(|_| panic!("the loader hung on a FIFO"));
     assert_eq!(found, "pages/pipe.md: error: refused: not a regular file (a FIFO, socket or device)\n");
 }

@@ -4,6 +4,7 @@
 mod boundaries;
 mod content;
 mod fixtures;
+mod fuzz;
 mod graphql_contract;
 mod leak;
 mod schema;

@@ -67,6 +67,9 @@ fn count_files(snapshot: &tessera_core::Snapshot) -> Option<usize> {
     )
 }
 
+/// Most characters of a source line shown under a diagnostic.
+const WINDOW: usize = 100;
+
 /// Renders one diagnostic the way rustc does: the message, the place, the
 /// offending line with a caret under the spot, then the help.
 pub(crate) fn render(root: &Path, d: &Diagnostic) -> String {
@@ -83,10 +86,22 @@ pub(crate) fn render(root: &Path, d: &Diagnostic) -> String {
         if let Some(line) = source_line(&shown, d.line) {
             let number = d.line.to_string();
             let pad = " ".repeat(number.len());
-            let before: String = line.chars().take(d.column.saturating_sub(1) as usize).collect();
-            let indent: String = before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-            let rest: String = line.chars().skip(d.column.saturating_sub(1) as usize).collect();
-            s.push_str(&format!("{pad} |\n{number} | {line}\n{pad} | {indent}{}\n", "^".repeat(token_width(&rest))));
+            // A window of the line around the column: a generated or
+            // hostile file can have a line of megabytes.
+            let chars: Vec<char> = line.chars().collect();
+            let column = (d.column.saturating_sub(1) as usize).min(chars.len());
+            let start = if chars.len() <= WINDOW { 0 } else { column.saturating_sub(WINDOW / 2) };
+            let end = (start + WINDOW).min(chars.len());
+            let mut shown: String = if start > 0 { "…".to_owned() } else { String::new() };
+            shown.extend(&chars[start..end]);
+            if end < chars.len() {
+                shown.push('…');
+            }
+            let mut indent: String = if start > 0 { " ".to_owned() } else { String::new() };
+            indent.extend(chars[start..column].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }));
+            let rest: String = chars[column..].iter().collect();
+            let width = token_width(&rest).min(end.saturating_sub(column)).max(1);
+            s.push_str(&format!("{pad} |\n{number} | {shown}\n{pad} | {indent}{}\n", "^".repeat(width)));
         }
     }
     if let Some(help) = &d.help {
@@ -129,6 +144,19 @@ fn source_line(path: &Path, line: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("f.md"), format!("{}X{}\n", "a".repeat(5000), "b".repeat(5000)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let d = Diagnostic::error("f.md", (1, 5001), "here");
+        let shown = render(dir.path(), &d);
+        assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
+        let line = shown.lines().find(|l| l.starts_with("1 | ")).unwrap_or_default();
+        let caret = shown.lines().find(|l| l.contains('^')).unwrap_or_default();
+        assert_eq!(line.chars().nth(caret.find('^').unwrap_or(0)), Some('X'), "{shown}");
+    }
 
     #[test]
     fn tokens_are_quoted_strings_or_words() {

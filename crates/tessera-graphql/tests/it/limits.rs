@@ -130,7 +130,11 @@ async fn nesting_is_measured_before_parsing_over_post_and_get() {
     let request = Request::post("/graphql").header("content-type", "application/json").body(Body::from(body));
     let reply = send(&app, request.unwrap_or_default()).await;
     assert_eq!(message(&reply.json()), "variables are nested deeper than 64 levels");
-    let uri = format!("/graphql?query={}&variables={}", encode("query($v: [Int]) { site { title } }"), encode(&format!("{{\"v\": {deep}}}")));
+    let uri = format!(
+        "/graphql?query={}&variables={}",
+        encode("query($v: [Int]) { site { title } }"),
+        encode(&format!("{{\"v\": {deep}}}"))
+    );
     let reply = send(&app, get(&uri)).await;
     assert_eq!(message(&reply.json()), "variables are nested deeper than 64 levels");
 }
@@ -157,7 +161,8 @@ async fn fragment_explosions_are_refused_at_once() {
 #[tokio::test]
 async fn search_counts_toward_complexity_by_its_page_size() {
     let app = fixture();
-    let one = "search(query: \"welcome\", first: 100) { edges { node { item { ... on Page { title body { html } } } } } }";
+    let one =
+        "search(query: \"welcome\", first: 100) { edges { node { item { ... on Page { title body { html } } } } } }";
     assert!(query(&app, &format!("{{ {one} }}")).await["errors"].is_null());
     let many: String = (0..30).map(|i| format!("s{i}: {one} ")).collect();
     let reply = query(&app, &format!("{{ {many} }}")).await;
@@ -220,8 +225,11 @@ async fn oversized_answers_are_refused_with_a_clear_error() {
         .unwrap_or_else(|e| panic!("{e}"));
     let paragraph = "All work and no play makes a dull day. ".repeat(2500);
     for i in 0..40 {
-        std::fs::write(root.join(format!("pages/p{i}.md")), format!("+++\ntitle = \"P{i}\"\nstatus = \"published\"\n+++\n{paragraph}\n"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            root.join(format!("pages/p{i}.md")),
+            format!("+++\ntitle = \"P{i}\"\nstatus = \"published\"\n+++\n{paragraph}\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     }
     let snapshot = tessera_core::load(root).unwrap_or_else(|e| panic!("{e:?}"));
     let app = tessera_graphql::app(tessera_graphql::AppState::new(Arc::new(snapshot), Default::default()));

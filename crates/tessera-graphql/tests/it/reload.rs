@@ -169,7 +169,8 @@ async fn a_fifo_in_the_content_folder_is_an_error_not_a_hang() {
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap_or_else(|e| panic!("mkfifo: {e}"));
     assert!(made.success());
     // A new file's errors are for editors: preview shows them.
-    let status = || async { crate::preview(&router, "{ contentStatus { ok errors } }").await["data"]["contentStatus"].clone() };
+    let status =
+        || async { crate::preview(&router, "{ contentStatus { ok errors } }").await["data"]["contentStatus"].clone() };
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = status().await;
     while seen["ok"] != false {
@@ -178,7 +179,8 @@ async fn a_fifo_in_the_content_folder_is_an_error_not_a_hang() {
         seen = status().await;
     }
     assert!(seen["errors"][0].as_str().is_some_and(|e| e.contains("not a regular file")), "{seen}");
-    let ready = send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
+    let ready =
+        send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
     assert_eq!(ready.status, 200);
     std::fs::remove_file(&fifo).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(root.join("pages/after.md"), page("After")).unwrap_or_else(|e| panic!("{e}"));
@@ -218,6 +220,7 @@ async fn content_status_reveals_nothing_of_hidden_files_to_the_public() {
     let preview = crate::preview(&router, q).await;
     assert_eq!(preview["data"]["contentStatus"]["ok"], false);
     assert!(preview["data"]["contentStatus"]["errors"][0].as_str().is_some_and(|e| e.contains("draft-page.md")));
-    let ready = send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
+    let ready =
+        send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
     assert!(!String::from_utf8_lossy(&ready.body).contains("failed"), "{}", String::from_utf8_lossy(&ready.body));
 }

@@ -84,7 +84,9 @@ async fn preview_answers_are_private_and_a_wrong_token_is_refused() {
         let reply = send(&app, with(accepted.clone())).await;
         assert_eq!(reply.json()["data"]["page"]["slug"], "draft-page", "{accepted}");
     }
-    for refused in [format!("Bearer {token} "), format!("Bearer {token}x"), format!("Basic {token}"), format!("Bearer{token}")] {
+    for refused in
+        [format!("Bearer {token} "), format!("Bearer {token}x"), format!("Basic {token}"), format!("Bearer{token}")]
+    {
         assert_eq!(send(&app, with(refused.clone())).await.status, 401, "{refused}");
     }
 }
