@@ -7,10 +7,12 @@
 //! must not parse or validate content files itself.
 
 pub mod guard;
+pub mod listen;
 pub mod objects;
 pub mod search;
 pub mod server;
 
+pub use listen::serve;
 pub use objects::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
 pub use search::SearchIndexes;
 pub use server::{AppState, ServerConfig, app, watch};

@@ -143,11 +143,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             if preview_token.is_some() { "on" } else { "off" },
             if watch { "on" } else { "off" },
         );
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        tessera_graphql::serve(listener, router, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

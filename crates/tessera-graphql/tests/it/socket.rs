@@ -7,7 +7,7 @@ async fn the_server_answers_over_a_real_socket() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let app = crate::fixture();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(tessera_graphql::serve(listener, app, std::future::pending()));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
     let body = r#"{"query":"{ site { title } }"}"#;
     let request = format!(
@@ -20,5 +20,47 @@ async fn the_server_answers_over_a_real_socket() {
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     assert!(response.to_lowercase().contains("content-type: application/graphql-response+json"), "{response}");
     assert!(response.ends_with(r#"{"data":{"site":{"title":"Fixture site"}}}"#), "{response}");
+    server.abort();
+}
+
+/// A client that trickles its headers is cut off once the header time is
+/// up (slowloris), and headers past the size limit get a 431; meanwhile
+/// others are served.
+#[tokio::test]
+async fn slow_and_oversized_headers_are_cut_off_at_the_socket() {
+    use std::time::{Duration, Instant};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let app = crate::fixture();
+    let timeout = Duration::from_millis(400);
+    let server = tokio::spawn(tessera_graphql::listen::serve_with(listener, app, std::future::pending(), timeout));
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ".iter().cycle().take(200) {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(50), slow.read(&mut buf)).await {
+            // An answer (408) or the end of the stream: either way, cut off.
+            closed = n == 0 || buf.starts_with(b"HTTP/1.1 408");
+            if closed {
+                break;
+            }
+        }
+    }
+    assert!(closed, "a client trickling headers was never cut off");
+    assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
+
+    let mut big = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let request =
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n", "a".repeat(64 * 1024));
+    let _ = big.write_all(request.as_bytes()).await;
+    let mut response = Vec::new();
+    let _ = big.read_to_end(&mut response).await;
+    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 431"), "{}", String::from_utf8_lossy(&response));
     server.abort();
 }
