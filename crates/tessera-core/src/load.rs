@@ -173,6 +173,7 @@ impl Loader {
             embargoes: Vec::new(),
             public_versions: Vec::new(),
             public_bodies: Vec::new(),
+            link_sensitive: HashSet::new(),
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);
@@ -186,6 +187,7 @@ impl Loader {
         snapshot.embargoes.sort();
         snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        snapshot.link_sensitive = link_sensitive(&snapshot);
         for ids in snapshot
             .by_topic
             .values_mut()
@@ -620,6 +622,37 @@ impl Loader {
             }
         }
     }
+}
+
+/// The documents whose bodies link to an item the public may not see at
+/// some instant: one whose original (default locale) is not published or
+/// archived, or has an embargo. A link to an item whose original is public
+/// for good always resolves for the public, through the fallback chain.
+/// Media count as safe: a media item is visible whenever a visible item
+/// shows it, and only visible items' bodies reach the public.
+fn link_sensitive(snapshot: &Snapshot) -> HashSet<u64> {
+    fn public_for_good<T: Item>(snapshot: &Snapshot, slug: &str) -> bool {
+        T::collection(snapshot).exact(slug, &snapshot.site.default_locale).is_some_and(|d| {
+            let (status, publish_at) = d.meta.visibility();
+            status.is_public() && publish_at.is_none()
+        })
+    }
+    let safe = |kind: Kind, slug: &str| match kind {
+        Kind::Page => public_for_good::<Page>(snapshot, slug),
+        Kind::Measure => public_for_good::<Measure>(snapshot, slug),
+        Kind::Partner => public_for_good::<Partner>(snapshot, slug),
+        Kind::Story => public_for_good::<Story>(snapshot, slug),
+        Kind::Media | Kind::Topic => true,
+    };
+    let sensitive = |body: &Body| {
+        body.links.iter().any(|l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if !safe(*kind, slug)))
+    };
+    let mut out = HashSet::new();
+    out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
+    out.extend(snapshot.measures.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
+    out.extend(snapshot.partners.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
+    out.extend(snapshot.stories.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
+    out
 }
 
 /// Adds parsed documents to the snapshot and its indexes.

@@ -229,6 +229,10 @@ pub struct Snapshot {
     /// Bodies rewritten for the public ([`View::body`]) by visibility
     /// epoch, then by file hash; computed on first use.
     pub(crate) public_bodies: Vec<std::sync::OnceLock<HashMap<u64, Body>>>,
+    /// File hashes of the documents whose bodies link to an item that may
+    /// be hidden from the public (its original is not published, or is
+    /// embargoed). Only these can need rewriting; found while loading.
+    pub(crate) link_sensitive: std::collections::HashSet<u64>,
 }
 
 fn empty_body() -> &'static Body {
@@ -438,22 +442,19 @@ impl<'s> View<'s> {
         T::collection(self.snapshot).locales_of(slug).any(|d| self.is_visible(d))
     }
 
-    /// Whether the file at `path` (relative to the content folder) is
-    /// something this audience may know about: the site settings, or an
-    /// item it may see. Diagnostics about other files are for preview only.
-    pub fn is_path_visible(&self, path: &std::path::Path) -> bool {
-        if self.audience == Audience::Preview
-            || path == std::path::Path::new("site.toml")
-            || path == std::path::Path::new("topics.toml")
-        {
-            return true;
-        }
+    /// The files (relative to the content folder) this audience may know
+    /// about: the site settings and the items it may see. Diagnostics about
+    /// other files are for preview only. One pass over the snapshot.
+    pub fn visible_paths(&self) -> std::collections::HashSet<&'s std::path::Path> {
         let s = self.snapshot;
-        s.pages.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
-            || s.measures.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
-            || s.partners.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
-            || s.stories.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
-            || s.media.all().iter().find(|d| d.path == path).is_some_and(|d| self.is_visible(d))
+        let mut paths: std::collections::HashSet<&std::path::Path> =
+            [std::path::Path::new("site.toml"), std::path::Path::new("topics.toml")].into_iter().collect();
+        paths.extend(s.pages.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
+        paths.extend(s.measures.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
+        paths.extend(s.partners.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
+        paths.extend(s.stories.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
+        paths.extend(s.media.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
+        paths
     }
 
     /// The body of `doc` as this audience may see it: links and images that
@@ -466,9 +467,7 @@ impl<'s> View<'s> {
     /// epoch (what the public sees changes only when an embargo lifts), so
     /// the result borrows from the snapshot like the document itself.
     pub fn body<T: Item>(&self, doc: &'s Document<T>) -> &'s Body {
-        if self.audience == Audience::Preview
-            || !doc.body.links.iter().any(|l| matches!(l.target, LinkTarget::Item { .. }))
-        {
+        if self.audience == Audience::Preview || !self.snapshot.link_sensitive.contains(&doc.hash) {
             return &doc.body;
         }
         let epoch = self.snapshot.visibility_epoch(self.now);
@@ -518,7 +517,9 @@ impl<'s> View<'s> {
         let mut out = HashMap::new();
         let s = self.snapshot;
         let mut add = |doc_body: &Body, locale: &Locale, hash: u64| {
-            if let Some(b) = self.rewrite(doc_body, locale) {
+            if s.link_sensitive.contains(&hash)
+                && let Some(b) = self.rewrite(doc_body, locale)
+            {
                 out.insert(hash, b);
             }
         };

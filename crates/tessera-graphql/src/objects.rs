@@ -92,13 +92,19 @@ impl ContentStatus {
             Audience::Preview => snapshot.version(),
             Audience::Public => snapshot.public_version(view.now()),
         };
-        let (errors, error_files): (Vec<String>, Vec<std::path::PathBuf>) = self
-            .errors
-            .iter()
-            .zip(&self.error_files)
-            .filter(|(_, file)| view.is_path_visible(file))
-            .map(|(e, f)| (e.clone(), f.clone()))
-            .unzip();
+        let (errors, error_files): (Vec<String>, Vec<std::path::PathBuf>) = if self.errors.is_empty() {
+            (Vec::new(), Vec::new())
+        } else if view.audience() == Audience::Preview {
+            (self.errors.clone(), self.error_files.clone())
+        } else {
+            let visible = view.visible_paths();
+            self.errors
+                .iter()
+                .zip(&self.error_files)
+                .filter(|(_, file)| visible.contains(file.as_path()))
+                .map(|(e, f)| (e.clone(), f.clone()))
+                .unzip()
+        };
         let (ok, message) = if self.ok || !errors.is_empty() || view.audience() == Audience::Preview {
             (
                 self.ok,
