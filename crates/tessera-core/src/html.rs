@@ -210,4 +210,25 @@ mod tests {
             "<p>See <a href=\"/stories/its-about-ability/#music\">the story</a> <em>now</em>.</p>\n"
         );
     }
+
+    #[test]
+    fn an_unsafe_address_never_reaches_an_attribute_whatever_href_returns() {
+        // A tree built by hand (or a renderer's `href` gone wrong) with
+        // script URLs: the renderer checks again and writes text.
+        let blocks = vec![Block::Paragraph {
+            content: vec![
+                Inline::Link {
+                    target: LinkTarget::Url { url: "https://ok.example/".into() },
+                    title: None,
+                    content: vec![Inline::Text { text: "ok".into() }],
+                },
+                Inline::Image { target: LinkTarget::Url { url: "/x.png".into() }, alt: "pic".into() },
+            ],
+        }];
+        for bad in ["javascript:alert(1)", "JAVASCRIPT:x", "data:text/html,x", "vbscript:x", "java\tscript:x"] {
+            let href = |_: &LinkTarget| Some(bad.to_owned());
+            let html = to_html_with(&blocks, &HtmlOptions { href: &href, heading_offset: 0 });
+            assert_eq!(html, "<p>okpic</p>\n", "{bad}");
+        }
+    }
 }

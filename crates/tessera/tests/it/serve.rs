@@ -18,3 +18,56 @@ fn serve_refuses_an_empty_short_or_spaced_preview_token() {
         assert!(err.contains(says), "{name}: {err}");
     }
 }
+
+/// The log is for operators and collectors: no colour codes when stderr is
+/// not a terminal, no lines from tantivy's internals, and nothing at all
+/// from an idle server that watches its content.
+#[test]
+fn the_log_is_plain_quiet_and_silent_when_idle() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--watch"])
+        .current_dir(crate::workspace())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let address = loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no address in {log:?}"));
+        log.push(line.clone());
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap_or_default().to_owned();
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+    let body = r#"{"query":"{ search(query: \"children\") { totalCount } }"}"#;
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.contains("totalCount"), "{answer}");
+    // Idle for a while: the watcher must not reload, nor anything log.
+    std::thread::sleep(Duration::from_millis(2000));
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+        log.push(line);
+    }
+    let text = log.join("\n");
+    assert!(!text.contains('\u{1b}'), "colour codes in a log file:\n{text}");
+    assert!(!text.contains("tantivy"), "tantivy's own lines:\n{text}");
+    assert!(!text.contains("reload"), "an idle server reloaded:\n{text}");
+    assert!(log.len() <= 3, "an idle server kept logging:\n{text}");
+}
