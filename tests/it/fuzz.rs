@@ -400,3 +400,48 @@ fn url_encode(text: &str) -> String {
         })
         .collect()
 }
+
+// ------------------------------------------------------------ the guard
+
+/// GraphQL text built from the tokens that open, close or hide nesting:
+/// brackets in long runs, quotes, escapes and comments in short ones.
+fn graphql_text() -> impl Strategy<Value = String> {
+    let bracket = prop_oneof![Just("["), Just("{"), Just("("), Just("]"), Just("}"), Just(")")];
+    let other = prop_oneof![
+        Just("\""),
+        Just("\"\"\""),
+        Just("\\\"\"\""),
+        Just("\\"),
+        Just("#"),
+        Just("\n"),
+        Just("{ a(b: "),
+        Just(" "),
+        Just("x"),
+        Just(","),
+    ];
+    let part = prop_oneof![
+        (bracket, 1usize..300).prop_map(|(p, n)| p.repeat(n)),
+        (other, 1usize..3).prop_map(|(p, n)| p.repeat(n)),
+    ];
+    proptest::collection::vec(part, 0..24).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(config(1024))]
+
+    /// Whatever the text, when the guard lets it through the parser must
+    /// not nest deeper than a small stack allows: the guard and the
+    /// grammar agree on what is a string, a comment and a bracket.
+    #[test]
+    fn the_parser_never_recurses_deeper_than_the_guard_measured(text in graphql_text()) {
+        if tessera_graphql::guard::query_nesting(&text) <= tessera_graphql::guard::MAX_NESTING {
+            // 64 levels need far less than this; 2,000 overflowed 2 MiB.
+            let parsed = std::thread::Builder::new()
+                .stack_size(512 * 1024)
+                .spawn(move || async_graphql::parser::parse_query(&text).is_ok())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?
+                .join();
+            prop_assert!(parsed.is_ok());
+        }
+    }
+}

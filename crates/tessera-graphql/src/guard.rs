@@ -60,10 +60,16 @@ pub fn query_nesting(text: &str) -> usize {
                 }
             }
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                let open = i + 3;
                 i += 3;
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
                     // `\"""` is an escaped triple quote inside a block string.
                     i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                if i >= bytes.len() {
+                    // Never closed: the parser backtracks and may read what
+                    // follows as code, so every bracket after it counts.
+                    return deepest.max(depth + rest_nesting(&bytes[open..]));
                 }
                 i += 2;
             }
@@ -81,6 +87,22 @@ pub fn query_nesting(text: &str) -> usize {
             _ => {}
         }
         i += 1;
+    }
+    deepest
+}
+
+/// Deepest nesting of brackets in `bytes`, counting every bracket.
+fn rest_nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in bytes {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
     deepest
 }
@@ -262,6 +284,9 @@ mod tests {
         assert_eq!(query_nesting("{ a(b: \"[[[[{{{\") # {{{{\n }"), 2);
         assert_eq!(query_nesting("{ a(b: \"\"\"[[[ \\\"\"\" {{{ \"\"\") }"), 2);
         assert_eq!(query_nesting(&"[".repeat(5000)), 5000);
+        // A block string never closed hides nothing: the parser may read
+        // what follows as code.
+        assert!(query_nesting(&format!("{{ a(b: [\"\"\" \" {}", "[".repeat(5000))) > 5000);
         assert_eq!(json_nesting(br#"{"a": "[[[[", "b": [[{}]]}"#), 4);
         assert_eq!(json_nesting(br#"{"a": "\"[[[["}"#), 1);
     }

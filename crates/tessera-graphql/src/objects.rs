@@ -17,6 +17,8 @@ pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 /// Largest page of a connection.
 pub const MAX_PAGE_SIZE: usize = 100;
 const DEFAULT_PAGE_SIZE: usize = 20;
+/// Deepest a search may page: beyond it, a narrower query serves better.
+pub const MAX_SEARCH_OFFSET: usize = 10_000;
 
 /// What one request may see: the snapshot, the audience and the instant.
 pub struct Scope {
@@ -1161,7 +1163,7 @@ fn paginate<N: async_graphql::OutputType>(
         }
     };
     let total = nodes.len();
-    let mut start = parse(after, "after")?.map_or(0, |a| a + 1).min(total);
+    let mut start = parse(after, "after")?.map_or(0, |a| a.saturating_add(1)).min(total);
     let mut end = parse(before, "before")?.map_or(total, |b| b.min(total)).max(start);
     let (first, last) = (size(first, "first")?, size(last, "last")?);
     match (first, last) {
@@ -1426,9 +1428,18 @@ impl QueryRoot {
             n => n.map_or(DEFAULT_PAGE_SIZE, |n| n as usize),
         };
         let offset = match after {
-            Some(c) => c.parse::<usize>().map_err(|_| Error::new("`after` is not a cursor from this API"))? + 1,
+            Some(c) => {
+                c.parse::<usize>().map_err(|_| Error::new("`after` is not a cursor from this API"))?.saturating_add(1)
+            }
             None => 0,
         };
+        // The index collects offset + page hits per segment: a far cursor
+        // would make it allocate for all of them.
+        if offset > MAX_SEARCH_OFFSET {
+            return Err(Error::new(format!(
+                "`after` is too far: search pages through the first {MAX_SEARCH_OFFSET} hits; narrow the query instead"
+            )));
+        }
         let mut request = tessera_search::SearchRequest::new(query, locale.clone());
         request.limit = first.max(1);
         request.offset = offset;

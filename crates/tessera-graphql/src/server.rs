@@ -458,13 +458,19 @@ fn parse_request(
         .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid JSON request: {e}")))
 }
 
-fn send(cached: &Cached, request_headers: &HeaderMap, cache_control: &str) -> Response {
-    let not_modified = request_headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| etag_matches(v, &cached.etag));
-    let mut response = if not_modified {
+/// Sends an answer, or 304 when a GET's `If-None-Match` holds its ETag.
+/// Only successful answers are validated; for other methods a match is a
+/// failed precondition (RFC 9110 §13.1.2).
+fn send(cached: &Cached, method: &Method, request_headers: &HeaderMap, cache_control: &str) -> Response {
+    let matched = cached.status == StatusCode::OK
+        && request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| etag_matches(v, &cached.etag));
+    let mut response = if matched && (method == Method::GET || method == Method::HEAD) {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if matched {
+        StatusCode::PRECONDITION_FAILED.into_response()
     } else {
         (cached.status, [(header::CONTENT_TYPE, cached.content_type)], cached.body.clone()).into_response()
     };
@@ -565,7 +571,7 @@ async fn answer(
     if let Some(key) = key {
         let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key).cloned());
         if let Some(hit) = hit {
-            return send(&hit, &headers, &cache_control);
+            return send(&hit, &method, &headers, &cache_control);
         }
     }
     // Measure before parsing: nothing below may recurse on nesting the
@@ -700,5 +706,5 @@ async fn answer(
     {
         cache.put(key, cached.clone());
     }
-    send(&cached, &headers, &cache_control)
+    send(&cached, &method, &headers, &cache_control)
 }

@@ -63,6 +63,20 @@ async fn etags_revalidate_to_304_without_a_body() {
         .body(Body::empty())
         .unwrap_or_default();
     assert_eq!(send(&app, request).await.status, 200);
+    // Only a GET is answered 304; a POST that matches fails its precondition.
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("if-none-match", "*")
+        .body(Body::from("{\"query\": \"{ site { title } }\"}"))
+        .unwrap_or_default();
+    assert_eq!(send(&app, request).await.status, 412);
+    // An error is never "not modified".
+    let request = Request::get("/graphql?query=%7Bnosuch%7D")
+        .header("accept", "application/graphql-response+json")
+        .header("if-none-match", "*")
+        .body(Body::empty())
+        .unwrap_or_default();
+    assert_eq!(send(&app, request).await.status, 400);
 }
 
 #[tokio::test]

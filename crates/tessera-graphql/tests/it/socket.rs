@@ -55,6 +55,12 @@ async fn slow_and_oversized_headers_are_cut_off_at_the_socket() {
     assert!(closed, "a client trickling headers was never cut off");
     assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
 
+    // A connection that sends nothing at all is closed too.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(3), silent.read(&mut buf)).await;
+    assert!(read.is_ok(), "a silent connection was kept open");
+
     let mut big = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
     let request =
         format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n", "a".repeat(64 * 1024));
