@@ -6,6 +6,7 @@
 //! `Snapshot::view`, so visibility is decided in the core, never here. It
 //! must not parse or validate content files itself.
 
+pub mod budget;
 pub mod guard;
 pub mod listen;
 pub mod objects;

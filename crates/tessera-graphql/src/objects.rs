@@ -139,6 +139,7 @@ fn failed_message(errors: usize) -> String {
 pub fn build_schema() -> TesseraSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(4096)))
+        .extension(crate::budget::Budget { time: crate::server::EXECUTION_BUDGET })
         .limit_depth(crate::server::INTROSPECTION_DEPTH)
         .limit_complexity(crate::server::MAX_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -280,13 +281,13 @@ impl<'a> BodyObject<'a> {
     }
     /// The typed block tree, the same one every front end renders from.
     async fn blocks(&self, ctx: &Context<'_>) -> Result<Vec<BlockNode<'a>>> {
-        charge(ctx, self.0.markdown.len().saturating_mul(4))?;
+        charge(ctx, self.0.markdown.len().saturating_mul(8))?;
         Ok(blocks(&self.0.blocks))
     }
     /// The typed block tree as JSON, for clients that render it themselves
     /// without walking the GraphQL union.
     async fn blocks_json(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<&'a Vec<core::Block>>> {
-        charge(ctx, self.0.markdown.len().saturating_mul(4))?;
+        charge(ctx, self.0.markdown.len().saturating_mul(8))?;
         Ok(async_graphql::Json(&self.0.blocks))
     }
 }

@@ -424,9 +424,14 @@ fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &Conten
 }
 
 /// Nesting allowed to async-graphql's own depth check, which also counts
-/// introspection: the standard introspection query nests type references
-/// 13 deep. Content fields are held to [`MAX_DEPTH`] before that.
-pub const INTROSPECTION_DEPTH: usize = 20;
+/// introspection: the standard introspection query of graphql-js nests 12
+/// fields deep (14 with its deepest type references). Content fields are
+/// held to [`MAX_DEPTH`] before that.
+pub const INTROSPECTION_DEPTH: usize = 15;
+
+/// Longest the execution of one request may take, checked as fields are
+/// resolved (see [`crate::budget`]).
+pub const EXECUTION_BUDGET: Duration = Duration::from_secs(10);
 
 /// The type of the operation a request runs: the named one, or the only one.
 fn selected_operation(doc: &ExecutableDocument, name: Option<&str>) -> OperationType {

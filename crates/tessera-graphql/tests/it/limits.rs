@@ -238,3 +238,20 @@ async fn oversized_answers_are_refused_with_a_clear_error() {
     let big = query(&app, "{ pages(first: 40) { edges { node { body { markdown html text blocksJson } } } } }").await;
     assert!(message(&big).contains("larger than 8 MiB"), "{}", message(&big));
 }
+
+/// Shapes that pass every check before execution but fan out while it
+/// runs (introspection's type graph, relation lists inside relation lists)
+/// stop at the execution budget, quickly, with an error that says why.
+#[tokio::test]
+async fn fan_out_stops_at_the_execution_budget() {
+    let app = fixture();
+    let mut deep = String::from("name");
+    for level in 0..13 {
+        deep = if level % 2 == 0 { format!("possibleTypes {{ {deep} }}") } else { format!("interfaces {{ {deep} }}") };
+    }
+    let aliases: String = (0..30).map(|i| format!("t{i}: __type(name: \"Node\") {{ {deep} }} ")).collect();
+    let started = std::time::Instant::now();
+    let reply = query(&app, &format!("{{ {aliases} }}")).await;
+    assert!(message(&reply).contains("more than 50000 fields"), "{}", message(&reply));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
