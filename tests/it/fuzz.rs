@@ -39,6 +39,8 @@ fn markdown() -> impl Strategy<Value = String> {
         Just("]("),
         Just("`"),
         Just("```\n"),
+        Just("~~~js`x\n"),
+        Just("<script>alert(1)</script>\n"),
         Just("| a |\n|---|\n"),
         Just("<div>"),
         Just("\n"),
@@ -442,6 +444,24 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(e.to_string()))?
                 .join();
             prop_assert!(parsed.is_ok());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// Markdown written anew from a tree (what the public gets when links
+    /// are hidden) must not gain markup: no raw HTML, no link the tree did
+    /// not hold.
+    #[test]
+    fn markdown_written_from_a_tree_gains_no_markup(md in markdown()) {
+        let body = tessera_core::Body::parse(&md);
+        let written = tessera_core::to_markdown(&body.blocks);
+        let again = tessera_core::Body::parse(&written);
+        prop_assert!(again.raw_html.is_empty(), "{md:?}\n--- written as\n{written}");
+        for link in &again.links {
+            prop_assert!(body.links.iter().any(|l| l.target == link.target), "{:?} appeared in\n{written}", link.target);
         }
     }
 }

@@ -19,8 +19,17 @@ use crate::sdl::{Field, Sdl};
 
 /// Hidden slugs all start with `hush-`; hidden titles, captions and credits
 /// use words that occur nowhere else.
-const HIDDEN: &[&str] =
-    &["hush-", "Zanzibarian", "Xylographic", "Quillwort", "Yarrowvale", "Vermilion", "Wombatish", "/old/hush"];
+const HIDDEN: &[&str] = &[
+    "hush-",
+    "Zanzibarian",
+    "Xylographic",
+    "Quillwort",
+    "Yarrowvale",
+    "Vermilion",
+    "Wombatish",
+    "Umbrageous",
+    "/old/hush",
+];
 
 fn snapshot() -> Arc<Snapshot> {
     Arc::new(tessera_core::load(&fixture("leak-site")).unwrap_or_else(|e| panic!("{e:?}")))
@@ -50,7 +59,13 @@ fn arguments(field: &Field) -> Vec<String> {
         ["slug"] => PUBLIC.iter().map(|(_, s)| *s).chain(hidden_slugs).map(|s| format!("(slug: \"{s}\")")).collect(),
         ["id"] => ["page:hush-draft-page", "measure:hush-review-measure", "partner:hush-embargo-partner"]
             .into_iter()
-            .chain(["story:hush-draft-story", "media:hush-secret-photo", "media:hush-secret-video", "page:front"])
+            .chain([
+                "story:hush-draft-story",
+                "media:hush-secret-photo",
+                "media:hush-secret-video",
+                "media:hush-fr-photo",
+            ])
+            .chain(["page:front"])
             .map(|id| format!("(id: \"{id}\")"))
             .collect(),
         ["path"] => ["/old/hush-draft.html", "/pages/hush-draft-page/", "/old/front.html", "/media/hush-secret-photo/"]

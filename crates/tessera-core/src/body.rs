@@ -182,7 +182,12 @@ pub enum LinkTarget {
 }
 
 impl LinkTarget {
-    fn parse(dest: &str) -> LinkTarget {
+    /// Reads a link destination. `site` is the site's base URL: an address
+    /// on the site that names an item (`/pages/slug/`, `/fr/pages/slug/`,
+    /// or either under the base URL) is a link to that item, like
+    /// `@/pages/slug.md`, so that it is checked, and hidden from those who
+    /// may not see the item, like any other.
+    fn parse(dest: &str, site: Option<&str>) -> LinkTarget {
         if dest.starts_with("@/") {
             let (path, fragment) = match dest.split_once('#') {
                 Some((p, f)) => (p, Some(f.to_owned())),
@@ -193,12 +198,43 @@ impl LinkTarget {
                 None => LinkTarget::Invalid { written: dest.to_owned() },
             };
         }
+        if let Some((kind, slug, fragment)) = site_item(dest, site) {
+            return LinkTarget::Item { kind, slug, fragment };
+        }
         if is_safe_url(dest) {
             LinkTarget::Url { url: dest.to_owned() }
         } else {
             LinkTarget::Invalid { written: dest.to_owned() }
         }
     }
+}
+
+/// The item an address on the site names, if it names one: the path of an
+/// item page as the site writes it, with or without a locale prefix, an
+/// `index.html` or the site's base URL.
+fn site_item(dest: &str, site: Option<&str>) -> Option<(Kind, String, Option<String>)> {
+    let base = site.map(|b| b.trim_end_matches('/')).filter(|b| !b.is_empty());
+    let path = match base.and_then(|b| dest.strip_prefix(b)) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ if dest.starts_with('/') && !dest.starts_with("//") => dest,
+        _ => return None,
+    };
+    if path.contains('?') {
+        return None;
+    }
+    let (path, fragment) = match path.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_owned())),
+        None => (path, None),
+    };
+    let path = path.strip_suffix("index.html").unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (folder, slug) = match segments.as_slice() {
+        [folder, slug] => (*folder, *slug),
+        [locale, folder, slug] if crate::locale::Locale::parse(locale).is_ok() => (*folder, *slug),
+        _ => return None,
+    };
+    let kind = Kind::from_folder(folder).filter(|k| *k != Kind::Topic)?;
+    crate::reference::is_valid_slug(slug).then(|| (kind, slug.to_owned(), fragment))
 }
 
 /// Whether a URL may be used as a link: `http`, `https`, `mailto`, `tel`, or
@@ -225,13 +261,30 @@ pub fn is_safe_url(url: &str) -> bool {
 impl Body {
     /// Parses `markdown`.
     pub fn parse(markdown: &str) -> Body {
+        Body::parse_with(markdown, None)
+    }
+
+    /// Parses `markdown` written for the site at `site` (its base URL), so
+    /// that absolute addresses of its items are read as item links.
+    pub fn parse_with(markdown: &str, site: Option<&str>) -> Body {
         let mut options = Options::empty();
         options.insert(Options::ENABLE_TABLES);
         options.insert(Options::ENABLE_STRIKETHROUGH);
+        let parser = Parser::new_ext(markdown, options);
+        // Reference definitions are where a reference link's address is
+        // written, and they stay in the Markdown even when nothing uses
+        // them: they are links to check and, for some readers, to hide.
+        let mut links: Vec<BodyLink> = parser
+            .reference_definitions()
+            .iter()
+            .map(|(_, def)| BodyLink { target: LinkTarget::parse(&def.dest, site), offset: def.span.start })
+            .collect();
+        links.sort_by_key(|l| l.offset);
         let mut builder = Builder {
-            events: Parser::new_ext(markdown, options).into_offset_iter().collect(),
+            events: parser.into_offset_iter().collect(),
             pos: 0,
-            links: Vec::new(),
+            site,
+            links,
             raw_html: Vec::new(),
             depth: 0,
             too_deep: None,
@@ -260,6 +313,7 @@ impl Body {
 struct Builder<'a> {
     events: Vec<(Event<'a>, std::ops::Range<usize>)>,
     pos: usize,
+    site: Option<&'a str>,
     links: Vec<BodyLink>,
     raw_html: Vec<usize>,
     /// Containers open around the current event.
@@ -502,16 +556,21 @@ impl<'a> Builder<'a> {
                 let content = self.inlines(TagEnd::Strikethrough);
                 Inline::Text { text: inline_text(&content) }
             }
-            Event::Start(Tag::Link { dest_url, title, .. }) => {
-                let target = LinkTarget::parse(&dest_url);
-                self.links.push(BodyLink { target: target.clone(), offset: range.start });
+            Event::Start(Tag::Link { link_type, dest_url, title, .. }) => {
+                let target = LinkTarget::parse(&dest_url, self.site);
+                // A reference link's address is its definition's, listed already.
+                if !is_reference(link_type) {
+                    self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                }
                 let content = self.inlines(TagEnd::Link);
                 let title = (!title.is_empty()).then(|| title.into_string());
                 Inline::Link { target, title, content }
             }
-            Event::Start(Tag::Image { dest_url, .. }) => {
-                let target = LinkTarget::parse(&dest_url);
-                self.links.push(BodyLink { target: target.clone(), offset: range.start });
+            Event::Start(Tag::Image { link_type, dest_url, .. }) => {
+                let target = LinkTarget::parse(&dest_url, self.site);
+                if !is_reference(link_type) {
+                    self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                }
                 let alt = inline_text(&self.inlines(TagEnd::Image));
                 Inline::Image { target, alt }
             }
@@ -523,6 +582,19 @@ impl<'a> Builder<'a> {
             Event::End(_) => return None,
         })
     }
+}
+
+fn is_reference(link_type: pulldown_cmark::LinkType) -> bool {
+    use pulldown_cmark::LinkType;
+    matches!(
+        link_type,
+        LinkType::Reference
+            | LinkType::ReferenceUnknown
+            | LinkType::Collapsed
+            | LinkType::CollapsedUnknown
+            | LinkType::Shortcut
+            | LinkType::ShortcutUnknown
+    )
 }
 
 fn is_block_tag(tag: &Tag<'_>) -> bool {
@@ -744,7 +816,10 @@ fn write_blocks(blocks: &[Block], out: &mut String) {
                 out.push_str(&quoted.join("\n"));
             }
             Block::Code { language, code } => {
-                let fence = "`".repeat(longest_run(code, '`').max(2) + 1);
+                // A backtick fence may not carry a backtick in its info
+                // string; a tilde fence may.
+                let mark = if language.as_deref().is_some_and(|l| l.contains('`')) { '~' } else { '`' };
+                let fence = mark.to_string().repeat(longest_run(code, mark).max(2) + 1);
                 out.push_str(&fence);
                 out.push_str(language.as_deref().unwrap_or(""));
                 out.push('\n');
@@ -939,6 +1014,37 @@ mod tests {
         }
         let body = parse("[x](javascript:alert(1))");
         assert!(matches!(body.links[0].target, LinkTarget::Invalid { .. }));
+    }
+
+    #[test]
+    fn addresses_of_items_on_the_site_are_item_links() {
+        let item = |kind, slug: &str, fragment: Option<&str>| LinkTarget::Item {
+            kind,
+            slug: slug.to_owned(),
+            fragment: fragment.map(str::to_owned),
+        };
+        let site = Some("https://site.example/base/");
+        for (dest, want) in [
+            ("/pages/x/", item(Kind::Page, "x", None)),
+            ("/fr/stories/y/#z", item(Kind::Story, "y", Some("z"))),
+            ("/measures/m/index.html", item(Kind::Measure, "m", None)),
+            ("https://site.example/base/partners/p/", item(Kind::Partner, "p", None)),
+            ("/pages/x/?q=1", LinkTarget::Url { url: "/pages/x/?q=1".into() }),
+            ("/topics/t/", LinkTarget::Url { url: "/topics/t/".into() }),
+            ("//evil.example/pages/x/", LinkTarget::Url { url: "//evil.example/pages/x/".into() }),
+            ("https://other.example/pages/x/", LinkTarget::Url { url: "https://other.example/pages/x/".into() }),
+            ("/pages/Not_A_Slug/", LinkTarget::Url { url: "/pages/Not_A_Slug/".into() }),
+        ] {
+            assert_eq!(LinkTarget::parse(dest, site), want, "{dest}");
+        }
+    }
+
+    #[test]
+    fn reference_definitions_are_links_even_when_unused() {
+        let body = parse("Text [used][a].\n\n[a]: @/pages/p.md\n[b]: @/stories/s.md \"Title\"\n");
+        let targets: Vec<&LinkTarget> = body.links.iter().map(|l| &l.target).collect();
+        assert_eq!(targets.len(), 2, "one per definition, none twice: {targets:?}");
+        assert!(targets.iter().any(|t| matches!(t, LinkTarget::Item { slug, .. } if slug == "s")));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
     if !canonical_root.is_dir() {
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
     }
-    let mut loader = Loader { root: canonical_root, diagnostics: Vec::new() };
+    let mut loader = Loader { root: canonical_root, diagnostics: Vec::new(), site_url: None };
     let snapshot = loader.run();
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -99,6 +99,9 @@ struct Parsed<T> {
 struct Loader {
     root: PathBuf,
     diagnostics: Vec<Diagnostic>,
+    /// The site's base URL, once `site.toml` is read: addresses under it
+    /// that name items are item links.
+    site_url: Option<String>,
 }
 
 /// A content file found on disk, not read yet.
@@ -117,6 +120,7 @@ impl Loader {
             self.check_site(&site, &src);
             site
         });
+        self.site_url = site.as_ref().map(|s| s.base_url.clone());
         let topics = topics.map(|(t, src)| {
             self.check_topics(&t, &src);
             t.topics
@@ -193,10 +197,13 @@ impl Loader {
             .values_mut()
             .chain(snapshot.by_country.values_mut())
             .chain(snapshot.referrers.values_mut())
-            .chain(snapshot.media_users.values_mut())
         {
             ids.sort();
             ids.dedup();
+        }
+        for users in snapshot.media_users.values_mut() {
+            users.sort();
+            users.dedup();
         }
         Some(snapshot)
     }
@@ -398,8 +405,9 @@ impl Loader {
     /// Reads and parses every file of one kind, in parallel.
     fn parse_all<T: Item + DeserializeOwned>(&mut self, found: &[Found], kind: Kind) -> Vec<Parsed<T>> {
         let root = &self.root;
+        let site = self.site_url.as_deref();
         let results: Vec<Result<Parsed<T>, Vec<Diagnostic>>> =
-            found.par_iter().filter(|f| f.kind == kind).map(|f| parse_file::<T>(root, f)).collect();
+            found.par_iter().filter(|f| f.kind == kind).map(|f| parse_file::<T>(root, site, f)).collect();
         let mut parsed = Vec::with_capacity(results.len());
         let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
         for result in results {
@@ -517,37 +525,64 @@ impl Loader {
                 };
                 self.push(Diagnostic::error(&src.path, at, message).with_help(help));
             }
-            for link in &p.doc.body.links {
-                let at = src.at_body(&p.doc.body.markdown, link.offset);
-                match &link.target {
-                    LinkTarget::Item { kind, slug, .. } => {
-                        if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
-                            referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
-                        } else {
-                            self.push(
-                                Diagnostic::error(
-                                    &src.path,
-                                    at,
-                                    format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
-                                )
-                                .with_help("link to an existing item as `@/<kind>/<slug>.md`"),
-                            );
-                        }
-                    }
-                    LinkTarget::Invalid { written } => {
-                        let message = if written.starts_with("@/") {
-                            format!("broken link: `{written}` is not an item path")
-                        } else {
-                            format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
-                        };
+            let body_at = |offset: usize| src.at_body(&p.doc.body.markdown, offset);
+            self.check_links(&src.path, &p.doc.body.links, &body_at, existing, referenced);
+            // Markdown written in front-matter fields (a measure's example)
+            // is checked like a body.
+            for (field, text) in p.doc.meta.markdown_fields() {
+                let parsed = Body::parse_with(text, self.site_url.as_deref());
+                let at = src.at_key(field);
+                self.check_links(&src.path, &parsed.links, &|_| at, existing, referenced);
+                if parsed.too_deep.is_some() {
+                    self.push(Diagnostic::error(
+                        &src.path,
+                        at,
+                        format!("`{field}`: Markdown nested deeper than {} levels", crate::body::MAX_NESTING),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Checks the links of a body: item links must name existing items,
+    /// other links must be safe.
+    fn check_links(
+        &mut self,
+        path: &Path,
+        links: &[crate::body::BodyLink],
+        at: &dyn Fn(usize) -> (u32, u32),
+        existing: &HashMap<&str, BTreeSet<Kind>>,
+        referenced: &mut HashSet<ItemId>,
+    ) {
+        for link in links {
+            let at = at(link.offset);
+            match &link.target {
+                LinkTarget::Item { kind, slug, .. } => {
+                    if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
+                        referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
+                    } else {
                         self.push(
-                            Diagnostic::error(&src.path, at, message).with_help(
-                                "link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`",
-                            ),
+                            Diagnostic::error(
+                                path,
+                                at,
+                                format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
+                            )
+                            .with_help("link to an existing item as `@/<kind>/<slug>.md`"),
                         );
                     }
-                    LinkTarget::Url { .. } => {}
                 }
+                LinkTarget::Invalid { written } => {
+                    let message = if written.starts_with("@/") {
+                        format!("broken link: `{written}` is not an item path")
+                    } else {
+                        format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
+                    };
+                    self.push(
+                        Diagnostic::error(path, at, message)
+                            .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"),
+                    );
+                }
+                LinkTarget::Url { .. } => {}
             }
         }
     }
@@ -630,7 +665,7 @@ impl Loader {
 /// for good always resolves for the public, through the fallback chain.
 /// Media count as safe: a media item is visible whenever a visible item
 /// shows it, and only visible items' bodies reach the public.
-fn link_sensitive(snapshot: &Snapshot) -> HashSet<u64> {
+fn link_sensitive(snapshot: &Snapshot) -> HashSet<PathBuf> {
     fn public_for_good<T: Item>(snapshot: &Snapshot, slug: &str) -> bool {
         T::collection(snapshot).exact(slug, &snapshot.site.default_locale).is_some_and(|d| {
             let (status, publish_at) = d.meta.visibility();
@@ -648,10 +683,10 @@ fn link_sensitive(snapshot: &Snapshot) -> HashSet<u64> {
         body.links.iter().any(|l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if !safe(*kind, slug)))
     };
     let mut out = HashSet::new();
-    out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
-    out.extend(snapshot.measures.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
-    out.extend(snapshot.partners.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
-    out.extend(snapshot.stories.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.hash));
+    out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
+    out.extend(snapshot.measures.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
+    out.extend(snapshot.partners.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
+    out.extend(snapshot.stories.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
     out
 }
 
@@ -671,14 +706,14 @@ fn index<T: Item>(
                 snapshot.by_topic.entry(r.slug.to_owned()).or_default().push(id.clone());
             } else {
                 if r.kind == Kind::Media {
-                    snapshot.media_users.entry(r.slug.to_owned()).or_default().push(id.clone());
+                    snapshot.media_users.entry(r.slug.to_owned()).or_default().push((id.clone(), p.doc.locale.clone()));
                 }
                 snapshot.referrers.entry(target).or_default().push(id.clone());
             }
         }
         for link in &p.doc.body.links {
             if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
-                snapshot.media_users.entry(slug.clone()).or_default().push(id.clone());
+                snapshot.media_users.entry(slug.clone()).or_default().push((id.clone(), p.doc.locale.clone()));
             }
         }
         if let Some(t) = p.doc.meta.visibility().1 {
@@ -837,7 +872,11 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
     })
 }
 
-fn parse_file<T: Item + DeserializeOwned>(root: &Path, found: &Found) -> Result<Parsed<T>, Vec<Diagnostic>> {
+fn parse_file<T: Item + DeserializeOwned>(
+    root: &Path,
+    site: Option<&str>,
+    found: &Found,
+) -> Result<Parsed<T>, Vec<Diagnostic>> {
     let text = read_checked(root, &found.path).map_err(|d| vec![d])?;
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
@@ -849,7 +888,7 @@ fn parse_file<T: Item + DeserializeOwned>(root: &Path, found: &Found) -> Result<
         (Source { path: found.path.clone(), front: text, front_line: 0, body_line: 0 }, String::new())
     };
     let meta = parse_front::<T>(&source).map_err(|d| vec![d])?;
-    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse(&body) };
+    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse_with(&body, site) };
     let doc =
         Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body, hash };
     Ok(Parsed { doc, source, hash })

@@ -70,10 +70,18 @@ pub trait Item: KindMarker + Sized + Send + Sync + 'static {
     fn country(&self) -> Option<Country> {
         None
     }
+    /// Front-matter fields written in Markdown (a measure's example), by
+    /// name: checked and rewritten like bodies.
+    fn markdown_fields(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
 }
 
 macro_rules! document_item {
     ($ty:ty, $field:ident, country: |$c:ident| $country:expr, |$m:ident| $refs:expr) => {
+        document_item!($ty, $field, country: |$c| $country, |$m| $refs, markdown: |_x| Vec::new());
+    };
+    ($ty:ty, $field:ident, country: |$c:ident| $country:expr, |$m:ident| $refs:expr, markdown: |$x:ident| $md:expr) => {
         impl Item for $ty {
             fn collection(snapshot: &Snapshot) -> &Collection<Self> {
                 &snapshot.$field
@@ -91,6 +99,10 @@ macro_rules! document_item {
             fn country(&self) -> Option<Country> {
                 let $c = self;
                 $country
+            }
+            fn markdown_fields(&self) -> Vec<(&'static str, &str)> {
+                let $x = self;
+                $md
             }
         }
     };
@@ -110,7 +122,9 @@ document_item!(Page, pages, country: |_m| None, |m| {
         .chain(refs("topics", &m.topics))
         .collect()
 });
-document_item!(Measure, measures, country: |_m| None, |m| refs("topics", &m.topics).collect());
+document_item!(Measure, measures, country: |_m| None, |m| refs("topics", &m.topics).collect(), markdown: |m| {
+    m.example.as_deref().map(|e| vec![("example", e)]).unwrap_or_default()
+});
 document_item!(Partner, partners, country: |m| m.country, |m| refs("topics", &m.topics).collect());
 document_item!(Story, stories, country: |m| m.country, |m| {
     refs("media", &m.media)
@@ -216,8 +230,9 @@ pub struct Snapshot {
     pub(crate) by_country: HashMap<Country, Vec<ItemId>>,
     /// Target → the items whose front matter references it.
     pub(crate) referrers: HashMap<ItemId, Vec<ItemId>>,
-    /// Media slug → the items that show it (front matter and body links).
-    pub(crate) media_users: HashMap<String, Vec<ItemId>>,
+    /// Media slug → the documents (item and locale) that show it, in front
+    /// matter or in their bodies.
+    pub(crate) media_users: HashMap<String, Vec<(ItemId, Locale)>>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) version: u64,
     /// A hash of `site.toml` and `topics.toml`.
@@ -228,11 +243,11 @@ pub struct Snapshot {
     pub(crate) public_versions: Vec<std::sync::OnceLock<u64>>,
     /// Bodies rewritten for the public ([`View::body`]) by visibility
     /// epoch, then by file hash; computed on first use.
-    pub(crate) public_bodies: Vec<std::sync::OnceLock<HashMap<u64, Body>>>,
-    /// File hashes of the documents whose bodies link to an item that may
-    /// be hidden from the public (its original is not published, or is
-    /// embargoed). Only these can need rewriting; found while loading.
-    pub(crate) link_sensitive: std::collections::HashSet<u64>,
+    pub(crate) public_bodies: Vec<std::sync::OnceLock<HashMap<PathBuf, Body>>>,
+    /// The files whose bodies link to an item that may be hidden from the
+    /// public (its original is not published, or is embargoed). Only these
+    /// can need rewriting; found while loading.
+    pub(crate) link_sensitive: std::collections::HashSet<PathBuf>,
 }
 
 fn empty_body() -> &'static Body {
@@ -428,33 +443,20 @@ impl<'s> View<'s> {
         let Some(users) = self.snapshot.media_users.get(slug) else {
             return false;
         };
-        users.iter().any(|id| match id.kind {
-            Kind::Page => self.any_visible::<Page>(&id.slug),
-            Kind::Measure => self.any_visible::<Measure>(&id.slug),
-            Kind::Partner => self.any_visible::<Partner>(&id.slug),
-            Kind::Story => self.any_visible::<Story>(&id.slug),
+        // The document that shows the media must itself be visible: a
+        // draft translation of a public story does not make its photo public.
+        users.iter().any(|(id, locale)| match id.kind {
+            Kind::Page => self.document_visible::<Page>(&id.slug, locale),
+            Kind::Measure => self.document_visible::<Measure>(&id.slug, locale),
+            Kind::Partner => self.document_visible::<Partner>(&id.slug, locale),
+            Kind::Story => self.document_visible::<Story>(&id.slug, locale),
             // Media do not use media, and topics are not items.
             Kind::Media | Kind::Topic => false,
         })
     }
 
-    fn any_visible<T: Item>(&self, slug: &str) -> bool {
-        T::collection(self.snapshot).locales_of(slug).any(|d| self.is_visible(d))
-    }
-
-    /// The files (relative to the content folder) this audience may know
-    /// about: the site settings and the items it may see. Diagnostics about
-    /// other files are for preview only. One pass over the snapshot.
-    pub fn visible_paths(&self) -> std::collections::HashSet<&'s std::path::Path> {
-        let s = self.snapshot;
-        let mut paths: std::collections::HashSet<&std::path::Path> =
-            [std::path::Path::new("site.toml"), std::path::Path::new("topics.toml")].into_iter().collect();
-        paths.extend(s.pages.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
-        paths.extend(s.measures.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
-        paths.extend(s.partners.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
-        paths.extend(s.stories.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
-        paths.extend(s.media.all().iter().filter(|d| self.is_visible(*d)).map(|d| d.path.as_path()));
-        paths
+    fn document_visible<T: Item>(&self, slug: &str, locale: &Locale) -> bool {
+        T::collection(self.snapshot).exact(slug, locale).is_some_and(|d| self.is_visible(d))
     }
 
     /// The body of `doc` as this audience may see it: links and images that
@@ -467,12 +469,17 @@ impl<'s> View<'s> {
     /// epoch (what the public sees changes only when an embargo lifts), so
     /// the result borrows from the snapshot like the document itself.
     pub fn body<T: Item>(&self, doc: &'s Document<T>) -> &'s Body {
-        if self.audience == Audience::Preview || !self.snapshot.link_sensitive.contains(&doc.hash) {
+        if self.audience == Audience::Preview || !self.snapshot.link_sensitive.contains(doc.path.as_path()) {
             return &doc.body;
         }
         let epoch = self.snapshot.visibility_epoch(self.now);
         match self.snapshot.public_bodies.get(epoch) {
-            Some(cell) => cell.get_or_init(|| self.public_rewrites()).get(&doc.hash).unwrap_or(&doc.body),
+            Some(cell) => match cell.get_or_init(|| self.public_rewrites()).get(doc.path.as_path()) {
+                Some(rewritten) => rewritten,
+                // Not rewritten: hidden from the public, or nothing to hide.
+                None if self.is_visible(doc) => &doc.body,
+                None => empty_body(),
+            },
             // Only a snapshot built by hand lacks the cells; show nothing
             // rather than risk a link to a hidden item.
             None => empty_body(),
@@ -482,10 +489,11 @@ impl<'s> View<'s> {
     /// Markdown written in a front-matter field (a measure's example), with
     /// links to items this audience may not see turned into their text.
     pub fn markdown<'t>(&self, text: &'t str, locale: &Locale) -> Cow<'t, str> {
-        if self.audience == Audience::Preview || !text.contains("@/") {
+        if self.audience == Audience::Preview {
             return Cow::Borrowed(text);
         }
-        let body = Body::parse(text);
+        // Parsed every time, not guessed from the text: `&#64;/` is `@/` too.
+        let body = Body::parse_with(text, Some(&self.snapshot.site.base_url));
         match self.rewrite(&body, locale) {
             Some(b) => Cow::Owned(b.markdown),
             None => Cow::Borrowed(text),
@@ -511,22 +519,24 @@ impl<'s> View<'s> {
         })
     }
 
-    /// Every body of the snapshot that needs rewriting for this view, by
-    /// file hash.
-    fn public_rewrites(&self) -> HashMap<u64, Body> {
-        let mut out = HashMap::new();
-        let s = self.snapshot;
-        let mut add = |doc_body: &Body, locale: &Locale, hash: u64| {
-            if s.link_sensitive.contains(&hash)
-                && let Some(b) = self.rewrite(doc_body, locale)
-            {
-                out.insert(hash, b);
+    /// Every visible body of the snapshot that needs rewriting for this
+    /// view, by file path.
+    fn public_rewrites(&self) -> HashMap<PathBuf, Body> {
+        fn add<T: Item>(view: &View<'_>, out: &mut HashMap<PathBuf, Body>) {
+            for d in T::collection(view.snapshot).all() {
+                if view.snapshot.link_sensitive.contains(d.path.as_path())
+                    && view.is_visible(d)
+                    && let Some(b) = view.rewrite(&d.body, &d.locale)
+                {
+                    out.insert(d.path.clone(), b);
+                }
             }
-        };
-        s.pages.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
-        s.measures.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
-        s.partners.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
-        s.stories.all().iter().for_each(|d| add(&d.body, &d.locale, d.hash));
+        }
+        let mut out = HashMap::new();
+        add::<Page>(self, &mut out);
+        add::<Measure>(self, &mut out);
+        add::<Partner>(self, &mut out);
+        add::<Story>(self, &mut out);
         out
     }
 

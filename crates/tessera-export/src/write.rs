@@ -33,12 +33,22 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
             other => lexical.push(other),
         }
     }
-    if let Ok(real) = lexical.canonicalize() {
-        return Ok(real);
-    }
-    match (lexical.parent().map(Path::canonicalize), lexical.file_name()) {
-        (Some(Ok(parent)), Some(name)) => Ok(parent.join(name)),
-        _ => Ok(lexical),
+    // Follow symbolic links through the deepest part that exists, then add
+    // the parts still to be created: `link/new/folder` must be judged by
+    // where `link` leads.
+    let mut existing = lexical.clone();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Ok(missing.iter().rev().fold(real, |path, part: &std::ffi::OsString| path.join(part)));
+        }
+        match (existing.file_name().map(ToOwned::to_owned), existing.parent().map(Path::to_owned)) {
+            (Some(name), Some(parent)) => {
+                missing.push(name);
+                existing = parent;
+            }
+            _ => return Ok(lexical),
+        }
     }
 }
 

@@ -85,37 +85,26 @@ impl ContentStatus {
         }
     }
 
-    /// This status as `view`'s audience may see it: errors in files it may
-    /// not see are left out, and a reload that failed only in such files
-    /// looks like none happened.
+    /// This status as `view`'s audience may see it. The public learns
+    /// whether the last reload worked and the version of what it sees (a
+    /// draft edit does not change it), never the errors: a message can name
+    /// any file, hidden ones included. Preview sees everything.
     pub fn for_view(&self, view: &View<'_>) -> ContentStatus {
         let snapshot = view.snapshot();
-        let version = match view.audience() {
-            Audience::Preview => snapshot.version(),
-            Audience::Public => snapshot.public_version(view.now()),
-        };
-        let (errors, error_files): (Vec<String>, Vec<std::path::PathBuf>) = if self.errors.is_empty() {
-            (Vec::new(), Vec::new())
-        } else if view.audience() == Audience::Preview {
-            (self.errors.clone(), self.error_files.clone())
-        } else {
-            let visible = view.visible_paths();
-            self.errors
-                .iter()
-                .zip(&self.error_files)
-                .filter(|(_, file)| visible.contains(file.as_path()))
-                .map(|(e, f)| (e.clone(), f.clone()))
-                .unzip()
-        };
-        let (ok, message) = if self.ok || !errors.is_empty() || view.audience() == Audience::Preview {
-            (
-                self.ok,
-                if errors.len() == self.errors.len() { self.message.clone() } else { failed_message(errors.len()) },
-            )
-        } else {
-            (true, "loaded".to_owned())
-        };
-        ContentStatus { version: format!("{version:016x}"), ok, message, errors, error_files }
+        match view.audience() {
+            Audience::Preview => ContentStatus { version: format!("{:016x}", snapshot.version()), ..self.clone() },
+            Audience::Public => ContentStatus {
+                version: format!("{:016x}", snapshot.public_version(view.now())),
+                ok: self.ok,
+                message: if self.ok {
+                    self.message.clone()
+                } else {
+                    "the last reload failed; the last good content is being served (preview shows why)".to_owned()
+                },
+                errors: Vec::new(),
+                error_files: Vec::new(),
+            },
+        }
     }
 
     /// A failed reload while `current` keeps serving.

@@ -227,6 +227,19 @@ fn folders_that_are_not_exports_are_never_replaced() {
         let err = tessera_export::check_target(&target, &[&content]).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("is, holds or is inside"), "{}: {err}", target.display());
     }
+    // Through a symbolic link to the content folder, however deep the new
+    // folders below it.
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&content, &link).unwrap_or_else(|e| panic!("{e}"));
+        for target in [link.join("x"), link.join("x/y/z")] {
+            let err =
+                tessera_export::check_target(&target, &[&content]).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("is, holds or is inside"), "{}: {err}", target.display());
+        }
+        std::fs::remove_file(&link).unwrap_or_else(|e| panic!("{e}"));
+    }
     // Nothing was staged anywhere along the way.
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap_or_else(|e| panic!("{e}"))

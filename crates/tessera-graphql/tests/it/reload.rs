@@ -39,7 +39,8 @@ async fn edits_reload_while_requests_run_and_broken_edits_keep_the_last_good_con
     let file = root.join("pages/reloaded.md");
     std::fs::write(&file, page("Version 0")).unwrap_or_else(|e| panic!("{e}"));
     let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
-    let state = AppState::new(Arc::new(snapshot), ServerConfig::default());
+    let config = ServerConfig { preview_token: Some(crate::TOKEN.to_owned()), ..ServerConfig::default() };
+    let state = AppState::new(Arc::new(snapshot), config);
     let _watcher = watch(state.clone(), root.clone()).unwrap_or_else(|e| panic!("{e}"));
     let router = app(state);
 
@@ -88,6 +89,8 @@ async fn edits_reload_while_requests_run_and_broken_edits_keep_the_last_good_con
     std::fs::write(&file, "+++\ntitle = \"Broken\nstatus = \"published\"\n+++\n").unwrap_or_else(|e| panic!("{e}"));
     let json = until(router.clone(), "\"ok\":false").await;
     assert_eq!(json["data"]["page"]["title"], "Version 3");
+    assert_eq!(json["data"]["contentStatus"]["errors"], serde_json::json!([]), "the public sees no error messages");
+    let json = crate::preview(&router, Q).await;
     assert!(
         json["data"]["contentStatus"]["errors"][0].as_str().is_some_and(|e| e.contains("pages/reloaded.md:2:")),
         "{json}"
@@ -216,11 +219,16 @@ async fn content_status_reveals_nothing_of_hidden_files_to_the_public() {
     std::fs::write(&draft, "+++\ntitle = \"Broken\nstatus = \"draft\"\n+++\n").unwrap_or_else(|e| panic!("{e}"));
     assert!(state.reload(&root).is_err());
     let seen = public(router.clone()).await;
-    assert_eq!(seen, before, "{seen}");
+    let status = &seen["data"]["contentStatus"];
+    assert_eq!(status["version"], before["data"]["contentStatus"]["version"], "{seen}");
+    assert_eq!(status["ok"], false, "the public learns that the reload failed");
+    assert_eq!(status["errors"], serde_json::json!([]), "but not what failed, nor where");
+    assert!(!seen.to_string().contains("draft-page"), "{seen}");
     let preview = crate::preview(&router, q).await;
     assert_eq!(preview["data"]["contentStatus"]["ok"], false);
     assert!(preview["data"]["contentStatus"]["errors"][0].as_str().is_some_and(|e| e.contains("draft-page.md")));
     let ready =
         send(&router, axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap_or_default()).await;
-    assert!(!String::from_utf8_lossy(&ready.body).contains("failed"), "{}", String::from_utf8_lossy(&ready.body));
+    let ready = String::from_utf8_lossy(&ready.body);
+    assert!(ready.contains("failed") && !ready.contains("draft-page"), "{ready}");
 }
