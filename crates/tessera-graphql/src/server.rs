@@ -35,10 +35,18 @@ pub use crate::guard::{MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, MAX_NESTING};
 /// Most cost points a query may have: a list costs its page size times
 /// what each item asks for, a field 1.
 pub const MAX_COMPLEXITY: usize = 2_000;
-/// Public answers kept in the response cache.
+/// Public answers kept in the response cache, at most.
 const CACHE_ENTRIES: usize = 4096;
-/// Parsed queries kept.
+/// Bytes of answers kept in the response cache, at most: distinct queries
+/// with large answers must not fill memory.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Parsed queries kept, at most.
 const DOCUMENT_ENTRIES: usize = 1024;
+/// Estimated bytes of parsed queries kept, at most (a parsed query takes
+/// some tens of times its text).
+const DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
+/// How many bytes of memory a parsed query is counted for, per byte of text.
+const DOCUMENT_WEIGHT: usize = 48;
 /// Answers larger than this are not cached.
 const CACHE_MAX_BODY: usize = 1024 * 1024;
 
@@ -83,6 +91,48 @@ struct Cached {
     etag: String,
 }
 
+/// A least-recently-used cache bounded by entries and by bytes.
+struct Weighed<V> {
+    entries: lru::LruCache<u128, (V, usize)>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl<V: Clone> Weighed<V> {
+    fn new(entries: usize, max_bytes: usize) -> Weighed<V> {
+        Weighed {
+            entries: lru::LruCache::new(NonZeroUsize::MIN.saturating_add(entries.saturating_sub(1))),
+            bytes: 0,
+            max_bytes,
+        }
+    }
+
+    fn get(&mut self, key: &u128) -> Option<V> {
+        self.entries.get(key).map(|(v, _)| v.clone())
+    }
+
+    /// Keeps `value`, counted as `weight` bytes, dropping the least
+    /// recently used entries until everything fits.
+    fn put(&mut self, key: u128, value: V, weight: usize) {
+        if weight > self.max_bytes {
+            return;
+        }
+        if let Some((_, old)) = self.entries.pop(&key) {
+            self.bytes -= old;
+        }
+        while self.bytes + weight > self.max_bytes {
+            match self.entries.pop_lru() {
+                Some((_, (_, w))) => self.bytes -= w,
+                None => break,
+            }
+        }
+        if let Some((_, (_, evicted))) = self.entries.push(key, (value, weight)) {
+            self.bytes -= evicted;
+        }
+        self.bytes += weight;
+    }
+}
+
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -90,10 +140,10 @@ pub struct AppState {
     snapshot: Arc<ArcSwap<Snapshot>>,
     status: Arc<ArcSwap<ContentStatus>>,
     config: Arc<ServerConfig>,
-    cache: Arc<Mutex<lru::LruCache<u128, Arc<Cached>>>>,
+    cache: Arc<Mutex<Weighed<Arc<Cached>>>>,
     /// Parsed queries by the hash of their text: clients send the same few
     /// queries again and again.
-    documents: Arc<Mutex<lru::LruCache<u128, ExecutableDocument>>>,
+    documents: Arc<Mutex<Weighed<ExecutableDocument>>>,
     search: Arc<SearchIndexes>,
     /// When the reload in progress started, if one is.
     reloading_since: Arc<Mutex<Option<Instant>>>,
@@ -111,8 +161,8 @@ impl AppState {
             status: Arc::new(ArcSwap::from_pointee(status)),
             search: Arc::new(SearchIndexes::new(config.search_cache.clone())),
             config: Arc::new(config),
-            cache: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(CACHE_ENTRIES - 1)))),
-            documents: Arc::new(Mutex::new(lru::LruCache::new(NonZeroUsize::MIN.saturating_add(DOCUMENT_ENTRIES - 1)))),
+            cache: Arc::new(Mutex::new(Weighed::new(CACHE_ENTRIES, CACHE_BYTES))),
+            documents: Arc::new(Mutex::new(Weighed::new(DOCUMENT_ENTRIES, DOCUMENT_BYTES))),
             reloading_since: Arc::new(Mutex::new(None)),
             reloads: Arc::new(AtomicU64::new(0)),
         }
@@ -574,7 +624,7 @@ async fn answer(
         cache_key(&parts, &snapshot, snapshot.visibility_epoch(now), &status)
     });
     if let Some(key) = key {
-        let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key).cloned());
+        let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key));
         if let Some(hit) = hit {
             return send(&hit, &method, &headers, &cache_control);
         }
@@ -621,20 +671,25 @@ async fn answer(
     // and the executor share the document.
     if !request.query.is_empty() {
         let key = xxhash_rust::xxh3::xxh3_128(request.query.as_bytes());
-        let known = state.documents.lock().ok().and_then(|mut d| d.get(&key).cloned());
+        let known = state.documents.lock().ok().and_then(|mut d| d.get(&key));
         let parsed = match known {
             Some(doc) => Some(doc),
-            None => async_graphql::parser::parse_query(&request.query).ok().inspect(|doc| {
-                if let Ok(mut documents) = state.documents.lock() {
-                    documents.put(key, doc.clone());
+            None => match async_graphql::parser::parse_query(&request.query) {
+                Ok(doc) => {
+                    if let Err(refusal) = guard::check_document(&doc) {
+                        return refuse(media, &refusal.to_string());
+                    }
+                    // Only documents that passed the checks are kept.
+                    if let Ok(mut documents) = state.documents.lock() {
+                        documents.put(key, doc.clone(), request.query.len().saturating_mul(DOCUMENT_WEIGHT));
+                    }
+                    Some(doc)
                 }
-            }),
+                // Left to the executor, which reports the syntax error.
+                Err(_) => None,
+            },
         };
-        // A query that does not parse is left to the executor, which reports the syntax error.
         if let Some(doc) = parsed {
-            if let Err(refusal) = guard::check_document(&doc) {
-                return refuse(media, &refusal.to_string());
-            }
             // GraphQL over HTTP: GET is for queries; a mutation must not be
             // run (or even tried) by a request a crawler or a cache may repeat.
             if method == Method::GET
@@ -709,7 +764,37 @@ async fn answer(
         && cached.body.len() <= CACHE_MAX_BODY
         && let Ok(mut cache) = state.cache.lock()
     {
-        cache.put(key, cached.clone());
+        // The key, headers and bookkeeping come on top of the body.
+        cache.put(key, cached.clone(), cached.body.len() + 256);
     }
     send(&cached, &method, &headers, &cache_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Weighed;
+
+    #[test]
+    fn the_weighed_cache_stays_within_its_bytes() {
+        let mut cache: Weighed<u32> = Weighed::new(100, 1000);
+        for key in 0..50u128 {
+            cache.put(key, key as u32, 300);
+            assert!(cache.bytes <= 1000, "{} bytes", cache.bytes);
+        }
+        // Only the three most recent fit, and the newest is there.
+        assert_eq!(cache.entries.len(), 3);
+        assert_eq!(cache.get(&49), Some(49));
+        assert_eq!(cache.get(&10), None);
+        // Too heavy to keep at all; replacing an entry does not count it twice.
+        cache.put(7, 7, 5000);
+        assert_eq!(cache.get(&7), None);
+        cache.put(49, 1, 300);
+        assert_eq!(cache.bytes, 900);
+        // Entries are bounded too.
+        let mut small: Weighed<u32> = Weighed::new(2, 1_000_000);
+        for key in 0..10u128 {
+            small.put(key, 0, 1);
+        }
+        assert_eq!((small.entries.len(), small.bytes), (2, 2));
+    }
 }
