@@ -3,6 +3,8 @@
 # bundled content, against a server, and offline once the server is gone.
 # usage: .ci/tui-e2e.sh [path/to/tessera]
 set -euo pipefail
+# A private tmux server: the developer's own sessions are never touched.
+tmux() { command tmux -L tessera-e2e "$@"; }
 cd "$(dirname "$0")/.."
 bin=${1:-./target/release/tessera}
 port=18288

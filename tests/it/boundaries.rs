@@ -57,3 +57,41 @@ fn every_crate_inherits_the_workspace_lints_and_is_unpublished() {
         assert!(manifest.contains("publish = false") && manifest.contains("version = \"0.0.0\""), "{name}");
     }
 }
+
+/// The repository root holds the workspace and its documents, nothing
+/// else: stray downloads and build droppings get noticed.
+#[test]
+fn the_repository_holds_no_stray_files() {
+    let output = Command::new("git")
+        .args(["ls-files"])
+        .current_dir(workspace())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run git ls-files: {e}"));
+    assert!(output.status.success(), "git ls-files failed: {}", String::from_utf8_lossy(&output.stderr));
+    let files = String::from_utf8_lossy(&output.stdout);
+    let allowed_at_root = [
+        ".ci",
+        ".gitignore",
+        "ARCHITECTURE.md",
+        "BENCHMARKS.md",
+        "Cargo.lock",
+        "Cargo.toml",
+        "README.md",
+        "bench",
+        "content",
+        "crates",
+        "justfile",
+        "rustfmt.toml",
+        "schema",
+        "tests",
+    ];
+    let mut stray = Vec::new();
+    for file in files.lines() {
+        let top = file.split('/').next().unwrap_or_default();
+        let dropping = [".whl", ".hugo_build.lock", ".log", ".tmp"].iter().any(|s| file.ends_with(s));
+        if !allowed_at_root.contains(&top) || dropping || file.contains("/node_modules/") {
+            stray.push(file);
+        }
+    }
+    assert!(stray.is_empty(), "files that do not belong in the repository: {stray:?}");
+}

@@ -48,6 +48,7 @@
 
 #![warn(missing_docs)]
 
+mod address;
 mod body;
 mod diagnostic;
 mod html;
@@ -58,6 +59,7 @@ mod reference;
 mod schema;
 mod snapshot;
 
+pub use address::legacy_path;
 pub use body::{
     Alignment, Block, Body, BodyLink, Inline, LinkTarget, MAX_NESTING, inline_text, is_safe_url, plain_text,
     to_markdown,

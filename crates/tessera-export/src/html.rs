@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
     Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, is_safe_url, link_href, plain_text, to_html_with,
+    Story, View, escape_html as esc, is_safe_url, legacy_path, link_href, plain_text, to_html_with,
 };
 
 use crate::{ExportError, Output};
@@ -611,16 +611,6 @@ fn pretty(value: &serde_json::Value) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
     bytes
-}
-
-/// The path part of a legacy URL, without its leading slash.
-fn legacy_path(url: &str) -> Option<String> {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => url,
-    };
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_start_matches('/');
-    (!path.is_empty() && !path.contains("..")).then(|| path.to_owned())
 }
 
 /// Every internal `href` and `src` must name a file of the output.

@@ -1495,9 +1495,12 @@ impl QueryRoot {
     async fn route<'c>(&self, ctx: &Context<'c>, path: String) -> Result<Option<Route<'c>>> {
         let view = view(ctx)?;
         let snapshot = view.snapshot();
-        // Legacy addresses first: they may look like anything.
+        // Legacy addresses first: they may look like anything, and match
+        // in any form (full URL, path, with a query or not).
+        let wanted = core::legacy_path(&path);
         for page in view.list::<core::Page>(&snapshot.site().default_locale) {
-            if page.meta.legacy_urls.contains(&path) {
+            let matches = |u: &String| *u == path || (wanted.is_some() && core::legacy_path(u) == wanted);
+            if page.meta.legacy_urls.iter().any(matches) {
                 let target = item_path(view, Kind::Page, &page.slug, &page.locale);
                 return Ok(Some(Route { node: None, redirect: Some(target) }));
             }

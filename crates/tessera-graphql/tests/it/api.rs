@@ -179,3 +179,18 @@ async fn bodies_come_as_a_typed_block_tree() {
     assert_eq!(blocks[2]["ordered"], false);
     assert_eq!(blocks[2]["items"][1]["blocks"][0]["content"][0]["__typename"], "StrongInline");
 }
+
+/// The seed page's address on the legacy site is recorded, and `route`
+/// finds it in any form an old link may have.
+#[tokio::test]
+async fn the_seed_pages_old_address_redirects_in_any_form() {
+    let app = crate::router("content");
+    for path in [
+        "https://www.unicef.org/disabilities/index_65711.html",
+        "/disabilities/index_65711.html",
+        "http://www.unicef.org/disabilities/index_65711.html?print=1",
+    ] {
+        let reply = crate::query(&app, &format!("{{ route(path: \"{path}\") {{ redirect }} }}")).await;
+        assert_eq!(reply["data"]["route"]["redirect"], "/pages/civil-society-partnerships/", "{path}: {reply}");
+    }
+}
