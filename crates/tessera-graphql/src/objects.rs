@@ -17,6 +17,10 @@ pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 /// Largest page of a connection.
 pub const MAX_PAGE_SIZE: usize = 100;
 const DEFAULT_PAGE_SIZE: usize = 20;
+/// What a search costs toward the complexity limit before its page: a
+/// search (typo expansion, scoring, facets) is real work even for one hit,
+/// so a request holds at most a handful.
+pub const SEARCH_COST: usize = 200;
 /// Deepest a search may page: beyond it, a narrower query serves better.
 pub const MAX_SEARCH_OFFSET: usize = 10_000;
 
@@ -1394,7 +1398,7 @@ impl QueryRoot {
     /// typos and matching the last word as a prefix. Hits come best first,
     /// with a marked snippet; `facets` counts all matches.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list_complexity(first, None, child_complexity)")]
+    #[graphql(complexity = "SEARCH_COST + list_complexity(first, None, child_complexity)")]
     async fn search<'c>(
         &self,
         ctx: &Context<'c>,
@@ -1446,15 +1450,23 @@ impl QueryRoot {
             tracing::error!(error = %e, "search index unavailable");
             Error::new("search is unavailable right now")
         })?;
-        let results = index.search(&request).map_err(|e| match e {
-            tessera_search::SearchError::EmptyQuery | tessera_search::SearchError::QueryTooLong { .. } => {
-                Error::new(e.to_string())
-            }
-            other => {
-                tracing::error!(error = %other, "search failed");
+        // Searching is CPU work: on the blocking pool, the async workers stay
+        // free to answer other requests (and health checks) meanwhile.
+        let results = tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "search task failed");
                 Error::new("search failed")
-            }
-        })?;
+            })?
+            .map_err(|e| match e {
+                tessera_search::SearchError::EmptyQuery | tessera_search::SearchError::QueryTooLong { .. } => {
+                    Error::new(e.to_string())
+                }
+                other => {
+                    tracing::error!(error = %other, "search failed");
+                    Error::new("search failed")
+                }
+            })?;
         let facet = |list: &[tessera_search::FacetCount]| -> Vec<FacetValue> {
             list.iter().map(|f| FacetValue { value: f.value.clone(), count: f.count as i64 }).collect()
         };
