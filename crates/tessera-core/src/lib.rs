@@ -72,6 +72,6 @@ pub use model::{
     Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote, Site, Status, Story,
     Timestamp, Topic, Topics, Url,
 };
-pub use reference::{Kind, KindMarker, Ref, is_valid_slug};
+pub use reference::{Kind, KindMarker, Ref, UnknownKind, is_valid_slug};
 pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};
 pub use snapshot::{Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View};

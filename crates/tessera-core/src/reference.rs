@@ -27,8 +27,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in load order: the one list of kinds.
+    pub const ALL: [Kind; 6] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media, Kind::Topic];
+
     /// Kinds stored as one file per item, in load order.
     pub const FOLDERS: [Kind; 5] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media];
+
+    /// Kinds whose items have a page of their own on the site (and in
+    /// search): media are shown inside items, topics are taxonomy.
+    pub const WITH_PAGES: [Kind; 4] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story];
 
     /// The folder (or for topics, the file stem) that holds this kind.
     pub fn folder(self) -> &'static str {
@@ -52,9 +59,7 @@ impl Kind {
 
     /// The kind whose folder is `folder`.
     pub fn from_folder(folder: &str) -> Option<Kind> {
-        [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media, Kind::Topic]
-            .into_iter()
-            .find(|k| k.folder() == folder)
+        Kind::ALL.into_iter().find(|k| k.folder() == folder)
     }
 
     /// An English heading for a list of this kind, e.g. "Measures".
@@ -79,6 +84,25 @@ impl Kind {
             Kind::Media => "media",
             Kind::Topic => "topic",
         }
+    }
+}
+
+/// A name that is no kind of content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a kind of content: use page, measure, partner, story, media or topic (or their plurals)")]
+pub struct UnknownKind(pub String);
+
+impl std::str::FromStr for Kind {
+    type Err = UnknownKind;
+
+    /// A kind by its name or its folder, in any case: `page`, `Pages`,
+    /// `stories`. The one parser of kind names.
+    fn from_str(text: &str) -> Result<Kind, UnknownKind> {
+        let lower = text.trim().to_ascii_lowercase();
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == lower || k.folder() == lower)
+            .ok_or_else(|| UnknownKind(text.to_owned()))
     }
 }
 
@@ -222,6 +246,17 @@ impl<T: KindMarker> JsonSchema for Ref<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kinds_parse_from_their_names_and_folders_in_any_case() {
+        for kind in super::Kind::ALL {
+            assert_eq!(kind.name().parse::<super::Kind>(), Ok(kind));
+            assert_eq!(kind.folder().to_uppercase().parse::<super::Kind>(), Ok(kind));
+            assert_eq!(super::Kind::from_folder(kind.folder()), Some(kind));
+        }
+        let err = "pagez".parse::<super::Kind>().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("`pagez` is not a kind"), "{err}");
+    }
+
     use super::*;
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) struct Context<'s> {
     default: Locale,
 }
 
-const KINDS: [Kind; 4] = [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story];
+const KINDS: [Kind; 4] = Kind::WITH_PAGES;
 
 /// One HTML file to write, with the content file it came from.
 struct Rendered {

@@ -1497,8 +1497,7 @@ impl QueryRoot {
         let Some((kind, slug)) = id.split_once(':') else {
             return Ok(None);
         };
-        let kind =
-            [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story, Kind::Media].into_iter().find(|k| k.name() == kind);
+        let kind = kind.parse::<Kind>().ok().filter(|k| Kind::FOLDERS.contains(k));
         Ok(kind.and_then(|k| node_for(view, k, slug, &locale)))
     }
 

@@ -382,12 +382,9 @@ impl SearchIndex {
             let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
             let words = words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]);
             let snippet = snippet::make(&mut family.analyzer(), &get(self.fields.text), words, 180);
-            let kind = match get(self.fields.kind).as_str() {
-                "page" => Kind::Page,
-                "measure" => Kind::Measure,
-                "partner" => Kind::Partner,
-                _ => Kind::Story,
-            };
+            // The index holds only the names it was given; anything else is
+            // a stale or foreign index, and its hit is skipped, not guessed.
+            let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
             hits.push(Hit { kind, slug: get(self.fields.slug), locale, title: get(self.fields.title), score, snippet });
         }
         let counts = |root: &str| -> Vec<FacetCount> {

@@ -190,13 +190,8 @@ pub trait Source {
     }
 }
 
-/// The kind of a folder name or GraphQL type name.
+/// The kind with pages of its own that a folder name or GraphQL type name
+/// names.
 pub(crate) fn kind_named(name: &str) -> Option<Kind> {
-    match name.to_ascii_lowercase().as_str() {
-        "page" | "pages" => Some(Kind::Page),
-        "measure" | "measures" => Some(Kind::Measure),
-        "partner" | "partners" => Some(Kind::Partner),
-        "story" | "stories" => Some(Kind::Story),
-        _ => None,
-    }
+    name.parse::<Kind>().ok().filter(|k| Kind::WITH_PAGES.contains(k))
 }

@@ -236,7 +236,7 @@ impl Screen {
             link_list(&mut parts, section, pages);
         }
         parts.push(Part::Heading(2, "Browse".to_owned()));
-        for kind in [Kind::Page, Kind::Measure, Kind::Partner, Kind::Story] {
+        for kind in Kind::WITH_PAGES {
             parts.push(Part::Item(
                 "-".to_owned(),
                 0,

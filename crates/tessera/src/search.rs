@@ -34,12 +34,9 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
     let mut request = SearchRequest::new(options.query, locale);
     request.limit = options.limit;
     for k in &options.kinds {
-        let kind = match k.as_str() {
-            "page" => Kind::Page,
-            "measure" => Kind::Measure,
-            "partner" => Kind::Partner,
-            "story" => Kind::Story,
-            other => anyhow::bail!("--kind `{other}`: use page, measure, partner or story"),
+        let kind = match k.parse::<Kind>() {
+            Ok(kind) if Kind::WITH_PAGES.contains(&kind) => kind,
+            _ => anyhow::bail!("--kind `{k}`: use page, measure, partner or story"),
         };
         request.kinds.push(kind);
     }
