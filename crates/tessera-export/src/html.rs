@@ -4,8 +4,9 @@ use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
     Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, is_safe_url, legacy_path, link_href, plain_text, to_html_with,
+    Story, View, escape_html as esc, is_safe_url, legacy_path, plain_text, to_html_with,
 };
+use tessera_site::SiteMap;
 
 use crate::{ExportError, Output};
 
@@ -27,6 +28,8 @@ pub(crate) struct Context<'s> {
     base: String,
     locales: Vec<Locale>,
     default: Locale,
+    /// Where every page lives: the one place addresses are built.
+    map: SiteMap,
 }
 
 const KINDS: [Kind; 4] = Kind::WITH_PAGES;
@@ -41,30 +44,23 @@ struct Rendered {
 impl<'s> Context<'s> {
     pub(crate) fn new(view: View<'s>, base: String, locales: Vec<Locale>) -> Context<'s> {
         let default = view.snapshot().site().default_locale.clone();
-        Context { view, base: base.trim_end_matches('/').to_owned(), locales, default }
-    }
-
-    /// The folder prefix of a locale: "" for the default, "fr/" otherwise.
-    fn prefix(&self, locale: &Locale) -> String {
-        if *locale == self.default { String::new() } else { format!("{locale}/") }
+        let map = SiteMap::new(view.snapshot().site());
+        Context { view, base: base.trim_end_matches('/').to_owned(), locales, default, map }
     }
 
     fn item_path(&self, kind: Kind, slug: &str, locale: &Locale) -> String {
-        format!("/{}{}/{slug}/", self.prefix(locale), kind.folder())
+        self.map.item(kind, slug, locale)
     }
 
     fn href(&self, locale: &Locale) -> impl Fn(&LinkTarget) -> Option<String> + '_ {
-        let prefix = self.prefix(locale);
+        let locale = locale.clone();
         move |target| match target {
-            // Media have no page of their own.
-            LinkTarget::Item { kind: Kind::Media, .. } => None,
             // A link to an item this audience may not see (a draft, an
             // embargo) is shown as its text: a link would lead nowhere and
             // tell that the item exists.
             LinkTarget::Item { kind, slug, .. } if !self.view.exists(*kind, slug, &self.default) => None,
-            // The core's site path, in this locale's folder.
-            LinkTarget::Item { .. } => link_href(target).map(|href| format!("/{prefix}{}", &href[1..])),
-            other => link_href(other),
+            // The item's page in this locale's folder; media have none.
+            other => self.map.link(other, &locale),
         }
     }
 
@@ -80,7 +76,7 @@ impl<'s> Context<'s> {
         main: &str,
     ) -> String {
         let site = self.view.snapshot().site();
-        let p = self.prefix(locale);
+        let home = self.map.home(locale);
         let mut head_links = String::new();
         for (l, path) in alternates {
             head_links
@@ -88,14 +84,14 @@ impl<'s> Context<'s> {
         }
         let nav: String = KINDS
             .iter()
-            .map(|k| format!("<li><a href=\"/{p}{}/\">{}</a></li>", k.folder(), k.plural_title()))
+            .map(|k| format!("<li><a href=\"{}\">{}</a></li>", self.map.index(*k, locale), k.plural_title()))
             .collect();
         let notice = site
             .transition_notice
             .as_deref()
             .map(|n| format!("<p class=\"notice\">{}</p>\n", esc(n)))
             .unwrap_or_default();
-        let mut trail = format!("<li><a href=\"/{p}\">Home</a></li>");
+        let mut trail = format!("<li><a href=\"{home}\">Home</a></li>");
         for (label, href) in crumbs {
             trail.push_str(&format!("<li><a href=\"{href}\">{}</a></li>", esc(label)));
         }
@@ -123,7 +119,7 @@ impl<'s> Context<'s> {
             String::new()
         };
         format!(
-            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} – {site_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\"{ui}>Skip to content</a>\n<header{ui}>\n<p><a href=\"/{p}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"{ui}><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
+            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} – {site_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\"{ui}>Skip to content</a>\n<header{ui}>\n<p><a href=\"{home}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"{ui}><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
             dir = locale.direction().as_str(),
             title = esc(title),
             site_title = esc(&site.title),
@@ -203,8 +199,7 @@ impl<'s> Context<'s> {
     }
 
     fn item_page<T: Item + Publishable>(&self, doc: &Localized<'_, T>, locale: &Locale, main: String) -> Rendered {
-        let crumbs =
-            vec![(T::KIND.plural_title().to_owned(), format!("/{}{}/", self.prefix(locale), T::KIND.folder()))];
+        let crumbs = vec![(T::KIND.plural_title().to_owned(), self.map.index(T::KIND, locale))];
         let html = self.page(
             locale,
             &doc.locale,
@@ -214,7 +209,7 @@ impl<'s> Context<'s> {
             &main,
         );
         Rendered {
-            path: format!("{}{}/{}/index.html", self.prefix(locale), T::KIND.folder(), doc.slug),
+            path: SiteMap::file(&self.map.item(T::KIND, &doc.slug, locale)),
             html,
             source: doc.path.display().to_string(),
         }
@@ -227,9 +222,8 @@ impl<'s> Context<'s> {
             .filter_map(|r| self.view.snapshot().topic(r.slug()))
             .map(|t| {
                 format!(
-                    "<a href=\"/{}topics/{}/\">{}</a>",
-                    self.prefix(locale),
-                    t.slug,
+                    "<a href=\"{}\">{}</a>",
+                    self.map.topic(&t.slug, locale),
                     esc(t.names.get(locale).unwrap_or(&t.name))
                 )
             })
@@ -329,9 +323,9 @@ impl<'s> Context<'s> {
             self.links(title, &docs, l, false).replacen(&format!("<h2>{title}</h2>\n"), "", 1)
         );
         let alternates: Vec<(Locale, String)> =
-            self.locales.iter().map(|a| (a.clone(), format!("/{}{}/", self.prefix(a), T::KIND.folder()))).collect();
+            self.locales.iter().map(|a| (a.clone(), self.map.index(T::KIND, a))).collect();
         Rendered {
-            path: format!("{}{}/index.html", self.prefix(l), T::KIND.folder()),
+            path: SiteMap::file(&self.map.index(T::KIND, l)),
             html: self.page(l, l, title, &[], &alternates, &main),
             source: "site.toml".into(),
         }
@@ -380,7 +374,7 @@ impl<'s> Context<'s> {
         );
         out.insert("sitemap.xml".into(), self.sitemap().into_bytes());
         for l in &self.locales {
-            out.insert(format!("{}feed.xml", self.prefix(l)), self.feed(l).into_bytes());
+            out.insert(SiteMap::file(&self.map.feed(l)), self.feed(l).into_bytes());
         }
         let (netlify, nginx) = self.redirects();
         out.insert("_redirects".into(), netlify.into_bytes());
@@ -401,9 +395,8 @@ impl<'s> Context<'s> {
             .iter()
             .map(|t| {
                 format!(
-                    "<li><a href=\"/{}topics/{}/\">{}</a></li>\n",
-                    self.prefix(l),
-                    t.slug,
+                    "<li><a href=\"{}\">{}</a></li>\n",
+                    self.map.topic(&t.slug, l),
                     esc(t.names.get(l).unwrap_or(&t.name))
                 )
             })
@@ -411,10 +404,9 @@ impl<'s> Context<'s> {
         if !topics.is_empty() {
             main.push_str(&format!("<section>\n<h2>Topics</h2>\n<ul>\n{topics}</ul>\n</section>\n"));
         }
-        let alternates: Vec<(Locale, String)> =
-            self.locales.iter().map(|a| (a.clone(), format!("/{}", self.prefix(a)))).collect();
+        let alternates: Vec<(Locale, String)> = self.locales.iter().map(|a| (a.clone(), self.map.home(a))).collect();
         let html = self.page(l, l, &site.title, &[], &alternates, &main);
-        Rendered { path: format!("{}index.html", self.prefix(l)), html, source: "site.toml".into() }
+        Rendered { path: SiteMap::file(&self.map.home(l)), html, source: "site.toml".into() }
     }
 
     fn topic_page(&self, t: &tessera_core::Topic, l: &Locale) -> Rendered {
@@ -425,10 +417,10 @@ impl<'s> Context<'s> {
         main.push_str(&self.links("Partners", &self.view.with_topic::<Partner>(&t.slug, l), l, false));
         main.push_str(&self.links("Stories", &self.view.with_topic::<Story>(&t.slug, l), l, false));
         let alternates: Vec<(Locale, String)> =
-            self.locales.iter().map(|a| (a.clone(), format!("/{}topics/{}/", self.prefix(a), t.slug))).collect();
+            self.locales.iter().map(|a| (a.clone(), self.map.topic(&t.slug, a))).collect();
         let crumbs: [(String, String); 0] = [];
         Rendered {
-            path: format!("{}topics/{}/index.html", self.prefix(l), t.slug),
+            path: SiteMap::file(&self.map.topic(&t.slug, l)),
             html: self.page(l, l, name, &crumbs, &alternates, &main),
             source: "topics.toml".into(),
         }
@@ -489,7 +481,7 @@ impl<'s> Context<'s> {
                 xml.push_str("</url>\n");
             }
         };
-        add(self.locales.iter().map(|a| (a.clone(), format!("/{}", self.prefix(a)))).collect());
+        add(self.locales.iter().map(|a| (a.clone(), self.map.home(a))).collect());
         for slug in self.view.snapshot().collection::<Page>().slugs() {
             add(self.alternates::<Page>(slug));
         }
@@ -516,10 +508,11 @@ impl<'s> Context<'s> {
         let updated =
             stories.iter().filter_map(|d| stamp(d.doc)).max().unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into());
         let mut xml = format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{l}\">\n<title>{} – Stories</title>\n<id>{base}/{p}feed.xml</id>\n<link rel=\"self\" href=\"{base}/{p}feed.xml\"/>\n<link href=\"{base}/{p}\"/>\n<updated>{updated}</updated>\n",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{l}\">\n<title>{} – Stories</title>\n<id>{base}{feed}</id>\n<link rel=\"self\" href=\"{base}{feed}\"/>\n<link href=\"{base}{home}\"/>\n<updated>{updated}</updated>\n",
             esc(&site.title),
             base = esc(&self.base),
-            p = self.prefix(l),
+            feed = self.map.feed(l),
+            home = self.map.home(l),
         );
         for s in &stories {
             let href = format!("{}{}", self.base, self.item_path(Kind::Story, &s.slug, l));

@@ -10,6 +10,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use tessera_core as core;
 use tessera_core::{Audience, Document, Item, Kind, Locale, Localized, Publishable, Snapshot, View};
+use tessera_site::{Place, SiteMap};
 
 /// The executable schema.
 pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -261,9 +262,10 @@ impl<'a> BodyObject<'a> {
         charge(ctx, self.0.markdown.len().saturating_mul(2))?;
         let view = view(ctx)?;
         let default = view.snapshot().site().default_locale.clone();
+        let map = SiteMap::new(view.snapshot().site());
         let href = |target: &core::LinkTarget| match target {
             core::LinkTarget::Item { kind, slug, .. } if !view.exists(*kind, slug, &default) => None,
-            other => core::link_href(other),
+            other => map.link(other, &default),
         };
         Ok(core::to_html_with(&self.0.blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
@@ -668,11 +670,7 @@ macro_rules! item_object {
 
 /// The site path of an item in a locale: `/measures/x/`, `/fr/measures/x/`.
 fn item_path(view: View<'_>, kind: Kind, slug: &str, locale: &Locale) -> String {
-    if *locale == view.snapshot().site().default_locale {
-        format!("/{}/{slug}/", kind.folder())
-    } else {
-        format!("/{locale}/{}/{slug}/", kind.folder())
-    }
+    SiteMap::new(view.snapshot().site()).item(kind, slug, locale)
 }
 
 fn topics_of<'a>(view: View<'a>, refs: &[core::Ref<core::Topic>], locale: &Locale) -> Vec<TopicObject<'a>> {
@@ -1516,18 +1514,12 @@ impl QueryRoot {
                 return Ok(Some(Route { node: None, redirect: Some(target) }));
             }
         }
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let (locale, folder, slug) = match parts.as_slice() {
-            [folder, slug] => (snapshot.site().default_locale.clone(), *folder, *slug),
-            [tag, folder, slug] => match Locale::parse(tag) {
-                Ok(l) if snapshot.locales().contains(&l) => (l, *folder, *slug),
-                _ => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        let Some(kind) = Kind::from_folder(folder) else {
-            return Ok(None);
-        };
-        Ok(node_for(view, kind, slug, &locale).map(|node| Route { node: Some(node), redirect: None }))
+        // A site address: the site map reads it back.
+        match SiteMap::new(snapshot.site()).resolve(&path) {
+            Some(Place::Item { kind, slug, locale }) => {
+                Ok(node_for(view, kind, &slug, &locale).map(|node| Route { node: Some(node), redirect: None }))
+            }
+            _ => Ok(None),
+        }
     }
 }

@@ -180,6 +180,8 @@ pub trait Source {
     fn base_url(&mut self) -> String {
         String::new()
     }
+    /// Where the site's pages live, for the addresses `read` prints.
+    fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError>;
     /// Bytes sent and received over the network so far (0 for local content).
     fn bytes_fetched(&self) -> u64 {
         0

@@ -73,6 +73,10 @@ impl Source for LocalSource {
         self.snapshot.site().base_url.clone()
     }
 
+    fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {
+        Ok(tessera_site::SiteMap::new(self.snapshot.site()))
+    }
+
     fn home(&mut self, tag: &str) -> Result<HomeData, SourceError> {
         let locale = self.locale(tag);
         let view = self.view();

@@ -31,13 +31,20 @@ pub fn read<S: Source>(
     }
     if !l.links.is_empty() {
         out.push_str("\nLinks:\n");
+        // Addresses come from the site map, in the reader's locale: the
+        // same pages the exported site has, and none it does not.
+        let map = source.site_map()?;
+        let reading = tessera_core::Locale::parse(locale).unwrap_or_else(|_| map.default_locale().clone());
         let base = base_url.trim_end_matches('/');
         for (i, target) in l.links.iter().enumerate() {
             let address = match target {
                 Target::Url(url) => url.clone(),
-                Target::Go(Location::Item { kind, slug }) => format!("{base}/{}/{slug}/", kind.folder()),
-                Target::Go(Location::Topic(t)) => format!("{base}/topics/{t}/"),
-                Target::Go(Location::Country(c)) => format!("{base}/countries/{c}/"),
+                Target::Go(Location::Item { kind, slug }) => format!("{base}{}", map.item(*kind, slug, &reading)),
+                Target::Go(Location::Kind(kind)) => format!("{base}{}", map.index(*kind, &reading)),
+                Target::Go(Location::Topic(t)) => format!("{base}{}", map.topic(t, &reading)),
+                Target::Go(Location::Home) => format!("{base}{}", map.home(&reading)),
+                // Countries and searches have no page of their own (yet):
+                // say what the link is, without an address that leads nowhere.
                 Target::Go(other) => other.label(),
             };
             out.push_str(&format!("[{}] {address}\n", i + 1));

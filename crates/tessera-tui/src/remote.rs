@@ -249,6 +249,20 @@ impl Source for RemoteSource {
             .unwrap_or_default()
     }
 
+    fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {
+        let d = self.call("query Locales { site { defaultLocale locales { code } } }", json!({}))?;
+        let default = text(&d["site"]["defaultLocale"])
+            .and_then(|l| tessera_core::Locale::parse(&l).ok())
+            .ok_or_else(|| SourceError::Protocol("the server did not say its default locale".into()))?;
+        let locales = d["site"]["locales"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| text(&l["code"]).and_then(|c| tessera_core::Locale::parse(&c).ok()))
+            .collect();
+        Ok(tessera_site::SiteMap::with_locales(default, locales))
+    }
+
     fn home(&mut self, locale: &str) -> Result<HomeData, SourceError> {
         let d = self.call(HOME, json!({ "locale": locale }))?;
         let mut sections: Vec<(String, Vec<ItemLink>)> = Vec::new();

@@ -202,3 +202,25 @@ fn the_plain_reader_prints_numbered_links_and_their_list() {
     insta::assert_snapshot!("read_seed_page", text);
     assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 72));
 }
+
+/// `read` prints the addresses the site has, in the reader's locale: the
+/// French reader's links go to `/fr/` pages, and nothing points at a page
+/// no front end writes (countries have none).
+#[test]
+fn read_prints_the_sites_own_addresses_in_the_readers_locale() {
+    let mut source = crate::local("tests/fixtures/valid-site");
+    let text = tessera_tui::read(&mut source, Kind::Page, "welcome", "fr", 72, "https://fixture.invalid/")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let links: Vec<&str> = text.lines().skip_while(|l| *l != "Links:").skip(1).collect();
+    assert!(!links.is_empty(), "{text}");
+    let mut local_links = 0;
+    for line in &links {
+        let address = line.split_once("] ").map(|(_, a)| a).unwrap_or_default();
+        assert!(!address.contains("/countries/"), "{line}");
+        if let Some(path) = address.strip_prefix("https://fixture.invalid") {
+            assert!(path.starts_with("/fr/"), "a French page links to {path}");
+            local_links += 1;
+        }
+    }
+    assert!(local_links > 0, "{text}");
+}
