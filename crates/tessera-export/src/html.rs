@@ -119,9 +119,11 @@ impl<'s> Context<'s> {
             String::new()
         };
         format!(
-            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} – {site_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\"{ui}>Skip to content</a>\n<header{ui}>\n<p><a href=\"{home}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"{ui}><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
+            "<!doctype html>\n<html lang=\"{locale}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{full_title}</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n{head_links}</head>\n<body>\n<a class=\"skip\" href=\"#main\"{ui}>Skip to content</a>\n<header{ui}>\n<p><a href=\"{home}\">{site_title}</a></p>\n<nav aria-label=\"Site\"><ul>{nav}</ul></nav>\n{notice}</header>\n<nav aria-label=\"Breadcrumb\"{ui}><ol>{trail}</ol></nav>\n<main id=\"main\"{lang_attr}>\n{main}</main>\n<footer>\n<p>{languages}</p>\n</footer>\n</body>\n</html>\n",
             dir = locale.direction().as_str(),
-            title = esc(title),
+            // The home page is titled by the site alone, not "UNICEF – UNICEF".
+            full_title =
+                if title == site.title { esc(title) } else { format!("{} – {}", esc(title), esc(&site.title)) },
             site_title = esc(&site.title),
         )
     }

@@ -248,6 +248,7 @@ pub struct Translation {
 /// A Markdown body in several renderings.
 pub struct BodyObject<'a>(&'a core::Body);
 
+/// A Markdown body in several renderings.
 #[Object(name = "Body")]
 impl<'a> BodyObject<'a> {
     /// The Markdown as written (links to items the reader may not see are
@@ -335,6 +336,7 @@ pub struct HeadingBlock<'a> {
     content: &'a [core::Inline],
 }
 
+/// A heading, levels 1 to 6.
 #[Object]
 impl<'a> HeadingBlock<'a> {
     /// 1 to 6.
@@ -352,6 +354,7 @@ pub struct ParagraphBlock<'a> {
     content: &'a [core::Inline],
 }
 
+/// A paragraph.
 #[Object]
 impl<'a> ParagraphBlock<'a> {
     /// The paragraph's text.
@@ -369,6 +372,7 @@ pub struct ListBlock<'a> {
 /// One item of a list.
 pub struct ListItem<'a>(&'a [core::Block]);
 
+/// One item of a list.
 #[Object]
 impl<'a> ListItem<'a> {
     /// The item's blocks.
@@ -377,6 +381,7 @@ impl<'a> ListItem<'a> {
     }
 }
 
+/// A list; each item is a sequence of blocks.
 #[Object]
 impl<'a> ListBlock<'a> {
     /// Whether the list is numbered.
@@ -398,6 +403,7 @@ pub struct BlockQuoteBlock<'a> {
     blocks: &'a [core::Block],
 }
 
+/// A block quotation.
 #[Object]
 impl<'a> BlockQuoteBlock<'a> {
     /// The quoted blocks.
@@ -424,6 +430,7 @@ pub struct TableBlock<'a> {
 /// One cell of a table.
 pub struct TableCell<'a>(&'a [core::Inline]);
 
+/// One cell of a table.
 #[Object]
 impl<'a> TableCell<'a> {
     /// The cell's content.
@@ -435,6 +442,7 @@ impl<'a> TableCell<'a> {
 /// One row of a table.
 pub struct TableRow<'a>(&'a [Vec<core::Inline>]);
 
+/// One row of a table.
 #[Object]
 impl<'a> TableRow<'a> {
     /// The row's cells.
@@ -443,6 +451,7 @@ impl<'a> TableRow<'a> {
     }
 }
 
+/// A table.
 #[Object]
 impl<'a> TableBlock<'a> {
     /// The header row.
@@ -511,6 +520,7 @@ pub struct EmphasisInline<'a> {
     content: &'a [core::Inline],
 }
 
+/// Emphasis (usually italics).
 #[Object]
 impl<'a> EmphasisInline<'a> {
     /// The emphasised content.
@@ -524,6 +534,7 @@ pub struct StrongInline<'a> {
     content: &'a [core::Inline],
 }
 
+/// Strong emphasis (usually bold).
 #[Object]
 impl<'a> StrongInline<'a> {
     /// The strongly emphasised content.
@@ -566,6 +577,7 @@ fn linked_item(target: &core::LinkTarget) -> Option<LinkedItem<'_>> {
     }
 }
 
+/// A link: to another item (`item` is set) or to a URL.
 #[Object]
 impl<'a> LinkInline<'a> {
     /// Where the link goes: a site path for items, the URL otherwise; null
@@ -593,6 +605,7 @@ pub struct ImageInline<'a> {
     alt: &'a str,
 }
 
+/// An image.
 #[Object]
 impl<'a> ImageInline<'a> {
     /// Where the image is; null for an unsafe address.
@@ -616,7 +629,8 @@ pub struct BreakInline {
 /// then its own. (The fields must be spelled out inside the `#[Object]`
 /// block for the attribute to see them, hence a macro around the block.)
 macro_rules! item_object {
-    ($name:ident, $gql:literal, { $($own:tt)* }) => {
+    ($(#[$doc:meta])* $name:ident, $gql:literal, { $($own:tt)* }) => {
+        $(#[$doc])*
         #[Object(name = $gql)]
         impl<'a> $name<'a> {
         /// The global ID, for `node(id:)`.
@@ -716,7 +730,9 @@ fn wrap_all<'a, W: Wrapper<'a>>(docs: Vec<Localized<'a, W::Model>>, view: View<'
     docs.into_iter().map(|d| W::wrap(d, view)).collect()
 }
 
-item_object!(PageObject, "Page", {
+item_object!(
+    /// A page of the site, in one locale.
+    PageObject, "Page", {
     /// The title.
     async fn title(&self) -> &str {
         &self.doc.meta.title
@@ -757,7 +773,9 @@ item_object!(PageObject, "Page", {
     }
 });
 
-item_object!(MeasureObject, "Measure", {
+item_object!(
+    /// A measure: an action the organisation commits to.
+    MeasureObject, "Measure", {
     /// A short name for the measure.
     async fn title(&self) -> &str {
         &self.doc.meta.title
@@ -781,7 +799,9 @@ item_object!(MeasureObject, "Measure", {
     }
 });
 
-item_object!(PartnerObject, "Partner", {
+item_object!(
+    /// A partner organisation, or a kind of civil-society partner.
+    PartnerObject, "Partner", {
     /// The name.
     async fn name(&self) -> &str {
         &self.doc.meta.name
@@ -808,7 +828,9 @@ item_object!(PartnerObject, "Partner", {
     }
 });
 
-item_object!(StoryObject, "Story", {
+item_object!(
+    /// A story "from the field".
+    StoryObject, "Story", {
     /// The title.
     async fn title(&self) -> &str {
         &self.doc.meta.title
@@ -850,6 +872,7 @@ pub struct MediaObject<'a> {
     doc: Localized<'a, core::Media>,
 }
 
+/// An image, video, audio or document asset.
 #[Object(name = "Media")]
 impl MediaObject<'_> {
     /// The global ID.
@@ -896,6 +919,7 @@ pub struct HeroObject<'a> {
     caption: Option<&'a str>,
 }
 
+/// A page's lead media.
 #[Object(name = "Hero")]
 impl<'a> HeroObject<'a> {
     /// The media shown.
@@ -911,6 +935,7 @@ impl<'a> HeroObject<'a> {
 /// A quotation.
 pub struct QuoteObject<'a>(&'a core::Quote);
 
+/// A quotation.
 #[Object(name = "Quote")]
 impl QuoteObject<'_> {
     /// The quoted words.
@@ -933,6 +958,7 @@ pub struct TopicObject<'a> {
     locale: Locale,
 }
 
+/// A topic of the taxonomy.
 #[Object(name = "Topic")]
 impl TopicObject<'_> {
     /// The topic's identifier.
@@ -961,6 +987,7 @@ pub struct SiteLocale {
 /// The site's settings.
 pub struct SiteObject<'a>(&'a Snapshot);
 
+/// The site's settings.
 #[Object(name = "Site")]
 impl SiteObject<'_> {
     /// The site's name.
@@ -1076,6 +1103,7 @@ pub struct SearchHit<'a> {
     hit: tessera_search::Hit,
 }
 
+/// One search result.
 #[Object]
 impl<'a> SearchHit<'a> {
     /// The item found.
@@ -1106,6 +1134,7 @@ pub struct Route<'a> {
     redirect: Option<String>,
 }
 
+/// What a site path leads to.
 #[Object]
 impl<'a> Route<'a> {
     /// The item at this path, when it is a current address.
@@ -1220,6 +1249,17 @@ fn country_arg(country: Option<String>) -> Result<Option<core::Country>> {
     country.map(|c| core::Country::parse(&c)).transpose().map_err(|e| Error::new(e.to_string()))
 }
 
+/// An unknown topic is an error, as an unknown country is: an empty list
+/// would read as "nothing filed there".
+fn check_topic(ctx: &Context<'_>, topic: Option<&str>) -> Result<()> {
+    match topic {
+        Some(t) if view(ctx)?.snapshot().topic(t).is_none() => {
+            Err(Error::new(format!("no topic named `{t}`: the `topics` query lists them")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn has_topic<T: Item>(doc: &Document<T>, topic: Option<&str>) -> bool {
     topic.is_none_or(|t| doc.meta.references().iter().any(|r| r.kind == Kind::Topic && r.slug == t))
 }
@@ -1231,6 +1271,7 @@ fn status_matches<T: Item>(doc: &Document<T>, status: Option<Status>) -> bool {
 /// The root of every query. The API is read-only.
 pub struct QueryRoot;
 
+/// The root of every query. The API is read-only.
 #[Object(name = "Query")]
 impl QueryRoot {
     /// The site's settings.
@@ -1278,6 +1319,7 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, PageObject<'c>, Total, EmptyFields>> {
+        check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Page>| {
             section.as_deref().is_none_or(|s| d.meta.section.as_deref() == Some(s))
                 && has_topic(d, topic.as_deref())
@@ -1312,6 +1354,7 @@ impl QueryRoot {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<usize, MeasureObject<'c>, Total, EmptyFields>> {
+        check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Measure>| {
             has_topic(d, topic.as_deref())
                 && status_matches(d, status)
@@ -1348,6 +1391,7 @@ impl QueryRoot {
         last: Option<i32>,
     ) -> Result<Connection<usize, PartnerObject<'c>, Total, EmptyFields>> {
         let country = country_arg(country)?;
+        check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Partner>| {
             kind.is_none_or(|k| d.meta.kind == k.into())
                 && country.is_none_or(|c| d.meta.country == Some(c))
@@ -1384,6 +1428,7 @@ impl QueryRoot {
         last: Option<i32>,
     ) -> Result<Connection<usize, StoryObject<'c>, Total, EmptyFields>> {
         let country = country_arg(country)?;
+        check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Story>| {
             country.is_none_or(|c| d.meta.country == Some(c))
                 && has_topic(d, topic.as_deref())
@@ -1437,6 +1482,9 @@ impl QueryRoot {
         request.offset = offset;
         request.kinds = kinds.unwrap_or_default().into_iter().map(Kind::from).collect();
         request.topics = topics.unwrap_or_default();
+        for t in &request.topics {
+            check_topic(ctx, Some(t))?;
+        }
         request.countries = countries
             .unwrap_or_default()
             .into_iter()

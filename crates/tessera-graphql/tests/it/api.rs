@@ -194,3 +194,25 @@ async fn the_seed_pages_old_address_redirects_in_any_form() {
         assert_eq!(reply["data"]["route"]["redirect"], "/pages/civil-society-partnerships/", "{path}: {reply}");
     }
 }
+
+/// An unknown topic is an error, like an unknown country, in every list
+/// and in search: not a silently empty answer.
+#[tokio::test]
+async fn unknown_filter_values_are_errors_everywhere() {
+    let app = crate::fixture();
+    for q in [
+        "{ pages(topic: \"no-such-topic\") { totalCount } }",
+        "{ measures(topic: \"no-such-topic\") { totalCount } }",
+        "{ partners(topic: \"no-such-topic\") { totalCount } }",
+        "{ stories(topic: \"no-such-topic\") { totalCount } }",
+        "{ search(query: \"welcome\", topics: [\"no-such-topic\"]) { totalCount } }",
+    ] {
+        let reply = crate::query(&app, q).await;
+        let message = reply["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains("no topic named `no-such-topic`"), "{q}: {reply}");
+    }
+    let reply = crate::query(&app, "{ stories(country: \"XX\") { totalCount } }").await;
+    assert!(!reply["errors"].is_null(), "{reply}");
+    let known = crate::query(&app, "{ pages(topic: \"education\") { totalCount } }").await;
+    assert!(known["errors"].is_null(), "{known}");
+}
