@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tessera_core::{Audience, Locale, Snapshot};
 
-pub use write::{MARKER, check_target, write_atomically, write_atomically_with};
+pub use write::{KILL_BEFORE_SWAP, MARKER, check_target, write_atomically, write_atomically_with};
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io { path: path.to_owned(), source }
 }
 
+/// Test hook: an export into the folder this environment variable names
+/// dies (as if killed) after writing everything and before swapping it in.
+#[doc(hidden)]
+pub const KILL_BEFORE_SWAP: &str = "TESSERA_TEST_KILL_BEFORE_SWAP";
+
 /// The file that marks a folder as a Tessera export, which the next export
 /// may replace whole. A folder without it is never replaced unless empty.
 pub const MARKER: &str = ".tessera-export";
@@ -92,6 +97,30 @@ pub fn check_target(target: &Path, keep: &[&Path]) -> Result<PathBuf, ExportErro
     Ok(resolved)
 }
 
+/// Removes what exports into `parent/name` that were killed left behind:
+/// their staging and set-aside folders, named with their process id, when
+/// that process is gone. (Only where the system lists processes in /proc.)
+fn remove_leftovers(parent: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.is_dir() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let pid = [".tmp-", ".old-"]
+            .iter()
+            .find_map(|tag| file_name.strip_prefix(&format!(".{name}{tag}")))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(pid) = pid
+            && !proc.join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Writes `output` into a fresh folder beside `target`, then swaps it in:
 /// a failure or a kill midway leaves the previous `target` as it was.
 /// `target` must pass [`check_target`].
@@ -111,6 +140,7 @@ pub fn write_atomically_with(
     };
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    remove_leftovers(&parent, &name);
     let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
@@ -131,6 +161,12 @@ pub fn write_atomically_with(
         let marker = staging.join(MARKER);
         std::fs::write(&marker, "Written by `tessera export`; the next export replaces this folder whole.\n")
             .map_err(io(&marker))?;
+        // For the test of an export killed at its worst moment: everything
+        // is written, nothing is swapped yet. The variable names the
+        // target, so an export elsewhere is never affected.
+        if std::env::var_os(KILL_BEFORE_SWAP).is_some_and(|t| Path::new(&t) == target) {
+            std::process::abort();
+        }
         // Swap: the old output moves aside, the new one takes its name.
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         let had_old = target.exists();

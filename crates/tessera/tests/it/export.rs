@@ -1,52 +1,44 @@
 use std::process::Command;
-use std::time::Duration;
 
 use crate::tessera;
 
 #[test]
 fn an_export_killed_midway_leaves_the_previous_output_intact() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let corpus = dir.path().join("corpus");
     let out = dir.path().join("site");
-    let gen_ =
-        tessera(&["gen-corpus", "--items", "3000", "--locales", "en,fr", "--seed", "5", &corpus.display().to_string()]);
-    assert_eq!(gen_.status.code(), Some(0));
-    // A first, complete export.
-    let first = tessera(&[
-        "export",
-        "--format",
-        "all",
-        "--content",
-        &corpus.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let export = |kill: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command
+            .args(["export", "--format", "all", "--out", &out.display().to_string()])
+            .current_dir(crate::workspace());
+        if kill {
+            // Dies at the worst moment: everything written, nothing swapped in.
+            let target = out.canonicalize().unwrap_or_else(|e| panic!("{e}"));
+            command.env(tessera_export::KILL_BEFORE_SWAP, target);
+        }
+        command.output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = export(false);
     assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
     let before = std::fs::read(out.join("index.html")).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(out.join("marker.txt"), "from the first export").unwrap_or_else(|e| panic!("{e}"));
-    // A second one, killed while it works.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args([
-            "export",
-            "--format",
-            "all",
-            "--content",
-            &corpus.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::thread::sleep(Duration::from_millis(150));
-    let finished = child.try_wait().ok().flatten().is_some();
-    let _ = child.kill();
-    let _ = child.wait();
-    if !finished {
-        assert!(out.join("marker.txt").exists(), "the previous output was replaced by a killed export");
-        assert_eq!(std::fs::read(out.join("index.html")).ok(), Some(before));
-    }
-    // Whatever happened, OUT is a whole export, never a mix.
-    assert!(out.join("index.html").exists() && out.join("style.css").exists());
+
+    let killed = export(true);
+    assert!(!killed.status.success(), "the export was meant to die before swapping");
+    assert!(out.join("marker.txt").exists(), "a killed export replaced the previous output");
+    assert_eq!(std::fs::read(out.join("index.html")).ok(), Some(before), "the previous output changed");
+
+    // The next export replaces the previous one whole.
+    let again = export(false);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(!out.join("marker.txt").exists() && out.join("index.html").exists() && out.join("style.css").exists());
+    // And what the killed one left beside it is gone.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["site".to_owned()], "leftovers beside the export");
 }
 
 #[test]
