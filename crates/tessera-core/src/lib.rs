@@ -14,11 +14,11 @@
 //!
 //! ```
 //! use std::path::Path;
-//! use tessera_core::{Audience, Locale, Measure, Page, Story};
+//! use tessera_core::{Audience, Locale, Measure, Page, Story, Utc};
 //!
 //! let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
 //! let snapshot = tessera_core::load(&root)?;
-//! let view = snapshot.view(Audience::Public, chrono::Utc::now());
+//! let view = snapshot.view(Audience::Public, Utc::now());
 //!
 //! let french = Locale::parse("fr")?;
 //! let page = view.get::<Page>("civil-society-partnerships", &french).ok_or("no page")?;
@@ -64,6 +64,10 @@ pub use body::{
     Alignment, Block, Body, BodyLink, Inline, LinkTarget, MAX_NESTING, inline_text, is_safe_url, plain_text,
     to_markdown,
 };
+/// The time types the API takes ([`Snapshot::view`] wants the instant that
+/// embargoes are compared with): re-exported, so that calling the API needs
+/// no dependency of its own on `chrono`.
+pub use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
 pub use html::{HtmlOptions, escape_html, link_href, to_html, to_html_with};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
