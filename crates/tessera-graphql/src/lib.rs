@@ -16,4 +16,4 @@ pub mod server;
 pub use listen::serve;
 pub use objects::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
 pub use search::SearchIndexes;
-pub use server::{AppState, ServerConfig, app, watch};
+pub use server::{ApiError, AppState, ServerConfig, app, watch};

@@ -431,20 +431,77 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
-/// An answer with errors alone. Errors are never publicly cacheable: a CDN
-/// that kept "not found" for a persisted query would keep saying it after
-/// the query is registered.
-fn error_response(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message }] });
-    (status, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, NO_STORE)], body.to_string()).into_response()
+/// Every error the HTTP layer answers with, in one place: each knows its
+/// status and says what to change. It renders as a GraphQL error body, and
+/// is never publicly cacheable (a CDN that kept "not found" for a persisted
+/// query would keep saying it after the query is registered).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A preview token was sent and is wrong (which part, it never says).
+    #[error("invalid preview token")]
+    Unauthorized,
+    /// The client accepts neither GraphQL media type.
+    #[error("accept application/graphql-response+json or application/json")]
+    NotAcceptable,
+    /// A POST that is not JSON.
+    #[error("send the request as application/json")]
+    UnsupportedMediaType,
+    /// A body over [`MAX_BODY_BYTES`].
+    #[error("the request body is larger than {} KiB", MAX_BODY_BYTES / 1024)]
+    BodyTooLarge,
+    /// A query over [`MAX_QUERY_BYTES`].
+    #[error("the query is larger than {} KiB", MAX_QUERY_BYTES / 1024)]
+    QueryTooLarge,
+    /// Neither a query nor a persisted query's hash.
+    #[error("the request has no `query`")]
+    NoQuery,
+    /// A request that cannot be read (bad JSON, a bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A mutation sent by GET.
+    #[error("GET is for queries only: send mutations with POST")]
+    MutationOverGet,
+    /// A well-formed request refused before execution (a limit, a batch).
+    /// GraphQL over HTTP: 400 for clients of
+    /// `application/graphql-response+json`, 200 for legacy JSON clients.
+    #[error("{message}")]
+    Refused {
+        /// The media type the answer is in.
+        media: &'static str,
+        /// What was refused and why.
+        message: String,
+    },
+    /// Something failed inside; the details are in the log.
+    #[error("internal error")]
+    Internal,
 }
 
-/// A request refused before execution (GraphQL over HTTP): 400 for clients
-/// of `application/graphql-response+json`, 200 for legacy JSON clients.
-fn refuse(media: &'static str, message: &str) -> Response {
-    let status = if media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let body = serde_json::json!({ "errors": [{ "message": message }] });
-    (status, [(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, NO_STORE)], body.to_string()).into_response()
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, media) = match &self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, JSON),
+            ApiError::NotAcceptable => (StatusCode::NOT_ACCEPTABLE, JSON),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, JSON),
+            ApiError::BodyTooLarge | ApiError::QueryTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, JSON),
+            ApiError::NoQuery | ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, JSON),
+            ApiError::MutationOverGet => (StatusCode::METHOD_NOT_ALLOWED, JSON),
+            ApiError::Refused { media, .. } if *media == GRAPHQL_RESPONSE_JSON => (StatusCode::BAD_REQUEST, *media),
+            ApiError::Refused { media, .. } => (StatusCode::OK, *media),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, JSON),
+        };
+        let body = serde_json::json!({ "errors": [{ "message": self.to_string() }] });
+        let mut response =
+            (status, [(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, NO_STORE)], body.to_string())
+                .into_response();
+        if matches!(self, ApiError::MutationOverGet) {
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+fn refuse(media: &'static str, message: impl Into<String>) -> Response {
+    ApiError::Refused { media, message: message.into() }.into_response()
 }
 
 const NO_STORE: &str = "no-store";
@@ -499,18 +556,18 @@ fn parse_request(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<async_graphql::Request, (StatusCode, String)> {
+) -> Result<async_graphql::Request, ApiError> {
     if method == Method::GET {
         return async_graphql::http::parse_query_string(uri.query().unwrap_or(""))
-            .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid request: {e}")));
+            .map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")));
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" {
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as application/json".to_owned()));
+        return Err(ApiError::UnsupportedMediaType);
     }
     serde_json::from_slice::<async_graphql::Request>(body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid JSON request: {e}")))
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON request: {e}")))
 }
 
 /// Sends an answer, or 304 when a GET's `If-None-Match` holds its ETag.
@@ -544,12 +601,7 @@ fn send(cached: &Cached, method: &Method, request_headers: &HeaderMap, cache_con
 /// GraphQL error the client can read, before reading it when it declares
 /// its length.
 async fn read_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Bytes, Response> {
-    let too_large = || {
-        error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is larger than {} KiB", MAX_BODY_BYTES / 1024),
-        )
-    };
+    let too_large = || ApiError::BodyTooLarge.into_response();
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
@@ -601,13 +653,10 @@ async fn answer(
     let started = Instant::now();
     let Ok(audience) = audience(&headers, &state.config) else {
         // Never echo the token, and say the same whatever was wrong with it.
-        return error_response(StatusCode::UNAUTHORIZED, "invalid preview token");
+        return ApiError::Unauthorized.into_response();
     };
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            "accept application/graphql-response+json or application/json",
-        );
+        return ApiError::NotAcceptable.into_response();
     };
     let cache_control = match audience {
         Audience::Preview => "private, no-store".to_owned(),
@@ -635,7 +684,7 @@ async fn answer(
         return refuse(media, "batched requests (a JSON array) are not supported: send one request per HTTP request");
     }
     if method == Method::POST && guard::json_nesting(&body) > MAX_NESTING + 1 {
-        return refuse(media, &Refusal::VariablesNesting.to_string());
+        return refuse(media, Refusal::VariablesNesting.to_string());
     }
     if method == Method::GET {
         let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
@@ -647,25 +696,22 @@ async fn answer(
             };
             if refused {
                 let refusal = if name == "query" { Refusal::QueryNesting } else { Refusal::VariablesNesting };
-                return refuse(media, &refusal.to_string());
+                return refuse(media, refusal.to_string());
             }
         }
     }
     let mut request = match parse_request(&method, &uri, &headers, &body) {
         Ok(r) => r,
-        Err((status, message)) => return error_response(status, &message),
+        Err(e) => return e.into_response(),
     };
     if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
-        return error_response(StatusCode::BAD_REQUEST, "the request has no `query`");
+        return ApiError::NoQuery.into_response();
     }
     if request.query.len() > MAX_QUERY_BYTES {
-        return error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the query is larger than {} KiB", MAX_QUERY_BYTES / 1024),
-        );
+        return ApiError::QueryTooLarge.into_response();
     }
     if guard::query_nesting(&request.query) > MAX_NESTING {
-        return refuse(media, &Refusal::QueryNesting.to_string());
+        return refuse(media, Refusal::QueryNesting.to_string());
     }
     // Parse once (or reuse an earlier parse of the same text): the checks
     // and the executor share the document.
@@ -677,7 +723,7 @@ async fn answer(
             None => match async_graphql::parser::parse_query(&request.query) {
                 Ok(doc) => {
                     if let Err(refusal) = guard::check_document(&doc) {
-                        return refuse(media, &refusal.to_string());
+                        return refuse(media, refusal.to_string());
                     }
                     // Only documents that passed the checks are kept.
                     if let Ok(mut documents) = state.documents.lock() {
@@ -695,10 +741,7 @@ async fn answer(
             if method == Method::GET
                 && selected_operation(&doc, request.operation_name.as_deref()) != OperationType::Query
             {
-                let mut response =
-                    error_response(StatusCode::METHOD_NOT_ALLOWED, "GET is for queries only: send mutations with POST");
-                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return response;
+                return ApiError::MutationOverGet.into_response();
             }
             request.set_parsed_query(doc);
         }
@@ -742,13 +785,13 @@ async fn answer(
         Ok(b) => Bytes::from(b),
         Err(e) => {
             tracing::error!(request_id, error = %e, "cannot serialize a response");
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return ApiError::Internal.into_response();
         }
     };
     if body.len() > MAX_ANSWER_BYTES {
         return refuse(
             media,
-            &format!(
+            format!(
                 "the answer would be larger than {} MiB: ask for fewer items or fields",
                 MAX_ANSWER_BYTES / 1024 / 1024
             ),
