@@ -67,8 +67,25 @@ struct Word {
     space: bool,
 }
 
-/// Wraps `screen` to `width` columns (at least 10).
+/// How a layout marks structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marking {
+    /// For the eye, in a terminal: underlined headings, a bar before quoted
+    /// lines, rules drawn.
+    Drawn,
+    /// For a screen reader, a braille display or a pipe: headings marked
+    /// `#` as in Markdown (and as `lynx -dump` readers expect), quotes
+    /// indented, nothing drawn that a voice would read out as symbols.
+    Plain,
+}
+
+/// Wraps `screen` to `width` columns (at least 10), drawn for a terminal.
 pub fn layout(screen: &Screen, width: usize) -> Layout {
+    layout_marked(screen, width, Marking::Drawn)
+}
+
+/// Wraps `screen` to `width` columns (at least 10), marked as `marking` says.
+pub fn layout_marked(screen: &Screen, width: usize, marking: Marking) -> Layout {
     let width = width.max(10);
     let mut out = Layout { lines: Vec::new(), links: Vec::new(), link_lines: Vec::new() };
     let mut previous: Option<&Part> = None;
@@ -80,6 +97,12 @@ pub fn layout(screen: &Screen, width: usize) -> Layout {
         }
         previous = Some(part);
         match part {
+            Part::Heading(level, text) if marking == Marking::Plain => {
+                let words = words_of(&[Seg { text: text.clone(), style: Style::Strong, link: None }], &mut out);
+                let mark = format!("{} ", "#".repeat(usize::from((*level).clamp(1, 6))));
+                let rest = " ".repeat(mark.width());
+                wrap(&mut out, words, width, &mark, &rest, LineKind::Heading(*level));
+            }
             Part::Heading(level, text) => {
                 let style = Style::Strong;
                 let words = words_of(&[Seg { text: text.clone(), style, link: None }], &mut out);
@@ -106,7 +129,8 @@ pub fn layout(screen: &Screen, width: usize) -> Layout {
             }
             Part::Quote(segs) => {
                 let words = words_of(segs, &mut out);
-                wrap(&mut out, words, width, "│ ", "│ ", LineKind::Quote);
+                let bar = if marking == Marking::Plain { "    " } else { "│ " };
+                wrap(&mut out, words, width, bar, bar, LineKind::Quote);
             }
             Part::Pre(text) => {
                 for line in text.lines() {
@@ -118,6 +142,7 @@ pub fn layout(screen: &Screen, width: usize) -> Layout {
                     }
                 }
             }
+            Part::Rule if marking == Marking::Plain => out.lines.push(Line { spans: Vec::new(), kind: LineKind::Text }),
             Part::Rule => out.lines.push(Line {
                 spans: vec![Span { text: "─".repeat(width.min(40)), style: Style::Dim, link: None, marker: false }],
                 kind: LineKind::Text,

@@ -18,7 +18,7 @@ mod screens;
 
 pub use app::{App, run};
 pub use data::{Location, Source, SourceError};
-pub use layout::{Layout, layout};
+pub use layout::{Layout, Marking, layout, layout_marked};
 pub use local::LocalSource;
 pub use read::read;
 pub use remote::RemoteSource;

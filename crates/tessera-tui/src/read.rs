@@ -5,7 +5,7 @@
 use tessera_core::Kind;
 
 use crate::data::{Location, Source, SourceError};
-use crate::layout::layout;
+use crate::layout::{Marking, layout_marked};
 use crate::screens::{Screen, Target};
 
 /// The text of item `kind`/`slug` in `locale`, wrapped to `width` columns;
@@ -20,7 +20,7 @@ pub fn read<S: Source>(
 ) -> Result<String, SourceError> {
     let data = source.item(kind, slug, locale)?;
     let screen = Screen::item(&data, locale);
-    let l = layout(&screen, width);
+    let l = layout_marked(&screen, width, Marking::Plain);
     let mut out = String::new();
     if let Some(note) = &screen.note {
         out.push_str(&format!("({note})\n\n"));

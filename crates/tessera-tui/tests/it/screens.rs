@@ -211,6 +211,9 @@ fn read_prints_the_sites_own_addresses_in_the_readers_locale() {
     let mut source = crate::local("tests/fixtures/valid-site");
     let text = tessera_tui::read(&mut source, Kind::Page, "welcome", "fr", 72, "https://fixture.invalid/")
         .unwrap_or_else(|e| panic!("{e}"));
+    // For a screen reader: headings marked as headings, nothing drawn.
+    assert!(text.starts_with("# "), "{text}");
+    assert!(!text.contains(['═', '─', '│']), "{text}");
     let links: Vec<&str> = text.lines().skip_while(|l| *l != "Links:").skip(1).collect();
     assert!(!links.is_empty(), "{text}");
     let mut local_links = 0;
