@@ -122,11 +122,14 @@ fn marked(text: &str) -> Vec<Seg> {
     segs
 }
 
+/// A figure, said by what it shows: "Photo: a goodwill ambassador speaks
+/// at…", not "[Photo: image]". The kind is said only when there is no text
+/// alternative to say instead.
 fn figure(parts: &mut Vec<Part>, label: &str, f: &Figure) {
-    let mut segs = vec![Seg::styled(format!("[{label}: {}] ", f.kind), Style::Dim)];
-    if let Some(alt) = &f.alt {
-        segs.push(Seg::plain(alt.clone()));
-    }
+    let segs = match f.alt.as_deref().filter(|a| !a.trim().is_empty()) {
+        Some(alt) => vec![Seg::styled(format!("{label}: "), Style::Dim), Seg::plain(alt.to_owned())],
+        None => vec![Seg::styled(format!("{label} ({})", f.kind), Style::Dim)],
+    };
     parts.push(Part::Para(segs));
     if let Some(caption) = &f.caption {
         parts.push(Part::Para(vec![Seg::styled(format!("Caption: {caption}"), Style::Dim)]));
