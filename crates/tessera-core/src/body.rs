@@ -668,6 +668,22 @@ fn push_inline_text(inlines: &[Inline], out: &mut String) {
     }
 }
 
+/// Whether `blocks` open with the words of `summary`, so that a front end
+/// showing both would say the same thing twice (a page whose summary is
+/// its first sentence). Spaces and line breaks do not count.
+pub fn opens_with(blocks: &[Block], summary: &str) -> bool {
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let summary = words(summary);
+    !summary.is_empty()
+        && blocks
+            .iter()
+            .find_map(|b| match b {
+                Block::Paragraph { content } | Block::Heading { content, .. } => Some(words(&inline_text(content))),
+                _ => None,
+            })
+            .is_some_and(|first| first.starts_with(&summary))
+}
+
 /// Blocks as plain text: one paragraph per block separated by blank lines,
 /// list items prefixed with `- ` or their number, quotes with `> `.
 pub fn plain_text(blocks: &[Block]) -> String {
@@ -1045,6 +1061,15 @@ mod tests {
         let targets: Vec<&LinkTarget> = body.links.iter().map(|l| &l.target).collect();
         assert_eq!(targets.len(), 2, "one per definition, none twice: {targets:?}");
         assert!(targets.iter().any(|t| matches!(t, LinkTarget::Item { slug, .. } if slug == "s")));
+    }
+
+    #[test]
+    fn a_summary_the_body_opens_with_is_recognised() {
+        let body = parse("A vibrant civil\nsociety is *essential*. More.\n\nNext.");
+        assert!(opens_with(&body.blocks, "A vibrant civil society is essential."));
+        assert!(!opens_with(&body.blocks, "Something else."));
+        assert!(!opens_with(&body.blocks, "  "));
+        assert!(!opens_with(&[], "A vibrant"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
     Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, is_safe_url, legacy_path, plain_text, to_html_with,
+    Story, View, escape_html as esc, is_safe_url, legacy_path, opens_with, plain_text, to_html_with,
 };
 use tessera_site::SiteMap;
 
@@ -236,7 +236,8 @@ impl<'s> Context<'s> {
     fn render_page(&self, doc: &Localized<'_, Page>, l: &Locale) -> Rendered {
         let m = &doc.meta;
         let mut main = format!("<h1>{}</h1>\n", esc(&m.title));
-        if let Some(s) = &m.summary {
+        // Said once: not when the body opens with the same words.
+        if let Some(s) = m.summary.as_deref().filter(|s| !opens_with(&self.view.body(doc.doc).blocks, s)) {
             main.push_str(&format!("<p><strong>{}</strong></p>\n", esc(s)));
         }
         if let Some(hero) = &m.hero
@@ -304,7 +305,8 @@ impl<'s> Context<'s> {
         if !meta.is_empty() {
             main.push_str(&format!("<p class=\"meta\">{}</p>\n", meta.join(" · ")));
         }
-        if let Some(s) = &m.summary {
+        // Said once: not when the body opens with the same words.
+        if let Some(s) = m.summary.as_deref().filter(|s| !opens_with(&self.view.body(doc.doc).blocks, s)) {
             main.push_str(&format!("<p><strong>{}</strong></p>\n", esc(s)));
         }
         main.push_str(&self.body(doc.doc, l));

@@ -282,7 +282,8 @@ impl Screen {
             }
             parts.push(Part::Para(segs));
         }
-        if let Some(summary) = &data.summary {
+        // Said once: not when the body opens with the same words.
+        if let Some(summary) = data.summary.as_ref().filter(|s| !tessera_core::opens_with(&data.blocks, s)) {
             parts.push(Part::Para(vec![Seg::styled(summary.clone(), Style::Emphasis)]));
         }
         if let Some(hero) = &data.hero {

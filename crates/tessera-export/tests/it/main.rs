@@ -248,3 +248,11 @@ fn folders_that_are_not_exports_are_never_replaced() {
         .collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }
+
+#[test]
+fn the_seed_page_says_its_first_sentence_once() {
+    let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let page = out.get("pages/civil-society-partnerships/index.html").map(|b| String::from_utf8_lossy(b).into_owned());
+    let page = page.unwrap_or_else(|| panic!("no seed page"));
+    assert_eq!(page.matches("A vibrant, energised, and effective civil society").count(), 1, "{page}");
+}
