@@ -8,6 +8,30 @@ use crate::data::{Location, Source, SourceError};
 use crate::layout::{Marking, layout_marked};
 use crate::screens::{Screen, Target};
 
+/// Writes `prefix` and `text`, broken into lines of at most `width`
+/// columns (a braille display has no more), later lines indented under
+/// the first. Addresses have no spaces to break at: they break anywhere.
+fn push_wrapped(out: &mut String, prefix: &str, text: &str, width: usize) {
+    use unicode_width::UnicodeWidthChar;
+    let indent = " ".repeat(prefix.chars().count());
+    let room = width.max(prefix.chars().count() + 10) - prefix.chars().count();
+    let mut line = String::from(prefix);
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.clone();
+            used = 0;
+        }
+        line.push(c);
+        used += w;
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
 /// The text of item `kind`/`slug` in `locale`, wrapped to `width` columns;
 /// `base_url` makes link addresses absolute.
 pub fn read<S: Source>(
@@ -47,7 +71,7 @@ pub fn read<S: Source>(
                 // say what the link is, without an address that leads nowhere.
                 Target::Go(other) => other.label(),
             };
-            out.push_str(&format!("[{}] {address}\n", i + 1));
+            push_wrapped(&mut out, &format!("[{}] ", i + 1), &address, width);
         }
     }
     Ok(out)

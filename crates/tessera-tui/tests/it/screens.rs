@@ -227,3 +227,24 @@ fn read_prints_the_sites_own_addresses_in_the_readers_locale() {
     }
     assert!(local_links > 0, "{text}");
 }
+
+/// The link list keeps within `--width` too: a braille display shows that
+/// many cells and no more.
+#[test]
+fn read_keeps_every_line_within_the_width() {
+    let mut source = crate::local("content");
+    for width in [30, 40, 72] {
+        let text = tessera_tui::read(
+            &mut source,
+            Kind::Page,
+            "civil-society-partnerships",
+            "en",
+            width,
+            "https://unicef.org/",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for line in text.lines() {
+            assert!(unicode_width::UnicodeWidthStr::width(line) <= width, "{width}: {line:?}");
+        }
+    }
+}
