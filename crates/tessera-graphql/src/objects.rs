@@ -71,11 +71,8 @@ pub struct ContentStatus {
     /// A one-line summary.
     pub message: String,
     /// The problems of the last failed reload, as `path:line:column: message`.
-    /// The public sees only those in files it may see.
+    /// For preview only: the public sees none (a message may name a hidden file).
     pub errors: Vec<String>,
-    /// The file of each error, in the same order.
-    #[graphql(skip)]
-    pub error_files: Vec<std::path::PathBuf>,
 }
 
 impl ContentStatus {
@@ -86,7 +83,6 @@ impl ContentStatus {
             ok: true,
             message: "loaded".to_owned(),
             errors: Vec::new(),
-            error_files: Vec::new(),
         }
     }
 
@@ -107,7 +103,6 @@ impl ContentStatus {
                     "the last reload failed; the last good content is being served (preview shows why)".to_owned()
                 },
                 errors: Vec::new(),
-                error_files: Vec::new(),
             },
         }
     }
@@ -119,7 +114,6 @@ impl ContentStatus {
             version: format!("{:016x}", current.version()),
             ok: false,
             message: failed_message(errors.len()),
-            error_files: errors.iter().map(|d| d.path.clone()).collect(),
             errors: errors.iter().map(ToString::to_string).collect(),
         }
     }

@@ -550,6 +550,12 @@ fn selected_operation(doc: &ExecutableDocument, name: Option<&str>) -> Operation
     chosen.map_or(OperationType::Query, |(_, op)| op.node.ty)
 }
 
+/// Whether a request carries its GraphQL in the query string: GET, and HEAD,
+/// which is GET without the body.
+fn in_query_string(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
 /// Reads a GraphQL request from a GET query string or a JSON POST body.
 fn parse_request(
     method: &Method,
@@ -557,7 +563,7 @@ fn parse_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<async_graphql::Request, ApiError> {
-    if method == Method::GET {
+    if in_query_string(&method) {
         return async_graphql::http::parse_query_string(uri.query().unwrap_or(""))
             .map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")));
     }
@@ -686,7 +692,7 @@ async fn answer(
     if method == Method::POST && guard::json_nesting(&body) > MAX_NESTING + 1 {
         return refuse(media, Refusal::VariablesNesting.to_string());
     }
-    if method == Method::GET {
+    if in_query_string(&method) {
         let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
         for (name, value) in &pairs {
             let refused = match name.as_str() {
@@ -738,7 +744,7 @@ async fn answer(
         if let Some(doc) = parsed {
             // GraphQL over HTTP: GET is for queries; a mutation must not be
             // run (or even tried) by a request a crawler or a cache may repeat.
-            if method == Method::GET
+            if in_query_string(&method)
                 && selected_operation(&doc, request.operation_name.as_deref()) != OperationType::Query
             {
                 return ApiError::MutationOverGet.into_response();

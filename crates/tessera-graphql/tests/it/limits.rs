@@ -191,6 +191,13 @@ async fn the_standard_introspection_query_works_within_the_limits() {
 #[tokio::test]
 async fn protocol_details_follow_graphql_over_http() {
     let app = fixture();
+    // HEAD is GET without the body.
+    let head = Request::head(format!("/graphql?query={}", encode("{ site { title } }")))
+        .body(Body::empty())
+        .unwrap_or_default();
+    let reply = send(&app, head).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.is_empty());
     // GET is for queries: a mutation is 405 with `Allow: POST`.
     let reply = send(&app, get(&format!("/graphql?query={}", encode("mutation { x }")))).await;
     assert_eq!(reply.status, 405);
