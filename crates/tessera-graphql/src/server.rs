@@ -563,7 +563,7 @@ fn parse_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<async_graphql::Request, ApiError> {
-    if in_query_string(&method) {
+    if in_query_string(method) {
         return async_graphql::http::parse_query_string(uri.query().unwrap_or(""))
             .map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")));
     }
