@@ -92,6 +92,100 @@ pub enum Block {
     },
     /// A thematic break (`---`).
     Rule,
+    /// Something the model keeps elsewhere, placed here: another item's
+    /// text or one of the page's quotes. Written as an image alone in its
+    /// paragraph, `![](@/measures/slug.md)` or `![](@quote/1)`, so that
+    /// the Markdown stays readable anywhere. The presentation layer puts
+    /// the embedded content in its place; the block itself says nothing.
+    Embed {
+        /// What is placed here.
+        embed: Embed,
+    },
+}
+
+/// What an [`Block::Embed`] places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Embed {
+    /// Another item's text (a measure's full text, with its example).
+    Item {
+        /// The item's kind.
+        kind: Kind,
+        /// The item's slug.
+        slug: String,
+    },
+    /// One of the page's quotes, counted from 1 in front-matter order.
+    Quote {
+        /// 1 for the first `[[quotes]]` table.
+        number: usize,
+    },
+}
+
+/// The written prefix of a quote embed: `@quote/1`.
+pub const QUOTE_EMBED: &str = "@quote/";
+
+impl Embed {
+    /// The embed a paragraph holding only `content` writes, if it is one:
+    /// a single image (spaces and line breaks around it aside) whose
+    /// target is an item or a quote.
+    fn of(content: &[Inline]) -> Option<Embed> {
+        let mut meaningful = content.iter().filter(|i| match i {
+            Inline::Text { text } => !text.trim().is_empty(),
+            Inline::SoftBreak | Inline::HardBreak => false,
+            _ => true,
+        });
+        let (Some(Inline::Image { target, .. }), None) = (meaningful.next(), meaningful.next()) else {
+            return None;
+        };
+        match target {
+            LinkTarget::Item { kind, slug, fragment: None } if *kind != Kind::Media && *kind != Kind::Topic => {
+                Some(Embed::Item { kind: *kind, slug: slug.clone() })
+            }
+            LinkTarget::Url { url } => {
+                let number = url.strip_prefix(QUOTE_EMBED)?;
+                // Digits only: `+1` or ` 1` would parse but were not meant.
+                if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Some(Embed::Quote { number: number.parse().ok()? })
+            }
+            _ => None,
+        }
+    }
+
+    /// The embed as written in Markdown: `![](@/measures/slug.md)`.
+    pub fn to_markdown(&self) -> String {
+        match self {
+            Embed::Item { kind, slug } => format!("![](@/{}/{slug}.{})", kind.folder(), kind.extension()),
+            Embed::Quote { number } => format!("![]({QUOTE_EMBED}{number})"),
+        }
+    }
+}
+
+/// A paragraph, or the embed it writes.
+fn paragraph(content: Vec<Inline>) -> Block {
+    match Embed::of(&content) {
+        Some(embed) => Block::Embed { embed },
+        None => Block::Paragraph { content },
+    }
+}
+
+/// Every embed in `blocks`, in reading order (inside lists and quotes
+/// too). Bounded by the tree's depth, as every walk.
+pub fn embeds(blocks: &[Block]) -> Vec<&Embed> {
+    fn walk<'b>(blocks: &'b [Block], out: &mut Vec<&'b Embed>) {
+        for block in blocks {
+            match block {
+                Block::Embed { embed } => out.push(embed),
+                Block::List { items, .. } => items.iter().for_each(|item| walk(item, out)),
+                Block::BlockQuote { blocks } => walk(blocks, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(blocks, &mut out);
+    out
 }
 
 /// How a table column is aligned.
@@ -378,7 +472,7 @@ impl<'a> Builder<'a> {
                 }
                 Some(Event::Start(tag)) if is_block_tag(tag) => {
                     if !loose.is_empty() {
-                        blocks.push(Block::Paragraph { content: merge_text(std::mem::take(&mut loose)) });
+                        blocks.push(paragraph(merge_text(std::mem::take(&mut loose))));
                     }
                     if let Some(block) = self.block() {
                         blocks.push(block);
@@ -400,7 +494,7 @@ impl<'a> Builder<'a> {
             }
         }
         if !loose.is_empty() {
-            blocks.push(Block::Paragraph { content: merge_text(loose) });
+            blocks.push(paragraph(merge_text(loose)));
         }
         blocks
     }
@@ -422,7 +516,7 @@ impl<'a> Builder<'a> {
 
     fn block_content(&mut self, tag: Tag<'a>, range: std::ops::Range<usize>) -> Block {
         match tag {
-            Tag::Paragraph => Block::Paragraph { content: self.inlines(TagEnd::Paragraph) },
+            Tag::Paragraph => paragraph(self.inlines(TagEnd::Paragraph)),
             Tag::Heading { level, .. } => {
                 Block::Heading { level: heading_level(level), content: self.inlines(TagEnd::Heading(level)) }
             }
@@ -730,6 +824,8 @@ fn block_text(block: &Block) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         Block::Rule => "---".to_owned(),
+        // Said where it is placed, by the presentation layer.
+        Block::Embed { .. } => String::new(),
     }
 }
 
@@ -740,6 +836,13 @@ fn block_text(block: &Block) -> String {
 pub(crate) fn unlink(blocks: &[Block], hide: &dyn Fn(&LinkTarget) -> bool) -> Vec<Block> {
     blocks
         .iter()
+        .filter(|block| match block {
+            // An item the audience may not see is not placed either.
+            Block::Embed { embed: Embed::Item { kind, slug } } => {
+                !hide(&LinkTarget::Item { kind: *kind, slug: slug.clone(), fragment: None })
+            }
+            _ => true,
+        })
         .map(|block| match block {
             Block::Heading { level, content } => {
                 Block::Heading { level: *level, content: unlink_inlines(content, hide) }
@@ -875,6 +978,7 @@ fn write_blocks(blocks: &[Block], out: &mut String) {
                 }
             }
             Block::Rule => out.push_str("---"),
+            Block::Embed { embed } => out.push_str(&embed.to_markdown()),
         }
         out.push('\n');
     }
@@ -986,6 +1090,37 @@ mod tests {
 
     fn parse(md: &str) -> Body {
         Body::parse(md)
+    }
+
+    #[test]
+    fn an_image_alone_in_its_paragraph_places_an_item_or_a_quote() {
+        let body = parse(
+            "Intro.\n\n![](@/measures/m.md)\n\n- ![Q](@quote/2)\n- ![](@/stories/s.md)\n\nText ![](@/measures/m.md) around.\n\n![](@quote/x)\n\n![](@/media/photo.md)\n",
+        );
+        let item = |kind, slug: &str| Embed::Item { kind, slug: slug.to_owned() };
+        assert_eq!(body.blocks[1], Block::Embed { embed: item(Kind::Measure, "m") });
+        assert_eq!(
+            body.blocks[2],
+            Block::List {
+                start: None,
+                items: vec![
+                    vec![Block::Embed { embed: Embed::Quote { number: 2 } }],
+                    vec![Block::Embed { embed: item(Kind::Story, "s") }],
+                ],
+            }
+        );
+        // With words around it, or naming no quote or a media file, an
+        // image stays an image.
+        for block in &body.blocks[3..] {
+            assert!(matches!(block, Block::Paragraph { .. }), "{block:?}");
+        }
+        assert_eq!(embeds(&body.blocks).len(), 3);
+        // Written back, the embeds read the same.
+        assert_eq!(Body::parse(&to_markdown(&body.blocks)).blocks, body.blocks);
+        // An item the reader may not see is not placed.
+        let hidden = unlink(&body.blocks, &|t| matches!(t, LinkTarget::Item { slug, .. } if slug == "m"));
+        assert_eq!(embeds(&hidden).len(), 2, "{hidden:?}");
+        assert_eq!(plain_text(&body.blocks[1..2]), "", "an embed says nothing itself");
     }
 
     #[test]

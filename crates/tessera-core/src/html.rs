@@ -126,6 +126,8 @@ fn push_block(block: &Block, out: &mut String, o: &HtmlOptions<'_>) {
             out.push_str("</tbody>\n</table>\n");
         }
         Block::Rule => out.push_str("<hr>\n"),
+        // Placed by the presentation layer, which knows what it names.
+        Block::Embed { .. } => {}
     }
 }
 

@@ -527,6 +527,9 @@ impl Loader {
             }
             let body_at = |offset: usize| src.at_body(&p.doc.body.markdown, offset);
             self.check_links(&src.path, &p.doc.body.links, &body_at, existing, referenced);
+            if T::KIND != Kind::Page {
+                self.check_quote_embeds(&src.path, &p.doc.body.links, &body_at, 0);
+            }
             // Markdown written in front-matter fields (a measure's example)
             // is checked like a body.
             for (field, text) in p.doc.meta.markdown_fields() {
@@ -587,10 +590,38 @@ impl Loader {
         }
     }
 
+    /// Quotes placed in a body (`![](@quote/2)`) must name one of the
+    /// item's quotes; only pages have quotes.
+    fn check_quote_embeds(
+        &mut self,
+        path: &Path,
+        links: &[crate::body::BodyLink],
+        at: &dyn Fn(usize) -> (u32, u32),
+        quotes: usize,
+    ) {
+        for link in links {
+            let LinkTarget::Url { url } = &link.target else { continue };
+            let Some(number) = url.strip_prefix(crate::body::QUOTE_EMBED) else { continue };
+            let n = number.parse::<usize>().ok().filter(|_| number.bytes().all(|b| b.is_ascii_digit()));
+            let message = match n {
+                _ if quotes == 0 => format!("`{url}` places a quote, but this item has no `[[quotes]]`"),
+                Some(n) if (1..=quotes).contains(&n) => continue,
+                _ => format!("`{url}` names no quote: this item has {quotes} (`@quote/1` to `@quote/{quotes}`)"),
+            };
+            self.push(
+                Diagnostic::error(path, at(link.offset), message)
+                    .with_help("place a page's quote as an image alone in its paragraph: `![](@quote/1)`"),
+            );
+        }
+    }
+
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
         // Translations of a page may repeat its legacy URLs; other pages may not.
         let mut seen: HashMap<&str, (&str, &Path)> = HashMap::new();
         for p in pages {
+            let body = &p.doc.body;
+            let body_at = |offset: usize| p.source.at_body(&body.markdown, offset);
+            self.check_quote_embeds(&p.source.path, &body.links, &body_at, p.doc.meta.quotes.len());
             for url in &p.doc.meta.legacy_urls {
                 let at = p
                     .source
@@ -944,6 +975,26 @@ mod tests {
                     prop_assert!(d.line <= lines, "{d} is past the end of a {lines}-line file");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_placed_quote_must_name_one_of_the_pages_quotes() {
+        let page = |body: &str| {
+            format!(
+                "+++\ntitle = \"P\"\nstatus = \"published\"\n\n[[quotes]]\ntext = \"Q\"\nsource = \"S\"\n+++\n{body}\n"
+            )
+        };
+        assert!(load_page(page("Before.\n\n![](@quote/1)").as_bytes()).is_ok());
+        for (body, expected) in [
+            ("![](@quote/2)", "`@quote/2` names no quote: this item has 1 (`@quote/1` to `@quote/1`)"),
+            ("![](@quote/0)", "`@quote/0` names no quote: this item has 1 (`@quote/1` to `@quote/1`)"),
+        ] {
+            let Err(LoadError::Invalid { diagnostics }) = load_page(page(body).as_bytes()) else {
+                panic!("{body} should fail")
+            };
+            assert_eq!(diagnostics[0].message, expected);
+            assert_eq!((diagnostics[0].line, diagnostics[0].column), (9, 1), "{diagnostics:?}");
         }
     }
 

@@ -338,6 +338,11 @@ pub struct Quote {
     /// The article or section quoted, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article: Option<String>,
+    /// The words that introduce the quote where the page places it, e.g.
+    /// "The Convention on the Rights of Persons with Disabilities (CRPD)
+    /// says:". Shown before the quote instead of the source after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
 }
 
 /// Editorial state shared by every document kind.

@@ -3,10 +3,10 @@
 use rayon::prelude::*;
 use serde_json::json;
 use tessera_core::{
-    Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, Page, Partner, Publishable,
-    Story, View, escape_html as esc, is_safe_url, legacy_path, opens_with, plain_text, to_html_with,
+    Document, HtmlOptions, Item, Kind, LinkTarget, Locale, Localized, Measure, Media, MediaKind, Page, Partner,
+    Publishable, Story, View, escape_html as esc, legacy_path, plain_text, to_html_with,
 };
-use tessera_site::SiteMap;
+use tessera_site::{EXAMPLE_HEADING, Fact, Figure, ItemView, Related, Relation, SiteMap, TEASER_LINK};
 
 use crate::{ExportError, Output};
 
@@ -128,13 +128,13 @@ impl<'s> Context<'s> {
         )
     }
 
-    fn alternates<T: Item>(&self, slug: &str) -> Vec<(Locale, String)> {
+    fn alternates(&self, kind: Kind, slug: &str) -> Vec<(Locale, String)> {
         // Every exported locale has a page for the item (by fallback);
         // hreflang names the locale of the page.
         self.locales
             .iter()
-            .filter(|l| self.view.get::<T>(slug, l).is_some())
-            .map(|l| (l.clone(), self.item_path(T::KIND, slug, l)))
+            .filter(|l| self.view.exists(kind, slug, l))
+            .map(|l| (l.clone(), self.item_path(kind, slug, l)))
             .collect()
     }
 
@@ -162,29 +162,26 @@ impl<'s> Context<'s> {
         format!("<section>\n<h2>{}</h2>\n<{tag}>\n{items}</{tag}>\n</section>\n", esc(heading))
     }
 
-    fn figure(media: &Document<Media>, caption: Option<&str>) -> String {
-        let m = &media.meta;
-        let caption = caption.or(m.caption.as_deref());
-        let shown = match (m.src.as_deref().filter(|s| is_safe_url(s)), m.kind) {
-            (Some(src), tessera_core::MediaKind::Image) => {
-                format!("<img src=\"{}\" alt=\"{}\">", esc(src), esc(m.alt.as_deref().unwrap_or("")))
+    fn figure(f: &Figure) -> String {
+        let shown = match (&f.src, f.kind) {
+            (Some(src), MediaKind::Image) => {
+                format!("<img src=\"{}\" alt=\"{}\">", esc(src), esc(f.alt.as_deref().unwrap_or("")))
             }
-            (Some(src), kind) => format!(
-                "<p><a href=\"{}\">{} ({})</a></p>",
-                esc(src),
-                esc(m.alt.as_deref().or(caption).unwrap_or("Media")),
-                kind.as_str()
-            ),
+            (Some(src), _) => {
+                format!("<p><a href=\"{}\">{} ({})</a></p>", esc(src), esc(f.link_text()), f.kind.as_str())
+            }
             // Not migrated yet: the text alternative stands in for it.
-            (None, kind) => {
-                format!("<p class=\"meta\">[{}] {}</p>", kind.as_str(), esc(m.alt.as_deref().or(caption).unwrap_or("")))
-            }
+            (None, _) => format!(
+                "<p class=\"meta\">{}: {}</p>",
+                f.label(),
+                esc(f.alt.as_deref().or(f.caption.as_deref()).unwrap_or(""))
+            ),
         };
         let mut figcaption = String::new();
-        if let Some(c) = caption {
+        if let Some(c) = &f.caption {
             figcaption.push_str(&esc(c));
         }
-        if let Some(credit) = &m.credit {
+        if let Some(credit) = &f.credit {
             figcaption.push_str(&format!(" <span class=\"credit\">{}</span>", esc(credit)));
         }
         let figcaption = if figcaption.is_empty() {
@@ -192,131 +189,104 @@ impl<'s> Context<'s> {
         } else {
             format!("<figcaption>{}</figcaption>", figcaption.trim())
         };
-        format!("<figure>{shown}{figcaption}</figure>\n")
+        format!("<figure id=\"{}\">{shown}{figcaption}</figure>\n", esc(&f.anchor()))
     }
 
-    fn body<T: Item>(&self, doc: &Document<T>, locale: &Locale) -> String {
+    fn blocks(&self, blocks: &[tessera_core::Block], locale: &Locale) -> String {
         let href = self.href(locale);
-        to_html_with(&self.view.body(doc).blocks, &HtmlOptions { href: &href, heading_offset: 1 })
+        to_html_with(blocks, &HtmlOptions { href: &href, heading_offset: 1 })
     }
 
-    fn item_page<T: Item + Publishable>(&self, doc: &Localized<'_, T>, locale: &Locale, main: String) -> Rendered {
-        let crumbs = vec![(T::KIND.plural_title().to_owned(), self.map.index(T::KIND, locale))];
-        let html = self.page(
-            locale,
-            &doc.locale,
-            Publishable::title(&doc.meta),
-            &crumbs,
-            &self.alternates::<T>(&doc.slug),
-            &main,
-        );
-        Rendered {
-            path: SiteMap::file(&self.map.item(T::KIND, &doc.slug, locale)),
-            html,
-            source: doc.path.display().to_string(),
+    /// Related items under their heading: titles, or for a teaser relation
+    /// what each says, then "Story" and its media as links.
+    fn related(&self, relation: Relation, related: &[Related], locale: &Locale) -> String {
+        let heading = esc(relation.heading());
+        if relation.teaser() {
+            let mut html = format!("<section>\n<h2>{heading}</h2>\n");
+            for r in related {
+                let href = self.item_path(r.kind, &r.slug, locale);
+                let Some(summary) = &r.summary else {
+                    html.push_str(&format!("<p><a href=\"{href}\">{}</a></p>\n", esc(&r.title)));
+                    continue;
+                };
+                let mut links = vec![format!("<a href=\"{href}\">{TEASER_LINK}</a>")];
+                for m in &r.media {
+                    let to = m.src.as_deref().map_or_else(|| format!("{href}#{}", m.anchor()), esc);
+                    links.push(format!("<a href=\"{to}\">{}</a>", esc(m.link_text())));
+                }
+                html.push_str(&format!("<p>{}</p>\n<p>{}</p>\n", esc(summary), links.join(" - ")));
+            }
+            html.push_str("</section>\n");
+            return html;
         }
-    }
-
-    fn topics_html<T: Publishable>(&self, meta: &T, locale: &Locale) -> String {
-        let links: Vec<String> = meta
-            .topics()
+        let tag = if relation.numbered() { "ol" } else { "ul" };
+        let items: String = related
             .iter()
-            .filter_map(|r| self.view.snapshot().topic(r.slug()))
-            .map(|t| {
-                format!(
-                    "<a href=\"{}\">{}</a>",
-                    self.map.topic(&t.slug, locale),
-                    esc(t.names.get(locale).unwrap_or(&t.name))
-                )
+            .map(|r| {
+                format!("<li><a href=\"{}\">{}</a></li>\n", self.item_path(r.kind, &r.slug, locale), esc(&r.title))
             })
             .collect();
-        if links.is_empty() { String::new() } else { format!("<p class=\"meta\">Topics: {}</p>\n", links.join(", ")) }
+        format!("<section>\n<h2>{heading}</h2>\n<{tag}>\n{items}</{tag}>\n</section>\n")
     }
 
-    fn render_page(&self, doc: &Localized<'_, Page>, l: &Locale) -> Rendered {
-        let m = &doc.meta;
-        let mut main = format!("<h1>{}</h1>\n", esc(&m.title));
-        // Said once: not when the body opens with the same words.
-        if let Some(s) = m.summary.as_deref().filter(|s| !opens_with(&self.view.body(doc.doc).blocks, s)) {
+    /// An item's page, from the site's view of the item.
+    fn render_item(&self, item: &ItemView, l: &Locale) -> Rendered {
+        // The item itself in an article; what the site adds around it
+        // (lists of related items, topics) in an aside.
+        let mut main = format!("<article>\n<h1>{}</h1>\n", esc(&item.title));
+        let facts: Vec<String> = item
+            .facts
+            .iter()
+            .map(|f| match f {
+                Fact::Website(w) => format!("{}: <a href=\"{}\">{}</a>", f.label(), esc(w), esc(w)),
+                _ => format!("{}: {}", f.label(), esc(&f.text())),
+            })
+            .collect();
+        if !facts.is_empty() {
+            main.push_str(&format!("<p class=\"meta\">{}</p>\n", facts.join(" · ")));
+        }
+        if let Some(s) = &item.summary {
             main.push_str(&format!("<p><strong>{}</strong></p>\n", esc(s)));
         }
-        if let Some(hero) = &m.hero
-            && let Some(media) = self.view.media(hero.media.slug(), l)
-        {
-            main.push_str(&Self::figure(media.doc, hero.caption.as_deref()));
+        if let Some(hero) = &item.hero {
+            main.push_str(&Self::figure(hero));
         }
-        main.push_str(&self.body(doc.doc, l));
-        for q in &m.quotes {
-            let article = q.article.as_deref().map(|a| format!(", {}", esc(a))).unwrap_or_default();
-            main.push_str(&format!("<figure>\n<blockquote><p>{}</p></blockquote>\n<figcaption>— <cite>{}</cite>{article}</figcaption>\n</figure>\n", esc(&q.text), esc(&q.source)));
+        main.push_str(&self.blocks(&item.body, l));
+        if !item.example.is_empty() {
+            main.push_str(&format!(
+                "<section>\n<h2>{EXAMPLE_HEADING}</h2>\n{}</section>\n",
+                self.blocks(&item.example, l)
+            ));
         }
-        main.push_str(&self.links("Measures", &self.view.resolve::<Measure>(&m.measures, l), l, true));
-        main.push_str(&self.links("Partners", &self.view.resolve::<Partner>(&m.partners, l), l, false));
-        main.push_str(&self.links("From the field", &self.view.resolve::<Story>(&m.from_the_field, l), l, false));
-        main.push_str(&self.topics_html(m, l));
-        self.item_page(doc, l, main)
-    }
-
-    fn render_measure(&self, doc: &Localized<'_, Measure>, l: &Locale) -> Rendered {
-        let m = &doc.meta;
-        let mut main = format!("<h1>{}</h1>\n", esc(&m.title));
-        if !m.partner_kinds.is_empty() {
-            let kinds: Vec<&str> = m.partner_kinds.iter().map(|k| k.label()).collect();
-            main.push_str(&format!("<p class=\"meta\">Partners involved: {}</p>\n", esc(&kinds.join(", "))));
+        for m in &item.media {
+            main.push_str(&Self::figure(m));
         }
-        main.push_str(&self.body(doc.doc, l));
-        if let Some(e) = &m.example {
-            let e = self.view.markdown(e, &doc.locale);
-            main.push_str(&format!("<section>\n<h2>Example</h2>\n<p>{}</p>\n</section>\n", esc(&e)));
+        for (relation, related) in item.relations.iter().filter(|(r, _)| r.teaser()) {
+            main.push_str(&self.related(*relation, related, l));
         }
-        main.push_str(&self.links("Presented on", &self.view.referrers::<Measure, Page>(&doc.slug, l), l, false));
-        main.push_str(&self.topics_html(m, l));
-        self.item_page(doc, l, main)
-    }
-
-    fn render_partner(&self, doc: &Localized<'_, Partner>, l: &Locale) -> Rendered {
-        let m = &doc.meta;
-        let mut main = format!("<h1>{}</h1>\n<p class=\"meta\">{}", esc(&m.name), esc(m.kind.label()));
-        if let Some(c) = m.country {
-            main.push_str(&format!(" · {c}"));
+        main.push_str("</article>\n");
+        let mut aside = String::new();
+        for (relation, related) in item.relations.iter().filter(|(r, _)| !r.teaser()) {
+            aside.push_str(&self.related(*relation, related, l));
         }
-        // Defence in depth: the model refuses unsafe URLs when loading.
-        if let Some(w) = m.website.as_deref().filter(|w| is_safe_url(w)) {
-            main.push_str(&format!(" · <a href=\"{}\">{}</a>", esc(w), esc(w)));
+        let topics: Vec<String> = item
+            .topics
+            .iter()
+            .map(|(slug, name)| format!("<a href=\"{}\">{}</a>", self.map.topic(slug, l), esc(name)))
+            .collect();
+        if !topics.is_empty() {
+            aside.push_str(&format!("<p class=\"meta\">Topics: {}</p>\n", topics.join(", ")));
         }
-        main.push_str("</p>\n");
-        main.push_str(&self.body(doc.doc, l));
-        main.push_str(&self.links("Stories", &self.view.referrers::<Partner, Story>(&doc.slug, l), l, false));
-        main.push_str(&self.links("Named on", &self.view.referrers::<Partner, Page>(&doc.slug, l), l, false));
-        main.push_str(&self.topics_html(m, l));
-        self.item_page(doc, l, main)
-    }
-
-    fn render_story(&self, doc: &Localized<'_, Story>, l: &Locale) -> Rendered {
-        let m = &doc.meta;
-        let mut main = format!("<h1>{}</h1>\n", esc(&m.title));
-        let mut meta = Vec::new();
-        if let Some(c) = m.country {
-            meta.push(c.to_string());
+        if !aside.is_empty() {
+            main.push_str(&format!("<aside aria-label=\"Related\">\n{aside}</aside>\n"));
         }
-        if let Some(d) = &m.date {
-            meta.push(esc(d.as_str()));
+        let crumbs = vec![(item.kind.plural_title().to_owned(), self.map.index(item.kind, l))];
+        let html = self.page(l, &item.locale, &item.title, &crumbs, &self.alternates(item.kind, &item.slug), &main);
+        Rendered {
+            path: SiteMap::file(&self.map.item(item.kind, &item.slug, l)),
+            html,
+            source: item.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
         }
-        if !meta.is_empty() {
-            main.push_str(&format!("<p class=\"meta\">{}</p>\n", meta.join(" · ")));
-        }
-        // Said once: not when the body opens with the same words.
-        if let Some(s) = m.summary.as_deref().filter(|s| !opens_with(&self.view.body(doc.doc).blocks, s)) {
-            main.push_str(&format!("<p><strong>{}</strong></p>\n", esc(s)));
-        }
-        main.push_str(&self.body(doc.doc, l));
-        for media in m.media.iter().filter_map(|r| self.view.media(r.slug(), l)) {
-            main.push_str(&Self::figure(media.doc, None));
-        }
-        main.push_str(&self.links("Partners", &self.view.resolve::<Partner>(&m.partners, l), l, false));
-        main.push_str(&self.links("Told on", &self.view.referrers::<Story, Page>(&doc.slug, l), l, false));
-        main.push_str(&self.topics_html(m, l));
-        self.item_page(doc, l, main)
     }
 
     fn index_page<T: Item + Publishable>(&self, l: &Locale) -> Rendered {
@@ -349,11 +319,9 @@ impl<'s> Context<'s> {
         }
         let mut pages: Vec<Rendered> = jobs
             .par_iter()
-            .filter_map(|&(l, kind, slug)| match kind {
-                Kind::Page => self.view.get::<Page>(slug, l).map(|d| self.render_page(&d, l)),
-                Kind::Measure => self.view.get::<Measure>(slug, l).map(|d| self.render_measure(&d, l)),
-                Kind::Partner => self.view.get::<Partner>(slug, l).map(|d| self.render_partner(&d, l)),
-                _ => self.view.get::<Story>(slug, l).map(|d| self.render_story(&d, l)),
+            .filter_map(|&(l, kind, slug)| {
+                let item = ItemView::build(&self.view, kind, slug, l)?;
+                Some(self.render_item(&item, l))
             })
             .collect();
         for l in &self.locales {
@@ -487,16 +455,16 @@ impl<'s> Context<'s> {
         };
         add(self.locales.iter().map(|a| (a.clone(), self.map.home(a))).collect());
         for slug in self.view.snapshot().collection::<Page>().slugs() {
-            add(self.alternates::<Page>(slug));
+            add(self.alternates(Kind::Page, slug));
         }
         for slug in self.view.snapshot().collection::<Measure>().slugs() {
-            add(self.alternates::<Measure>(slug));
+            add(self.alternates(Kind::Measure, slug));
         }
         for slug in self.view.snapshot().collection::<Partner>().slugs() {
-            add(self.alternates::<Partner>(slug));
+            add(self.alternates(Kind::Partner, slug));
         }
         for slug in self.view.snapshot().collection::<Story>().slugs() {
-            add(self.alternates::<Story>(slug));
+            add(self.alternates(Kind::Story, slug));
         }
         xml.push_str("</urlset>\n");
         xml
@@ -575,32 +543,47 @@ impl<'s> Context<'s> {
         out.insert("json/bundle.json".into(), pretty(&bundle));
     }
 
-    /// Markdown and plain text, one file per item and locale.
+    /// Markdown and plain text, one file per item and locale: the body as
+    /// the item's page says it (what it places in place), under its title.
     pub(crate) fn documents(&self, out: &mut Output, markdown: bool, text: bool) {
-        fn add<T: Item + Publishable>(ctx: &Context<'_>, out: &mut Output, markdown: bool, text: bool) {
-            for slug in ctx.view.snapshot().collection::<T>().slugs() {
-                for doc in ctx.view.translations::<T>(slug) {
-                    let title = Publishable::title(&doc.meta);
-                    let stem = format!("{}/{}.{}", T::KIND.folder(), doc.slug, doc.locale);
+        for kind in Kind::WITH_PAGES {
+            let snapshot = self.view.snapshot();
+            let slugs: Vec<&str> = match kind {
+                Kind::Page => snapshot.collection::<Page>().slugs().collect(),
+                Kind::Measure => snapshot.collection::<Measure>().slugs().collect(),
+                Kind::Partner => snapshot.collection::<Partner>().slugs().collect(),
+                Kind::Story => snapshot.collection::<Story>().slugs().collect(),
+                Kind::Media | Kind::Topic => Vec::new(),
+            };
+            for slug in slugs {
+                for locale in self.translations(kind, slug) {
+                    let Some(item) = ItemView::build(&self.view, kind, slug, &locale) else { continue };
+                    let stem = format!("{}/{}.{}", kind.folder(), item.slug, item.locale);
                     if markdown {
-                        out.insert(
-                            format!("markdown/{stem}.md"),
-                            format!("# {title}\n\n{}", ctx.view.body(doc).markdown).into_bytes(),
-                        );
+                        let body = tessera_core::to_markdown(&item.body);
+                        out.insert(format!("markdown/{stem}.md"), format!("# {}\n\n{body}", item.title).into_bytes());
                     }
                     if text {
-                        out.insert(
-                            format!("text/{stem}.txt"),
-                            format!("{title}\n\n{}\n", plain_text(&ctx.view.body(doc).blocks)).into_bytes(),
-                        );
+                        let body = plain_text(&item.body);
+                        out.insert(format!("text/{stem}.txt"), format!("{}\n\n{body}\n", item.title).into_bytes());
                     }
                 }
             }
         }
-        add::<Page>(self, out, markdown, text);
-        add::<Measure>(self, out, markdown, text);
-        add::<Partner>(self, out, markdown, text);
-        add::<Story>(self, out, markdown, text);
+    }
+
+    /// The locales an item is written in, as this audience sees them.
+    fn translations(&self, kind: Kind, slug: &str) -> Vec<Locale> {
+        fn of<T: Item>(view: &View<'_>, slug: &str) -> Vec<Locale> {
+            view.translations::<T>(slug).iter().map(|d| d.locale.clone()).collect()
+        }
+        match kind {
+            Kind::Page => of::<Page>(&self.view, slug),
+            Kind::Measure => of::<Measure>(&self.view, slug),
+            Kind::Partner => of::<Partner>(&self.view, slug),
+            Kind::Story => of::<Story>(&self.view, slug),
+            Kind::Media | Kind::Topic => Vec::new(),
+        }
     }
 }
 

@@ -308,6 +308,8 @@ pub enum BlockNode<'a> {
     Table(TableBlock<'a>),
     /// A thematic break.
     Rule(RuleBlock),
+    /// Something placed here that the model keeps elsewhere.
+    Embed(EmbedBlock),
 }
 
 impl<'a> From<&'a core::Block> for BlockNode<'a> {
@@ -320,6 +322,12 @@ impl<'a> From<&'a core::Block> for BlockNode<'a> {
             core::Block::Code { language, code } => BlockNode::Code(CodeBlock { language: language.as_deref(), code }),
             core::Block::Table { header, rows, .. } => BlockNode::Table(TableBlock { header, rows }),
             core::Block::Rule => BlockNode::Rule(RuleBlock { rule: true }),
+            core::Block::Embed { embed: core::Embed::Item { kind, slug } } => {
+                BlockNode::Embed(EmbedBlock { kind: Some(kind.to_string()), slug: Some(slug.clone()), quote: None })
+            }
+            core::Block::Embed { embed: core::Embed::Quote { number } } => {
+                BlockNode::Embed(EmbedBlock { kind: None, slug: None, quote: Some(*number) })
+            }
         }
     }
 }
@@ -463,6 +471,20 @@ impl<'a> TableBlock<'a> {
 pub struct RuleBlock {
     /// Always true: GraphQL objects need a field.
     rule: bool,
+}
+
+/// Something placed in a body that the model keeps elsewhere: another
+/// item's text (`kind` and `slug`), or one of the page's `quotes`
+/// (`quote`, counted from 1). The `html`, `text` and `markdown` renderings
+/// of a body put it in place; clients walking the tree place it themselves.
+#[derive(SimpleObject)]
+pub struct EmbedBlock {
+    /// The kind of the item placed here (`measure`), when an item is.
+    kind: Option<String>,
+    /// The slug of the item placed here, when an item is.
+    slug: Option<String>,
+    /// The number of the page's quote placed here, from 1, when a quote is.
+    quote: Option<usize>,
 }
 
 /// Inline content of a block.
@@ -943,6 +965,11 @@ impl QuoteObject<'_> {
     /// The article quoted, when known.
     async fn article(&self) -> Option<&str> {
         self.0.article.as_deref()
+    }
+    /// The words that introduce the quote where the page places it (shown
+    /// before it, instead of the source after it), when written.
+    async fn intro(&self) -> Option<&str> {
+        self.0.intro.as_deref()
     }
 }
 

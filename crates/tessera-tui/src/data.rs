@@ -1,6 +1,6 @@
 //! What a screen shows, whichever source it came from.
 
-use tessera_core::{Block, Kind};
+use tessera_core::Kind;
 
 /// Where the reader is: the address of a screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,52 +79,6 @@ pub struct ItemLink {
     pub note: Option<String>,
 }
 
-/// An image or video shown as text.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Figure {
-    /// What it is (image, video...).
-    pub kind: String,
-    /// The text alternative.
-    pub alt: Option<String>,
-    /// The caption.
-    pub caption: Option<String>,
-    /// The credit.
-    pub credit: Option<String>,
-    /// Where the file is, if migrated.
-    pub src: Option<String>,
-}
-
-/// Everything an item screen shows.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ItemData {
-    /// The item's kind.
-    pub kind: Option<Kind>,
-    /// The slug.
-    pub slug: String,
-    /// The locale of the document shown.
-    pub locale: String,
-    /// The title.
-    pub title: String,
-    /// The summary.
-    pub summary: Option<String>,
-    /// Facts shown under the title: ("Country", "ME").
-    pub facts: Vec<(String, String)>,
-    /// The hero figure.
-    pub hero: Option<Figure>,
-    /// Quotations: (text, source).
-    pub quotes: Vec<(String, String)>,
-    /// The body.
-    pub blocks: Vec<Block>,
-    /// An example (measures).
-    pub example: Option<String>,
-    /// Media of a story.
-    pub media: Vec<Figure>,
-    /// Linked items under headings: ("Measures", [...]).
-    pub sections: Vec<(String, Vec<ItemLink>)>,
-    /// Topics: (slug, name).
-    pub topics: Vec<(String, String)>,
-}
-
 /// What the home screen shows.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HomeData {
@@ -171,7 +125,7 @@ pub trait Source {
     /// The home screen's data.
     fn home(&mut self, locale: &str) -> Result<HomeData, SourceError>;
     /// One item.
-    fn item(&mut self, kind: Kind, slug: &str, locale: &str) -> Result<ItemData, SourceError>;
+    fn item(&mut self, kind: Kind, slug: &str, locale: &str) -> Result<tessera_site::ItemView, SourceError>;
     /// A list: every item of a kind, of a topic or of a country.
     fn list(&mut self, location: &Location, locale: &str) -> Result<ListData, SourceError>;
     /// A search.

@@ -90,8 +90,12 @@ pub fn layout_marked(screen: &Screen, width: usize, marking: Marking) -> Layout 
     let mut out = Layout { lines: Vec::new(), links: Vec::new(), link_lines: Vec::new() };
     let mut previous: Option<&Part> = None;
     for part in &screen.parts {
-        let same_list =
-            matches!((previous, part), (Some(Part::Item(..)), Part::Item(..)) | (Some(Part::Quote(_)), Part::Quote(_)));
+        let same_list = match (previous, part) {
+            // A blank marker continues the item above after a blank line.
+            (Some(Part::Item(..)), Part::Item(marker, ..)) => !marker.trim().is_empty(),
+            (Some(Part::Quote(_)), Part::Quote(_)) => true,
+            _ => false,
+        };
         if previous.is_some() && !same_list {
             out.lines.push(Line { spans: Vec::new(), kind: LineKind::Text });
         }

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use tessera_core::{
-    Audience, Country, Document, Item, Kind, Locale, Localized, Measure, Media, Page, Partner, Publishable, Ref,
-    Snapshot, Story, Topic, View,
+    Audience, Country, Item, Kind, Locale, Localized, Measure, Page, Partner, Publishable, Snapshot, Story, View,
 };
 use tessera_search::{SearchIndex, SearchRequest};
+use tessera_site::ItemView;
 
-use crate::data::{Figure, HomeData, ItemData, ItemLink, ListData, Location, SearchData, Source, SourceError};
+use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError};
 
 /// Content read from a folder on this machine.
 pub struct LocalSource {
@@ -39,35 +39,6 @@ fn links<T: Item + Publishable>(docs: Vec<Localized<'_, T>>) -> Vec<ItemLink> {
     docs.iter().map(|d| link(d, None)).collect()
 }
 
-fn figure(media: &Document<Media>, caption: Option<&str>) -> Figure {
-    Figure {
-        kind: media.meta.kind.as_str().to_owned(),
-        alt: media.meta.alt.clone(),
-        caption: caption.map(str::to_owned).or_else(|| media.meta.caption.clone()),
-        credit: media.meta.credit.clone(),
-        src: media.meta.src.as_ref().map(ToString::to_string),
-    }
-}
-
-fn topics(view: View<'_>, refs: &[Ref<Topic>], locale: &Locale) -> Vec<(String, String)> {
-    refs.iter()
-        .filter_map(|r| view.snapshot().topic(r.slug()))
-        .map(|t| (t.slug.clone(), t.names.get(locale).unwrap_or(&t.name).clone()))
-        .collect()
-}
-
-fn base<T: Item>(view: View<'_>, doc: &Localized<'_, T>) -> ItemData {
-    ItemData {
-        kind: Some(T::KIND),
-        slug: doc.slug.clone(),
-        locale: doc.locale.to_string(),
-        title: doc.meta.label().to_owned(),
-        // Links to items the reader may not see are already text here.
-        blocks: view.body(doc.doc).blocks.clone(),
-        ..ItemData::default()
-    }
-}
-
 impl Source for LocalSource {
     fn base_url(&mut self) -> String {
         self.snapshot.site().base_url.clone()
@@ -83,7 +54,8 @@ impl Source for LocalSource {
         let site = self.snapshot.site();
         let mut sections: Vec<(String, Vec<ItemLink>)> = Vec::new();
         for page in view.list::<Page>(&locale) {
-            let section = page.meta.section.clone().map_or_else(|| "Pages".to_owned(), |s| capitalise(&s));
+            let section =
+                page.meta.section.clone().map_or_else(|| "Pages".to_owned(), |s| tessera_site::capitalise(&s));
             let entry = link(&page, page.meta.summary.clone());
             match sections.iter_mut().find(|(s, _)| *s == section) {
                 Some((_, list)) => list.push(entry),
@@ -105,91 +77,10 @@ impl Source for LocalSource {
         })
     }
 
-    fn item(&mut self, kind: Kind, slug: &str, tag: &str) -> Result<ItemData, SourceError> {
+    fn item(&mut self, kind: Kind, slug: &str, tag: &str) -> Result<ItemView, SourceError> {
         let locale = self.locale(tag);
-        let view = self.view();
-        let not_found = || SourceError::NotFound(format!("{}/{slug}", kind.folder()));
-        let data = match kind {
-            Kind::Page => {
-                let doc = view.get::<Page>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(view, &doc);
-                data.summary = doc.meta.summary.clone();
-                if let Some(section) = &doc.meta.section {
-                    data.facts.push(("Section".into(), capitalise(section)));
-                }
-                data.hero = doc
-                    .meta
-                    .hero
-                    .as_ref()
-                    .and_then(|h| view.media(h.media.slug(), &locale).map(|m| figure(m.doc, h.caption.as_deref())));
-                data.quotes = doc.meta.quotes.iter().map(|q| (q.text.clone(), q.source.clone())).collect();
-                data.sections = vec![
-                    ("Measures".into(), links(view.resolve::<Measure>(&doc.meta.measures, &locale))),
-                    ("Partners".into(), links(view.resolve::<Partner>(&doc.meta.partners, &locale))),
-                    ("From the field".into(), {
-                        let stories = view.resolve::<Story>(&doc.meta.from_the_field, &locale);
-                        stories.iter().map(|s| link(s, s.meta.summary.clone())).collect()
-                    }),
-                ];
-                data.topics = topics(view, &doc.meta.topics, &locale);
-                data
-            }
-            Kind::Measure => {
-                let doc = view.get::<Measure>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(view, &doc);
-                if !doc.meta.partner_kinds.is_empty() {
-                    let kinds: Vec<&str> = doc.meta.partner_kinds.iter().map(|k| k.label()).collect();
-                    data.facts.push(("Partners".into(), kinds.join(", ")));
-                }
-                data.example = doc.meta.example.as_deref().map(|e| view.markdown(e, &doc.locale).into_owned());
-                data.sections = vec![("Presented on".into(), links(view.referrers::<Measure, Page>(slug, &locale)))];
-                data.topics = topics(view, &doc.meta.topics, &locale);
-                data
-            }
-            Kind::Partner => {
-                let doc = view.get::<Partner>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(view, &doc);
-                data.facts.push(("Kind".into(), doc.meta.kind.label().to_owned()));
-                if let Some(c) = doc.meta.country {
-                    data.facts.push(("Country".into(), c.to_string()));
-                }
-                if let Some(w) = &doc.meta.website {
-                    data.facts.push(("Website".into(), w.to_string()));
-                }
-                data.sections = vec![
-                    ("Stories".into(), links(view.referrers::<Partner, Story>(slug, &locale))),
-                    ("Named on".into(), links(view.referrers::<Partner, Page>(slug, &locale))),
-                ];
-                data.topics = topics(view, &doc.meta.topics, &locale);
-                data
-            }
-            Kind::Story => {
-                let doc = view.get::<Story>(slug, &locale).ok_or_else(not_found)?;
-                let mut data = base(view, &doc);
-                data.summary = doc.meta.summary.clone();
-                if let Some(c) = doc.meta.country {
-                    data.facts.push(("Country".into(), c.to_string()));
-                }
-                if let Some(d) = &doc.meta.date {
-                    data.facts.push(("Date".into(), d.to_string()));
-                }
-                data.media = doc
-                    .meta
-                    .media
-                    .iter()
-                    .filter_map(|m| view.media(m.slug(), &locale))
-                    .map(|m| figure(m.doc, None))
-                    .collect();
-                data.sections = vec![
-                    ("Partners".into(), links(view.resolve::<Partner>(&doc.meta.partners, &locale))),
-                    ("Told on".into(), links(view.referrers::<Story, Page>(slug, &locale))),
-                ];
-                data.topics = topics(view, &doc.meta.topics, &locale);
-                data
-            }
-            Kind::Media | Kind::Topic => return Err(not_found()),
-        };
-        Ok(data)
+        ItemView::build(&self.view(), kind, slug, &locale)
+            .ok_or_else(|| SourceError::NotFound(format!("{}/{slug}", kind.folder())))
     }
 
     fn list(&mut self, location: &Location, tag: &str) -> Result<ListData, SourceError> {
@@ -268,13 +159,5 @@ impl Source for LocalSource {
                 .collect(),
             countries: results.facets.countries.iter().map(|f| (f.value.clone(), f.count)).collect(),
         })
-    }
-}
-
-pub(crate) fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }

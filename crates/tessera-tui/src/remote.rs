@@ -8,12 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tessera_core::{Block, Kind, PartnerKind};
+use tessera_core::{Block, Body, Country, Kind, Locale, MediaKind, PartnerKind, Quote, is_safe_url};
+use tessera_site::{Fact, Figure, ItemView, Placer, Related, Relation, capitalise};
 
-use crate::data::{
-    Figure, HomeData, ItemData, ItemLink, ListData, Location, SearchData, Source, SourceError, kind_named,
-};
-use crate::local::capitalise;
+use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError, kind_named};
 
 /// Content read from a Tessera GraphQL server.
 pub struct RemoteSource {
@@ -25,10 +23,14 @@ pub struct RemoteSource {
 }
 
 const HOME: &str = "query Home($locale: String) { site { title transitionNotice searchLabel locales { code } } pages(locale: $locale, first: 100) { edges { node { slug title summary section } } } topics(locale: $locale) { slug name } }";
-const PAGE: &str = "query Page($slug: String!, $locale: String) { item: page(slug: $slug, locale: $locale) { slug locale title summary section hero { caption media { kind alt credit src } } quotes { text source } body { blocksJson } measures { slug title } partners { slug title: name } fromTheField { slug title summary } topics { slug name } } }";
+const PAGE: &str = "query Page($slug: String!, $locale: String) { item: page(slug: $slug, locale: $locale) { slug locale title summary hero { caption media { slug kind alt credit src } } quotes { text source article intro } body { blocksJson } measures { slug title example body { blocksJson } } partners { slug title: name } fromTheField { slug title summary media { slug kind alt caption credit src } } topics { slug name } } }";
 const MEASURE: &str = "query Measure($slug: String!, $locale: String) { item: measure(slug: $slug, locale: $locale) { slug locale title partnerKinds example body { blocksJson } pages { slug title } topics { slug name } } }";
 const PARTNER: &str = "query Partner($slug: String!, $locale: String) { item: partner(slug: $slug, locale: $locale) { slug locale title: name kind country website body { blocksJson } stories { slug title } pages { slug title } topics { slug name } } }";
-const STORY: &str = "query Story($slug: String!, $locale: String) { item: story(slug: $slug, locale: $locale) { slug locale title country date summary body { blocksJson } media { kind alt caption credit src } partners { slug title: name } pages { slug title } topics { slug name } } }";
+const STORY: &str = "query Story($slug: String!, $locale: String) { item: story(slug: $slug, locale: $locale) { slug locale title country date summary body { blocksJson } media { slug kind alt caption credit src } partners { slug title: name } pages { slug title } topics { slug name } } }";
+const PLACED_PAGE: &str = "query PlacedPage($slug: String!, $locale: String) { item: page(slug: $slug, locale: $locale) { body { blocksJson } } }";
+const PLACED_MEASURE: &str = "query PlacedMeasure($slug: String!, $locale: String) { item: measure(slug: $slug, locale: $locale) { example body { blocksJson } } }";
+const PLACED_PARTNER: &str = "query PlacedPartner($slug: String!, $locale: String) { item: partner(slug: $slug, locale: $locale) { body { blocksJson } } }";
+const PLACED_STORY: &str = "query PlacedStory($slug: String!, $locale: String) { item: story(slug: $slug, locale: $locale) { body { blocksJson } } }";
 const LIST_KIND: &str = "query List($locale: String, $pages: Boolean!, $measures: Boolean!, $partners: Boolean!, $stories: Boolean!) { pages(locale: $locale, first: 100) @include(if: $pages) { edges { node { slug title summary } } } measures(locale: $locale, first: 100) @include(if: $measures) { edges { node { slug title } } } partners(locale: $locale, first: 100) @include(if: $partners) { edges { node { slug title: name } } } stories(locale: $locale, first: 100) @include(if: $stories) { edges { node { slug title summary } } } }";
 const LIST_TOPIC: &str = "query Topic($locale: String, $topic: String) { pages(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } measures(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } partners(locale: $locale, topic: $topic, first: 100) { edges { node { slug title: name } } } stories(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } }";
 const LIST_COUNTRY: &str = "query Country($locale: String, $country: String) { partners(locale: $locale, country: $country, first: 100) { edges { node { slug title: name } } } stories(locale: $locale, country: $country, first: 100) { edges { node { slug title } } } }";
@@ -86,13 +88,70 @@ fn topics(v: &Value) -> Vec<(String, String)> {
     v.as_array().into_iter().flatten().filter_map(|t| Some((text(&t["slug"])?, text(&t["name"])?))).collect()
 }
 
-fn figure(m: &Value, caption: Option<String>) -> Figure {
-    Figure {
-        kind: text(&m["kind"]).unwrap_or_default().to_lowercase(),
-        alt: text(&m["alt"]),
+fn figure(m: &Value, caption: Option<String>) -> Option<Figure> {
+    let kind = serde_json::from_value::<MediaKind>(Value::String(text(&m["kind"])?.to_lowercase())).ok()?;
+    Some(Figure {
+        slug: text(&m["slug"])?,
+        kind,
+        alt: text(&m["alt"]).filter(|a| !a.trim().is_empty()),
         caption: caption.or_else(|| text(&m["caption"])),
         credit: text(&m["credit"]),
-        src: text(&m["src"]),
+        src: text(&m["src"]).filter(|s| is_safe_url(s)),
+    })
+}
+
+/// A partner kind as the API names it (`INTERNATIONAL_NGO`).
+fn partner_kind(name: &str) -> Option<PartnerKind> {
+    serde_json::from_value::<PartnerKind>(Value::String(name.to_lowercase().replace('_', "-"))).ok()
+}
+
+/// Related items as the API lists them.
+fn related(list: &Value, kind: Kind) -> Vec<Related> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| {
+            Some(Related {
+                kind,
+                slug: text(&n["slug"])?,
+                title: text(&n["title"]).unwrap_or_default(),
+                summary: text(&n["summary"]),
+                media: n["media"].as_array().into_iter().flatten().filter_map(|m| figure(m, None)).collect(),
+            })
+        })
+        .collect()
+}
+
+/// The text of an item placed in a body: its body, then its example.
+fn embedded(item: &Value) -> Vec<Block> {
+    let mut blocks: Vec<Block> = serde_json::from_value(item["body"]["blocksJson"].clone()).unwrap_or_default();
+    if let Some(example) = text(&item["example"]) {
+        blocks.extend(Body::parse(&example).blocks);
+    }
+    blocks
+}
+
+/// Places items in a body: those the answer brought, else one query each.
+struct RemotePlacer<'r> {
+    source: &'r mut RemoteSource,
+    locale: &'r str,
+    known: std::collections::HashMap<(Kind, String), Vec<Block>>,
+}
+
+impl Placer for RemotePlacer<'_> {
+    fn item(&mut self, kind: Kind, slug: &str) -> Option<Vec<Block>> {
+        if let Some(blocks) = self.known.remove(&(kind, slug.to_owned())) {
+            return Some(blocks);
+        }
+        let query = match kind {
+            Kind::Page => PLACED_PAGE,
+            Kind::Measure => PLACED_MEASURE,
+            Kind::Partner => PLACED_PARTNER,
+            Kind::Story => PLACED_STORY,
+            Kind::Media | Kind::Topic => return None,
+        };
+        let d = self.source.call(query, json!({ "slug": slug, "locale": self.locale })).ok()?;
+        (!d["item"].is_null()).then(|| embedded(&d["item"]))
     }
 }
 
@@ -290,7 +349,7 @@ impl Source for RemoteSource {
         })
     }
 
-    fn item(&mut self, kind: Kind, slug: &str, locale: &str) -> Result<ItemData, SourceError> {
+    fn item(&mut self, kind: Kind, slug: &str, locale: &str) -> Result<ItemView, SourceError> {
         let query = match kind {
             Kind::Page => PAGE,
             Kind::Measure => MEASURE,
@@ -303,70 +362,63 @@ impl Source for RemoteSource {
         if i.is_null() {
             return Err(SourceError::NotFound(format!("{}/{slug}", kind.folder())));
         }
-        let blocks: Vec<Block> = serde_json::from_value(i["body"]["blocksJson"].clone()).unwrap_or_default();
-        let mut data = ItemData {
-            kind: Some(kind),
-            slug: slug.to_owned(),
-            locale: text(&i["locale"]).unwrap_or_default(),
-            title: text(&i["title"]).unwrap_or_default(),
-            summary: text(&i["summary"]),
-            blocks,
-            example: text(&i["example"]),
-            topics: topics(&i["topics"]),
-            ..ItemData::default()
-        };
-        if let Some(section) = text(&i["section"]) {
-            data.facts.push(("Section".into(), capitalise(&section)));
-        }
-        if let Some(k) = text(&i["kind"]) {
-            let kebab = k.to_lowercase().replace('_', "-");
-            let label =
-                serde_json::from_value::<PartnerKind>(Value::String(kebab)).map(|k| k.label().to_owned()).unwrap_or(k);
-            data.facts.push(("Kind".into(), label));
-        }
+        let shown = text(&i["locale"])
+            .and_then(|l| Locale::parse(&l).ok())
+            .ok_or_else(|| SourceError::Protocol("an item without its locale".into()))?;
+        let mut item = ItemView::new(kind, slug, shown, &text(&i["title"]).unwrap_or_default());
+        item.summary = text(&i["summary"]);
+        item.facts.extend(text(&i["kind"]).and_then(|k| partner_kind(&k)).map(Fact::PartnerKind));
         if let Some(kinds) = i["partnerKinds"].as_array().filter(|k| !k.is_empty()) {
-            let labels: Vec<String> = kinds
-                .iter()
-                .filter_map(|k| k.as_str())
-                .map(|k| {
-                    serde_json::from_value::<PartnerKind>(Value::String(k.to_lowercase().replace('_', "-")))
-                        .map_or_else(|_| k.to_owned(), |p| p.label().to_owned())
-                })
-                .collect();
-            data.facts.push(("Partners".into(), labels.join(", ")));
+            item.facts.push(Fact::PartnerKinds(kinds.iter().filter_map(|k| partner_kind(k.as_str()?)).collect()));
         }
-        for (label, field) in [("Country", "country"), ("Date", "date"), ("Website", "website")] {
-            if let Some(v) = text(&i[field]) {
-                data.facts.push((label.into(), v));
-            }
-        }
+        item.facts.extend(text(&i["country"]).and_then(|c| Country::parse(&c).ok()).map(Fact::Country));
+        item.facts.extend(text(&i["date"]).map(Fact::Date));
+        item.facts.extend(text(&i["website"]).map(Fact::Website));
         if !i["hero"].is_null() {
-            data.hero = Some(figure(&i["hero"]["media"], text(&i["hero"]["caption"])));
+            item.hero = figure(&i["hero"]["media"], text(&i["hero"]["caption"]));
         }
-        data.quotes = i["quotes"]
+        item.media = i["media"].as_array().into_iter().flatten().filter_map(|m| figure(m, None)).collect();
+        item.example = text(&i["example"]).map(|e| Body::parse(&e).blocks).unwrap_or_default();
+        item.topics = topics(&i["topics"]);
+        item.relations = Relation::of(kind)
+            .iter()
+            .map(|r| {
+                let field = match r {
+                    Relation::Measures => "measures",
+                    Relation::Partners => "partners",
+                    Relation::FromTheField => "fromTheField",
+                    Relation::Stories => "stories",
+                    Relation::PresentedOn | Relation::NamedOn | Relation::ToldOn => "pages",
+                };
+                (*r, related(&i[field], r.kind()))
+            })
+            .collect();
+        let quotes: Vec<Quote> = i["quotes"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|q| Some((text(&q["text"])?, text(&q["source"])?)))
+            .filter_map(|q| {
+                Some(Quote {
+                    text: text(&q["text"])?,
+                    source: text(&q["source"])?,
+                    article: text(&q["article"]),
+                    intro: text(&q["intro"]),
+                })
+            })
             .collect();
-        data.media = i["media"].as_array().into_iter().flatten().map(|m| figure(m, None)).collect();
-        data.sections = match kind {
-            Kind::Page => vec![
-                ("Measures".into(), item_links(&i["measures"], Kind::Measure, None)),
-                ("Partners".into(), item_links(&i["partners"], Kind::Partner, None)),
-                ("From the field".into(), item_links(&i["fromTheField"], Kind::Story, Some("summary"))),
-            ],
-            Kind::Measure => vec![("Presented on".into(), item_links(&i["pages"], Kind::Page, None))],
-            Kind::Partner => vec![
-                ("Stories".into(), item_links(&i["stories"], Kind::Story, None)),
-                ("Named on".into(), item_links(&i["pages"], Kind::Page, None)),
-            ],
-            _ => vec![
-                ("Partners".into(), item_links(&i["partners"], Kind::Partner, None)),
-                ("Told on".into(), item_links(&i["pages"], Kind::Page, None)),
-            ],
-        };
-        Ok(data)
+        let raw: Vec<Block> = serde_json::from_value(i["body"]["blocksJson"].clone())
+            .map_err(|e| SourceError::Protocol(format!("a body this client cannot read: {e}")))?;
+        // Measures a page places come with the page; anything else placed
+        // is asked for on its own.
+        let mut known = std::collections::HashMap::new();
+        for m in i["measures"].as_array().into_iter().flatten() {
+            if let Some(slug) = text(&m["slug"]) {
+                known.insert((Kind::Measure, slug), embedded(m));
+            }
+        }
+        let mut placer = RemotePlacer { source: self, locale, known };
+        item.set_body(&raw, &quotes, &mut placer);
+        Ok(item)
     }
 
     fn list(&mut self, location: &Location, locale: &str) -> Result<ListData, SourceError> {

@@ -3,7 +3,9 @@
 
 use tessera_core::{Block, Inline, Kind, LinkTarget};
 
-use crate::data::{Figure, HomeData, ItemData, ItemLink, ListData, Location, SearchData};
+use tessera_site::{EXAMPLE_HEADING, Fact, Figure, ItemView, Related, Relation, TEASER_LINK};
+
+use crate::data::{HomeData, ItemLink, ListData, Location, SearchData};
 
 /// How a piece of text looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,10 +127,11 @@ fn marked(text: &str) -> Vec<Seg> {
 /// A figure, said by what it shows: "Photo: a goodwill ambassador speaks
 /// at…", not "[Photo: image]". The kind is said only when there is no text
 /// alternative to say instead.
-fn figure(parts: &mut Vec<Part>, label: &str, f: &Figure) {
-    let segs = match f.alt.as_deref().filter(|a| !a.trim().is_empty()) {
-        Some(alt) => vec![Seg::styled(format!("{label}: "), Style::Dim), Seg::plain(alt.to_owned())],
-        None => vec![Seg::styled(format!("{label} ({})", f.kind), Style::Dim)],
+fn figure(parts: &mut Vec<Part>, f: &Figure) {
+    let label = f.label();
+    let segs = match &f.alt {
+        Some(alt) => vec![Seg::styled(format!("{label}: "), Style::Dim), Seg::plain(alt.clone())],
+        None => vec![Seg::styled(label, Style::Dim)],
     };
     parts.push(Part::Para(segs));
     if let Some(caption) = &f.caption {
@@ -138,8 +141,35 @@ fn figure(parts: &mut Vec<Part>, label: &str, f: &Figure) {
         parts.push(Part::Para(vec![Seg::styled(credit.clone(), Style::Dim)]));
     }
     match &f.src {
-        Some(src) => parts.push(Part::Para(vec![Seg::link(format!("open {}", f.kind), Target::Url(src.clone()))])),
+        Some(src) => {
+            parts.push(Part::Para(vec![Seg::link(format!("open {}", label.to_lowercase()), Target::Url(src.clone()))]))
+        }
         None => parts.push(Part::Para(vec![Seg::styled("(not yet available online)", Style::Dim)])),
+    }
+}
+
+/// Related items under their relation's heading: titles, or for a teaser
+/// relation what each says, then "Story" and its media as links.
+fn related_list(parts: &mut Vec<Part>, relation: Relation, related: &[Related]) {
+    parts.push(Part::Heading(2, relation.heading().to_owned()));
+    for (i, r) in related.iter().enumerate() {
+        let target = item_target(r.kind, &r.slug);
+        match &r.summary {
+            Some(summary) if relation.teaser() => {
+                parts.push(Part::Para(vec![Seg::plain(summary.clone())]));
+                let mut segs = vec![Seg::link(TEASER_LINK, target.clone())];
+                for m in &r.media {
+                    segs.push(Seg::plain(" - "));
+                    let to = m.src.clone().map_or_else(|| target.clone(), Target::Url);
+                    segs.push(Seg::link(m.link_text().to_owned(), to));
+                }
+                parts.push(Part::Para(segs));
+            }
+            _ => {
+                let marker = if relation.numbered() { format!("{}.", i + 1) } else { "-".to_owned() };
+                parts.push(Part::Item(marker, 0, vec![Seg::link(r.title.clone(), target)]));
+            }
+        }
     }
 }
 
@@ -192,6 +222,13 @@ fn blocks(list: &[Block], depth: usize, parts: &mut Vec<Part>) {
                                 inlines(content, Style::Plain, None, &mut segs);
                                 parts.push(Part::Item(marker.clone(), depth, segs));
                             }
+                            // A later paragraph of the item (a measure's
+                            // example) stays under it, a blank marker wide.
+                            Block::Paragraph { content } => {
+                                let mut segs = Vec::new();
+                                inlines(content, Style::Plain, None, &mut segs);
+                                parts.push(Part::Item(" ".repeat(marker.chars().count()), depth, segs));
+                            }
                             other => blocks(std::slice::from_ref(other), depth + 1, parts),
                         }
                         first = false;
@@ -222,6 +259,8 @@ fn blocks(list: &[Block], depth: usize, parts: &mut Vec<Part>) {
                 }
             }
             Block::Rule => parts.push(Part::Rule),
+            // Placed by the item view before screens see a body.
+            Block::Embed { .. } => {}
         }
     }
 }
@@ -262,51 +301,45 @@ impl Screen {
         Screen { title: data.title.clone(), parts, note: None }
     }
 
-    /// An item screen: a page, measure, partner or story.
-    pub fn item(data: &ItemData, requested_locale: &str) -> Screen {
-        let mut parts = vec![Part::Heading(1, data.title.clone())];
-        if !data.facts.is_empty() {
+    /// An item screen: a page, measure, partner or story, as the site's
+    /// item view says it.
+    pub fn item(item: &ItemView, requested_locale: &str) -> Screen {
+        let mut parts = vec![Part::Heading(1, item.title.clone())];
+        if !item.facts.is_empty() {
             let mut segs = Vec::new();
-            for (i, (label, value)) in data.facts.iter().enumerate() {
+            for (i, fact) in item.facts.iter().enumerate() {
                 if i > 0 {
                     segs.push(Seg::styled(" · ", Style::Dim));
                 }
-                segs.push(Seg::styled(format!("{label}: "), Style::Dim));
-                if label == "Country" {
-                    segs.push(Seg::link(value.clone(), Target::Go(Location::Country(value.clone()))));
-                } else if value.starts_with("http") {
-                    segs.push(Seg::link(value.clone(), Target::Url(value.clone())));
-                } else {
-                    segs.push(Seg::plain(value.clone()));
-                }
+                segs.push(Seg::styled(format!("{}: ", fact.label()), Style::Dim));
+                segs.push(match fact {
+                    Fact::Country(c) => Seg::link(fact.text(), Target::Go(Location::Country(c.to_string()))),
+                    Fact::Website(url) => Seg::link(fact.text(), Target::Url(url.clone())),
+                    _ => Seg::plain(fact.text()),
+                });
             }
             parts.push(Part::Para(segs));
         }
-        // Said once: not when the body opens with the same words.
-        if let Some(summary) = data.summary.as_ref().filter(|s| !tessera_core::opens_with(&data.blocks, s)) {
+        if let Some(summary) = &item.summary {
             parts.push(Part::Para(vec![Seg::styled(summary.clone(), Style::Emphasis)]));
         }
-        if let Some(hero) = &data.hero {
-            figure(&mut parts, "Photo", hero);
+        if let Some(hero) = &item.hero {
+            figure(&mut parts, hero);
         }
-        blocks(&data.blocks, 0, &mut parts);
-        for (text, source) in &data.quotes {
-            parts.push(Part::Quote(vec![Seg::plain(format!("“{text}”"))]));
-            parts.push(Part::Quote(vec![Seg::styled(format!("— {source}"), Style::Dim)]));
+        blocks(&item.body, 0, &mut parts);
+        if !item.example.is_empty() {
+            parts.push(Part::Heading(2, EXAMPLE_HEADING.to_owned()));
+            blocks(&item.example, 0, &mut parts);
         }
-        if let Some(example) = &data.example {
-            parts.push(Part::Heading(2, "Example".to_owned()));
-            parts.push(Part::Para(vec![Seg::plain(example.clone())]));
+        for m in &item.media {
+            figure(&mut parts, m);
         }
-        for m in &data.media {
-            figure(&mut parts, "Media", m);
+        for (relation, related) in &item.relations {
+            related_list(&mut parts, *relation, related);
         }
-        for (heading, links) in &data.sections {
-            link_list(&mut parts, heading, links);
-        }
-        if !data.topics.is_empty() {
+        if !item.topics.is_empty() {
             let mut segs = vec![Seg::styled("Topics: ", Style::Dim)];
-            for (i, (slug, name)) in data.topics.iter().enumerate() {
+            for (i, (slug, name)) in item.topics.iter().enumerate() {
                 if i > 0 {
                     segs.push(Seg::plain(", "));
                 }
@@ -314,9 +347,10 @@ impl Screen {
             }
             parts.push(Part::Para(segs));
         }
-        let note = (!data.locale.is_empty() && !requested_locale.is_empty() && data.locale != requested_locale)
-            .then(|| format!("shown in {} (no {requested_locale} version)", data.locale));
-        Screen { title: data.title.clone(), parts, note }
+        let shown = item.locale.as_str();
+        let note = (!requested_locale.is_empty() && shown != requested_locale)
+            .then(|| format!("shown in {shown} (no {requested_locale} version)"));
+        Screen { title: item.title.clone(), parts, note }
     }
 
     /// A list screen.
