@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
 use crate::body::{Body, BodyLink, LinkTarget};
-use crate::diagnostic::{Diagnostic, line_col};
+use crate::diagnostic::Diagnostic;
 use crate::locale::Locale;
 use crate::model::{Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
 use crate::reference::{Kind, is_valid_slug};
@@ -888,7 +888,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        Diagnostic::error(rel, line_col(&prefix, valid), format!("invalid UTF-8 at byte {valid}"))
+        Diagnostic::error_at(rel, &prefix, valid..valid, format!("invalid UTF-8 at byte {valid}"))
             .with_help("save the file as UTF-8")
     })?;
     if text.trim().is_empty() {
