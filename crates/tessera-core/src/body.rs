@@ -44,6 +44,9 @@ pub struct BodyLink {
     pub target: LinkTarget,
     /// Byte offset of the link in the body's Markdown.
     pub offset: usize,
+    /// Byte range of the whole link in the body's Markdown (of its
+    /// definition, for a reference link), for finding its target.
+    pub span: std::ops::Range<usize>,
 }
 
 /// A block-level element.
@@ -371,7 +374,11 @@ impl Body {
         let mut links: Vec<BodyLink> = parser
             .reference_definitions()
             .iter()
-            .map(|(_, def)| BodyLink { target: LinkTarget::parse(&def.dest, site), offset: def.span.start })
+            .map(|(_, def)| BodyLink {
+                target: LinkTarget::parse(&def.dest, site),
+                offset: def.span.start,
+                span: def.span.clone(),
+            })
             .collect();
         links.sort_by_key(|l| l.offset);
         let mut builder = Builder {
@@ -654,7 +661,7 @@ impl<'a> Builder<'a> {
                 let target = LinkTarget::parse(&dest_url, self.site);
                 // A reference link's address is its definition's, listed already.
                 if !is_reference(link_type) {
-                    self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                    self.links.push(BodyLink { target: target.clone(), offset: range.start, span: range.clone() });
                 }
                 let content = self.inlines(TagEnd::Link);
                 let title = (!title.is_empty()).then(|| title.into_string());
@@ -663,7 +670,7 @@ impl<'a> Builder<'a> {
             Event::Start(Tag::Image { link_type, dest_url, .. }) => {
                 let target = LinkTarget::parse(&dest_url, self.site);
                 if !is_reference(link_type) {
-                    self.links.push(BodyLink { target: target.clone(), offset: range.start });
+                    self.links.push(BodyLink { target: target.clone(), offset: range.start, span: range.clone() });
                 }
                 let alt = inline_text(&self.inlines(TagEnd::Image));
                 Inline::Image { target, alt }
@@ -1143,7 +1150,8 @@ mod tests {
             body.links,
             vec![BodyLink {
                 target: LinkTarget::Item { kind: Kind::Measure, slug: "m".into(), fragment: None },
-                offset: 55
+                offset: 55,
+                span: 55..78
             }]
         );
     }

@@ -1,6 +1,7 @@
 //! Problems found in content, with the place they were found.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -31,12 +32,47 @@ pub struct Diagnostic {
     /// How to fix it, when there is something to say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The bytes concerned, as a range in the file's text (UTF-8, without a
+    /// leading byte-order mark): a front-matter value, a body link's
+    /// target, or an empty range where only a position is known. `None`
+    /// when the problem concerns the whole file or no place in it. It
+    /// starts at `line`:`column`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Range<usize>>,
 }
 
 impl Diagnostic {
     /// An error at `line`:`column` of `path`.
     pub fn error(path: impl Into<PathBuf>, (line, column): (u32, u32), message: impl Into<String>) -> Diagnostic {
-        Diagnostic { path: path.into(), line, column, severity: Severity::Error, message: message.into(), help: None }
+        Diagnostic {
+            path: path.into(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+            span: None,
+        }
+    }
+
+    /// An error about the bytes `span` of `text`, the text of the file at `path`.
+    pub fn error_at(
+        path: impl Into<PathBuf>,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic { span: Some(span.clone()), ..Diagnostic::error(path, line_col(text, span.start), message) }
+    }
+
+    /// A warning about the bytes `span` of `text`, the text of the file at `path`.
+    pub fn warning_at(
+        path: impl Into<PathBuf>,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error_at(path, text, span, message) }
     }
 
     /// A warning at `line`:`column` of `path`.
@@ -83,22 +119,6 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     (line as u32 + 1, column as u32 + 1)
 }
 
-/// The byte offset of the first line at or after `from` that assigns `key`
-/// (`key = ...`), for problems found after parsing.
-pub fn find_key(text: &str, key: &str) -> Option<usize> {
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(key)
-            && rest.trim_start().starts_with('=')
-        {
-            return Some(pos + line.len() - trimmed.len());
-        }
-        pos += line.len();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,7 +130,5 @@ mod tests {
         assert_eq!(line_col(text, 3), (2, 1));
         assert_eq!(line_col(text, 5), (2, 2), "ç is two bytes but one column");
         assert_eq!(line_col(text, 7), (3, 1));
-        assert_eq!(find_key(text, "x").map(|o| line_col(text, o)), Some((4, 1)));
-        assert_eq!(find_key(text, "y"), None);
     }
 }

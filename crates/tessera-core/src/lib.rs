@@ -68,7 +68,7 @@ pub use body::{
 /// embargoes are compared with): re-exported, so that calling the API needs
 /// no dependency of its own on `chrono`.
 pub use chrono::{DateTime, Utc};
-pub use diagnostic::{Diagnostic, Severity, find_key, line_col};
+pub use diagnostic::{Diagnostic, Severity, line_col};
 pub use html::{HtmlOptions, escape_html, link_href, to_html, to_html_with};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};

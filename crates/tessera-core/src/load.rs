@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
-use crate::body::{Body, LinkTarget};
-use crate::diagnostic::{Diagnostic, find_key, line_col};
+use crate::body::{Body, BodyLink, LinkTarget};
+use crate::diagnostic::Diagnostic;
 use crate::locale::Locale;
 use crate::model::{Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
 use crate::reference::{Kind, is_valid_slug};
@@ -48,7 +49,13 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
     if !canonical_root.is_dir() {
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
     }
-    let mut loader = Loader { root: canonical_root, diagnostics: Vec::new(), site_url: None };
+    let mut loader = Loader {
+        root: canonical_root,
+        diagnostics: Vec::new(),
+        site_url: None,
+        broken: Vec::new(),
+        references_unknown: false,
+    };
     let snapshot = loader.run();
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -61,31 +68,84 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
     Ok(snapshot)
 }
 
-/// A file's text with where its parts start, for turning offsets into lines.
+/// A file's text with where its parts are, for turning the byte ranges
+/// the parsers report into places in the file.
 struct Source {
     /// Relative path.
     path: PathBuf,
-    /// The front matter (the whole file for `.toml` items).
-    front: String,
-    /// 0-based line where the front matter starts.
-    front_line: u32,
-    /// 0-based line where the body starts.
-    body_line: u32,
+    /// The whole text, without a byte-order mark.
+    text: String,
+    /// Where the front matter is in `text` (all of it for `.toml` files).
+    front: Range<usize>,
+    /// Where the body is in `text` (empty for `.toml` files).
+    body: Range<usize>,
+}
+
+/// One step on the way from the top of a TOML document to a value.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 impl Source {
-    fn at_front(&self, offset: usize) -> (u32, u32) {
-        let (line, col) = line_col(&self.front, offset);
-        (line + self.front_line, col)
+    /// A TOML file: front matter only.
+    fn whole(path: &Path, text: String) -> Source {
+        let end = text.len();
+        Source { path: path.to_owned(), text, front: 0..end, body: end..end }
     }
 
-    fn at_key(&self, key: &str) -> (u32, u32) {
-        find_key(&self.front, key).map_or((self.front_line.max(1), 1), |o| self.at_front(o))
+    fn front_text(&self) -> &str {
+        &self.text[self.front.clone()]
     }
 
-    fn at_body(&self, body: &str, offset: usize) -> (u32, u32) {
-        let (line, col) = line_col(body, offset);
-        (line + self.body_line, col)
+    fn body_text(&self) -> &str {
+        &self.text[self.body.clone()]
+    }
+
+    /// A range of the front matter as a range of the file.
+    fn in_front(&self, span: Range<usize>) -> Range<usize> {
+        self.front.start + span.start..self.front.start + span.end
+    }
+
+    /// A range of the body as a range of the file.
+    fn in_body(&self, span: Range<usize>) -> Range<usize> {
+        self.body.start + span.start..self.body.start + span.end
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error_at(&self.path, &self.text, span, message)
+    }
+
+    fn warning(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning_at(&self.path, &self.text, span, message)
+    }
+
+    /// Where the value at `path` is written, as a range of the file.
+    ///
+    /// The front matter is parsed again, this time into TOML's own spanned
+    /// tree rather than the model types: the model keeps no spans for
+    /// values checked after parsing. Only called when there is a problem to
+    /// report, so valid content is parsed once.
+    fn value_span(&self, path: &[Step<'_>]) -> Option<Range<usize>> {
+        let (table, _) = toml::de::DeTable::parse_recoverable(self.front_text());
+        let (first, rest) = path.split_first()?;
+        let Step::Key(key) = first else { return None };
+        let mut value = table.get_ref().get(*key)?;
+        for step in rest {
+            value = match step {
+                Step::Key(key) => value.get_ref().get(*key)?,
+                Step::Index(i) => value.get_ref().get(*i)?,
+            };
+        }
+        Some(self.in_front(value.span()))
+    }
+
+    /// An error about the value at `path`, or about the start of the front
+    /// matter when that value cannot be found.
+    fn value_error(&self, path: &[Step<'_>], message: impl Into<String>) -> Diagnostic {
+        let span = self.value_span(path).unwrap_or(self.front.start..self.front.start);
+        self.error(span, message)
     }
 }
 
@@ -102,6 +162,12 @@ struct Loader {
     /// The site's base URL, once `site.toml` is read: addresses under it
     /// that name items are item links.
     site_url: Option<String>,
+    /// Files whose front matter did not parse, kept for what can still be
+    /// checked: their bodies, and what they refer to.
+    broken: Vec<(Source, Body)>,
+    /// Whether some item file could not even be read or split into front
+    /// matter and body, so that what it refers to is unknown.
+    references_unknown: bool,
 }
 
 /// A content file found on disk, not read yet.
@@ -150,6 +216,7 @@ impl Loader {
         self.check_items(&partners, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&stories, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&media, &existing, &mut referenced, default_locale.as_ref());
+        self.check_broken(&existing, &mut referenced);
         self.check_pages(&pages);
         self.check_media(&media);
         self.warn_unreferenced(&measures, &referenced);
@@ -230,7 +297,7 @@ impl Loader {
                 return None;
             }
         };
-        let source = Source { path: rel.to_owned(), front: text, front_line: 0, body_line: 0 };
+        let source = Source::whole(rel, text);
         match parse_front::<T>(&source) {
             Ok(value) => Some((value, source)),
             Err(d) => {
@@ -241,12 +308,10 @@ impl Loader {
     }
 
     fn check_site(&mut self, site: &Site, src: &Source) {
-        let path = &src.path;
         if !(site.base_url.starts_with("https://") || site.base_url.starts_with("http://")) {
             self.push(
-                Diagnostic::error(
-                    path,
-                    src.at_key("base_url"),
+                src.value_error(
+                    &[Step::Key("base_url")],
                     format!("base_url `{}` is not an absolute http(s) URL", site.base_url),
                 )
                 .with_help("write the address the site is published at, e.g. `https://example.org/`"),
@@ -255,26 +320,26 @@ impl Loader {
         let codes: Vec<&Locale> = site.locales.iter().map(|l| &l.code).collect();
         if !codes.contains(&&site.default_locale) {
             self.push(
-                Diagnostic::error(
-                    path,
-                    src.at_key("default_locale"),
+                src.value_error(
+                    &[Step::Key("default_locale")],
                     format!("the default locale `{}` is not among `locales`", site.default_locale),
                 )
                 .with_help("add a [[locales]] entry for it"),
             );
         }
         let mut seen = HashSet::new();
-        for l in &site.locales {
+        for (i, l) in site.locales.iter().enumerate() {
+            let locale = [Step::Key("locales"), Step::Index(i)];
             if !seen.insert(&l.code) {
-                self.push(Diagnostic::error(path, src.at_key("code"), format!("locale `{}` is listed twice", l.code)));
+                let at = [&locale[..], &[Step::Key("code")]].concat();
+                self.push(src.value_error(&at, format!("locale `{}` is listed twice", l.code)));
             }
-            for f in &l.fallback {
+            for (j, f) in l.fallback.iter().enumerate() {
                 if !codes.contains(&f) {
-                    self.push(Diagnostic::error(
-                        path,
-                        src.at_key("fallback"),
-                        format!("locale `{}` falls back to `{f}`, which is not enabled", l.code),
-                    ));
+                    let at = [&locale[..], &[Step::Key("fallback"), Step::Index(j)]].concat();
+                    self.push(
+                        src.value_error(&at, format!("locale `{}` falls back to `{f}`, which is not enabled", l.code)),
+                    );
                 }
             }
         }
@@ -282,18 +347,16 @@ impl Loader {
 
     fn check_topics(&mut self, topics: &Topics, src: &Source) {
         let mut seen = HashSet::new();
-        for t in &topics.topics {
-            let at = find_key(&src.front, "slug")
-                .and_then(|_| src.front.find(&format!("\"{}\"", t.slug)))
-                .map_or((1, 1), |o| src.at_front(o));
+        for (i, t) in topics.topics.iter().enumerate() {
+            let at = [Step::Key("topics"), Step::Index(i), Step::Key("slug")];
             if !is_valid_slug(&t.slug) {
                 self.push(
-                    Diagnostic::error(&src.path, at, format!("`{}` is not a valid topic slug", t.slug))
+                    src.value_error(&at, format!("`{}` is not a valid topic slug", t.slug))
                         .with_help("use lowercase letters, digits and single hyphens"),
                 );
             }
             if !seen.insert(t.slug.as_str()) {
-                self.push(Diagnostic::error(&src.path, at, format!("duplicate topic `{}`", t.slug)));
+                self.push(src.value_error(&at, format!("duplicate topic `{}`", t.slug)));
             }
         }
     }
@@ -406,34 +469,14 @@ impl Loader {
     fn parse_all<T: Item + DeserializeOwned>(&mut self, found: &[Found], kind: Kind) -> Vec<Parsed<T>> {
         let root = &self.root;
         let site = self.site_url.as_deref();
-        let results: Vec<Result<Parsed<T>, Vec<Diagnostic>>> =
+        let results: Vec<Result<Parsed<T>, Broken>> =
             found.par_iter().filter(|f| f.kind == kind).map(|f| parse_file::<T>(root, site, f)).collect();
         let mut parsed = Vec::with_capacity(results.len());
         let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
         for result in results {
             match result {
                 Ok(p) => {
-                    for &offset in &p.doc.body.raw_html {
-                        let at = p.source.at_body(&p.doc.body.markdown, offset);
-                        self.push(
-                            Diagnostic::warning(&p.source.path, at, "raw HTML is shown as text, not as markup")
-                                .with_help("use Markdown instead of HTML"),
-                        );
-                    }
-                    if let Some(offset) = p.doc.body.too_deep {
-                        let at = p.source.at_body(&p.doc.body.markdown, offset);
-                        self.push(
-                            Diagnostic::error(
-                                &p.source.path,
-                                at,
-                                format!(
-                                    "Markdown nested deeper than {} levels (quotes, lists, emphasis and links inside each other)",
-                                    crate::body::MAX_NESTING
-                                ),
-                            )
-                            .with_help("flatten the structure: no real page needs this much nesting"),
-                        );
-                    }
+                    self.check_markup(&p.source, &p.doc.body);
                     let key = (p.doc.slug.clone(), p.doc.locale.clone());
                     if let Some(first) = seen.get(&key) {
                         self.push(
@@ -454,10 +497,79 @@ impl Loader {
                     seen.insert(key, p.source.path.clone());
                     parsed.push(p);
                 }
-                Err(ds) => self.diagnostics.extend(ds),
+                Err(broken) => {
+                    self.diagnostics.extend(broken.diagnostics);
+                    match broken.rest {
+                        Some(rest) => {
+                            self.check_markup(&rest.0, &rest.1);
+                            self.broken.push(*rest);
+                        }
+                        None => self.references_unknown = true,
+                    }
+                }
             }
         }
         parsed
+    }
+
+    /// Reports what a body holds that the block tree does not keep as written.
+    fn check_markup(&mut self, src: &Source, body: &Body) {
+        for &offset in &body.raw_html {
+            // pulldown-cmark reports where raw HTML starts; an empty range
+            // says so without claiming where it ends.
+            let at = src.in_body(offset..offset);
+            self.push(
+                src.warning(at, "raw HTML is shown as text, not as markup").with_help("use Markdown instead of HTML"),
+            );
+        }
+        if let Some(offset) = body.too_deep {
+            self.push(
+                src.error(
+                    src.in_body(offset..offset),
+                    format!(
+                        "Markdown nested deeper than {} levels (quotes, lists, emphasis and links inside each other)",
+                        crate::body::MAX_NESTING
+                    ),
+                )
+                .with_help("flatten the structure: no real page needs this much nesting"),
+            );
+        }
+    }
+
+    /// Checks what can still be checked in files whose front matter did not
+    /// parse: their bodies' links, and what their front matter refers to.
+    ///
+    /// A page that names a story in a front matter with a typo elsewhere
+    /// still means to name it: without this, the story would be reported as
+    /// linked from nowhere, a false warning that goes away once the typo is
+    /// fixed. TOML's parser recovers from syntax errors, so the front
+    /// matter is read into its plain tree, and every string in it that
+    /// names an existing item (as a slug or as an `@/` path) counts as a
+    /// reference. That is generous (a title that happens to be a slug
+    /// counts too), which errs on the side of a missing warning for a file
+    /// that has an error to fix anyway.
+    fn check_broken(&mut self, existing: &HashMap<&str, BTreeSet<Kind>>, referenced: &mut HashSet<ItemId>) {
+        for (src, body) in std::mem::take(&mut self.broken) {
+            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+            self.check_links(&src, &body.links, &target, existing, referenced);
+            let (table, _) = toml::de::DeTable::parse_recoverable(src.front_text());
+            // A stack, not recursion: nesting in the file is not bounded here.
+            let mut values: Vec<&toml::de::DeValue<'_>> = table.get_ref().values().map(|v| v.get_ref()).collect();
+            while let Some(value) = values.pop() {
+                match value {
+                    toml::de::DeValue::String(text) => {
+                        if let Some((kind, slug)) = crate::reference::parse_item_path(text) {
+                            referenced.insert(ItemId { kind, slug: slug.to_owned() });
+                        } else if let Some(kinds) = existing.get(text.as_ref()) {
+                            referenced.extend(kinds.iter().map(|&kind| ItemId { kind, slug: text.to_string() }));
+                        }
+                    }
+                    toml::de::DeValue::Array(items) => values.extend(items.iter().map(|v| v.get_ref())),
+                    toml::de::DeValue::Table(table) => values.extend(table.values().map(|v| v.get_ref())),
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Checks references, body links and translations of one kind.
@@ -488,20 +600,12 @@ impl Loader {
                 );
             }
             for r in p.doc.meta.references() {
-                let at = r.span.clone().map_or((src.front_line.max(1), 1), |s| src.at_front(s.start));
+                let at = r.span.clone().map_or(src.front.start..src.front.start, |s| src.in_front(s));
                 let kinds = existing.get(r.slug);
                 if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
                     self.push(
-                        Diagnostic::error(
-                            &src.path,
-                            at,
-                            format!("`{}` must list {} items, but this names a {written}", r.field, r.kind),
-                        )
-                        .with_help(format!(
-                            "`{}` takes references to `{}/`",
-                            r.field,
-                            r.kind.folder()
-                        )),
+                        src.error(at, format!("`{}` must list {} items, but this names a {written}", r.field, r.kind))
+                            .with_help(format!("`{}` takes references to `{}/`", r.field, r.kind.folder())),
                     );
                     continue;
                 }
@@ -523,22 +627,23 @@ impl Loader {
                     None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
                     None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
                 };
-                self.push(Diagnostic::error(&src.path, at, message).with_help(help));
+                self.push(src.error(at, message).with_help(help));
             }
-            let body_at = |offset: usize| src.at_body(&p.doc.body.markdown, offset);
-            self.check_links(&src.path, &p.doc.body.links, &body_at, existing, referenced);
+            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+            self.check_links(src, &p.doc.body.links, &target, existing, referenced);
             if T::KIND != Kind::Page {
-                self.check_quote_embeds(&src.path, &p.doc.body.links, &body_at, 0);
+                self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
             }
             // Markdown written in front-matter fields (a measure's example)
-            // is checked like a body.
+            // is checked like a body. Its offsets are in the string's
+            // value, not in the file (TOML escapes lie between), so its
+            // problems point at the whole value.
             for (field, text) in p.doc.meta.markdown_fields() {
                 let parsed = Body::parse_with(text, self.site_url.as_deref());
-                let at = src.at_key(field);
-                self.check_links(&src.path, &parsed.links, &|_| at, existing, referenced);
+                let at = src.value_span(&[Step::Key(field)]).unwrap_or(src.front.start..src.front.start);
+                self.check_links(src, &parsed.links, &|_| at.clone(), existing, referenced);
                 if parsed.too_deep.is_some() {
-                    self.push(Diagnostic::error(
-                        &src.path,
+                    self.push(src.error(
                         at,
                         format!("`{field}`: Markdown nested deeper than {} levels", crate::body::MAX_NESTING),
                     ));
@@ -549,28 +654,34 @@ impl Loader {
 
     /// Checks the links of a body: item links must name existing items,
     /// other links must be safe.
+    /// `target` says where in the file a link's target is written.
     fn check_links(
         &mut self,
-        path: &Path,
-        links: &[crate::body::BodyLink],
-        at: &dyn Fn(usize) -> (u32, u32),
+        src: &Source,
+        links: &[BodyLink],
+        target: &dyn Fn(&BodyLink) -> Range<usize>,
         existing: &HashMap<&str, BTreeSet<Kind>>,
         referenced: &mut HashSet<ItemId>,
     ) {
         for link in links {
-            let at = at(link.offset);
+            let at = target(link);
             match &link.target {
                 LinkTarget::Item { kind, slug, .. } => {
                     if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
                         referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
                     } else {
+                        let candidates: Vec<&str> =
+                            existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| *s).collect();
+                        let help = match closest(slug, &candidates) {
+                            Some(c) => format!("did you mean `@/{}/{c}.{}`?", kind.folder(), kind.extension()),
+                            None => "link to an existing item as `@/<kind>/<slug>.md`".to_owned(),
+                        };
                         self.push(
-                            Diagnostic::error(
-                                path,
+                            src.error(
                                 at,
                                 format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
                             )
-                            .with_help("link to an existing item as `@/<kind>/<slug>.md`"),
+                            .with_help(help),
                         );
                     }
                 }
@@ -581,7 +692,7 @@ impl Loader {
                         format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
                     };
                     self.push(
-                        Diagnostic::error(path, at, message)
+                        src.error(at, message)
                             .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"),
                     );
                 }
@@ -594,9 +705,9 @@ impl Loader {
     /// item's quotes; only pages have quotes.
     fn check_quote_embeds(
         &mut self,
-        path: &Path,
-        links: &[crate::body::BodyLink],
-        at: &dyn Fn(usize) -> (u32, u32),
+        src: &Source,
+        links: &[BodyLink],
+        target: &dyn Fn(&BodyLink) -> Range<usize>,
         quotes: usize,
     ) {
         for link in links {
@@ -609,7 +720,7 @@ impl Loader {
                 _ => format!("`{url}` names no quote: this item has {quotes} (`@quote/1` to `@quote/{quotes}`)"),
             };
             self.push(
-                Diagnostic::error(path, at(link.offset), message)
+                src.error(target(link), message)
                     .with_help("place a page's quote as an image alone in its paragraph: `![](@quote/1)`"),
             );
         }
@@ -619,15 +730,11 @@ impl Loader {
         // Translations of a page may repeat its legacy URLs; other pages may not.
         let mut seen: HashMap<&str, (&str, &Path)> = HashMap::new();
         for p in pages {
-            let body = &p.doc.body;
-            let body_at = |offset: usize| p.source.at_body(&body.markdown, offset);
-            self.check_quote_embeds(&p.source.path, &body.links, &body_at, p.doc.meta.quotes.len());
-            for url in &p.doc.meta.legacy_urls {
-                let at = p
-                    .source
-                    .front
-                    .find(&format!("\"{url}\""))
-                    .map_or_else(|| p.source.at_key("legacy_urls"), |o| p.source.at_front(o));
+            let src = &p.source;
+            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+            self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
+            for (i, url) in p.doc.meta.legacy_urls.iter().enumerate() {
+                let at = [Step::Key("legacy_urls"), Step::Index(i)];
                 // Only characters a URL may hold (RFC 3986, `%` escapes
                 // included): old addresses end up in redirect files and
                 // server configuration, where a quote or a brace would be
@@ -637,23 +744,25 @@ impl Loader {
                     && !url.contains('\'');
                 if !ok {
                     self.push(
-                        Diagnostic::error(
-                            &p.source.path,
-                            at,
-                            format!("legacy URL `{url}` is not a path or an http(s) URL made only of URL characters"),
-                        )
+                        p.source
+                            .value_error(
+                                &at,
+                                format!(
+                                    "legacy URL `{url}` is not a path or an http(s) URL made only of URL characters"
+                                ),
+                            )
                         .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`, with other characters %-escaped"),
                     );
                 }
                 match seen.get(url.as_str()) {
                     Some((slug, first)) if *slug != p.doc.slug => {
                         self.push(
-                            Diagnostic::error(
-                                &p.source.path,
-                                at,
-                                format!("legacy URL `{url}` already redirects to `{}`", first.display()),
-                            )
-                            .with_help("an old address can redirect to one page only"),
+                            p.source
+                                .value_error(
+                                    &at,
+                                    format!("legacy URL `{url}` already redirects to `{}`", first.display()),
+                                )
+                                .with_help("an old address can redirect to one page only"),
                         );
                     }
                     _ => {
@@ -669,7 +778,8 @@ impl Loader {
             let m = &p.doc.meta;
             if m.kind == MediaKind::Image && m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
                 self.push(
-                    Diagnostic::error(&p.source.path, p.source.at_key("kind"), "image without alt text")
+                    p.source
+                        .value_error(&[Step::Key("kind")], "image without alt text")
                         .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"),
                 );
             }
@@ -680,7 +790,9 @@ impl Loader {
         for p in parsed {
             let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
             let is_original = p.doc.path.file_stem().is_some_and(|s| !s.to_string_lossy().contains('.'));
-            if is_original && !referenced.contains(&id) {
+            // When some file could not be read at all, what it links to is
+            // unknown, and any warning here could be false.
+            if is_original && !referenced.contains(&id) && !self.references_unknown {
                 self.push(
                     Diagnostic::warning(&p.source.path, (0, 0), format!("no page or item links to this {}", T::KIND))
                         .with_help("reference it from a page, or remove it if it is no longer needed"),
@@ -807,7 +919,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        Diagnostic::error(rel, line_col(&prefix, valid), format!("invalid UTF-8 at byte {valid}"))
+        Diagnostic::error_at(rel, &prefix, valid..valid, format!("invalid UTF-8 at byte {valid}"))
             .with_help("save the file as UTF-8")
     })?;
     if text.trim().is_empty() {
@@ -836,17 +948,23 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 /// and its body, or `None` when it does not start with a `+++` line or the
 /// front matter is not closed.
 pub fn split_front_matter(text: &str) -> Option<(&str, &str)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.split_inclusive('\n');
+    let (front, body) = front_matter_ranges(text)?;
+    Some((&text[front], &text[body]))
+}
+
+/// Where the front matter and the body of a Markdown content file are.
+fn front_matter_ranges(text: &str) -> Option<(Range<usize>, Range<usize>)> {
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let mut lines = text[bom..].split_inclusive('\n');
     let first = lines.next()?;
     if first.trim_end() != "+++" {
         return None;
     }
-    let front_start = first.len();
+    let front_start = bom + first.len();
     let mut pos = front_start;
     for line in lines {
         if line.trim_end() == "+++" {
-            return Some((&text[front_start..pos], &text[pos + line.len()..]));
+            return Some((front_start..pos, pos + line.len()..text.len()));
         }
         pos += line.len();
     }
@@ -854,15 +972,11 @@ pub fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 }
 
 /// Splits a Markdown file into its front matter and body, with diagnostics.
-fn split_markdown(rel: &Path, text: &str) -> Result<(Source, String), Diagnostic> {
+fn split_markdown(rel: &Path, text: String) -> Result<Source, Diagnostic> {
     let help =
         "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
-    match split_front_matter(text) {
-        Some((front, body)) => {
-            let body_line = 2 + front.matches('\n').count() as u32;
-            let source = Source { path: rel.to_owned(), front: front.to_owned(), front_line: 1, body_line };
-            Ok((source, body.to_owned()))
-        }
+    match front_matter_ranges(&text) {
+        Some((front, body)) => Ok(Source { path: rel.to_owned(), text, front, body }),
         None if !text.starts_with("+++") => {
             Err(Diagnostic::error(rel, (1, 1), "missing front matter: the file must start with a `+++` line")
                 .with_help(help))
@@ -873,29 +987,26 @@ fn split_markdown(rel: &Path, text: &str) -> Result<(Source, String), Diagnostic
 
 /// Deserializes front matter, turning a TOML error into a diagnostic.
 fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
-    toml::from_str::<T>(&src.front).map_err(|e| {
+    toml::from_str::<T>(src.front_text()).map_err(|e| {
         let message = e.message().trim_end().to_owned();
-        let at = if message.starts_with("missing field") {
-            (src.front_line.max(1), 1)
-        } else {
-            e.span().map_or((src.front_line.max(1), 1), |s| src.at_front(s.start))
+        let d = match e.span() {
+            // A missing field is missing from the whole table: there is no
+            // value to point at.
+            Some(span) if !message.starts_with("missing field") => src.error(src.in_front(span), message.clone()),
+            _ => Diagnostic::error(&src.path, (1, 1), message.clone()),
         };
         let help = if let Some(rest) = message.strip_prefix("unknown field `") {
-            // "unknown field `titel`, expected one of `title`, `summary`"
-            let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-            let fields: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            Some(match closest(field, &fields) {
-                Some(c) => {
-                    format!("did you mean `{c}`? `schema/content.schema.json` lists every field")
-                }
+            Some(match closest_listed(rest) {
+                Some(c) => format!("did you mean `{c}`? `schema/content.schema.json` lists every field"),
                 None => "check the spelling: `schema/content.schema.json` lists every field".to_owned(),
             })
+        } else if let Some(rest) = message.strip_prefix("unknown variant `") {
+            closest_listed(rest).map(|c| format!("did you mean `{c}`?"))
         } else if message.starts_with("missing field") {
             Some("add the field; `tessera new` writes a skeleton with every required field".to_owned())
         } else {
             None
         };
-        let d = Diagnostic::error(&src.path, at, message);
         match help {
             Some(h) => d.with_help(h),
             None => d,
@@ -903,37 +1014,157 @@ fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
     })
 }
 
-fn parse_file<T: Item + DeserializeOwned>(
-    root: &Path,
-    site: Option<&str>,
-    found: &Found,
-) -> Result<Parsed<T>, Vec<Diagnostic>> {
-    let text = read_checked(root, &found.path).map_err(|d| vec![d])?;
+/// The allowed value closest to the one written, from the rest of serde's
+/// "unknown field `titel`, expected one of `title`, `summary`" (from just
+/// after the first backtick).
+fn closest_listed(rest: &str) -> Option<&str> {
+    let (written, expected) = rest.split_once('`')?;
+    let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    closest(written, &allowed)
+}
+
+/// A file whose front matter could not be parsed, with what can still be
+/// checked in it.
+struct Broken {
+    diagnostics: Vec<Diagnostic>,
+    /// The file split into front matter and body, and the body parsed;
+    /// `None` when the file could not be read or split. (Boxed: it is
+    /// large, and most files are not broken.)
+    rest: Option<Box<(Source, Body)>>,
+}
+
+impl Broken {
+    fn unread(d: Diagnostic) -> Broken {
+        Broken { diagnostics: vec![d], rest: None }
+    }
+}
+
+fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found: &Found) -> Result<Parsed<T>, Broken> {
+    let text = read_checked(root, &found.path).map_err(Broken::unread)?;
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
     let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes())
         ^ xxhash_rust::xxh3::xxh3_64(found.path.to_string_lossy().as_bytes()).rotate_left(1);
-    let (source, body) = if found.kind.extension() == "md" {
-        split_markdown(&found.path, &text).map_err(|d| vec![d])?
+    let source = if found.kind.extension() == "md" {
+        split_markdown(&found.path, text).map_err(Broken::unread)?
     } else {
-        (Source { path: found.path.clone(), front: text, front_line: 0, body_line: 0 }, String::new())
+        Source::whole(&found.path, text)
     };
-    let meta = parse_front::<T>(&source).map_err(|d| vec![d])?;
-    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse_with(&body, site) };
+    // The body does not depend on the front matter: it is parsed (and later
+    // checked) even when the front matter is broken.
+    let body = source.body_text();
+    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse_with(body, site) };
+    let meta = match parse_front::<T>(&source) {
+        Ok(meta) => meta,
+        Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Box::new((source, body))) }),
+    };
     let doc =
         Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body, hash };
     Ok(Parsed { doc, source, hash })
 }
 
-/// The candidate closest to `wanted` by edit distance, if it is close enough
-/// to be a likely typo.
+/// Where a link's target is written, as a range of `markdown`, given the
+/// range pulldown-cmark reports for the whole link: after the `](` of an
+/// inline link or image, after the `]:` of a reference definition, inside
+/// the `<>` of an autolink. Anything else (a link text holding a code span
+/// with a `]`, say) gets the whole link.
+fn link_target_span(markdown: &str, link: Range<usize>) -> Range<usize> {
+    match markdown.get(link.clone()).and_then(target_in_link) {
+        Some(t) => link.start + t.start..link.start + t.end,
+        None => link,
+    }
+}
+
+/// The target's range within the text of one link; see [`link_target_span`].
+/// Every boundary it returns is next to an ASCII byte or at an end, so it
+/// falls between characters.
+fn target_in_link(link: &str) -> Option<Range<usize>> {
+    let b = link.as_bytes();
+    if b.len() > 2 && b[0] == b'<' && b[b.len() - 1] == b'>' {
+        return Some(1..b.len() - 1);
+    }
+    // The link text, or the label of a definition: from its `[` to the
+    // matching `]`.
+    let mut i = link.find('[')?;
+    let mut depth = 0usize;
+    loop {
+        match b.get(i)? {
+            b'\\' => i += 1,
+            b'[' => depth += 1,
+            b']' if depth == 1 => break,
+            b']' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    i += 1;
+    if !matches!(b.get(i), Some(b'(' | b':')) {
+        return None;
+    }
+    i += 1;
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    let start = i;
+    if b.get(i) == Some(&b'<') {
+        let end = start + link[start..].find('>')? + 1;
+        return Some(start..end);
+    }
+    // A bare destination ends at a space (a title follows) or at the `)`
+    // that closes the link; it may hold balanced parentheses.
+    let mut parens = 0usize;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => i += 1,
+            b'(' => parens += 1,
+            b')' if parens == 0 => break,
+            b')' => parens -= 1,
+            c if c.is_ascii_whitespace() => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let end = i.min(b.len());
+    (end > start).then_some(start..end)
+}
+
+/// The candidate closest to `wanted`, if it is close enough to be a likely
+/// typo: a few edits away, the same words in another order
+/// (`ngo-international` for `international-ngo`), or a slip in the first
+/// words of a longer slug (`advocat` for `advocate-and-facilitate-dialogue`).
 fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(wanted, c), *c))
-        .filter(|(d, c)| *d <= 3.max(wanted.len().min(c.len()) / 4))
-        .min()
-        .map(|(_, c)| c)
+    candidates.iter().filter_map(|c| likeness(wanted, c).map(|l| (l, *c))).min().map(|(_, c)| c)
+}
+
+/// How `candidate` resembles `wanted`, lower is closer: the kind of
+/// resemblance (edits, reordered words, a shortened slug), then the edit
+/// distance. `None` when it does not.
+fn likeness(wanted: &str, candidate: &str) -> Option<(u8, usize)> {
+    let near = |a: &str, b: &str| {
+        let d = strsim::levenshtein(a, b);
+        (d <= 3.max(a.len().min(b.len()) / 4)).then_some(d)
+    };
+    if let Some(d) = near(wanted, candidate) {
+        return Some((0, d));
+    }
+    let sorted = |s: &str| {
+        let mut words: Vec<&str> = s.split('-').collect();
+        words.sort_unstable();
+        words.join("-")
+    };
+    if let Some(d) = near(&sorted(wanted), &sorted(candidate)) {
+        return Some((1, d));
+    }
+    let words = wanted.split('-').count();
+    let mut parts = candidate.split('-');
+    let head: Vec<&str> = parts.by_ref().take(words).collect();
+    if wanted.len() >= 4 && head.len() == words && parts.next().is_some() {
+        let d = strsim::levenshtein(wanted, &head.join("-"));
+        if d <= 1.max(wanted.len() / 4) {
+            return Some((2, d));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -978,6 +1209,130 @@ mod tests {
         }
     }
 
+    /// Loads a site made of `files` (path, text) beside [`SITE`] and returns
+    /// every diagnostic, each with its help and the text its span covers.
+    fn diagnose(files: &[(&str, &str)]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut all = vec![("site.toml", SITE)];
+        all.extend_from_slice(files);
+        for (path, text) in &all {
+            let full = dir.path().join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+            }
+            std::fs::write(full, text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let diagnostics = match load(dir.path()) {
+            Ok(snapshot) => snapshot.warnings().to_vec(),
+            Err(LoadError::Invalid { diagnostics }) => diagnostics,
+            Err(e) => panic!("{e}"),
+        };
+        let text_of = |d: &Diagnostic| {
+            let text = all.iter().find(|(p, _)| Path::new(p) == d.path).map_or("", |(_, t)| t);
+            d.span.clone().and_then(|s| text.get(s)).unwrap_or("").to_owned()
+        };
+        diagnostics.iter().map(|d| format!("{d} [{}] help: {}", text_of(d), d.help.as_deref().unwrap_or("-"))).collect()
+    }
+
+    const MEASURE: &str = "+++\ntitle = \"M\"\nstatus = \"published\"\n+++\n";
+    const STORY: &str = "+++\ntitle = \"S\"\nstatus = \"published\"\n+++\n";
+
+    #[test]
+    fn a_broken_item_link_points_at_its_target_and_names_the_closest_slug() {
+        let page = "+++\ntitle = \"P\"\nstatus = \"published\"\nmeasures = [\"advocate-and-facilitate-dialogue\"]\n+++\n\nSee [x](@/measures/advocat.md).\n";
+        assert_eq!(
+            diagnose(&[("measures/advocate-and-facilitate-dialogue.md", MEASURE), ("pages/p.md", page)]),
+            ["pages/p.md:7:9: error: broken link: there is no `measures/advocat.md` [@/measures/advocat.md] \
+              help: did you mean `@/measures/advocate-and-facilitate-dialogue.md`?"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_value_names_the_closest_allowed_one() {
+        let partner = "+++\nname = \"P\"\nkind = \"ngo-international\"\nstatus = \"published\"\n+++\n";
+        let story = "+++\ntitle = \"S\"\nstatus = \"publshed\"\n+++\n";
+        let media = "kind = \"imgae\"\nalt = \"A\"\n";
+        assert_eq!(
+            diagnose(&[("partners/p.md", partner), ("stories/s.md", story), ("media/m.toml", media)]),
+            [
+                "media/m.toml:1:8: error: unknown variant `imgae`, expected one of `image`, `video`, `audio`, `document` \
+                 [\"imgae\"] help: did you mean `image`?",
+                "partners/p.md:3:8: error: unknown variant `ngo-international`, expected one of `international-ngo`, \
+                 `national-ngo`, `community-based-organisation`, `civic-movement`, `trade-union`, `religious-community`, \
+                 `professional-voluntary-association`, `dpo`, `parents-organisation` [\"ngo-international\"] \
+                 help: did you mean `international-ngo`?",
+                "stories/s.md:3:10: error: unknown variant `publshed`, expected one of `draft`, `review`, `published`, \
+                 `archived` [\"publshed\"] help: did you mean `published`?",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_front_matter_does_not_hide_its_body_problems() {
+        let page = "+++\ntitle = \"P\"\nstatus = \"published\" x\n+++\n\n[a](@/stories/nope.md) <br>\n";
+        assert_eq!(
+            diagnose(&[("pages/p.md", page)]),
+            [
+                "pages/p.md:3:22: error: unexpected key or value, expected newline, `#` [] help: -",
+                "pages/p.md:6:5: error: broken link: there is no `stories/nope.md` [@/stories/nope.md] \
+                 help: link to an existing item as `@/<kind>/<slug>.md`",
+                "pages/p.md:6:24: warning: raw HTML is shown as text, not as markup [] help: use Markdown instead of HTML",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_broken_file_refers_to_is_not_reported_as_linked_from_nowhere() {
+        // A syntax error, an unknown field: either way the page names the
+        // story, in its front matter or its body.
+        let syntax = "+++\ntitle = \"P\" x\nstatus = \"published\"\nfrom_the_field = [\"s\"]\n+++\n";
+        let field = "+++\ntitel = \"P\"\nstatus = \"published\"\n+++\n[s](@/stories/s.md)\n";
+        for page in [syntax, field] {
+            let found = diagnose(&[("stories/s.md", STORY), ("pages/p.md", page)]);
+            assert_eq!(found.len(), 1, "{found:#?}");
+            assert!(found[0].starts_with("pages/p.md:2:"), "{found:#?}");
+        }
+        // Without the broken page, the story is linked from nowhere.
+        let found = diagnose(&[("stories/s.md", STORY)]);
+        assert_eq!(
+            found,
+            [
+                "stories/s.md: warning: no page or item links to this story [] help: reference it from a page, or remove it if it is no longer needed"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_as_content_silences_unreferenced_warnings() {
+        let found = diagnose(&[("stories/s.md", STORY), ("pages/p.md", "no front matter\n")]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].contains("missing front matter"), "{found:#?}");
+    }
+
+    #[test]
+    fn link_targets_are_found_in_every_form_of_link() {
+        let target = |md: &str| {
+            let body = Body::parse(md);
+            body.links.iter().map(|l| md[link_target_span(md, l.span.clone())].to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(target("[a [b] c](@/pages/x.md \"t\")"), ["@/pages/x.md"]);
+        assert_eq!(target("![alt](/img/a(1).png)"), ["/img/a(1).png"]);
+        assert_eq!(target("<javascript:x>"), ["javascript:x"]);
+        assert_eq!(target("[a]( <@/pages/x y.md> )"), ["<@/pages/x y.md>"]);
+        assert_eq!(target("[a][r]\n\n[r]:\n  @/pages/y.md \"t\"\n"), ["@/pages/y.md"]);
+        assert_eq!(target("[é\\]](ü)"), ["ü"]);
+    }
+
+    #[test]
+    fn closest_accepts_typos_reordered_words_and_shortened_slugs() {
+        let slugs = ["advocate-and-facilitate-dialogue", "international-ngo", "title"];
+        assert_eq!(closest("titel", &slugs), Some("title"));
+        assert_eq!(closest("ngo-international", &slugs), Some("international-ngo"));
+        assert_eq!(closest("advocat", &slugs), Some("advocate-and-facilitate-dialogue"));
+        assert_eq!(closest("dialogue", &slugs), None);
+        assert_eq!(closest("zzz", &slugs), None);
+    }
+
     #[test]
     fn a_placed_quote_must_name_one_of_the_pages_quotes() {
         let page = |body: &str| {
@@ -994,7 +1349,8 @@ mod tests {
                 panic!("{body} should fail")
             };
             assert_eq!(diagnostics[0].message, expected);
-            assert_eq!((diagnostics[0].line, diagnostics[0].column), (9, 1), "{diagnostics:?}");
+            // The caret is on the target, `@quote/…`, after `![](`.
+            assert_eq!((diagnostics[0].line, diagnostics[0].column), (9, 5), "{diagnostics:?}");
         }
     }
 
@@ -1002,6 +1358,6 @@ mod tests {
     fn front_matter_lines_are_counted_from_the_top_of_the_file() {
         let text = "+++\ntitle = \"P\"\nstatus = \"published\"\n+++\n\n[a](@/stories/nope.md)\n";
         let Err(LoadError::Invalid { diagnostics }) = load_page(text.as_bytes()) else { panic!("should fail") };
-        assert_eq!((diagnostics[0].line, diagnostics[0].column), (6, 1), "{diagnostics:?}");
+        assert_eq!((diagnostics[0].line, diagnostics[0].column), (6, 5), "{diagnostics:?}");
     }
 }

@@ -1,9 +1,12 @@
 //! `tessera check`: diagnostics printed like a compiler's.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use annotate_snippets::{AnnotationKind, Level, Origin, Snippet, normalize_untrusted_str};
 use tessera_core::{Diagnostic, LoadError, Severity};
 
 use crate::Format;
@@ -40,8 +43,9 @@ pub(crate) fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
         }
         Format::Text => {
+            let mut renderer = Renderer::new(dir);
             for d in &diagnostics {
-                write!(out, "{}", render(dir, d))?;
+                write!(out, "{}", renderer.render(d))?;
             }
             let files = files.map(|n| format!("{n} files, ")).unwrap_or_default();
             writeln!(
@@ -67,78 +71,83 @@ fn count_files(snapshot: &tessera_core::Snapshot) -> Option<usize> {
     )
 }
 
-/// Most characters of a source line shown under a diagnostic.
-const WINDOW: usize = 100;
-
-/// Renders one diagnostic the way rustc does: the message, the place, the
-/// offending line with a caret under the spot, then the help.
-pub(crate) fn render(root: &Path, d: &Diagnostic) -> String {
-    let severity = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
-    let mut s = format!("{severity}: {}\n", d.message);
-    let shown = root.join(&d.path);
-    if d.line == 0 {
-        s.push_str(&format!("  --> {}\n", shown.display()));
-    } else {
-        s.push_str(&format!("  --> {}:{}:{}\n", shown.display(), d.line, d.column));
-        if let Some(line) = source_line(&shown, d.line) {
-            let number = d.line.to_string();
-            let pad = " ".repeat(number.len());
-            // A window of the line around the column: a generated or
-            // hostile file can have a line of megabytes.
-            let chars: Vec<char> = line.chars().collect();
-            let column = (d.column.saturating_sub(1) as usize).min(chars.len());
-            let start = if chars.len() <= WINDOW { 0 } else { column.saturating_sub(WINDOW / 2) };
-            let end = (start + WINDOW).min(chars.len());
-            let mut shown: String = if start > 0 { "…".to_owned() } else { String::new() };
-            shown.extend(&chars[start..end]);
-            if end < chars.len() {
-                shown.push('…');
-            }
-            let mut indent: String = if start > 0 { " ".to_owned() } else { String::new() };
-            indent.extend(chars[start..column].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }));
-            let rest: String = chars[column..].iter().collect();
-            let width = token_width(&rest).min(end.saturating_sub(column)).max(1);
-            s.push_str(&format!("{pad} |\n{number} | {shown}\n{pad} | {indent}{}\n", "^".repeat(width)));
-        }
-    }
-    if let Some(help) = &d.help {
-        s.push_str(&format!("  = help: {help}\n"));
-    }
-    s.push('\n');
-    s
+/// Renders diagnostics the way rustc does, with annotate-snippets: the
+/// message, the place, the lines of the file the diagnostic's span covers
+/// with carets under it, then the help.
+///
+/// Each file is read once, whatever the number of its diagnostics, and only
+/// when a diagnostic has a span to show. The span is what the loader
+/// recorded, a range of the text it parsed; the file is only read again
+/// here because the loader does not hand its text over.
+pub(crate) struct Renderer<'a> {
+    root: &'a Path,
+    /// Texts read so far, `None` for a file that could not be read again.
+    texts: HashMap<PathBuf, Option<String>>,
 }
 
-/// How many characters the token at the start of `rest` spans: a quoted
-/// string, or a run of non-space characters; at least one.
-fn token_width(rest: &str) -> usize {
-    let mut chars = rest.chars();
-    match chars.next() {
-        Some('"') => {
-            let mut n = 1;
-            let mut escaped = false;
-            for c in chars {
-                n += 1;
-                match c {
-                    '\\' if !escaped => escaped = true,
-                    '"' if !escaped => return n,
-                    _ => escaped = false,
-                }
+impl<'a> Renderer<'a> {
+    pub(crate) fn new(root: &'a Path) -> Renderer<'a> {
+        Renderer { root, texts: HashMap::new() }
+    }
+
+    pub(crate) fn render(&mut self, d: &Diagnostic) -> String {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let shown = self.root.join(&d.path).display().to_string();
+        let root = self.root;
+        let text = match &d.span {
+            Some(_) => self.texts.entry(d.path.clone()).or_insert_with(|| read_again(&root.join(&d.path))).as_deref(),
+            None => None,
+        };
+        let title = level.primary_title(d.message.as_str());
+        let group = match text.zip(d.span.clone()).and_then(|(text, span)| lines_around(text, span)) {
+            Some((lines, first_line, span)) => title.element(
+                Snippet::source(lines)
+                    .line_start(first_line)
+                    .path(shown)
+                    .annotation(AnnotationKind::Primary.span(span)),
+            ),
+            None if d.line > 0 => {
+                title.element(Origin::path(shown).line(d.line as usize).char_column(d.column as usize))
             }
-            n
-        }
-        Some(_) => rest.chars().take_while(|c| !c.is_whitespace() && *c != ',').count().max(1),
-        None => 1,
+            None => title.element(Origin::path(shown)),
+        };
+        let group = match &d.help {
+            // Help is written from file contents (a slug, a value): it is
+            // cleaned of control characters like the message is.
+            Some(help) => group.element(Level::HELP.message(normalize_untrusted_str(help))),
+            None => group,
+        };
+        let mut out = annotate_snippets::Renderer::plain().render(&[group]);
+        out.push_str("\n\n");
+        out
     }
 }
 
-fn source_line(path: &Path, line: u32) -> Option<String> {
+/// Reads a content file again, as the loader read it: without a
+/// byte-order mark, and only if it is still a regular file of a size the
+/// loader accepts.
+fn read_again(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > tessera_core::MAX_FILE_SIZE {
+        return None;
+    }
     let bytes = std::fs::read(path).ok()?;
     let text = String::from_utf8_lossy(&bytes);
-    let l = text.lines().nth(line.checked_sub(1)? as usize)?;
-    Some(l.trim_start_matches('\u{feff}').to_owned())
+    Some(text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned())
+}
+
+/// The whole lines of `text` that `span` touches, the 1-based number of the
+/// first, and `span` as a range of those lines; `None` when the span does
+/// not fit the text (the file changed since it was loaded).
+fn lines_around(text: &str, span: Range<usize>) -> Option<(&str, usize, Range<usize>)> {
+    text.get(span.clone())?;
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[span.end..].find('\n').map_or(text.len(), |i| span.end + i);
+    let first_line = text[..start].matches('\n').count() + 1;
+    Some((&text[start..end], first_line, span.start - start..span.end - start))
 }
 
 #[cfg(test)]
@@ -146,23 +155,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_long_line_is_shown_as_a_window_around_the_column() {
+    fn a_long_line_is_shown_as_a_window_around_the_span() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.path().join("f.md"), format!("{}X{}\n", "a".repeat(5000), "b".repeat(5000)))
             .unwrap_or_else(|e| panic!("{e}"));
-        let d = Diagnostic::error("f.md", (1, 5001), "here");
-        let shown = render(dir.path(), &d);
+        let d = Diagnostic::error_at("f.md", &format!("{}X", "a".repeat(5000)), 5000..5001, "here");
+        let shown = Renderer::new(dir.path()).render(&d);
         assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
-        let line = shown.lines().find(|l| l.starts_with("1 | ")).unwrap_or_default();
+        let line = shown.lines().find(|l| l.starts_with("1 |")).unwrap_or_default();
         let caret = shown.lines().find(|l| l.contains('^')).unwrap_or_default();
+        assert_eq!(caret.matches('^').count(), 1, "{shown}");
         assert_eq!(line.chars().nth(caret.find('^').unwrap_or(0)), Some('X'), "{shown}");
     }
 
     #[test]
-    fn tokens_are_quoted_strings_or_words() {
-        assert_eq!(token_width("\"its-about\", \"x\""), 11);
-        assert_eq!(token_width("titel = 1"), 5);
-        assert_eq!(token_width(""), 1);
-        assert_eq!(token_width("\"a\\\"b\" x"), 6);
+    fn a_span_that_no_longer_fits_the_file_shows_the_place_only() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("f.md"), "é\n").unwrap_or_else(|e| panic!("{e}"));
+        let mut d = Diagnostic::error("f.md", (1, 2), "here");
+        for span in [1..2, 0..40] {
+            d.span = Some(span);
+            let shown = Renderer::new(dir.path()).render(&d);
+            assert!(shown.contains("f.md:1:2") && !shown.contains('^'), "{shown}");
+        }
     }
 }

@@ -46,8 +46,9 @@ pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let snapshot = match tessera_core::load(&args.content) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
+            let mut renderer = crate::check::Renderer::new(&args.content);
             for d in &diagnostics {
-                eprint!("{}", crate::check::render(&args.content, d));
+                eprint!("{}", renderer.render(d));
             }
             eprintln!("not exporting: fix the errors above");
             return Ok(ExitCode::from(1));

@@ -98,16 +98,18 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let snapshot = match tessera_core::load(content) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
+            let mut renderer = crate::check::Renderer::new(content);
             for d in &diagnostics {
-                eprint!("{}", crate::check::render(content, d));
+                eprint!("{}", renderer.render(d));
             }
             eprintln!("not serving: fix the errors above (`tessera check {}` shows them too)", content.display());
             return Ok(ExitCode::from(1));
         }
         Err(e) => anyhow::bail!(e),
     };
+    let mut renderer = crate::check::Renderer::new(content);
     for w in snapshot.warnings() {
-        eprint!("{}", crate::check::render(content, w));
+        eprint!("{}", renderer.render(w));
     }
     let config = ServerConfig {
         preview_token: preview_token.clone(),

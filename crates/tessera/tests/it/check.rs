@@ -11,17 +11,58 @@ fn the_bundled_content_checks_clean_with_exit_code_0() {
 fn content_errors_print_like_a_compiler_and_exit_with_1() {
     let out = tessera(&["check", "tests/fixtures/invalid/dangling-reference/site"]);
     assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
     let expected = "\
 error: no measure named `no-such-measure` (in `measures`)
-  --> tests/fixtures/invalid/dangling-reference/site/pages/p.md:4:3
+ --> tests/fixtures/invalid/dangling-reference/site/pages/p.md:4:3
   |
 4 |   \"no-such-measure\",
   |   ^^^^^^^^^^^^^^^^^
+  |
   = help: create `measures/no-such-measure.md` or fix the slug
+
+tests/fixtures/invalid/dangling-reference/site: 1 error, 0 warnings
 ";
-    assert!(text.starts_with(expected), "{text}");
-    assert!(text.ends_with("1 error, 0 warnings\n"), "{text}");
+    assert_eq!(stdout(&out), expected);
+}
+
+/// The text output for a file whose front matter does not parse: the parse
+/// error, then its body's broken link with the caret on the target and the
+/// closest slug, and no warning for the items it names.
+#[test]
+fn a_broken_file_shows_every_problem_under_its_source() {
+    let out = tessera(&["check", "tests/fixtures/invalid/broken-front-matter/site"]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected = "\
+error: invalid basic string, expected `\"`
+ --> tests/fixtures/invalid/broken-front-matter/site/pages/p.md:2:22
+  |
+2 | title = \"Partnerships
+  |                      ^
+
+error: broken link: there is no `measures/advocat.md`
+ --> tests/fixtures/invalid/broken-front-matter/site/pages/p.md:7:15
+  |
+7 | We [advocate](@/measures/advocat.md).
+  |               ^^^^^^^^^^^^^^^^^^^^^
+  |
+  = help: did you mean `@/measures/advocate-and-facilitate-dialogue.md`?
+
+tests/fixtures/invalid/broken-front-matter/site: 2 errors, 0 warnings
+";
+    assert_eq!(stdout(&out), expected);
+}
+
+#[test]
+fn json_output_keeps_line_and_column_and_adds_the_span() {
+    let out = tessera(&["check", "tests/fixtures/invalid/unsafe-link/site", "--format", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    let d = &json["diagnostics"][0];
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(5), Some(14)), "{d}");
+    let text = std::fs::read_to_string(crate::workspace().join("tests/fixtures/invalid/unsafe-link/site/pages/p.md"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let span = d["span"]["start"].as_u64().unwrap_or(0) as usize..d["span"]["end"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(text.get(span), Some("javascript:alert(1)"), "{d}");
 }
 
 #[test]
