@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style as TuiStyle};
 use ratatui::text::{Line as TuiLine, Span as TuiSpan};
 use ratatui::widgets::{Clear, Paragraph};
 
-use crate::data::{Location, Source};
+use crate::data::{Location, Source, country_name};
 use crate::layout::{Layout, LineKind, layout};
 use crate::screens::{Screen, Style, Target};
 
@@ -105,6 +105,11 @@ impl<S: Source> App<S> {
             }),
             Location::Item { kind, slug } => self.source.item(*kind, slug, &locale).map(|d| Screen::item(&d, &locale)),
             Location::Search { query, kind } => self.source.search(query, *kind, &locale).map(|d| Screen::search(&d)),
+            // A reader knows the country by its name, not its code.
+            Location::Country(code) => self.source.list(&location, &locale).map(|mut d| {
+                d.title = format!("Country: {}", country_name(code));
+                Screen::list(&d)
+            }),
             list => self.source.list(list, &locale).map(|d| Screen::list(&d)),
         };
         self.screen = match result {

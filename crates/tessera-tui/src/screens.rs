@@ -3,7 +3,7 @@
 
 use tessera_core::{Block, Inline, Kind, LinkTarget};
 
-use crate::data::{Figure, HomeData, ItemData, ItemLink, ListData, Location, SearchData};
+use crate::data::{Figure, HomeData, ItemData, ItemLink, ListData, Location, SearchData, country_name};
 
 /// How a piece of text looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,7 +359,7 @@ impl Screen {
                 if i > 0 {
                     segs.push(Seg::plain(", "));
                 }
-                segs.push(Seg::link(format!("{c} ({n})"), Target::Go(Location::Country(c.clone()))));
+                segs.push(Seg::link(format!("{} ({n})", country_name(c)), Target::Go(Location::Country(c.clone()))));
             }
             parts.push(Part::Para(segs));
         }
