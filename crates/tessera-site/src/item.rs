@@ -49,7 +49,7 @@ impl Fact {
         match self {
             Fact::PartnerKind(k) => k.label().to_owned(),
             Fact::PartnerKinds(kinds) => kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(", "),
-            Fact::Country(c) => c.to_string(),
+            Fact::Country(c) => c.name().to_owned(),
             Fact::Date(d) => d.clone(),
             Fact::Website(w) => w.clone(),
         }

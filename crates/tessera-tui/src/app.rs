@@ -6,6 +6,9 @@ use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::style::{Color, Modifier, Style as TuiStyle};
 use ratatui::text::{Line as TuiLine, Span as TuiSpan};
 use ratatui::widgets::{Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use tessera_site::Place;
 
 use crate::data::{Location, Source};
 use crate::layout::{Layout, LineKind, layout};
@@ -20,16 +23,38 @@ enum Mode {
     Search(String),
     /// Typing a link number.
     Number(String),
+    /// Typing an address to go to.
+    Goto(String),
     /// Looking at the history list.
     History,
 }
+
+/// A place in the history and how the reader left it, so that going back
+/// returns to the same line and the same link.
+#[derive(Debug, Clone)]
+struct Visit {
+    location: Location,
+    /// The first line shown.
+    scroll: usize,
+    /// The selected link.
+    selected: Option<usize>,
+}
+
+impl Visit {
+    fn new(location: Location) -> Visit {
+        Visit { location, scroll: 0, selected: None }
+    }
+}
+
+/// The longest search or address a prompt takes.
+const PROMPT_LIMIT: usize = 200;
 
 /// The browser: a source, the history and what is on screen.
 pub struct App<S: Source> {
     source: S,
     locales: Vec<String>,
     locale: String,
-    history: Vec<Location>,
+    history: Vec<Visit>,
     position: usize,
     screen: Screen,
     /// The layout of `screen` and the width it was made for.
@@ -55,7 +80,7 @@ impl<S: Source> App<S> {
             source,
             locales: vec![locale.to_owned()],
             locale: locale.to_owned(),
-            history: vec![Location::Home],
+            history: vec![Visit::new(Location::Home)],
             position: 0,
             screen: Screen::error("loading"),
             layout: None,
@@ -80,21 +105,46 @@ impl<S: Source> App<S> {
 
     /// Where the browser is.
     pub fn location(&self) -> &Location {
-        &self.history[self.position]
+        &self.history[self.position].location
     }
 
     /// Opens `location`, adding it to the history.
     pub fn open(&mut self, location: Location) {
+        self.remember();
         self.history.truncate(self.position + 1);
-        self.history.push(location);
+        self.history.push(Visit::new(location));
         self.position = self.history.len() - 1;
         self.load();
+    }
+
+    /// Notes where the reader is on the current page, for coming back.
+    /// The help screen is shown over a page, not in its place: its scroll
+    /// is not the page's.
+    fn remember(&mut self) {
+        if self.help {
+            return;
+        }
+        let visit = &mut self.history[self.position];
+        visit.scroll = self.scroll;
+        visit.selected = self.selected;
+    }
+
+    /// Goes to `position` in the history, at the line and link the reader
+    /// left it on.
+    fn return_to(&mut self, position: usize) {
+        self.remember();
+        self.position = position;
+        self.load();
+        let Visit { scroll, selected, .. } = self.history[self.position].clone();
+        let links = self.link_count();
+        self.scroll = scroll.min(self.max_scroll());
+        self.selected = selected.filter(|s| *s < links);
     }
 
     /// Loads the current location from the source.
     fn load(&mut self) {
         self.help = false;
-        let location = self.history[self.position].clone();
+        let location = self.history[self.position].location.clone();
         let locale = self.locale.clone();
         let result = match &location {
             Location::Home => self.source.home(&locale).map(|home| {
@@ -140,8 +190,35 @@ impl<S: Source> App<S> {
         let Some((_, l)) = &self.layout else { return };
         let line = l.link_lines.get(link).copied().unwrap_or(0);
         if line < self.scroll || line >= self.scroll + self.page_height {
-            self.scroll = line.saturating_sub(self.page_height / 3);
+            self.scroll = line.saturating_sub(self.page_height / 3).min(self.max_scroll());
         }
+    }
+
+    /// Selects the next link (or the previous one) from where the reader
+    /// is looking, as lynx does: from the selected link while it is on
+    /// screen, otherwise from the top (or bottom) of the screen, so that
+    /// after scrolling Tab picks a link the reader can see rather than
+    /// link 1 far above.
+    fn step_link(&mut self, forward: bool) {
+        let width = self.width;
+        let lines = self.layout_for(width).link_lines.clone();
+        let count = lines.len();
+        if count == 0 {
+            self.message = Some("there are no links here".into());
+            return;
+        }
+        let top = self.scroll;
+        let bottom = top + self.page_height;
+        let on_screen = |link: usize| lines.get(link).is_some_and(|line| (top..bottom).contains(line));
+        let next = match self.selected.filter(|s| on_screen(*s)) {
+            Some(s) if forward => (s + 1) % count,
+            Some(s) => (s + count - 1) % count,
+            // The first link at or below the top of the screen, or the last
+            // one above its bottom; past the end, round to the other end.
+            None if forward => lines.iter().position(|line| *line >= top).unwrap_or(0),
+            None => lines.iter().rposition(|line| *line < bottom).unwrap_or(count - 1),
+        };
+        self.select(next);
     }
 
     fn follow(&mut self, link: usize) {
@@ -157,8 +234,7 @@ impl<S: Source> App<S> {
 
     fn back(&mut self) {
         if self.position > 0 {
-            self.position -= 1;
-            self.load();
+            self.return_to(self.position - 1);
         } else {
             self.message = Some("nothing to go back to".into());
         }
@@ -166,8 +242,7 @@ impl<S: Source> App<S> {
 
     fn forward(&mut self) {
         if self.position + 1 < self.history.len() {
-            self.position += 1;
-            self.load();
+            self.return_to(self.position + 1);
         } else {
             self.message = Some("nothing to go forward to".into());
         }
@@ -202,12 +277,27 @@ impl<S: Source> App<S> {
                     self.mode = Mode::Search(text);
                 }
                 KeyCode::Char(c) => {
-                    if text.chars().count() < 200 {
+                    if text.chars().count() < PROMPT_LIMIT {
                         text.push(c);
                     }
                     self.mode = Mode::Search(text);
                 }
                 _ => self.mode = Mode::Search(text),
+            },
+            Mode::Goto(mut text) => match key.code {
+                KeyCode::Enter => self.go_to(&text),
+                KeyCode::Esc => {}
+                KeyCode::Backspace => {
+                    text.pop();
+                    self.mode = Mode::Goto(text);
+                }
+                KeyCode::Char(c) => {
+                    if text.chars().count() < PROMPT_LIMIT {
+                        text.push(c);
+                    }
+                    self.mode = Mode::Goto(text);
+                }
+                _ => self.mode = Mode::Goto(text),
             },
             Mode::Number(mut digits) => match key.code {
                 KeyCode::Char(c) if c.is_ascii_digit() && digits.len() < 4 => {
@@ -227,11 +317,11 @@ impl<S: Source> App<S> {
                 _ => {}
             },
             Mode::History => match key.code {
+                KeyCode::Char('q') => self.quit = true,
                 KeyCode::Char(c) if c.is_ascii_digit() => {
                     let n = c.to_digit(10).unwrap_or(0) as usize;
                     if n < self.history.len() {
-                        self.position = n;
-                        self.load();
+                        self.return_to(n);
                     }
                 }
                 _ => {}
@@ -245,21 +335,13 @@ impl<S: Source> App<S> {
         // Help is not a place in the history: leaving it reloads where we were.
         if self.help && matches!(key.code, KeyCode::Char('b' | '?') | KeyCode::Backspace | KeyCode::Esc | KeyCode::Left)
         {
-            self.help = false;
-            self.load();
+            self.return_to(self.position);
             return;
         }
-        let links = self.link_count();
         match key.code {
             KeyCode::Char('q') => self.quit = true,
-            KeyCode::Tab | KeyCode::Char('n') if links > 0 => {
-                let next = self.selected.map_or(0, |s| (s + 1) % links);
-                self.select(next);
-            }
-            KeyCode::BackTab | KeyCode::Char('N') if links > 0 => {
-                let previous = self.selected.map_or(links - 1, |s| (s + links - 1) % links);
-                self.select(previous);
-            }
+            KeyCode::Tab | KeyCode::Char('n') => self.step_link(true),
+            KeyCode::BackTab | KeyCode::Char('N') => self.step_link(false),
             KeyCode::Enter | KeyCode::Right => match self.selected {
                 Some(link) => self.follow(link),
                 None => self.message = Some("press Tab to choose a link first".into()),
@@ -274,9 +356,10 @@ impl<S: Source> App<S> {
                 self.scroll = (self.scroll + self.page_height.saturating_sub(1)).min(self.max_scroll())
             }
             KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(self.page_height.saturating_sub(1)),
-            KeyCode::Char('g') | KeyCode::Home => self.scroll = 0,
+            KeyCode::Home => self.scroll = 0,
             KeyCode::Char('G') | KeyCode::End => self.scroll = self.max_scroll(),
             KeyCode::Char('/') => self.mode = Mode::Search(String::new()),
+            KeyCode::Char('g') => self.mode = Mode::Goto(String::new()),
             KeyCode::Char('?') => self.open_help(),
             KeyCode::Char('l') => self.switch_locale(),
             KeyCode::Char(c) if c.is_ascii_digit() && c != '0' => self.mode = Mode::Number(c.to_string()),
@@ -285,7 +368,60 @@ impl<S: Source> App<S> {
         }
     }
 
+    /// Opens a site address typed at the "Go to" prompt: `/pages/slug/`,
+    /// `/fr/stories/slug/`, `/topics/slug/`, `/measures/`, `/`, or the same
+    /// with the site's base URL in front. An address that names a language
+    /// switches to it; one without keeps the language being read.
+    fn go_to(&mut self, typed: &str) {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            self.message = Some("type an address, such as /pages/civil-society-partnerships/".into());
+            return;
+        }
+        let map = match self.source.site_map() {
+            Ok(map) => map,
+            Err(e) => {
+                self.message = Some(format!("cannot read addresses: {e}"));
+                return;
+            }
+        };
+        let path = if typed.contains("://") {
+            let base = self.source.base_url();
+            let base = base.trim_end_matches('/');
+            match typed.strip_prefix(base).filter(|rest| !base.is_empty() && (rest.is_empty() || rest.starts_with('/')))
+            {
+                Some(rest) => rest.to_owned(),
+                None => {
+                    self.message = Some(format!("{typed} is not on this site"));
+                    return;
+                }
+            }
+        } else {
+            typed.to_owned()
+        };
+        let Some(place) = map.resolve(&path) else {
+            self.message = Some(format!("no page at {typed} (try /pages/…/, /topics/…/ or /)"));
+            return;
+        };
+        let (location, locale) = match place {
+            Place::Home(locale) => (Location::Home, locale),
+            Place::Index(kind, locale) => (Location::Kind(kind), locale),
+            Place::Item { kind, slug, locale } => (Location::Item { kind, slug }, locale),
+            Place::Topic(slug, locale) => (Location::Topic(slug), locale),
+        };
+        let switched = locale != *map.default_locale() && locale.as_str() != self.locale;
+        if switched {
+            self.locale = locale.to_string();
+        }
+        self.open(location);
+        if switched {
+            let note = self.message.take().map(|n| format!("; {n}")).unwrap_or_default();
+            self.message = Some(format!("language: {}{note}", self.locale));
+        }
+    }
+
     fn open_help(&mut self) {
+        self.remember();
         self.screen = Screen::help();
         self.layout = None;
         self.scroll = 0;
@@ -388,19 +524,29 @@ impl<S: Source> App<S> {
     }
 
     fn status_line(&self, width: u16) -> String {
+        let right = self.status_right();
+        // One column is kept free so that the left never runs into the right.
+        let room = (width as usize).saturating_sub(right.width() + 1);
         let left = match &self.mode {
-            Mode::Search(text) => format!(" / {text}▏"),
-            Mode::Number(d) => format!(" link {d}… (Enter to follow)"),
-            Mode::History => " history: press a number".to_owned(),
+            Mode::Search(text) => prompt(" / ", text, room),
+            Mode::Goto(text) => prompt(" Go to: ", text, room),
+            Mode::Number(d) => fit(&format!(" link {d}… (Enter to follow)"), room),
+            Mode::History => with_hints(" history: press a number", HISTORY_HINTS, room),
             Mode::Normal => match &self.message {
-                Some(m) => format!(" {m}"),
+                Some(m) => fit(&format!(" {m}"), room),
                 None => match self.selected.and_then(|s| self.layout.as_ref().and_then(|(_, l)| l.links.get(s))) {
-                    Some(Target::Go(loc)) => format!(" → {}", loc.label()),
-                    Some(Target::Url(url)) => format!(" → {url}"),
-                    None => " ? help  / search  Tab links  b back  q quit".to_owned(),
+                    Some(Target::Go(loc)) => fit(&format!(" → {}", loc.label()), room),
+                    Some(Target::Url(url)) => fit(&format!(" → {url}"), room),
+                    None => with_hints("", HINTS, room),
                 },
             },
         };
+        let pad = (room + 1).saturating_sub(left.width());
+        format!("{left}{}{right}", " ".repeat(pad))
+    }
+
+    /// The right of the status bar: offline, bytes fetched, language.
+    fn status_right(&self) -> String {
         // An empty locale is the site's default, the first one it lists.
         let shown =
             if self.locale.is_empty() { self.locales.first().map_or("default", String::as_str) } else { &self.locale };
@@ -412,10 +558,7 @@ impl<S: Source> App<S> {
         if self.source.offline() {
             right = format!("OFFLINE {right}");
         }
-        let room = (width as usize).saturating_sub(unicode_width::UnicodeWidthStr::width(right.as_str()));
-        let left = clip(&left, room as u16);
-        let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(left.as_str()));
-        format!("{left}{}{right}", " ".repeat(pad))
+        right
     }
 
     fn draw_history(&self, frame: &mut Frame, area: Rect) {
@@ -423,9 +566,9 @@ impl<S: Source> App<S> {
             .history
             .iter()
             .enumerate()
-            .map(|(i, l)| {
+            .map(|(i, v)| {
                 let mark = if i == self.position { "▶" } else { " " };
-                TuiLine::from(clip(&format!("{mark} {i} {}", l.label()), area.width))
+                TuiLine::from(clip(&format!("{mark} {i} {}", v.location.label()), area.width))
             })
             .collect();
         let height = (lines.len() as u16).min(area.height);
@@ -433,6 +576,76 @@ impl<S: Source> App<S> {
         frame.render_widget(Clear, popup);
         frame.render_widget(Paragraph::new(lines).style(TuiStyle::default().add_modifier(Modifier::REVERSED)), popup);
     }
+}
+
+/// Key hints for the status bar, in the order shown, each with its rank:
+/// when the bar is narrow the lowest ranks are kept, so help and quit are
+/// always there.
+const HINTS: &[(&str, u8)] =
+    &[("? help", 0), ("/ search", 4), ("g go to", 5), ("Tab links", 2), ("b back", 3), ("q quit", 1)];
+
+/// The hints while the history list is open.
+const HISTORY_HINTS: &[(&str, u8)] = &[("Esc close", 1), ("q quit", 0)];
+
+/// `lead` followed by as many of `hints` as fit in `room` columns, whole,
+/// two spaces apart, most needed first.
+fn with_hints(lead: &str, hints: &[(&str, u8)], room: usize) -> String {
+    let lead = fit(lead, room);
+    let mut used = lead.width();
+    let mut ranked: Vec<usize> = (0..hints.len()).collect();
+    ranked.sort_by_key(|i| hints[*i].1);
+    let mut shown = vec![false; hints.len()];
+    for i in ranked {
+        let cost = hints[i].0.width() + if used == 0 { 1 } else { 2 };
+        if used + cost <= room {
+            used += cost;
+            shown[i] = true;
+        }
+    }
+    let mut out = lead;
+    for (i, (hint, _)) in hints.iter().enumerate() {
+        if shown[i] {
+            out.push_str(if out.is_empty() { " " } else { "  " });
+            out.push_str(hint);
+        }
+    }
+    out
+}
+
+/// `text` cut to `room` columns; when it is cut, at a space if there is
+/// one in the last third, and marked with an ellipsis.
+fn fit(text: &str, room: usize) -> String {
+    if text.width() <= room {
+        return text.to_owned();
+    }
+    let cut = clip(text, room.saturating_sub(1) as u16);
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > 0 && cut[..i].width() * 3 >= room * 2 => cut[..i].trim_end().to_owned(),
+        _ => cut,
+    };
+    if room == 0 { String::new() } else { format!("{cut}…") }
+}
+
+/// A prompt and what has been typed, with a cursor; when it is too long,
+/// the end stays in sight, where the typing is.
+fn prompt(label: &str, text: &str, room: usize) -> String {
+    let full = format!("{label}{text}▏");
+    if full.width() <= room {
+        return full;
+    }
+    let keep = room.saturating_sub(label.width() + 2);
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > keep {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    clip(&format!("{label}…{tail}▏"), room as u16)
 }
 
 fn clip(text: &str, width: u16) -> String {
@@ -475,4 +688,124 @@ pub fn run<S: Source>(mut app: App<S>) -> std::io::Result<()> {
     })();
     ratatui::restore();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use tessera_core::Kind;
+
+    use super::*;
+    use crate::LocalSource;
+
+    fn seed_page() -> App<LocalSource> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut app = App::new(LocalSource::new(Arc::new(snapshot)), "en", false);
+        app.open(Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+        draw(&mut app);
+        app
+    }
+
+    /// Draws at 40×12, as on a small terminal: ten lines of content.
+    fn draw(app: &mut App<LocalSource>) {
+        let mut terminal = Terminal::new(TestBackend::new(40, 12)).unwrap_or_else(|e| panic!("{e}"));
+        terminal.draw(|f| app.draw(f)).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn press(app: &mut App<LocalSource>, code: KeyCode) {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        draw(app);
+    }
+
+    fn link_lines(app: &App<LocalSource>) -> Vec<usize> {
+        app.layout.as_ref().map(|(_, l)| l.link_lines.clone()).unwrap_or_default()
+    }
+
+    fn on_screen(app: &App<LocalSource>, link: usize) -> bool {
+        link_lines(app).get(link).is_some_and(|line| (app.scroll..app.scroll + app.page_height).contains(line))
+    }
+
+    #[test]
+    fn tab_after_scrolling_selects_the_first_link_on_screen() {
+        let mut app = seed_page();
+        assert_eq!(app.page_height, 10);
+        // Scroll down a screen at a time until the first link is gone and
+        // another one is on screen.
+        let lines = link_lines(&app);
+        assert!(lines.len() > 3, "the seed page has links: {lines:?}");
+        while on_screen(&app, 0) || !(0..lines.len()).any(|l| on_screen(&app, l)) {
+            let scroll = app.scroll;
+            press(&mut app, KeyCode::PageDown);
+            assert_ne!(app.scroll, scroll, "no screen shows a link other than the first");
+        }
+        let first_visible = (0..lines.len()).find(|l| on_screen(&app, *l));
+        let scroll = app.scroll;
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.selected, first_visible);
+        assert_eq!(app.scroll, scroll, "a link on screen is selected without scrolling");
+        // Tab walks on link by link, scrolling when the next one is below.
+        for _ in 0..lines.len() - 1 {
+            let Some(before) = app.selected else { panic!("a link is selected") };
+            press(&mut app, KeyCode::Char('n'));
+            assert_eq!(app.selected, Some((before + 1) % lines.len()));
+            assert!(app.selected.is_some_and(|s| on_screen(&app, s)), "link {:?} is on screen", app.selected);
+        }
+    }
+
+    #[test]
+    fn shift_tab_with_the_selection_off_screen_selects_the_last_link_on_screen() {
+        let mut app = seed_page();
+        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Tab);
+        let Some(low) = app.selected else { panic!("a link is selected") };
+        // Scroll up until the selected link and the one before it are off
+        // screen and others are on it: Shift-Tab must not pick the link
+        // before the selection.
+        let count = link_lines(&app).len();
+        assert!(low > 1);
+        while on_screen(&app, low) || on_screen(&app, low - 1) || !(0..count).any(|l| on_screen(&app, l)) {
+            let scroll = app.scroll;
+            press(&mut app, KeyCode::PageUp);
+            assert_ne!(app.scroll, scroll, "no screen above shows a link");
+        }
+        let last_visible = (0..count).rev().find(|l| on_screen(&app, *l));
+        let scroll = app.scroll;
+        press(&mut app, KeyCode::BackTab);
+        assert_eq!(app.selected, last_visible);
+        assert_eq!(app.scroll, scroll);
+        press(&mut app, KeyCode::Char('N'));
+        assert_eq!(app.selected, last_visible.map(|l| l.saturating_sub(1)));
+    }
+
+    #[test]
+    fn back_restores_the_scroll_and_the_selected_link() {
+        let mut app = seed_page();
+        press(&mut app, KeyCode::PageDown);
+        press(&mut app, KeyCode::Tab);
+        press(&mut app, KeyCode::Tab);
+        let (scroll, selected) = (app.scroll, app.selected);
+        assert!(scroll > 0 && selected.is_some());
+        press(&mut app, KeyCode::Enter);
+        assert_eq!((app.scroll, app.selected), (0, None), "a new page opens at the top");
+        press(&mut app, KeyCode::Char('j'));
+        press(&mut app, KeyCode::Left);
+        assert_eq!((app.scroll, app.selected), (scroll, selected));
+        press(&mut app, KeyCode::Char('f'));
+        assert_eq!((app.scroll, app.selected), (1, None));
+    }
+
+    #[test]
+    fn hints_are_chosen_whole_by_rank() {
+        assert_eq!(with_hints("", HINTS, 15), " ? help  q quit");
+        assert_eq!(with_hints("", HINTS, 14), " ? help");
+        assert_eq!(with_hints("", HINTS, 37), " ? help  Tab links  b back  q quit");
+        assert_eq!(with_hints("", HINTS, 3), "");
+        assert_eq!(fit(" one two three four", 12), " one two…");
+        assert_eq!(fit(" abcdefghijklmnop", 8), " abcdef…");
+        assert_eq!(prompt(" / ", "a long search", 10), " / …earch▏");
+    }
 }

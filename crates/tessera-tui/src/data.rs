@@ -37,7 +37,7 @@ impl Location {
             Location::Item { kind, slug } => format!("{}/{slug}", kind.folder()),
             Location::Kind(kind) => format!("all {}", kind.folder()),
             Location::Topic(t) => format!("topic {t}"),
-            Location::Country(c) => format!("country {c}"),
+            Location::Country(c) => format!("country {}", country_name(c)),
             Location::Search { query, kind: None } => format!("search \"{query}\""),
             Location::Search { query, kind: Some(k) } => format!("search \"{query}\" in {}", k.folder()),
         }
@@ -144,6 +144,12 @@ pub trait Source {
     fn offline(&self) -> bool {
         false
     }
+}
+
+/// The name of the country a code names, or the code as given when it
+/// names none (a code from a server is not trusted to be one).
+pub(crate) fn country_name(code: &str) -> &str {
+    tessera_core::Country::parse(code).map_or(code, |c| c.name())
 }
 
 /// The kind with pages of its own that a folder name or GraphQL type name

@@ -119,7 +119,8 @@ impl Source for LocalSource {
                 let country = Country::parse(code).map_err(|e| SourceError::Message(e.to_string()))?;
                 items.extend(links(view.in_country::<Partner>(country, &locale)));
                 items.extend(links(view.in_country::<Story>(country, &locale)));
-                format!("Country: {code}")
+                // A reader knows the country by its name, not its code.
+                format!("Country: {}", country.name())
             }
             other => return Err(SourceError::Message(format!("{} is not a list", other.label()))),
         };

@@ -436,9 +436,10 @@ impl Source for RemoteSource {
             Location::Topic(topic) => {
                 (format!("Topic: {topic}"), self.call(LIST_TOPIC, json!({ "locale": locale, "topic": topic }))?)
             }
-            Location::Country(c) => {
-                (format!("Country: {c}"), self.call(LIST_COUNTRY, json!({ "locale": locale, "country": c }))?)
-            }
+            Location::Country(c) => (
+                format!("Country: {}", crate::data::country_name(c)),
+                self.call(LIST_COUNTRY, json!({ "locale": locale, "country": c }))?,
+            ),
             other => return Err(SourceError::Message(format!("{} is not a list", other.label()))),
         };
         let mut items = Vec::new();

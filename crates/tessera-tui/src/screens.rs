@@ -5,7 +5,7 @@ use tessera_core::{Block, Inline, Kind, LinkTarget};
 
 use tessera_site::{EXAMPLE_HEADING, Fact, Figure, ItemView, Related, Relation, TEASER_LINK};
 
-use crate::data::{HomeData, ItemLink, ListData, Location, SearchData};
+use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, country_name};
 
 /// How a piece of text looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,7 +393,7 @@ impl Screen {
                 if i > 0 {
                     segs.push(Seg::plain(", "));
                 }
-                segs.push(Seg::link(format!("{c} ({n})"), Target::Go(Location::Country(c.clone()))));
+                segs.push(Seg::link(format!("{} ({n})", country_name(c)), Target::Go(Location::Country(c.clone()))));
             }
             parts.push(Part::Para(segs));
         }
@@ -432,7 +432,8 @@ impl Screen {
             ("h", "history"),
             ("j k, arrows", "scroll a line"),
             ("PgDn PgUp, Space", "scroll a screen"),
-            ("g / G", "top / bottom"),
+            ("Home / End or G", "top / bottom"),
+            ("g", "go to an address: /pages/…/, /fr/stories/…/, /topics/…/, / (Esc cancels)"),
             ("/", "search"),
             ("l", "switch language"),
             ("H", "home"),

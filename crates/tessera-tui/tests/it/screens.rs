@@ -165,10 +165,165 @@ fn scrolling_and_quitting() {
     let bottom = render(&mut app, 40, 12);
     assert_ne!(top, bottom);
     assert!(bottom.contains("sanitation"), "{bottom}");
-    keys(&mut app, "g");
+    // Home goes to the top; `g` is lynx's "go to an address".
+    key(&mut app, KeyCode::Home);
+    assert_eq!(render(&mut app, 40, 12), top);
+    keys(&mut app, "G");
+    key(&mut app, KeyCode::PageUp);
+    key(&mut app, KeyCode::Home);
     assert_eq!(render(&mut app, 40, 12), top);
     keys(&mut app, "q");
     assert!(app.quitting());
+}
+
+/// The last row of a rendered screen: the status bar.
+fn status(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+#[test]
+fn g_opens_a_site_address_typed_at_a_prompt() {
+    let mut app = at(Location::Home);
+    let cases = [
+        (
+            "/pages/civil-society-partnerships/",
+            Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() },
+        ),
+        ("/stories/its-about-ability/", Location::Item { kind: Kind::Story, slug: "its-about-ability".into() }),
+        ("/topics/education/", Location::Topic("education".into())),
+        ("/measures/", Location::Kind(Kind::Measure)),
+        ("https://unicef.org/partners/dpos/", Location::Item { kind: Kind::Partner, slug: "dpos".into() }),
+        ("/", Location::Home),
+    ];
+    for (address, place) in cases {
+        keys(&mut app, "g");
+        assert!(status(&render(&mut app, 80, 24)).starts_with(" Go to: "), "the prompt is shown");
+        keys(&mut app, address);
+        let typing = render(&mut app, 80, 24);
+        assert!(status(&typing).contains(&format!("Go to: {address}")), "{typing}");
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.location(), &place, "{address}");
+    }
+    // The page opened is the one a link would open.
+    keys(&mut app, "g");
+    keys(&mut app, "/pages/civil-society-partnerships/");
+    key(&mut app, KeyCode::Enter);
+    assert!(render(&mut app, 80, 24).contains("Section: Disabilities"));
+}
+
+#[test]
+fn an_unknown_address_is_said_on_the_status_line_and_esc_cancels() {
+    let mut app = at(Location::Kind(Kind::Partner));
+    let before = render(&mut app, 80, 24);
+    // This site has no French pages, no page under /nope/, and is not
+    // example.org; legacy addresses are not read here.
+    for address in ["/nope/x/", "/fr/stories/its-about-ability/", "https://example.org/pages/x/", "/legacy/old.html"] {
+        keys(&mut app, "g");
+        keys(&mut app, address);
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.location(), &Location::Kind(Kind::Partner));
+        let screen = render(&mut app, 80, 24);
+        assert!(status(&screen).contains(address), "{screen}");
+    }
+    // Esc leaves the prompt without going anywhere; `q` typed there is text.
+    keys(&mut app, "g");
+    keys(&mut app, "/measures/q");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quitting());
+    assert_eq!(app.location(), &Location::Kind(Kind::Partner));
+    assert_eq!(render(&mut app, 80, 24), before);
+    // Enter on an empty prompt says what to type.
+    keys(&mut app, "g");
+    key(&mut app, KeyCode::Enter);
+    assert!(status(&render(&mut app, 80, 24)).contains("type an address"));
+}
+
+#[test]
+fn an_address_in_another_language_switches_to_it() {
+    let mut app = App::new(local("tests/fixtures/valid-site"), "en", false);
+    keys(&mut app, "g");
+    keys(&mut app, "/fr/pages/welcome/");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.location(), &Location::Item { kind: Kind::Page, slug: "welcome".into() });
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Bienvenue") && status(&screen).contains("language: fr"), "{screen}");
+    assert!(status(&screen).trim_end().ends_with("fr"), "{screen}");
+    // An address without a language keeps the one being read.
+    keys(&mut app, "g");
+    keys(&mut app, "/");
+    key(&mut app, KeyCode::Enter);
+    assert!(status(&render(&mut app, 80, 24)).trim_end().ends_with("fr"));
+}
+
+#[test]
+fn back_and_forward_return_to_the_same_line_and_link() {
+    let mut app = at(Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+    render(&mut app, 40, 12);
+    key(&mut app, KeyCode::PageDown);
+    key(&mut app, KeyCode::PageDown);
+    key(&mut app, KeyCode::Tab);
+    let left = render(&mut app, 40, 12);
+    assert!(status(&left).contains("→ "), "a link is selected: {left}");
+    key(&mut app, KeyCode::Enter);
+    let page = app.location().clone();
+    assert_ne!(page, Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() });
+    render(&mut app, 40, 12);
+    key(&mut app, KeyCode::PageDown);
+    let next = render(&mut app, 40, 12);
+    for back in [KeyCode::Backspace, KeyCode::Char('b'), KeyCode::Left] {
+        key(&mut app, back);
+        assert_eq!(render(&mut app, 40, 12), left, "{back:?} returns to the same line and link");
+        keys(&mut app, "f");
+        assert_eq!(render(&mut app, 40, 12), next, "forward returns to where the reader was");
+    }
+    // The history list and the help go back to the same place too.
+    keys(&mut app, "h1");
+    assert_eq!(render(&mut app, 40, 12), left);
+    keys(&mut app, "?");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(render(&mut app, 40, 12), left);
+}
+
+#[test]
+fn q_quits_from_the_history_list() {
+    let mut app = at(Location::Country("ME".into()));
+    keys(&mut app, "h");
+    let history = render(&mut app, 80, 24);
+    assert!(history.contains("country Montenegro"), "{history}");
+    assert!(status(&history).contains("q quit"), "{history}");
+    keys(&mut app, "q");
+    assert!(app.quitting());
+}
+
+/// The hints are whole words at every width, and help and quit are always
+/// among them.
+#[test]
+fn the_status_bar_shows_whole_hints_that_fit() {
+    let all = ["? help", "/ search", "g go to", "Tab links", "b back", "q quit"];
+    for width in [40, 50, 60, 80, 120] {
+        let mut app = at(Location::Home);
+        let screen = render(&mut app, width, 12);
+        let bar = status(&screen);
+        let hints = bar.trim_end().strip_suffix("en").unwrap_or_else(|| panic!("{bar:?}"));
+        let shown: Vec<&str> = hints.split("  ").map(str::trim).filter(|h| !h.is_empty()).collect();
+        for hint in &shown {
+            assert!(all.contains(hint), "{width}: {hint:?} is not a whole hint in {bar:?}");
+        }
+        assert!(shown.contains(&"? help") && shown.contains(&"q quit"), "{width}: {bar:?}");
+        if width >= 80 {
+            assert_eq!(shown, all, "{width}: every hint fits");
+        }
+    }
+    // A message too long for the bar is cut between words, and says so.
+    let mut app = at(Location::Home);
+    render(&mut app, 40, 12);
+    keys(&mut app, "g");
+    keys(&mut app, "/no/such/place/at/all/");
+    key(&mut app, KeyCode::Enter);
+    let bar = render(&mut app, 40, 12);
+    let bar = status(&bar);
+    assert!(bar.contains("… "), "{bar:?}");
+    assert!(unicode_width::UnicodeWidthStr::width(bar) <= 40);
 }
 
 #[test]
