@@ -39,7 +39,8 @@ where
     let view = view(ctx)?;
     let locale = locale_arg(&view, locale)?;
     let docs = view.list::<W::Model>(&locale).into_iter().filter(|d| keep(d.doc)).collect();
-    paginate(wrap_all(ordered(docs, order), view), page.after, page.before, page.first, page.last)
+    let paging = page.check()?;
+    Ok(paginate(wrap_all(ordered(docs, order), view), &paging))
 }
 
 /// The root of every query. The API is read-only.

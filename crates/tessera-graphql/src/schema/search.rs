@@ -8,7 +8,7 @@ use tessera_core::Kind;
 
 use super::filters::{check_topic, country_arg};
 use super::items::{Node, PartnerKind, node_for};
-use super::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::pagination::{DEFAULT_PAGE_SIZE, PageArgs};
 use super::{Scope, locale_arg, view};
 
 /// What a search costs toward the complexity limit before its page: a
@@ -126,19 +126,9 @@ pub(crate) async fn search<'c>(
     let scope = ctx.data::<Scope>()?;
     let view = view(ctx)?;
     let locale = locale_arg(&view, locale)?;
-    let first = match first {
-        Some(n) if n < 0 => return Err(Error::new("`first` must not be negative")),
-        Some(n) if n as usize > MAX_PAGE_SIZE => {
-            return Err(Error::new(format!("`first` is at most {MAX_PAGE_SIZE}")));
-        }
-        n => n.map_or(DEFAULT_PAGE_SIZE, |n| n as usize),
-    };
-    let offset = match after {
-        Some(c) => {
-            c.parse::<usize>().map_err(|_| Error::new("`after` is not a cursor from this API"))?.saturating_add(1)
-        }
-        None => 0,
-    };
+    let paging = PageArgs { after, before: None, first, last: None }.check()?;
+    let first = paging.first.unwrap_or(DEFAULT_PAGE_SIZE);
+    let offset = paging.start();
     // The index collects offset + page hits per segment: a far cursor
     // would make it allocate for all of them.
     if offset > MAX_SEARCH_OFFSET {
