@@ -2,7 +2,7 @@
 //! wrapper over a localized core document and the request's view, and the
 //! `Node` interface that finds any of them by global ID.
 
-use async_graphql::{Context, Enum, ID, Interface, Object, Result, SimpleObject};
+use async_graphql::{Enum, ID, Interface, Object, SimpleObject};
 use tessera_core as core;
 use tessera_core::{Item, Kind, Locale, Localized, View};
 use tessera_site::SiteMap;
@@ -80,12 +80,12 @@ macro_rules! item_object {
         #[Object(name = $gql)]
         impl<'a> $name<'a> {
         /// The global ID, for `node(id:)`.
-        async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-            Ok(global_id(Self::KIND, &self.doc.slug))
+        async fn id(&self) -> ID {
+            global_id(Self::KIND, &self.doc.slug)
         }
         /// The slug, the same in every locale.
-        async fn slug(&self, _ctx: &Context<'_>) -> Result<&str> {
-            Ok(&self.doc.slug)
+        async fn slug(&self) -> &str {
+            &self.doc.slug
         }
         /// The locale of the returned document (may differ from the one asked for, by fallback).
         async fn locale(&self) -> &str {
@@ -315,12 +315,12 @@ pub struct MediaObject<'a> {
 #[Object(name = "Media")]
 impl MediaObject<'_> {
     /// The global ID.
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global_id(Kind::Media, &self.doc.slug))
+    async fn id(&self) -> ID {
+        global_id(Kind::Media, &self.doc.slug)
     }
     /// The slug.
-    async fn slug(&self, _ctx: &Context<'_>) -> Result<&str> {
-        Ok(&self.doc.slug)
+    async fn slug(&self) -> &str {
+        &self.doc.slug
     }
     /// What the asset is.
     async fn kind(&self) -> MediaKind {
