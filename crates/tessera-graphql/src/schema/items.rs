@@ -8,6 +8,7 @@ use tessera_core::{Item, Kind, Locale, Localized, View};
 use tessera_site::SiteMap;
 
 use super::body::BodyObject;
+use super::pagination::{Total, connection_type};
 use super::site::{TopicObject, topics_of};
 
 /// Editorial state.
@@ -306,6 +307,27 @@ item_object!(
     }
 });
 
+connection_type!(
+    /// A page of the pages that match, in the Relay connection shape;
+    /// `totalCount` counts them all.
+    PageConnection, "PageConnection", PageObject, Total
+);
+connection_type!(
+    /// A page of the measures that match, in the Relay connection shape;
+    /// `totalCount` counts them all.
+    MeasureConnection, "MeasureConnection", MeasureObject, Total
+);
+connection_type!(
+    /// A page of the partners that match, in the Relay connection shape;
+    /// `totalCount` counts them all.
+    PartnerConnection, "PartnerConnection", PartnerObject, Total
+);
+connection_type!(
+    /// A page of the stories that match, in the Relay connection shape;
+    /// `totalCount` counts them all.
+    StoryConnection, "StoryConnection", StoryObject, Total
+);
+
 /// An image, video, audio or document asset.
 pub struct MediaObject<'a> {
     doc: Localized<'a, core::Media>,
@@ -393,7 +415,10 @@ impl QuoteObject<'_> {
 
 /// Anything with a global ID.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"), field(name = "slug", ty = "&str"))]
+#[graphql(
+    field(name = "id", ty = "ID", desc = "The global ID, for `node(id:)`."),
+    field(name = "slug", ty = "&str", desc = "The slug, the same in every locale.")
+)]
 pub enum Node<'a> {
     /// A page.
     Page(PageObject<'a>),

@@ -2,7 +2,7 @@
 //! rules for lists and search), what a list costs, and cutting a list into
 //! one page of a connection.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, PageInfo};
 use async_graphql::{Error, Result, SimpleObject};
 
 /// Largest page of a connection.
@@ -20,6 +20,55 @@ pub struct Total {
 pub(crate) fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
     let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize);
     size.max(1).saturating_mul(child).saturating_add(1)
+}
+
+/// Writes a connection type over async-graphql's `Connection`, which has no
+/// description of its own: the same name (`PageConnection`) and fields
+/// (`pageInfo`, `edges`, `nodes`, then those of `$extra`), and the
+/// description given.
+macro_rules! connection_type {
+    ($(#[$doc:meta])* $name:ident, $gql:literal, $node:ident, $extra:ty) => {
+        $(#[$doc])*
+        pub struct $name<'a>(
+            pub(crate) async_graphql::connection::Connection<usize, $node<'a>, $extra, async_graphql::connection::EmptyFields>,
+        );
+
+        $(#[$doc])*
+        #[async_graphql::Object(name = $gql)]
+        impl<'a> $name<'a> {
+            /// Information to aid in pagination.
+            async fn page_info(&self) -> async_graphql::connection::PageInfo {
+                $crate::schema::pagination::page_info(&self.0.edges, self.0.has_previous_page, self.0.has_next_page)
+            }
+            /// A list of edges.
+            async fn edges(&self) -> &[async_graphql::connection::Edge<usize, $node<'a>, async_graphql::connection::EmptyFields>] {
+                &self.0.edges
+            }
+            /// A list of nodes.
+            async fn nodes(&self) -> Vec<&$node<'a>> {
+                self.0.edges.iter().map(|e| &e.node).collect()
+            }
+            #[graphql(flatten)]
+            async fn extra(&self) -> &$extra {
+                &self.0.additional_fields
+            }
+        }
+    };
+}
+pub(crate) use connection_type;
+
+/// A connection's `pageInfo`, as async-graphql's own connection writes it.
+pub(crate) fn page_info<N: async_graphql::OutputType>(
+    edges: &[Edge<usize, N, EmptyFields>],
+    has_previous_page: bool,
+    has_next_page: bool,
+) -> PageInfo {
+    PageInfo {
+        has_previous_page,
+        has_next_page,
+        start_cursor: edges.first().map(|e| e.cursor.encode_cursor()),
+        end_cursor: edges.last().map(|e| e.cursor.encode_cursor()),
+    }
 }
 
 /// Relay paging arguments, as a field receives them.

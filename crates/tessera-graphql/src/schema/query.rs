@@ -7,11 +7,11 @@ use tessera_core as core;
 use tessera_core::{Document, Kind, Publishable};
 
 use super::filters::{Order, check_topic, country_arg, has_topic, ordered, status_matches};
-use super::items::{MeasureObject, Node, PageObject, PartnerKind, PartnerObject, Status, StoryObject, Wrapper};
-use super::items::{node_for, wrap_all};
+use super::items::{MeasureConnection, MeasureObject, PageConnection, PageObject, PartnerConnection, PartnerObject};
+use super::items::{Node, PartnerKind, Status, StoryConnection, StoryObject, Wrapper, node_for, wrap_all};
 use super::pagination::{PageArgs, Total, list_complexity, paginate};
 use super::route::Route;
-use super::search::{ItemKind, SEARCH_COST, SearchArgs, SearchExtra, SearchHit};
+use super::search::{ItemKind, SEARCH_COST, SearchArgs, SearchHitConnection};
 use super::site::{SiteObject, TopicObject};
 use super::status::ContentStatus;
 use super::{Scope, locale_arg, view};
@@ -93,14 +93,14 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<usize, PageObject<'c>, Total, EmptyFields>> {
+    ) -> Result<PageConnection<'c>> {
         check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Page>| {
             section.as_deref().is_none_or(|s| d.meta.section.as_deref() == Some(s))
                 && has_topic(d, topic.as_deref())
                 && status_matches(d, status)
         };
-        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last }).map(PageConnection)
     }
 
     /// One measure by slug.
@@ -128,14 +128,14 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<usize, MeasureObject<'c>, Total, EmptyFields>> {
+    ) -> Result<MeasureConnection<'c>> {
         check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Measure>| {
             has_topic(d, topic.as_deref())
                 && status_matches(d, status)
                 && partner_kind.is_none_or(|k| d.meta.partner_kinds.contains(&k.into()))
         };
-        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last }).map(MeasureConnection)
     }
 
     /// One partner by slug.
@@ -164,7 +164,7 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<usize, PartnerObject<'c>, Total, EmptyFields>> {
+    ) -> Result<PartnerConnection<'c>> {
         let country = country_arg(country)?;
         check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Partner>| {
@@ -173,7 +173,7 @@ impl QueryRoot {
                 && has_topic(d, topic.as_deref())
                 && status_matches(d, status)
         };
-        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last }).map(PartnerConnection)
     }
 
     /// One story by slug.
@@ -201,7 +201,7 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<usize, StoryObject<'c>, Total, EmptyFields>> {
+    ) -> Result<StoryConnection<'c>> {
         let country = country_arg(country)?;
         check_topic(ctx, topic.as_deref())?;
         let keep = |d: &Document<core::Story>| {
@@ -209,7 +209,7 @@ impl QueryRoot {
                 && has_topic(d, topic.as_deref())
                 && status_matches(d, status)
         };
-        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last })
+        list(ctx, locale, keep, order_by, PageArgs { after, before, first, last }).map(StoryConnection)
     }
 
     /// Full-text search over pages, measures, partners and stories, forgiving
@@ -228,7 +228,7 @@ impl QueryRoot {
         partner_kinds: Option<Vec<PartnerKind>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<usize, SearchHit<'c>, SearchExtra, EmptyFields>> {
+    ) -> Result<SearchHitConnection<'c>> {
         let args = SearchArgs { query, locale, kinds, topics, countries, partner_kinds, first, after };
         super::search::search(ctx, args).await
     }

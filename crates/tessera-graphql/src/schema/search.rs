@@ -1,14 +1,14 @@
 //! `search`: full-text search over the items, its hits and facets. The
 //! indexes themselves are [`crate::search::SearchIndexes`].
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Error, Object, Result, SimpleObject};
 use tessera_core as core;
 use tessera_core::Kind;
 
 use super::filters::{check_topic, country_arg};
 use super::items::{Node, PartnerKind, node_for};
-use super::pagination::{DEFAULT_PAGE_SIZE, PageArgs};
+use super::pagination::{DEFAULT_PAGE_SIZE, PageArgs, connection_type};
 use super::{Scope, locale_arg, view};
 
 /// What a search costs toward the complexity limit before its page: a
@@ -104,6 +104,12 @@ impl<'a> SearchHit<'a> {
     }
 }
 
+connection_type!(
+    /// A page of search hits, best first, in the Relay connection shape;
+    /// `totalCount` and `facets` count all the matches.
+    SearchHitConnection, "SearchHitConnection", SearchHit, SearchExtra
+);
+
 /// The arguments of the `search` field.
 pub(crate) struct SearchArgs {
     pub(crate) query: String,
@@ -118,10 +124,7 @@ pub(crate) struct SearchArgs {
 
 /// Runs a search for the `search` field: the index of the request's
 /// audience, then each hit resolved through the view.
-pub(crate) async fn search<'c>(
-    ctx: &Context<'c>,
-    args: SearchArgs,
-) -> Result<Connection<usize, SearchHit<'c>, SearchExtra, EmptyFields>> {
+pub(crate) async fn search<'c>(ctx: &Context<'c>, args: SearchArgs) -> Result<SearchHitConnection<'c>> {
     let SearchArgs { query, locale, kinds, topics, countries, partner_kinds, first, after } = args;
     let scope = ctx.data::<Scope>()?;
     let view = view(ctx)?;
@@ -192,5 +195,5 @@ pub(crate) async fn search<'c>(
         let Some(node) = node_for(view, hit.kind, &hit.slug, &locale) else { continue };
         connection.edges.push(Edge::new(offset + i, SearchHit { node, hit }));
     }
-    Ok(connection)
+    Ok(SearchHitConnection(connection))
 }
