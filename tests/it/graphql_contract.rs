@@ -95,3 +95,33 @@ fn every_model_field_is_reachable_through_graphql() {
     }
     assert!(missing.is_empty(), "model fields not reachable through GraphQL: {missing:?}");
 }
+
+/// Every type and every field of the SDL says what it is: the SDL is the
+/// API's documentation, and an undescribed type (a generated connection,
+/// say) is a hole in it.
+#[test]
+fn every_type_and_field_in_the_sdl_has_a_description() {
+    let doc = async_graphql::parser::parse_schema(tessera_graphql::sdl()).unwrap_or_else(|e| panic!("{e}"));
+    let described =
+        |d: &Option<async_graphql::Positioned<String>>| d.as_ref().is_some_and(|d| !d.node.trim().is_empty());
+    let mut missing = Vec::new();
+    for def in doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else { continue };
+        let t = t.node;
+        let name = t.name.node.to_string();
+        if !described(&t.description) {
+            missing.push(name.clone());
+        }
+        let fields = match &t.kind {
+            TypeKind::Object(o) => &o.fields,
+            TypeKind::Interface(i) => &i.fields,
+            _ => continue,
+        };
+        for f in fields {
+            if !described(&f.node.description) {
+                missing.push(format!("{name}.{}", f.node.name.node));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "types and fields without a description in the SDL: {missing:?}");
+}

@@ -9,11 +9,11 @@
 pub mod budget;
 pub mod guard;
 pub mod listen;
-pub mod objects;
+pub mod schema;
 pub mod search;
 pub mod server;
 
 pub use listen::serve;
-pub use objects::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
+pub use schema::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
 pub use search::SearchIndexes;
 pub use server::{ApiError, AppState, ServerConfig, app, watch};

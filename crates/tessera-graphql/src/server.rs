@@ -24,7 +24,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::guard::{self, Refusal};
-use crate::objects::{ContentStatus, MAX_ANSWER_BYTES, Scope, TesseraSchema, build_schema, sdl};
+use crate::schema::{ContentStatus, MAX_ANSWER_BYTES, Scope, TesseraSchema, build_schema, sdl};
 use crate::search::SearchIndexes;
 
 /// Largest query text accepted.

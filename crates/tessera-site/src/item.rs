@@ -268,6 +268,13 @@ pub fn place(blocks: &[Block], quotes: &[Quote], placer: &mut dyn Placer) -> Vec
     out
 }
 
+/// A body of local content with what it places put in place, as `view`'s
+/// audience sees it in `locale` (what an API answers as the body's HTML and
+/// text). Quotes it does not place are not added.
+pub fn placed_body(view: &View<'_>, blocks: &[Block], quotes: &[Quote], locale: &Locale) -> Vec<Block> {
+    place(blocks, quotes, &mut LocalPlacer { view, locale })
+}
+
 /// A quote as blocks: its introduction, when it has one, then the quoted
 /// words; otherwise the words, then who said them.
 pub fn quote_blocks(q: &Quote) -> Vec<Block> {

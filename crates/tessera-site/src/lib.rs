@@ -12,6 +12,6 @@ mod map;
 
 pub use item::{
     EXAMPLE_HEADING, Fact, Figure, ItemView, Placed, Placer, Related, Relation, TEASER_LINK, capitalise, place,
-    quote_blocks,
+    placed_body, quote_blocks,
 };
 pub use map::{Place, SiteMap};

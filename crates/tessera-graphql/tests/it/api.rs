@@ -33,11 +33,24 @@ async fn the_seed_page_comes_with_its_hero_measures_partners_and_story() {
     assert_eq!(page["partners"][7]["kind"], "DPO");
     assert_eq!(page["fromTheField"][0]["country"], "ME");
     assert_eq!(page["fromTheField"][0]["media"][0]["kind"], "VIDEO");
+    // The body as read places the quote after the first paragraph and the
+    // measures in full; as written, it says where.
+    let html = page["body"]["html"].as_str().unwrap_or_default();
     assert!(
-        page["body"]["html"]
-            .as_str()
-            .is_some_and(|h| h.contains("<a href=\"/measures/advocate-and-facilitate-dialogue/\">"))
+        html.contains("sustainable.</p>\n<p>The Convention on the Rights of Persons with Disabilities (CRPD) says:</p>\n<blockquote>\n<p>States Parties"),
+        "{html}"
     );
+    assert!(html.contains("<li><p>Ensure partners cooperate"), "{html}");
+    assert!(html.contains("in September 2012"), "the example under the third measure: {html}");
+    let text = page["body"]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("- Advocate for and facilitate dialogue"), "{text}");
+    let written = query(
+        &app,
+        r#"{ page(slug: "civil-society-partnerships") { body { blocks { __typename ... on EmbedBlock { kind slug quote } } } } }"#,
+    )
+    .await;
+    let blocks = &written["data"]["page"]["body"]["blocks"];
+    assert_eq!(blocks[1], json!({ "__typename": "EmbedBlock", "kind": null, "slug": null, "quote": 1 }), "{written}");
 }
 
 #[tokio::test]
