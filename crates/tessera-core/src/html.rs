@@ -18,24 +18,20 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// The site path of an item link target: `/measures/some-slug/#fragment`.
-pub fn link_href(target: &LinkTarget) -> Option<String> {
+/// The address of a link that needs no site to resolve it: a URL as
+/// written. Item links have an address only on a site (see the
+/// presentation layer's site map), so here they render as their text.
+fn url_href(target: &LinkTarget) -> Option<String> {
     match target {
-        LinkTarget::Item { kind, slug, fragment } => {
-            let mut href = format!("/{}/{slug}/", kind.folder());
-            if let Some(f) = fragment {
-                href.push('#');
-                href.push_str(f);
-            }
-            Some(href)
-        }
         LinkTarget::Url { url } => Some(url.clone()),
-        LinkTarget::Invalid { .. } => None,
+        LinkTarget::Item { .. } | LinkTarget::Invalid { .. } => None,
     }
 }
 
 /// Renders blocks as HTML. Raw HTML written in Markdown was kept as text
-/// by the parser and comes out escaped; unsafe links come out as plain text.
+/// by the parser and comes out escaped; unsafe links come out as plain text,
+/// and so do item links, which only a site can give an address
+/// ([`to_html_with`] takes the site's).
 pub fn to_html(blocks: &[Block]) -> String {
     to_html_with(blocks, &HtmlOptions::default())
 }
@@ -51,7 +47,7 @@ pub struct HtmlOptions<'a> {
 
 impl Default for HtmlOptions<'_> {
     fn default() -> Self {
-        HtmlOptions { href: &link_href, heading_offset: 0 }
+        HtmlOptions { href: &url_href, heading_offset: 0 }
     }
 }
 
@@ -205,11 +201,16 @@ mod tests {
     }
 
     #[test]
-    fn item_links_become_site_paths() {
+    fn item_links_take_the_address_the_caller_gives_them() {
         let body = Body::parse("See [the story](@/stories/its-about-ability.md#music) *now*.");
+        assert_eq!(to_html(&body.blocks), "<p>See the story <em>now</em>.</p>\n");
+        let href = |t: &LinkTarget| match t {
+            LinkTarget::Item { slug, fragment, .. } => Some(format!("/s/{slug}#{}", fragment.as_deref().unwrap_or(""))),
+            _ => None,
+        };
         assert_eq!(
-            to_html(&body.blocks),
-            "<p>See <a href=\"/stories/its-about-ability/#music\">the story</a> <em>now</em>.</p>\n"
+            to_html_with(&body.blocks, &HtmlOptions { href: &href, heading_offset: 0 }),
+            "<p>See <a href=\"/s/its-about-ability#music\">the story</a> <em>now</em>.</p>\n"
         );
     }
 

@@ -69,7 +69,7 @@ pub use body::{
 /// no dependency of its own on `chrono`.
 pub use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, Severity, line_col};
-pub use html::{HtmlOptions, escape_html, link_href, to_html, to_html_with};
+pub use html::{HtmlOptions, escape_html, to_html, to_html_with};
 pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{

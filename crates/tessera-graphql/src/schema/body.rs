@@ -44,12 +44,8 @@ impl<'a> BodyObject<'a> {
         let view = view(ctx)?;
         let blocks = self.placed(&view);
         charge(ctx, core::plain_text(&blocks).len().saturating_sub(self.body.markdown.len()))?;
-        let default = view.snapshot().site().default_locale.clone();
         let map = SiteMap::new(view.snapshot().site());
-        let href = |target: &core::LinkTarget| match target {
-            core::LinkTarget::Item { kind, slug, .. } if !view.exists(*kind, slug, &default) => None,
-            other => map.link(other, &default),
-        };
+        let href = |target: &core::LinkTarget| address(&view, &map, target);
         Ok(core::to_html_with(&blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
     /// Plain text, with placed quotes and items in place.
@@ -375,6 +371,23 @@ pub struct LinkedItem<'a> {
     fragment: Option<&'a str>,
 }
 
+/// A link target's address, as the site map gives it in the default locale
+/// (as the body's `html` writes it).
+fn site_href(ctx: &Context<'_>, target: &core::LinkTarget) -> Result<Option<String>> {
+    let view = view(ctx)?;
+    Ok(address(&view, &SiteMap::new(view.snapshot().site()), target))
+}
+
+/// Where a link goes on the site, in the default locale: none for an item
+/// the reader may not see (the link renders as its text).
+fn address(view: &core::View<'_>, map: &SiteMap, target: &core::LinkTarget) -> Option<String> {
+    let default = map.default_locale();
+    match target {
+        core::LinkTarget::Item { kind, slug, .. } if !view.exists(*kind, slug, default) => None,
+        other => map.link(other, default),
+    }
+}
+
 fn linked_item(target: &core::LinkTarget) -> Option<LinkedItem<'_>> {
     match target {
         core::LinkTarget::Item { kind, slug, fragment } => {
@@ -387,10 +400,11 @@ fn linked_item(target: &core::LinkTarget) -> Option<LinkedItem<'_>> {
 /// A link: to another item (`item` is set) or to a URL.
 #[Object]
 impl<'a> LinkInline<'a> {
-    /// Where the link goes: a site path for items, the URL otherwise; null
-    /// for an unsafe link, which renders as its text.
-    async fn href(&self) -> Option<String> {
-        core::link_href(self.target)
+    /// Where the link goes: the item's address on the site for items (null
+    /// when the reader may not see it), the URL otherwise; null for an
+    /// unsafe link, which renders as its text.
+    async fn href(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        site_href(ctx, self.target)
     }
     /// The linked item, when the link points to one.
     async fn item(&self) -> Option<LinkedItem<'a>> {
@@ -416,8 +430,8 @@ pub struct ImageInline<'a> {
 #[Object]
 impl<'a> ImageInline<'a> {
     /// Where the image is; null for an unsafe address.
-    async fn src(&self) -> Option<String> {
-        core::link_href(self.target)
+    async fn src(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        site_href(ctx, self.target)
     }
     /// The text alternative.
     async fn alt(&self) -> &'a str {
