@@ -21,7 +21,7 @@ use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
-const LAYOUT: &str = "v1";
+const LAYOUT: &str = "v2";
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
@@ -137,6 +137,9 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Counts over all matching items.
     pub facets: Facets,
+    /// "Did you mean": the query with the words the index does not know
+    /// replaced by the closest ones it does (empty when every word is known).
+    pub suggestions: Vec<String>,
 }
 
 struct TextFields {
@@ -153,6 +156,10 @@ struct Fields {
     title: Field,
     text: Field,
     facets: Field,
+    /// Every searchable word unstemmed, in every language: where a typo of
+    /// a stemmed word ("disabilites") is matched against the word as
+    /// written ("disabilities"), and where suggestions come from.
+    words: Field,
     families: BTreeMap<Family, TextFields>,
 }
 
@@ -178,11 +185,19 @@ trait Indexable: Item + Publishable {
     fn partner_kind(&self) -> Option<PartnerKind> {
         None
     }
+    /// The media the item shows (a page's hero, a story's media): their
+    /// alt text, caption and credit are found with the item.
+    fn media(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 impl Indexable for Page {
     fn summary(&self) -> Option<&str> {
         self.summary.as_deref()
+    }
+    fn media(&self) -> Vec<&str> {
+        self.hero.iter().map(|h| h.media.slug()).collect()
     }
     fn extra_text(&self) -> String {
         self.quotes.iter().map(|q| format!("{} {}", q.text, q.source)).collect::<Vec<_>>().join("\n")
@@ -192,7 +207,12 @@ impl Indexable for Measure {
     fn extra_text(&self) -> String {
         // The example is Markdown: its words are searched, never its link
         // addresses, which may name items the reader may not see.
-        self.example.as_deref().map(|e| tessera_core::Body::parse(e).plain_text()).unwrap_or_default()
+        let mut text = self.example.as_deref().map(|e| tessera_core::Body::parse(e).plain_text()).unwrap_or_default();
+        for kind in &self.partner_kinds {
+            text.push('\n');
+            text.push_str(kind.label());
+        }
+        text
     }
 }
 impl Indexable for Partner {
@@ -212,6 +232,9 @@ impl Indexable for Story {
     fn summary(&self) -> Option<&str> {
         self.summary.as_deref()
     }
+    fn media(&self) -> Vec<&str> {
+        self.media.iter().map(|m| m.slug()).collect()
+    }
 }
 
 fn families_of(snapshot: &Snapshot) -> BTreeSet<Family> {
@@ -227,6 +250,12 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
     let title = b.add_text_field("title", STORED);
     let text = b.add_text_field("text", STORED);
     let facets = b.add_facet_field("facets", FacetOptions::default());
+    let words = b.add_text_field(
+        "words",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(WORDS).set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
     let mut by_family = BTreeMap::new();
     for family in families {
         let options = TextOptions::default().set_indexing_options(
@@ -244,13 +273,17 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
             },
         );
     }
-    (b.build(), Fields { kind, slug, locale, visible_in, title, text, facets, families: by_family })
+    (b.build(), Fields { kind, slug, locale, visible_in, title, text, facets, words, families: by_family })
 }
+
+/// The tokenizer of the unstemmed `words` field.
+const WORDS: &str = "words";
 
 fn register_tokenizers(index: &Index, families: &BTreeSet<Family>) {
     for family in families {
         index.tokenizers().register(family.name(), family.analyzer());
     }
+    index.tokenizers().register(WORDS, Family::Plain.analyzer());
 }
 
 impl SearchIndex {
@@ -340,10 +373,21 @@ impl SearchIndex {
         }
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let searcher = self.reader.searcher();
+        let known_plain =
+            |word: &str| searcher.doc_freq(&Term::from_field_text(self.fields.words, word)).is_ok_and(|n| n > 0);
+        let plain = query_words(&mut Family::Plain.analyzer(), text, true);
         let mut words_by_family = BTreeMap::new();
         for (family, f) in &self.fields.families {
             let mut analyzer = family.analyzer();
             let mut words = query_words(&mut analyzer, text, true);
+            // Pair each word with its unstemmed form where the family splits
+            // words as the plain analyser does.
+            if *family != Family::Cjk && words.len() == plain.len() {
+                for (w, p) in words.iter_mut().zip(&plain) {
+                    let distance = if known_plain(&p.term) { 0 } else { p.distance };
+                    w.plain = Some((p.term.clone(), distance));
+                }
+            }
             // A word the index knows is taken as meant: looking for typos of
             // it would only cost time and add noise.
             for w in &mut words {
@@ -404,7 +448,74 @@ impl SearchIndex {
             countries: counts("/country"),
             partner_kinds: counts("/partner-kind"),
         };
-        Ok(SearchResults { total, hits, facets })
+        let suggestions = self.suggest(&searcher, &plain)?.into_iter().collect();
+        Ok(SearchResults { total, hits, facets, suggestions })
+    }
+
+    /// "Did you mean": the query with each word the index does not know
+    /// replaced by the closest word it does (sharing the first letter,
+    /// within the edits the word's length allows, the most common first),
+    /// or `None` when every word is known or nothing is close.
+    fn suggest(
+        &self,
+        searcher: &tantivy::Searcher,
+        plain: &[crate::query::QueryWord],
+    ) -> Result<Option<String>, SearchError> {
+        let mut changed = false;
+        let mut out = Vec::with_capacity(plain.len());
+        for w in plain {
+            let term = w.term.as_str();
+            let Some(first) = term.chars().next() else { continue };
+            let mut best: Option<(usize, std::cmp::Reverse<u32>, String)> = None;
+            // Known as typed, or (the last word) as the start of a known
+            // word: nothing to suggest, and no need to walk the terms.
+            let mut known = searcher.doc_freq(&Term::from_field_text(self.fields.words, term)).is_ok_and(|n| n > 0);
+            if !known && w.prefix {
+                for segment in searcher.segment_readers() {
+                    let inverted = segment.inverted_index(self.fields.words)?;
+                    let mut stream = inverted
+                        .terms()
+                        .range()
+                        .ge(term.as_bytes())
+                        .into_stream()
+                        .map_err(tantivy::TantivyError::from)?;
+                    known |= stream.advance() && stream.key().starts_with(term.as_bytes());
+                }
+            }
+            // Unknown: the closest word sharing its first letter.
+            let segments = if known { &[][..] } else { searcher.segment_readers() };
+            for segment in segments {
+                let inverted = segment.inverted_index(self.fields.words)?;
+                let mut stream = inverted
+                    .terms()
+                    .range()
+                    .ge(first.to_string().as_bytes())
+                    .into_stream()
+                    .map_err(tantivy::TantivyError::from)?;
+                while stream.advance() {
+                    let Ok(candidate) = std::str::from_utf8(stream.key()) else { continue };
+                    if !candidate.starts_with(first) {
+                        break;
+                    }
+                    let distance = crate::query::edit_distance(candidate, term);
+                    if distance == 0 || distance > usize::from(w.distance.max(1)) {
+                        continue;
+                    }
+                    let key = (distance, std::cmp::Reverse(stream.value().doc_freq), candidate.to_owned());
+                    if best.as_ref().is_none_or(|b| key < *b) {
+                        best = Some(key);
+                    }
+                }
+            }
+            match best {
+                Some((_, _, word)) if !known => {
+                    changed = true;
+                    out.push(word);
+                }
+                _ => out.push(term.to_owned()),
+            }
+        }
+        Ok(changed.then(|| out.join(" ")))
     }
 
     fn full_query(
@@ -419,7 +530,7 @@ impl SearchIndex {
             .iter()
             .filter_map(|(family, f)| {
                 let words = words_by_family.get(family)?;
-                family_query(words, &[(f.title, 3.0), (f.summary, 2.0), (f.body, 1.0)], all_words)
+                family_query(words, &[(f.title, 3.0), (f.summary, 2.0), (f.body, 1.0)], self.fields.words, all_words)
             })
             .map(|q| (Occur::Should, q))
             .collect();
@@ -501,13 +612,26 @@ fn add_kind<T: Indexable>(
             }
         }
         for (doc, visible_in) in readers {
-            writer.add_document(document(fields, doc, &visible_in))?;
+            let mut shown = String::new();
+            for media in doc.meta.media().into_iter().filter_map(|m| view.media(m, &doc.locale)) {
+                let m = &media.meta;
+                for text in [&m.alt, &m.caption, &m.credit].into_iter().flatten() {
+                    shown.push_str(text);
+                    shown.push('\n');
+                }
+            }
+            if let Some(country) = doc.meta.country() {
+                shown.push_str(country.name());
+            }
+            writer.add_document(document(fields, doc, &visible_in, &shown))?;
         }
     }
     Ok(())
 }
 
-fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Locale]) -> TantivyDocument {
+/// The index document of one file; `shown` is the text of what it shows
+/// beside its own (media, the country's name).
+fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Locale], shown: &str) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     let meta = &doc.meta;
     d.add_text(fields.kind, T::KIND.name());
@@ -532,6 +656,10 @@ fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Loc
         d.add_text(f.summary, summary);
         d.add_text(f.body, &body);
         d.add_text(f.body, &extra);
+        d.add_text(f.body, shown);
+    }
+    for part in [title, summary, body.as_str(), extra.as_str(), shown] {
+        d.add_text(fields.words, part);
     }
     d.add_facet(fields.facets, Facet::from(format!("/kind/{}", T::KIND.name()).as_str()));
     for topic in meta.topics() {

@@ -18,6 +18,11 @@ pub(crate) struct QueryWord {
     pub(crate) distance: u8,
     /// Whether the word may be the start of a longer one.
     pub(crate) prefix: bool,
+    /// The word unstemmed, with the edits allowed on it: a typo of a word
+    /// the stemmer would cut differently ("disabilites") still finds the
+    /// word as written ("disabilities"). `None` where words are not
+    /// separated by spaces (n-gram families).
+    pub(crate) plain: Option<(String, u8)>,
 }
 
 impl QueryWord {
@@ -25,24 +30,41 @@ impl QueryWord {
     pub(crate) fn matches(&self, token: &str) -> bool {
         token == self.term
             || (self.prefix && token.starts_with(&self.term))
-            || (self.distance > 0 && strsim_levenshtein(token, &self.term) <= self.distance as usize)
+            || (self.distance > 0 && edit_distance(token, &self.term) <= self.distance as usize)
+    }
+
+    /// Whether a word of a document, lowercased but not stemmed, matches
+    /// the word as typed.
+    pub(crate) fn matches_plain(&self, word: &str) -> bool {
+        self.plain.as_ref().is_some_and(|(plain, distance)| {
+            word == plain || (*distance > 0 && edit_distance(word, plain) <= usize::from(*distance))
+        })
     }
 }
 
-/// Edit distance, bounded to the short words this is used on.
-fn strsim_levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance with a swap of two neighbouring letters counted as one
+/// edit ("childern"), as the index's fuzzy queries count it. Used on short
+/// words only.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == b[j] { previous } else { 1 + previous.min(row[j]).min(row[j + 1]) };
-            previous = current;
+    // Three rows: two back, one back, this one.
+    let mut two: Vec<usize> = vec![0; b.len() + 1];
+    let mut one: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (one[j] + 1).min(row[j - 1] + 1).min(one[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(two[j - 2] + 1);
+            }
         }
+        std::mem::swap(&mut two, &mut one);
+        std::mem::swap(&mut one, &mut row);
     }
-    row[b.len()]
+    one[b.len()]
 }
 
 /// Analyses the user's text the way one family's fields were analysed.
@@ -58,14 +80,20 @@ pub(crate) fn query_words(analyzer: &mut TextAnalyzer, text: &str, prefix_last: 
                 5..=8 => 1,
                 _ => 2,
             };
-            QueryWord { term: w.text, distance, prefix: prefix_last && i + 1 == count && written >= 2 }
+            QueryWord { term: w.text, distance, prefix: prefix_last && i + 1 == count && written >= 2, plain: None }
         })
         .collect()
 }
 
 /// The query for one family's fields: each word must match one of the
 /// fields (`all_words`), or any word may (the fallback when nothing has all).
-pub(crate) fn family_query(words: &[QueryWord], fields: &[(Field, f32)], all_words: bool) -> Option<Box<dyn Query>> {
+/// `plain` is the field of unstemmed words every family shares.
+pub(crate) fn family_query(
+    words: &[QueryWord],
+    fields: &[(Field, f32)],
+    plain: Field,
+    all_words: bool,
+) -> Option<Box<dyn Query>> {
     if words.is_empty() {
         return None;
     }
@@ -90,6 +118,17 @@ pub(crate) fn family_query(words: &[QueryWord], fields: &[(Field, f32)], all_wor
                     variants.push(Box::new(BoostQuery::new(Box::new(prefix), boost * 0.6)));
                 }
             }
+            // The word as typed, unstemmed: below every stemmed match, so it
+            // only decides when the stemmed forms found nothing.
+            if let Some((word, distance)) = &w.plain {
+                let term = Term::from_field_text(plain, word);
+                let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+                variants.push(Box::new(BoostQuery::new(Box::new(exact), 0.3)));
+                if *distance > 0 {
+                    let fuzzy = FuzzyTermQuery::new(term, *distance, true);
+                    variants.push(Box::new(BoostQuery::new(Box::new(fuzzy), 0.25)));
+                }
+            }
             (occur, Box::new(DisjunctionMaxQuery::with_tie_breaker(variants, 0.1)) as Box<dyn Query>)
         })
         .collect();
@@ -102,10 +141,12 @@ mod tests {
 
     #[test]
     fn typo_tolerance_grows_with_word_length() {
-        let w = QueryWord { term: "montenegro".into(), distance: 2, prefix: false };
+        let w = QueryWord { term: "montenegro".into(), distance: 2, prefix: false, plain: None };
         assert!(w.matches("montenegro") && w.matches("montenagro") && !w.matches("monte"));
-        let p = QueryWord { term: "partn".into(), distance: 1, prefix: true };
+        let p = QueryWord { term: "partn".into(), distance: 1, prefix: true, plain: None };
         assert!(p.matches("partnership") && p.matches("part") && !p.matches("party-goer"));
-        assert_eq!(strsim_levenshtein("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("childern", "children"), 1);
+        assert_eq!((edit_distance("", "abc"), edit_distance("abc", "")), (3, 3));
     }
 }

@@ -48,8 +48,11 @@ pub(crate) fn make(analyzer: &mut TextAnalyzer, text: &str, query: &[QueryWord],
         scanned -= 1;
     }
     let tokens = words(analyzer, &text[..scanned]);
-    let hits: Vec<Range<usize>> =
-        tokens.iter().filter(|t| query.iter().any(|q| q.matches(&t.text))).map(|t| t.from..t.to).collect();
+    let hits: Vec<Range<usize>> = tokens
+        .iter()
+        .filter(|t| query.iter().any(|q| q.matches(&t.text) || q.matches_plain(&text[t.from..t.to].to_lowercase())))
+        .map(|t| t.from..t.to)
+        .collect();
     // The window holding the most matches, starting at a match.
     let mut best = (0usize, 0usize);
     for (i, h) in hits.iter().enumerate() {

@@ -68,6 +68,9 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
                 results.total,
                 if facets.is_empty() { String::new() } else { format!(": {}", facets.join(", ")) }
             )?;
+            for suggestion in &results.suggestions {
+                writeln!(out, "Did you mean: {suggestion}?")?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

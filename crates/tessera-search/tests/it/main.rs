@@ -44,6 +44,42 @@ fn the_right_item_comes_first_on_the_bundled_content() {
 }
 
 #[test]
+fn misspellings_of_stemmed_words_and_what_pages_show_are_found() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    let seed = (Kind::Page, "civil-society-partnerships");
+    let story = (Kind::Story, "its-about-ability");
+    let found = |query: &str| -> Vec<(Kind, String)> {
+        search(&index, query, "en").hits.iter().map(|h| (h.kind, h.slug.clone())).collect()
+    };
+    // Stemming cuts these words differently from the words as written, so
+    // a typo is matched against the word as written.
+    for query in ["disabilites", "disabilties", "organisatons", "educaton", "abilty"] {
+        let hits = found(query);
+        assert!(hits.iter().any(|(k, s)| (*k, s.as_str()) == seed || (*k, s.as_str()) == story), "{query}: {hits:?}");
+    }
+    // The photo's caption and credit find the page that shows it; the
+    // video's caption finds its story; a country's name finds its story.
+    for (query, expected) in [("Kazakhstan", seed), ("Pirozzi", seed), ("music video", story), ("Montenegro", story)] {
+        let hits = found(query);
+        assert_eq!(hits.first().map(|(k, s)| (*k, s.as_str())), Some(expected), "{query}: {hits:?}");
+    }
+}
+
+#[test]
+fn an_unknown_word_gets_a_suggestion_from_the_index() {
+    let snapshot = load("content");
+    let index = index(&snapshot, Audience::Public);
+    assert_eq!(search(&index, "disabilites", "en").suggestions, ["disabilities"]);
+    assert_eq!(search(&index, "childern educaton", "en").suggestions, ["children education"]);
+    // Known words, and a last word that starts a known one, need no suggestion.
+    assert!(search(&index, "children", "en").suggestions.is_empty());
+    assert!(search(&index, "partn", "en").suggestions.is_empty());
+    // Nothing close: no suggestion rather than a wild one.
+    assert!(search(&index, "zzzzzzzz", "en").suggestions.is_empty());
+}
+
+#[test]
 fn snippets_mark_the_matches_even_typos() {
     let snapshot = load("content");
     let index = index(&snapshot, Audience::Public);

@@ -9,7 +9,8 @@ fn search_prints_ranked_hits_with_marked_snippets() {
         text.starts_with("1. It's about ability (story)\n   @/stories/its-about-ability.md\n   [Montenegro]'s"),
         "{text}"
     );
-    assert!(text.ends_with("1 result(s): 1 story\n"), "{text}");
+    // The typo is forgiven, and the word the index knows is suggested.
+    assert!(text.ends_with("1 result(s): 1 story\nDid you mean: montenegro?\n"), "{text}");
 }
 
 #[test]
