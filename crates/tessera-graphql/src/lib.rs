@@ -7,6 +7,7 @@
 //! must not parse or validate content files itself.
 
 pub mod budget;
+pub mod explorer;
 pub mod guard;
 pub mod listen;
 pub mod schema;

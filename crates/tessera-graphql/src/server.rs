@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use async_graphql::ServerError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use subtle::ConstantTimeEq;
 use tessera_core::{Audience, Diagnostic, LoadError, Snapshot};
@@ -319,7 +318,9 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/schema.graphql", get(schema_sdl));
     if state.config.graphiql {
-        router = router.route("/graphiql", get(graphiql));
+        router = router
+            .route("/graphiql", get(crate::explorer::page))
+            .route("/graphiql/assets/{name}", get(crate::explorer::asset));
     }
     let origins = &state.config.cors_origins;
     let allow_origin = if origins.is_empty() {
@@ -383,10 +384,6 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 async fn schema_sdl() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl())
-}
-
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
 /// Which audience the request's `Authorization` header earns. The scheme

@@ -165,6 +165,30 @@ async fn get_requests_work_and_the_service_endpoints_answer() {
 }
 
 #[tokio::test]
+async fn graphiql_is_served_from_the_binary_with_integrity_hashes() {
+    let app = fixture();
+    let page = send(&app, Request::get("/graphiql").body(Body::empty()).unwrap_or_default()).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let mut files = 0;
+    // Every file the page loads is served here, and hashes to what the
+    // page says, so the browser accepts it.
+    for part in html.split("=\"/graphiql/assets/").skip(1) {
+        let (name, rest) = part.split_once('"').unwrap_or_else(|| panic!("{html}"));
+        let hash = rest.split("integrity=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        let file =
+            send(&app, Request::get(format!("/graphiql/assets/{name}")).body(Body::empty()).unwrap_or_default()).await;
+        assert_eq!(file.status, 200, "{name}");
+        assert_eq!(tessera_graphql::explorer::integrity(&file.body), hash, "{name}");
+        assert!(file.header("cache-control").contains("immutable"), "{name}");
+        files += 1;
+    }
+    assert_eq!(files, 4, "{html}");
+    assert!(!html.contains("https://"), "nothing from a CDN: {html}");
+    let missing = send(&app, Request::get("/graphiql/assets/nope.js").body(Body::empty()).unwrap_or_default()).await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
 async fn the_api_is_read_only() {
     let reply = query(&fixture(), "mutation { deletePage(slug: \"welcome\") }").await;
     assert!(reply["errors"][0]["message"].as_str().is_some_and(|m| m.contains("mutation")), "{reply}");
