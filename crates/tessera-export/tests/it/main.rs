@@ -74,7 +74,10 @@ fn the_seed_page_is_semantic_accessible_html() {
     assert!(html(&out, "robots.txt").contains("Sitemap: https://unicef.org/sitemap.xml"));
 }
 
+mod dates;
+mod escaping;
 mod legacy;
+mod relative;
 
 #[test]
 fn every_page_with_its_stylesheet_fits_in_14_kb_gzipped() {
@@ -272,4 +275,10 @@ fn the_seed_page_says_its_first_sentence_once() {
     let page = out.get("pages/civil-society-partnerships/index.html").map(|b| String::from_utf8_lossy(b).into_owned());
     let page = page.unwrap_or_else(|| panic!("no seed page"));
     assert_eq!(page.matches("A vibrant, energised, and effective civil society").count(), 1, "{page}");
+}
+
+#[test]
+fn the_seed_page_is_as_reviewed() {
+    let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("seed_page", html(&out, "pages/civil-society-partnerships/index.html"));
 }
