@@ -56,6 +56,9 @@ pub(crate) struct Site {
     pub(crate) changed: std::collections::BTreeMap<String, DateTime<Utc>>,
 }
 
+/// When the item's page at an address last changed.
+type Changed = (String, DateTime<Utc>);
+
 /// Every page: items, indexes, home and topics, in every exported locale.
 pub(crate) fn render(ctx: &Context<'_>) -> Site {
     // One job per item and locale, so that every core renders, whatever
@@ -66,7 +69,7 @@ pub(crate) fn render(ctx: &Context<'_>) -> Site {
             jobs.extend(ctx.slugs(kind).into_iter().map(|s| (l, kind, s)));
         }
     }
-    let items: Vec<(Rendered, Option<(String, DateTime<Utc>)>)> = jobs
+    let items: Vec<(Rendered, Option<Changed>)> = jobs
         .par_iter()
         .filter_map(|&(l, kind, slug)| {
             let item = ItemView::build(&ctx.view, kind, slug, l)?;
