@@ -8,7 +8,14 @@
 //! content only through `Snapshot::view`, so drafts and embargoed items are
 //! exported only in preview. It knows nothing of HTTP servers or terminals.
 
-mod html;
+mod context;
+mod documents;
+mod feed;
+mod json;
+mod links;
+mod pages;
+mod redirects;
+mod sitemap;
 mod write;
 
 use std::collections::BTreeMap;
@@ -49,8 +56,15 @@ pub struct ExportOptions {
     pub locales: Vec<Locale>,
     /// Include drafts, items in review and embargoed items.
     pub preview: bool,
-    /// Embargoes are compared with this instant.
+    /// Embargoes are compared with this instant; also the date of a feed
+    /// when no content gives one.
     pub now: DateTime<Utc>,
+    /// Write every link and asset reference of the HTML relative to its
+    /// page (`../../style.css`, `../x/index.html`), so that the site works
+    /// from `file://`, a subfolder or an offline copy. Canonical and
+    /// hreflang links, feeds and the sitemap stay absolute: they name the
+    /// published site.
+    pub relative_links: bool,
 }
 
 /// Why an export failed; the previous output is left as it was.
@@ -117,18 +131,48 @@ pub fn render(snapshot: &Snapshot, options: &ExportOptions) -> Result<Output, Ex
         options.locales.clone()
     };
     let base = options.base_url.clone().unwrap_or_else(|| snapshot.site().base_url.clone());
-    let ctx = html::Context::new(view, base, locales);
+    let ctx = context::Context::new(view, &base, locales, options.relative_links, options.now);
     let mut out = Output::new();
     if options.formats.html {
-        ctx.site(&mut out)?;
+        site(&ctx, &mut out)?;
     }
     if options.formats.json {
-        ctx.json(&mut out);
+        json::render(&ctx, &mut out);
     }
     if options.formats.markdown || options.formats.text {
-        ctx.documents(&mut out, options.formats.markdown, options.formats.text);
+        documents::render(&ctx, &mut out, options.formats.markdown, options.formats.text);
     }
     Ok(out)
+}
+
+/// The static site: pages, stylesheet, robots.txt, sitemap, feeds and
+/// redirects; fails when a page links to a file the output lacks.
+fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError> {
+    let xml = |path: &str| {
+        let path = PathBuf::from(path);
+        move |source| ExportError::Io { path, source }
+    };
+    let pages::Site { mut pages, changed } = pages::render(ctx);
+    pages.extend(redirects::pages(ctx));
+    out.insert(pages::STYLESHEET_ADDRESS.trim_start_matches('/').into(), pages::STYLESHEET.as_bytes().to_vec());
+    out.insert(
+        "robots.txt".into(),
+        format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", ctx.base).into_bytes(),
+    );
+    out.insert("sitemap.xml".into(), sitemap::render(ctx, &changed).map_err(xml("sitemap.xml"))?);
+    for l in &ctx.locales {
+        let path = tessera_site::SiteMap::file(&ctx.map.feed(l));
+        let feed = feed::render(ctx, l, &changed).map_err(xml(&path))?;
+        out.insert(path, feed);
+    }
+    let (netlify, nginx) = redirects::files(ctx);
+    out.insert("_redirects".into(), netlify.into_bytes());
+    out.insert("nginx-redirects.conf".into(), nginx.into_bytes());
+    links::check(&pages, out)?;
+    for p in pages {
+        out.insert(p.path, p.html.into_bytes());
+    }
+    Ok(())
 }
 
 /// Renders and writes the export to `out_dir`, replacing what was there

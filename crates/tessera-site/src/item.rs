@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use tessera_core::{
     Block, Body, Country, Embed, Inline, Kind, Locale, Localized, Measure, Media, MediaKind, Page, Partner,
-    PartnerKind, Publishable, Quote, Story, View, embeds, is_safe_url, opens_with,
+    PartnerKind, Publishable, Quote, Story, Timestamp, View, embeds, is_safe_url, opens_with,
 };
 
 /// One fact shown under an item's title.
@@ -231,6 +231,10 @@ pub struct ItemView {
     /// The content file shown, relative to the content root, when the
     /// content is local (error messages name it).
     pub path: Option<std::path::PathBuf>,
+    /// When the content last changed, as far as it says: its `updated`,
+    /// else its `publish_at`, else a story's `date`; `None` when it says
+    /// nothing (a sitemap or feed then gives no date rather than a false one).
+    pub changed: Option<Timestamp>,
 }
 
 /// What the body of an item places, found by the front end that has it.
@@ -346,6 +350,7 @@ impl ItemView {
             relations: Vec::new(),
             topics: Vec::new(),
             path: None,
+            changed: None,
         }
     }
 
@@ -386,6 +391,7 @@ impl ItemView {
                 let doc = view.get::<Page>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
+                let changed = last_changed(m, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 item.summary = m.summary.clone();
                 item.hero = m.hero.as_ref().and_then(|h| {
@@ -399,6 +405,7 @@ impl ItemView {
                 ];
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
+                item.changed = changed;
                 item.set_body(&view.body(doc.doc).blocks, &m.quotes, &mut placer);
                 item
             }
@@ -406,6 +413,7 @@ impl ItemView {
                 let doc = view.get::<Measure>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
+                let changed = last_changed(m, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 if !m.partner_kinds.is_empty() {
                     item.facts.push(Fact::PartnerKinds(m.partner_kinds.clone()));
@@ -417,6 +425,7 @@ impl ItemView {
                 )];
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
+                item.changed = changed;
                 item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
                 item
             }
@@ -424,6 +433,7 @@ impl ItemView {
                 let doc = view.get::<Partner>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
+                let changed = last_changed(m, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.name);
                 item.facts.push(Fact::PartnerKind(m.kind));
                 item.facts.extend(m.country.map(Fact::Country));
@@ -434,6 +444,7 @@ impl ItemView {
                 ];
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
+                item.changed = changed;
                 item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
                 item
             }
@@ -441,6 +452,7 @@ impl ItemView {
                 let doc = view.get::<Story>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
+                let changed = last_changed(m, m.date.as_ref());
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 item.summary = m.summary.clone();
                 item.facts.extend(m.country.map(Fact::Country));
@@ -452,6 +464,7 @@ impl ItemView {
                 ];
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
+                item.changed = changed;
                 item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
                 item
             }
@@ -459,6 +472,12 @@ impl ItemView {
         };
         Some(item)
     }
+}
+
+/// When an item last changed: `updated`, else `publish_at`, else the
+/// kind's own date (a story's `date`).
+fn last_changed<T: Publishable>(meta: &T, own_date: Option<&Timestamp>) -> Option<Timestamp> {
+    meta.updated().or(meta.publish_at()).or(own_date).cloned()
 }
 
 fn story_media(view: &View<'_>, story: &Story, locale: &Locale) -> Vec<Figure> {

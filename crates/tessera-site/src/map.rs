@@ -107,6 +107,29 @@ impl SiteMap {
         if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() }
     }
 
+    /// The address of `to` as written on the page at `from`, relative to
+    /// it, so that a copy of the site works from any folder or from
+    /// `file://`: `/pages/x/` seen from `/fr/pages/y/` is
+    /// `../../../pages/x/index.html`. Both are site addresses (they start
+    /// with `/`); a folder address names its `index.html`, since a browser
+    /// reading files does not add it. A query or fragment is kept.
+    pub fn relative(from: &str, to: &str) -> String {
+        let at = to.find(['?', '#']).unwrap_or(to.len());
+        let (path, rest) = to.split_at(at);
+        let from = Self::file(from.split(['?', '#']).next().unwrap_or(""));
+        let target = Self::file(path);
+        // The folders the page is in, and the target's folders and file.
+        let mut from_folders: Vec<&str> = from.split('/').collect();
+        from_folders.pop();
+        let target_parts: Vec<&str> = target.split('/').collect();
+        let target_folders = &target_parts[..target_parts.len().saturating_sub(1)];
+        let common = from_folders.iter().zip(target_folders).take_while(|(a, b)| a == b).count();
+        let mut out = "../".repeat(from_folders.len() - common);
+        out.push_str(&target_parts[common..].join("/"));
+        out.push_str(rest);
+        out
+    }
+
     /// What a site address names, if it names a page of this site.
     pub fn resolve(&self, address: &str) -> Option<Place> {
         let path = address.split(['?', '#']).next().unwrap_or("");
@@ -181,6 +204,56 @@ mod tests {
         assert_eq!(SiteMap::file("/fr/pages/x/"), "fr/pages/x/index.html");
         assert_eq!(SiteMap::file("/"), "index.html");
         assert_eq!(SiteMap::file("/fr/feed.xml"), "fr/feed.xml");
+    }
+
+    #[test]
+    fn relative_addresses_climb_to_the_common_folder_and_name_the_file() {
+        let cases = [
+            ("/", "/style.css", "style.css"),
+            ("/", "/pages/x/", "pages/x/index.html"),
+            ("/pages/x/", "/style.css", "../../style.css"),
+            ("/pages/x/", "/pages/y/", "../y/index.html"),
+            ("/pages/x/", "/pages/x/", "index.html"),
+            ("/pages/x/", "/pages/x/#part", "index.html#part"),
+            ("/fr/pages/x/", "/fr/", "../../index.html"),
+            ("/fr/pages/x/", "/pages/x/", "../../../pages/x/index.html"),
+            ("/fr/pages/x/", "/fr/topics/t/?q=1#a", "../../topics/t/index.html?q=1#a"),
+            ("/old/a.html", "/pages/welcome/", "../pages/welcome/index.html"),
+            ("/a.html", "/fr/feed.xml", "fr/feed.xml"),
+            ("/pages/x/index.html", "/pages/", "../index.html"),
+        ];
+        for (from, to, expected) in cases {
+            assert_eq!(SiteMap::relative(from, to), expected, "{to} from {from}");
+        }
+    }
+
+    #[test]
+    fn a_relative_address_leads_back_to_the_file_it_names() {
+        let map = map();
+        let mut addresses = vec![map.home(&locale("en")), map.home(&locale("fr")), "/style.css".to_owned()];
+        for l in [locale("en"), locale("fr")] {
+            addresses.push(map.item(Kind::Story, "s", &l));
+            addresses.push(map.index(Kind::Page, &l));
+            addresses.push(map.topic("t", &l));
+            addresses.push(map.feed(&l));
+        }
+        for from in &addresses {
+            for to in &addresses {
+                // Resolve the relative address as a browser would, from the
+                // folder of the page's file.
+                let mut folders: Vec<String> = SiteMap::file(from).split('/').map(str::to_owned).collect();
+                folders.pop();
+                for part in SiteMap::relative(from, to).split('/') {
+                    match part {
+                        ".." => {
+                            folders.pop();
+                        }
+                        p => folders.push(p.to_owned()),
+                    }
+                }
+                assert_eq!(folders.join("/"), SiteMap::file(to), "{to} from {from}");
+            }
+        }
     }
 
     #[test]

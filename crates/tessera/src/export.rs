@@ -37,6 +37,10 @@ pub(crate) struct ExportArgs {
     /// Include drafts, items in review and embargoed items.
     #[arg(long)]
     preview: bool,
+    /// Write links in the HTML relative to each page, so that the site works
+    /// from a folder, a subfolder or file:// (canonical links stay absolute).
+    #[arg(long)]
+    relative_links: bool,
 }
 
 pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -68,8 +72,14 @@ pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .map(|l| Locale::parse(l))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("--locale: {e}"))?;
-    let options =
-        ExportOptions { formats, base_url: args.base_url, locales, preview: args.preview, now: chrono::Utc::now() };
+    let options = ExportOptions {
+        formats,
+        base_url: args.base_url,
+        locales,
+        preview: args.preview,
+        now: chrono::Utc::now(),
+        relative_links: args.relative_links,
+    };
     // A progress bar on a terminal; nothing but the summary otherwise.
     let bar = indicatif::ProgressBar::hidden();
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -121,3 +121,15 @@ fn export_refuses_to_replace_the_content_folder_or_an_unrelated_one() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).ok().as_deref(), Some("mine"));
 }
+
+#[test]
+fn relative_links_make_the_export_work_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("site");
+    let o = tessera(&["export", "--format", "html", "--relative-links", "--out", &out.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(out.join("pages/civil-society-partnerships/index.html")).unwrap_or_default();
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"../../style.css\">"), "{page}");
+    assert!(page.contains("<a href=\"../index.html\">Pages</a>"), "{page}");
+    assert!(!page.contains("href=\"/"), "no site-absolute link is left: {page}");
+}
