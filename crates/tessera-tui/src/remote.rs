@@ -366,10 +366,8 @@ fn persisted_query_not_found(body: &str) -> bool {
 }
 
 impl Source for RemoteSource {
-    fn base_url(&mut self) -> String {
-        // The trait has no error to give (yet): without an answer, link
-        // addresses stay relative.
-        self.call::<Base>(queries::base::Variables).map(|d| d.site.base_url).unwrap_or_default()
+    fn base_url(&mut self) -> Result<String, SourceError> {
+        Ok(self.call::<Base>(queries::base::Variables)?.site.base_url)
     }
 
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {
