@@ -19,7 +19,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tessera_core::{Block, Body, Country, Kind, Locale, Quote, is_safe_url};
+use tessera_core::{Block, Country, Kind, Locale, Quote, is_safe_url};
 use tessera_site::{Fact, Figure, ItemView, Placer, Related, Relation, capitalise};
 
 use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError, country_name, kind_named};
@@ -89,10 +89,10 @@ fn blocks(json: queries::JSON) -> Result<Vec<Block>, SourceError> {
     serde_json::from_value(json).map_err(|e| SourceError::Protocol(format!("a body this client cannot read: {e}")))
 }
 
-/// A measure's example, written in Markdown (links to items the reader
-/// may not see are already shown as their text).
-fn example(markdown: Option<String>) -> Vec<Block> {
-    markdown.map(|e| Body::parse(&e).blocks).unwrap_or_default()
+/// A measure's example, as the block tree the server parsed (it knows the
+/// site's address, which makes links to the site's own pages item links).
+fn example(json: Option<queries::JSON>) -> Result<Vec<Block>, SourceError> {
+    json.map_or_else(|| Ok(Vec::new()), blocks)
 }
 
 /// A figure as the item view shows it: a blank text alternative is none,
@@ -174,7 +174,7 @@ impl RemotePlacer<'_> {
                 match source.call::<PlacedMeasure>(queries::placed_measure::Variables { slug, locale })?.item {
                     Some(i) => {
                         let mut text = blocks(i.body.blocks_json)?;
-                        text.extend(example(i.example));
+                        text.extend(example(i.example_blocks_json)?);
                         Some(text)
                     }
                     None => None,
@@ -417,7 +417,7 @@ impl Source for RemoteSource {
                 let mut measures = Vec::new();
                 for m in i.measures {
                     let mut text = blocks(m.body.blocks_json)?;
-                    text.extend(example(m.example));
+                    text.extend(example(m.example_blocks_json)?);
                     known.insert((Kind::Measure, m.slug.clone()), text);
                     measures.push(titled(Kind::Measure, m.slug, m.title));
                 }
@@ -462,7 +462,7 @@ impl Source for RemoteSource {
                 if !i.partner_kinds.is_empty() {
                     item.facts.push(Fact::PartnerKinds(i.partner_kinds.into_iter().map(Into::into).collect()));
                 }
-                item.example = example(i.example);
+                item.example = example(i.example_blocks_json)?;
                 item.relations = relations(
                     kind,
                     RelatedLists {

@@ -87,6 +87,11 @@ fn fixture_with_placements() -> tempfile::TempDir {
         Everything placed.\n\n![](@/pages/welcome.md)\n\n![](@/measures/public-measure.md)\n\n\
         ![](@/partners/public-partner.md)\n\n![](@/stories/public-story.md)\n\n![](@/measures/draft-measure.md)\n";
     std::fs::write(dir.path().join("pages/placing.md"), placing).unwrap_or_else(|e| panic!("{e}"));
+    // An example that links to the site by its full address: an item link
+    // locally, so it must be one remotely too.
+    let linking = "+++\ntitle = \"Linking\"\nstatus = \"published\"\n\
+        example = \"See [the story](https://fixture.invalid/stories/public-story/).\"\n+++\nThe body.\n";
+    std::fs::write(dir.path().join("measures/linking.md"), linking).unwrap_or_else(|e| panic!("{e}"));
     dir
 }
 
