@@ -386,7 +386,13 @@ impl<S: Source> App<S> {
             }
         };
         let path = if typed.contains("://") {
-            let base = self.source.base_url();
+            let base = match self.source.base_url() {
+                Ok(base) => base,
+                Err(e) => {
+                    self.message = Some(format!("cannot read the site's address: {e}"));
+                    return;
+                }
+            };
             let base = base.trim_end_matches('/');
             match typed.strip_prefix(base).filter(|rest| !base.is_empty() && (rest.is_empty() || rest.starts_with('/')))
             {

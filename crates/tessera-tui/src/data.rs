@@ -131,8 +131,8 @@ pub trait Source {
     /// A search.
     fn search(&mut self, query: &str, kind: Option<Kind>, locale: &str) -> Result<SearchData, SourceError>;
     /// The site's address, to make link addresses absolute.
-    fn base_url(&mut self) -> String {
-        String::new()
+    fn base_url(&mut self) -> Result<String, SourceError> {
+        Ok(String::new())
     }
     /// Where the site's pages live, for the addresses `read` prints.
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError>;

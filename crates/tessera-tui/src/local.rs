@@ -40,8 +40,8 @@ fn links<T: Item + Publishable>(docs: Vec<Localized<'_, T>>) -> Vec<ItemLink> {
 }
 
 impl Source for LocalSource {
-    fn base_url(&mut self) -> String {
-        self.snapshot.site().base_url.clone()
+    fn base_url(&mut self) -> Result<String, SourceError> {
+        Ok(self.snapshot.site().base_url.clone())
     }
 
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {

@@ -1,17 +1,32 @@
 //! Screens from a remote Tessera server, for slow and metered links: only
 //! the fields a screen shows, persisted-query GETs (the query travels once),
 //! gzip, ETag revalidation, and an on-disk cache that works offline.
+//!
+//! Every query is a `.graphql` file in `queries/`, checked against the
+//! committed SDL when the crate is built ([`queries`]); answers are read
+//! into the generated types, and one that lacks a field or has it with
+//! another type is a [`SourceError::Protocol`] naming it.
 
+mod queries;
+
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use graphql_client::GraphQLQuery;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tessera_core::{Block, Body, Country, Kind, Locale, MediaKind, PartnerKind, Quote, is_safe_url};
+use tessera_core::{Block, Country, Kind, Locale, Quote, is_safe_url};
 use tessera_site::{Fact, Figure, ItemView, Placer, Related, Relation, capitalise};
 
-use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError, kind_named};
+use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError, country_name, kind_named};
+use queries::{
+    Base, Country as CountryList, Home, ItemKind, ListMeasures, ListPages, ListPartners, ListStories, Locales, Measure,
+    MediaKind, Page, Partner, PlacedMeasure, PlacedPage, PlacedPartner, PlacedStory, Search, Story, Topic,
+};
 
 /// Content read from a Tessera GraphQL server.
 pub struct RemoteSource {
@@ -22,147 +37,177 @@ pub struct RemoteSource {
     offline: bool,
 }
 
-const HOME: &str = "query Home($locale: String) { site { title transitionNotice searchLabel locales { code } } pages(locale: $locale, first: 100) { edges { node { slug title summary section } } } topics(locale: $locale) { slug name } }";
-const PAGE: &str = "query Page($slug: String!, $locale: String) { item: page(slug: $slug, locale: $locale) { slug locale title summary hero { caption media { slug kind alt credit src } } quotes { text source article intro } body { blocksJson } measures { slug title example body { blocksJson } } partners { slug title: name } fromTheField { slug title summary media { slug kind alt caption credit src } } topics { slug name } } }";
-const MEASURE: &str = "query Measure($slug: String!, $locale: String) { item: measure(slug: $slug, locale: $locale) { slug locale title partnerKinds example body { blocksJson } pages { slug title } topics { slug name } } }";
-const PARTNER: &str = "query Partner($slug: String!, $locale: String) { item: partner(slug: $slug, locale: $locale) { slug locale title: name kind country website body { blocksJson } stories { slug title } pages { slug title } topics { slug name } } }";
-const STORY: &str = "query Story($slug: String!, $locale: String) { item: story(slug: $slug, locale: $locale) { slug locale title country date summary body { blocksJson } media { slug kind alt caption credit src } partners { slug title: name } pages { slug title } topics { slug name } } }";
-const PLACED_PAGE: &str = "query PlacedPage($slug: String!, $locale: String) { item: page(slug: $slug, locale: $locale) { body { blocksJson } } }";
-const PLACED_MEASURE: &str = "query PlacedMeasure($slug: String!, $locale: String) { item: measure(slug: $slug, locale: $locale) { example body { blocksJson } } }";
-const PLACED_PARTNER: &str = "query PlacedPartner($slug: String!, $locale: String) { item: partner(slug: $slug, locale: $locale) { body { blocksJson } } }";
-const PLACED_STORY: &str = "query PlacedStory($slug: String!, $locale: String) { item: story(slug: $slug, locale: $locale) { body { blocksJson } } }";
-const LIST_KIND: &str = "query List($locale: String, $pages: Boolean!, $measures: Boolean!, $partners: Boolean!, $stories: Boolean!) { pages(locale: $locale, first: 100) @include(if: $pages) { edges { node { slug title summary } } } measures(locale: $locale, first: 100) @include(if: $measures) { edges { node { slug title } } } partners(locale: $locale, first: 100) @include(if: $partners) { edges { node { slug title: name } } } stories(locale: $locale, first: 100) @include(if: $stories) { edges { node { slug title summary } } } }";
-const LIST_TOPIC: &str = "query Topic($locale: String, $topic: String) { pages(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } measures(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } partners(locale: $locale, topic: $topic, first: 100) { edges { node { slug title: name } } } stories(locale: $locale, topic: $topic, first: 100) { edges { node { slug title } } } }";
-const LIST_COUNTRY: &str = "query Country($locale: String, $country: String) { partners(locale: $locale, country: $country, first: 100) { edges { node { slug title: name } } } stories(locale: $locale, country: $country, first: 100) { edges { node { slug title } } } }";
-const SEARCH: &str = "query Search($query: String!, $locale: String, $kinds: [ItemKind!]) { search(query: $query, locale: $locale, kinds: $kinds, first: 20) { totalCount facets { kinds { value count } countries { value count } } edges { node { snippetHtml item { __typename ... on Page { slug title } ... on Measure { slug title } ... on Partner { slug title: name } ... on Story { slug title } } } } } }";
+/// What a query-string value keeps as it is: letters, digits and the
+/// characters a query may hold unescaped (`:` and `,` are common in JSON,
+/// and each escape costs two bytes on a metered link).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b',')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b';')
+    .remove(b'/');
 
-/// Percent-encodes a query-string value, leaving the characters a query
-/// may hold as they are (`:` and `,` are common in JSON and need no escape).
 fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'~'
-            | b':'
-            | b','
-            | b'@'
-            | b'!'
-            | b'$'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b';'
-            | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
-fn text(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_owned)
+/// An answer kept on disk, revalidated by its ETag.
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    etag: String,
+    body: String,
 }
 
-fn item_links(list: &Value, kind: Kind, note: Option<&str>) -> Vec<ItemLink> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| {
-            let n = n.get("node").unwrap_or(n);
-            Some(ItemLink {
-                kind,
-                slug: text(&n["slug"])?,
-                title: text(&n["title"]).unwrap_or_default(),
-                note: note.and_then(|k| text(&n[k])),
-            })
-        })
-        .collect()
+/// No locale means the site's default: the server knows it, and the
+/// variable would only cost bytes.
+fn locale_var(locale: &str) -> Option<String> {
+    (!locale.is_empty()).then(|| locale.to_owned())
 }
 
-fn topics(v: &Value) -> Vec<(String, String)> {
-    v.as_array().into_iter().flatten().filter_map(|t| Some((text(&t["slug"])?, text(&t["name"])?))).collect()
+/// A locale tag from the server.
+fn locale_of(tag: &str) -> Result<Locale, SourceError> {
+    Locale::parse(tag).map_err(|e| SourceError::Protocol(format!("the locale `{tag}`: {e}")))
 }
 
-fn figure(m: &Value, caption: Option<String>) -> Option<Figure> {
-    let kind = serde_json::from_value::<MediaKind>(Value::String(text(&m["kind"])?.to_lowercase())).ok()?;
-    Some(Figure {
-        slug: text(&m["slug"])?,
-        kind,
-        alt: text(&m["alt"]).filter(|a| !a.trim().is_empty()),
-        caption: caption.or_else(|| text(&m["caption"])),
-        credit: text(&m["credit"]),
-        src: text(&m["src"]).filter(|s| is_safe_url(s)),
-    })
+/// A country code from the server.
+fn country_of(code: &str) -> Result<Country, SourceError> {
+    Country::parse(code).map_err(|e| SourceError::Protocol(format!("the country `{code}`: {e}")))
 }
 
-/// A partner kind as the API names it (`INTERNATIONAL_NGO`).
-fn partner_kind(name: &str) -> Option<PartnerKind> {
-    serde_json::from_value::<PartnerKind>(Value::String(name.to_lowercase().replace('_', "-"))).ok()
+/// A body's block tree, as `blocksJson` carries it.
+fn blocks(json: queries::JSON) -> Result<Vec<Block>, SourceError> {
+    serde_json::from_value(json).map_err(|e| SourceError::Protocol(format!("a body this client cannot read: {e}")))
 }
 
-/// Related items as the API lists them.
-fn related(list: &Value, kind: Kind) -> Vec<Related> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| {
-            Some(Related {
-                kind,
-                slug: text(&n["slug"])?,
-                title: text(&n["title"]).unwrap_or_default(),
-                summary: text(&n["summary"]),
-                media: n["media"].as_array().into_iter().flatten().filter_map(|m| figure(m, None)).collect(),
-            })
-        })
-        .collect()
+/// A measure's example, as the block tree the server parsed (it knows the
+/// site's address, which makes links to the site's own pages item links).
+fn example(json: Option<queries::JSON>) -> Result<Vec<Block>, SourceError> {
+    json.map_or_else(|| Ok(Vec::new()), blocks)
 }
 
-/// The text of an item placed in a body: its body, then its example.
-fn embedded(item: &Value) -> Vec<Block> {
-    let mut blocks: Vec<Block> = serde_json::from_value(item["body"]["blocksJson"].clone()).unwrap_or_default();
-    if let Some(example) = text(&item["example"]) {
-        blocks.extend(Body::parse(&example).blocks);
+/// A figure as the item view shows it: a blank text alternative is none,
+/// and an address that is not safe to link is not linked.
+fn figure(
+    slug: String,
+    kind: MediaKind,
+    alt: Option<String>,
+    caption: Option<String>,
+    credit: Option<String>,
+    src: Option<String>,
+) -> Figure {
+    Figure {
+        slug,
+        kind: kind.into(),
+        alt: alt.filter(|a| !a.trim().is_empty()),
+        caption,
+        credit,
+        src: src.filter(|s| is_safe_url(s)),
     }
-    blocks
+}
+
+/// A related item with only a title.
+fn titled(kind: Kind, slug: String, title: String) -> Related {
+    Related { kind, slug, title, summary: None, media: Vec::new() }
+}
+
+/// The related items an answer brought, by the field they came in.
+#[derive(Default)]
+struct RelatedLists {
+    measures: Option<Vec<Related>>,
+    partners: Option<Vec<Related>>,
+    from_the_field: Option<Vec<Related>>,
+    stories: Option<Vec<Related>>,
+    pages: Option<Vec<Related>>,
+}
+
+/// The relations an item of `kind` shows, from the lists its answer
+/// brought. Every relation is matched by name: a new one does not compile
+/// until this client says where the API lists it.
+fn relations(kind: Kind, mut lists: RelatedLists) -> Result<Vec<(Relation, Vec<Related>)>, SourceError> {
+    Relation::of(kind)
+        .iter()
+        .map(|&relation| {
+            let (field, list) = match relation {
+                Relation::Measures => ("measures", lists.measures.take()),
+                Relation::Partners => ("partners", lists.partners.take()),
+                Relation::FromTheField => ("fromTheField", lists.from_the_field.take()),
+                Relation::Stories => ("stories", lists.stories.take()),
+                Relation::PresentedOn | Relation::NamedOn | Relation::ToldOn => ("pages", lists.pages.take()),
+            };
+            list.map(|l| (relation, l))
+                .ok_or_else(|| SourceError::Protocol(format!("no `{field}` in the answer for a {}", kind.name())))
+        })
+        .collect()
 }
 
 /// Places items in a body: those the answer brought, else one query each.
+/// The first error is kept, so a body is never shown silently short.
 struct RemotePlacer<'r> {
     source: &'r mut RemoteSource,
-    locale: &'r str,
-    known: std::collections::HashMap<(Kind, String), Vec<Block>>,
+    locale: Option<String>,
+    known: HashMap<(Kind, String), Vec<Block>>,
+    error: Option<SourceError>,
+}
+
+impl RemotePlacer<'_> {
+    /// The text of a placed item, `None` when the reader may not see it.
+    fn fetch(&mut self, kind: Kind, slug: &str) -> Result<Option<Vec<Block>>, SourceError> {
+        let slug = slug.to_owned();
+        let locale = self.locale.clone();
+        let source = &mut *self.source;
+        Ok(match kind {
+            Kind::Page => match source.call::<PlacedPage>(queries::placed_page::Variables { slug, locale })?.item {
+                Some(i) => Some(blocks(i.body.blocks_json)?),
+                None => None,
+            },
+            Kind::Measure => {
+                match source.call::<PlacedMeasure>(queries::placed_measure::Variables { slug, locale })?.item {
+                    Some(i) => {
+                        let mut text = blocks(i.body.blocks_json)?;
+                        text.extend(example(i.example_blocks_json)?);
+                        Some(text)
+                    }
+                    None => None,
+                }
+            }
+            Kind::Partner => {
+                match source.call::<PlacedPartner>(queries::placed_partner::Variables { slug, locale })?.item {
+                    Some(i) => Some(blocks(i.body.blocks_json)?),
+                    None => None,
+                }
+            }
+            Kind::Story => match source.call::<PlacedStory>(queries::placed_story::Variables { slug, locale })?.item {
+                Some(i) => Some(blocks(i.body.blocks_json)?),
+                None => None,
+            },
+            Kind::Media | Kind::Topic => None,
+        })
+    }
 }
 
 impl Placer for RemotePlacer<'_> {
     fn item(&mut self, kind: Kind, slug: &str) -> Option<Vec<Block>> {
-        if let Some(blocks) = self.known.remove(&(kind, slug.to_owned())) {
-            return Some(blocks);
+        if let Some(blocks) = self.known.get(&(kind, slug.to_owned())) {
+            return Some(blocks.clone());
         }
-        let query = match kind {
-            Kind::Page => PLACED_PAGE,
-            Kind::Measure => PLACED_MEASURE,
-            Kind::Partner => PLACED_PARTNER,
-            Kind::Story => PLACED_STORY,
-            Kind::Media | Kind::Topic => return None,
-        };
-        let d = self.source.call(query, json!({ "slug": slug, "locale": self.locale })).ok()?;
-        (!d["item"].is_null()).then(|| embedded(&d["item"]))
+        if self.error.is_some() {
+            return None;
+        }
+        self.fetch(kind, slug).unwrap_or_else(|e| {
+            self.error = Some(e);
+            None
+        })
     }
-}
-
-fn unescape_html(s: &str) -> String {
-    s.replace("<mark>", "\u{2}")
-        .replace("</mark>", "\u{3}")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 impl RemoteSource {
@@ -230,259 +275,366 @@ impl RemoteSource {
         Ok((status, etag, body))
     }
 
-    /// Runs a query: by hash first (registering it when the server does not
-    /// know it yet), revalidating a cached answer, or from the cache when the
-    /// server cannot be reached.
-    fn call(&mut self, query: &str, mut variables: Value) -> Result<Value, SourceError> {
-        // No locale means the site's default: the server knows it, and the
-        // variable would only cost bytes.
-        if let Some(vars) = variables.as_object_mut()
-            && vars.get("locale").is_some_and(|l| l.as_str() == Some(""))
-        {
-            vars.remove("locale");
+    /// Runs query `Q` and reads its answer into the generated types.
+    fn call<Q: GraphQLQuery>(&mut self, variables: Q::Variables) -> Result<Q::ResponseData, SourceError> {
+        let request = Q::build_query(variables);
+        let variables = match serde_json::to_value(&request.variables) {
+            // A query without variables has a unit type for them: the
+            // server wants an object.
+            Ok(Value::Null) => "{}".to_owned(),
+            Ok(v) => v.to_string(),
+            Err(e) => {
+                return Err(SourceError::Message(format!(
+                    "cannot write the variables of {}: {e}",
+                    request.operation_name
+                )));
+            }
+        };
+        let body = self.fetch(request.query, &variables)?;
+        let answer: graphql_client::Response<Value> = serde_json::from_str(&body)
+            .map_err(|_| SourceError::Protocol("the answer is not JSON: is this a Tessera GraphQL address?".into()))?;
+        if let Some(error) = answer.errors.as_deref().and_then(<[_]>::first) {
+            return Err(SourceError::Message(error.message.clone()));
         }
+        let data = answer.data.ok_or_else(|| SourceError::Protocol("an answer with neither data nor errors".into()))?;
+        serde_json::from_value(data).map_err(|e| SourceError::Protocol(format!("{}: {e}", request.operation_name)))
+    }
+
+    /// Sends a query's text and variables and returns the answer's body:
+    /// by hash first (registering the query when the server does not know
+    /// it yet), revalidating a cached answer, or from the cache when the
+    /// server cannot be reached.
+    fn fetch(&mut self, query: &str, vars: &str) -> Result<String, SourceError> {
         let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
-        let vars = variables.to_string();
         let key = xxhash_rust::xxh3::xxh3_64(format!("{}\n{hash}\n{vars}", self.endpoint).as_bytes());
-        let cached: Option<(String, String)> = self
+        let cached: Option<CacheEntry> = self
             .cache_path(key)
             .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .and_then(|v| Some((text(&v["etag"])?, text(&v["body"])?)));
-        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let extensions = serde_json::json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
         let by_hash =
-            format!("{}?variables={}&extensions={}", self.endpoint, percent_encode(&vars), percent_encode(&extensions));
-        let endpoint = self.endpoint.clone();
-        let unreachable = move |reason: String| SourceError::Unreachable { url: endpoint.clone(), reason };
-        let mut answer = self.get(&by_hash, cached.as_ref().map(|c| c.0.as_str()));
+            format!("{}?variables={}&extensions={}", self.endpoint, percent_encode(vars), percent_encode(&extensions));
+        let mut answer = self.get(&by_hash, cached.as_ref().map(|c| c.etag.as_str()));
         if let Ok((200, _, body)) = &answer
-            && body.contains("PersistedQueryNotFound")
+            && persisted_query_not_found(body)
         {
             let with_query = format!("{by_hash}&query={}", percent_encode(query));
             answer = self.get(&with_query, None);
         }
-        let body = match answer {
+        match answer {
             Ok((304, _, _)) => {
                 self.offline = false;
-                cached.map(|c| c.1).ok_or_else(|| SourceError::Protocol("304 without a cached answer".into()))?
+                cached.map(|c| c.body).ok_or_else(|| SourceError::Protocol("304 without a cached answer".into()))
             }
             Ok((200, etag, body)) => {
                 self.offline = false;
-                if let (Some(path), Some(etag)) = (self.cache_path(key), etag) {
-                    let entry = json!({ "etag": etag, "body": body }).to_string();
+                if let (Some(path), Some(etag)) = (self.cache_path(key), etag)
+                    && let Ok(entry) = serde_json::to_string(&CacheEntry { etag, body: body.clone() })
+                {
                     if let Some(dir) = path.parent() {
                         let _ = std::fs::create_dir_all(dir);
                     }
                     // A cache that cannot be written only costs bytes later.
                     let _ = std::fs::write(path, entry);
                 }
-                body
+                Ok(body)
             }
             Ok((status, _, body)) => {
-                let message = serde_json::from_str::<Value>(&body).ok().and_then(|v| text(&v["errors"][0]["message"]));
-                return Err(SourceError::Protocol(message.unwrap_or_else(|| format!("HTTP status {status}"))));
+                let message = serde_json::from_str::<graphql_client::Response<Value>>(&body)
+                    .ok()
+                    .and_then(|a| a.errors?.into_iter().next())
+                    .map(|e| e.message);
+                Err(SourceError::Protocol(message.unwrap_or_else(|| format!("HTTP status {status}"))))
             }
             Err(reason) => match cached {
-                Some((_, body)) => {
+                Some(entry) => {
                     self.offline = true;
-                    body
+                    Ok(entry.body)
                 }
-                None => return Err(unreachable(reason)),
+                None => Err(SourceError::Unreachable { url: self.endpoint.clone(), reason }),
             },
-        };
-        let value: Value = serde_json::from_str(&body)
-            .map_err(|_| SourceError::Protocol("the answer is not JSON: is this a Tessera GraphQL address?".into()))?;
-        if value["data"].is_null() {
-            let message = text(&value["errors"][0]["message"]).unwrap_or_else(|| "no data in the answer".into());
-            return Err(SourceError::Message(message));
         }
-        Ok(value["data"].clone())
     }
 }
 
+/// Whether an answer says the server does not know the query's hash yet.
+fn persisted_query_not_found(body: &str) -> bool {
+    serde_json::from_str::<graphql_client::Response<Value>>(body)
+        .ok()
+        .and_then(|a| a.errors)
+        .is_some_and(|errors| errors.iter().any(|e| e.message == "PersistedQueryNotFound"))
+}
+
 impl Source for RemoteSource {
-    fn base_url(&mut self) -> String {
-        self.call("query Base { site { baseUrl } }", json!({}))
-            .ok()
-            .and_then(|d| text(&d["site"]["baseUrl"]))
-            .unwrap_or_default()
+    fn base_url(&mut self) -> Result<String, SourceError> {
+        Ok(self.call::<Base>(queries::base::Variables)?.site.base_url)
     }
 
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {
-        let d = self.call("query Locales { site { defaultLocale locales { code } } }", json!({}))?;
-        let default = text(&d["site"]["defaultLocale"])
-            .and_then(|l| tessera_core::Locale::parse(&l).ok())
-            .ok_or_else(|| SourceError::Protocol("the server did not say its default locale".into()))?;
-        let locales = d["site"]["locales"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| text(&l["code"]).and_then(|c| tessera_core::Locale::parse(&c).ok()))
-            .collect();
+        let site = self.call::<Locales>(queries::locales::Variables)?.site;
+        let default = locale_of(&site.default_locale)?;
+        let locales = site.locales.iter().map(|l| locale_of(&l.code)).collect::<Result<_, _>>()?;
         Ok(tessera_site::SiteMap::with_locales(default, locales))
     }
 
     fn home(&mut self, locale: &str) -> Result<HomeData, SourceError> {
-        let d = self.call(HOME, json!({ "locale": locale }))?;
+        let d = self.call::<Home>(queries::home::Variables { locale: locale_var(locale) })?;
         let mut sections: Vec<(String, Vec<ItemLink>)> = Vec::new();
-        for edge in d["pages"]["edges"].as_array().into_iter().flatten() {
-            let n = &edge["node"];
-            let section = text(&n["section"]).map_or_else(|| "Pages".to_owned(), |s| capitalise(&s));
-            let link = ItemLink {
-                kind: Kind::Page,
-                slug: text(&n["slug"]).unwrap_or_default(),
-                title: text(&n["title"]).unwrap_or_default(),
-                note: text(&n["summary"]),
-            };
+        for page in d.pages.nodes {
+            let section = page.section.map_or_else(|| "Pages".to_owned(), |s| capitalise(&s));
+            let link = ItemLink { kind: Kind::Page, slug: page.slug, title: page.title, note: page.summary };
             match sections.iter_mut().find(|(s, _)| *s == section) {
                 Some((_, list)) => list.push(link),
                 None => sections.push((section, vec![link])),
             }
         }
         Ok(HomeData {
-            title: text(&d["site"]["title"]).unwrap_or_default(),
-            notice: text(&d["site"]["transitionNotice"]),
-            search_label: text(&d["site"]["searchLabel"]),
+            title: d.site.title,
+            notice: d.site.transition_notice,
+            search_label: d.site.search_label,
             sections,
-            topics: topics(&d["topics"]),
-            locales: d["site"]["locales"].as_array().into_iter().flatten().filter_map(|l| text(&l["code"])).collect(),
+            topics: d.topics.into_iter().map(|t| (t.slug, t.name)).collect(),
+            locales: d.site.locales.into_iter().map(|l| l.code).collect(),
         })
     }
 
     fn item(&mut self, kind: Kind, slug: &str, locale: &str) -> Result<ItemView, SourceError> {
-        let query = match kind {
-            Kind::Page => PAGE,
-            Kind::Measure => MEASURE,
-            Kind::Partner => PARTNER,
-            Kind::Story => STORY,
-            _ => return Err(SourceError::NotFound(format!("{}/{slug}", kind.folder()))),
-        };
-        let d = self.call(query, json!({ "slug": slug, "locale": locale }))?;
-        let i = &d["item"];
-        if i.is_null() {
-            return Err(SourceError::NotFound(format!("{}/{slug}", kind.folder())));
-        }
-        let shown = text(&i["locale"])
-            .and_then(|l| Locale::parse(&l).ok())
-            .ok_or_else(|| SourceError::Protocol("an item without its locale".into()))?;
-        let mut item = ItemView::new(kind, slug, shown, &text(&i["title"]).unwrap_or_default());
-        item.summary = text(&i["summary"]);
-        item.facts.extend(text(&i["kind"]).and_then(|k| partner_kind(&k)).map(Fact::PartnerKind));
-        if let Some(kinds) = i["partnerKinds"].as_array().filter(|k| !k.is_empty()) {
-            item.facts.push(Fact::PartnerKinds(kinds.iter().filter_map(|k| partner_kind(k.as_str()?)).collect()));
-        }
-        item.facts.extend(text(&i["country"]).and_then(|c| Country::parse(&c).ok()).map(Fact::Country));
-        item.facts.extend(text(&i["date"]).map(Fact::Date));
-        item.facts.extend(text(&i["website"]).map(Fact::Website));
-        if !i["hero"].is_null() {
-            item.hero = figure(&i["hero"]["media"], text(&i["hero"]["caption"]));
-        }
-        item.media = i["media"].as_array().into_iter().flatten().filter_map(|m| figure(m, None)).collect();
-        item.example = text(&i["example"]).map(|e| Body::parse(&e).blocks).unwrap_or_default();
-        item.topics = topics(&i["topics"]);
-        item.relations = Relation::of(kind)
-            .iter()
-            .map(|r| {
-                let field = match r {
-                    Relation::Measures => "measures",
-                    Relation::Partners => "partners",
-                    Relation::FromTheField => "fromTheField",
-                    Relation::Stories => "stories",
-                    Relation::PresentedOn | Relation::NamedOn | Relation::ToldOn => "pages",
-                };
-                (*r, related(&i[field], r.kind()))
-            })
-            .collect();
-        let quotes: Vec<Quote> = i["quotes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|q| {
-                Some(Quote {
-                    text: text(&q["text"])?,
-                    source: text(&q["source"])?,
-                    article: text(&q["article"]),
-                    intro: text(&q["intro"]),
-                })
-            })
-            .collect();
-        let raw: Vec<Block> = serde_json::from_value(i["body"]["blocksJson"].clone())
-            .map_err(|e| SourceError::Protocol(format!("a body this client cannot read: {e}")))?;
+        let not_found = || SourceError::NotFound(format!("{}/{slug}", kind.folder()));
         // Measures a page places come with the page; anything else placed
         // is asked for on its own.
-        let mut known = std::collections::HashMap::new();
-        for m in i["measures"].as_array().into_iter().flatten() {
-            if let Some(slug) = text(&m["slug"]) {
-                known.insert((Kind::Measure, slug), embedded(m));
+        let mut known = HashMap::new();
+        let mut quotes = Vec::new();
+        let (mut item, raw) = match kind {
+            Kind::Page => {
+                let vars = queries::page::Variables { slug: slug.to_owned(), locale: locale_var(locale) };
+                let i = self.call::<Page>(vars)?.item.ok_or_else(not_found)?;
+                let mut item = ItemView::new(kind, slug, locale_of(&i.locale)?, &i.title);
+                item.summary = i.summary;
+                item.hero = i.hero.map(|h| {
+                    let m = h.media;
+                    figure(m.slug, m.kind, m.alt, h.caption, m.credit, m.src)
+                });
+                let mut measures = Vec::new();
+                for m in i.measures {
+                    let mut text = blocks(m.body.blocks_json)?;
+                    text.extend(example(m.example_blocks_json)?);
+                    known.insert((Kind::Measure, m.slug.clone()), text);
+                    measures.push(titled(Kind::Measure, m.slug, m.title));
+                }
+                let from_the_field = i
+                    .from_the_field
+                    .into_iter()
+                    .map(|s| Related {
+                        kind: Kind::Story,
+                        slug: s.slug,
+                        title: s.title,
+                        summary: s.summary,
+                        media: s
+                            .media
+                            .into_iter()
+                            .map(|m| figure(m.slug, m.kind, m.alt, m.caption, m.credit, m.src))
+                            .collect(),
+                    })
+                    .collect();
+                item.relations = relations(
+                    kind,
+                    RelatedLists {
+                        measures: Some(measures),
+                        partners: Some(
+                            i.partners.into_iter().map(|p| titled(Kind::Partner, p.slug, p.title)).collect(),
+                        ),
+                        from_the_field: Some(from_the_field),
+                        ..RelatedLists::default()
+                    },
+                )?;
+                item.topics = i.topics.into_iter().map(|t| (t.slug, t.name)).collect();
+                quotes = i
+                    .quotes
+                    .into_iter()
+                    .map(|q| Quote { text: q.text, source: q.source, article: q.article, intro: q.intro })
+                    .collect();
+                (item, blocks(i.body.blocks_json)?)
             }
-        }
-        let mut placer = RemotePlacer { source: self, locale, known };
+            Kind::Measure => {
+                let vars = queries::measure::Variables { slug: slug.to_owned(), locale: locale_var(locale) };
+                let i = self.call::<Measure>(vars)?.item.ok_or_else(not_found)?;
+                let mut item = ItemView::new(kind, slug, locale_of(&i.locale)?, &i.title);
+                if !i.partner_kinds.is_empty() {
+                    item.facts.push(Fact::PartnerKinds(i.partner_kinds.into_iter().map(Into::into).collect()));
+                }
+                item.example = example(i.example_blocks_json)?;
+                item.relations = relations(
+                    kind,
+                    RelatedLists {
+                        pages: Some(i.pages.into_iter().map(|p| titled(Kind::Page, p.slug, p.title)).collect()),
+                        ..RelatedLists::default()
+                    },
+                )?;
+                item.topics = i.topics.into_iter().map(|t| (t.slug, t.name)).collect();
+                (item, blocks(i.body.blocks_json)?)
+            }
+            Kind::Partner => {
+                let vars = queries::partner::Variables { slug: slug.to_owned(), locale: locale_var(locale) };
+                let i = self.call::<Partner>(vars)?.item.ok_or_else(not_found)?;
+                let mut item = ItemView::new(kind, slug, locale_of(&i.locale)?, &i.title);
+                item.facts.push(Fact::PartnerKind(i.kind.into()));
+                if let Some(code) = &i.country {
+                    item.facts.push(Fact::Country(country_of(code)?));
+                }
+                item.facts.extend(i.website.filter(|w| is_safe_url(w)).map(Fact::Website));
+                item.relations = relations(
+                    kind,
+                    RelatedLists {
+                        stories: Some(i.stories.into_iter().map(|s| titled(Kind::Story, s.slug, s.title)).collect()),
+                        pages: Some(i.pages.into_iter().map(|p| titled(Kind::Page, p.slug, p.title)).collect()),
+                        ..RelatedLists::default()
+                    },
+                )?;
+                item.topics = i.topics.into_iter().map(|t| (t.slug, t.name)).collect();
+                (item, blocks(i.body.blocks_json)?)
+            }
+            Kind::Story => {
+                let vars = queries::story::Variables { slug: slug.to_owned(), locale: locale_var(locale) };
+                let i = self.call::<Story>(vars)?.item.ok_or_else(not_found)?;
+                let mut item = ItemView::new(kind, slug, locale_of(&i.locale)?, &i.title);
+                item.summary = i.summary;
+                if let Some(code) = &i.country {
+                    item.facts.push(Fact::Country(country_of(code)?));
+                }
+                item.facts.extend(i.date.map(Fact::Date));
+                item.media =
+                    i.media.into_iter().map(|m| figure(m.slug, m.kind, m.alt, m.caption, m.credit, m.src)).collect();
+                item.relations = relations(
+                    kind,
+                    RelatedLists {
+                        partners: Some(
+                            i.partners.into_iter().map(|p| titled(Kind::Partner, p.slug, p.title)).collect(),
+                        ),
+                        pages: Some(i.pages.into_iter().map(|p| titled(Kind::Page, p.slug, p.title)).collect()),
+                        ..RelatedLists::default()
+                    },
+                )?;
+                item.topics = i.topics.into_iter().map(|t| (t.slug, t.name)).collect();
+                (item, blocks(i.body.blocks_json)?)
+            }
+            Kind::Media | Kind::Topic => return Err(not_found()),
+        };
+        let mut placer = RemotePlacer { source: self, locale: locale_var(locale), known, error: None };
         item.set_body(&raw, &quotes, &mut placer);
-        Ok(item)
+        match placer.error {
+            Some(e) => Err(e),
+            None => Ok(item),
+        }
     }
 
     fn list(&mut self, location: &Location, locale: &str) -> Result<ListData, SourceError> {
-        let (title, d) = match location {
+        let link = |kind: Kind, slug: String, title: String, note: Option<String>| ItemLink { kind, slug, title, note };
+        let locale = locale_var(locale);
+        let mut items = Vec::new();
+        let title = match location {
             Location::Kind(kind) => {
-                let vars = json!({
-                    "locale": locale,
-                    "pages": *kind == Kind::Page,
-                    "measures": *kind == Kind::Measure,
-                    "partners": *kind == Kind::Partner,
-                    "stories": *kind == Kind::Story,
-                });
-                (format!("All {}", kind.folder()), self.call(LIST_KIND, vars)?)
+                match kind {
+                    Kind::Page => {
+                        let d = self.call::<ListPages>(queries::list_pages::Variables { locale })?;
+                        items.extend(d.pages.nodes.into_iter().map(|n| link(Kind::Page, n.slug, n.title, n.summary)));
+                    }
+                    Kind::Measure => {
+                        let d = self.call::<ListMeasures>(queries::list_measures::Variables { locale })?;
+                        items.extend(d.measures.nodes.into_iter().map(|n| link(Kind::Measure, n.slug, n.title, None)));
+                    }
+                    Kind::Partner => {
+                        let d = self.call::<ListPartners>(queries::list_partners::Variables { locale })?;
+                        items.extend(d.partners.nodes.into_iter().map(|n| {
+                            let label = tessera_core::PartnerKind::from(n.kind).label().to_owned();
+                            link(Kind::Partner, n.slug, n.title, Some(label))
+                        }));
+                    }
+                    Kind::Story => {
+                        let d = self.call::<ListStories>(queries::list_stories::Variables { locale })?;
+                        items
+                            .extend(d.stories.nodes.into_iter().map(|n| link(Kind::Story, n.slug, n.title, n.summary)));
+                    }
+                    // No list of their own on the site.
+                    Kind::Media | Kind::Topic => {}
+                }
+                format!("All {}", kind.folder())
             }
             Location::Topic(topic) => {
-                (format!("Topic: {topic}"), self.call(LIST_TOPIC, json!({ "locale": locale, "topic": topic }))?)
+                let d = self.call::<Topic>(queries::topic::Variables { locale, topic: Some(topic.clone()) })?;
+                let name = d.topics.into_iter().find(|t| t.slug == *topic).map_or_else(|| topic.clone(), |t| t.name);
+                items.extend(d.pages.nodes.into_iter().map(|n| link(Kind::Page, n.slug, n.title, None)));
+                items.extend(d.measures.nodes.into_iter().map(|n| link(Kind::Measure, n.slug, n.title, None)));
+                items.extend(d.partners.nodes.into_iter().map(|n| link(Kind::Partner, n.slug, n.title, None)));
+                items.extend(d.stories.nodes.into_iter().map(|n| link(Kind::Story, n.slug, n.title, None)));
+                format!("Topic: {name}")
             }
-            Location::Country(c) => (
-                format!("Country: {}", crate::data::country_name(c)),
-                self.call(LIST_COUNTRY, json!({ "locale": locale, "country": c }))?,
-            ),
+            Location::Country(code) => {
+                let country = Country::parse(code).map_err(|e| SourceError::Message(e.to_string()))?;
+                let vars = queries::country::Variables { locale, country: Some(country.as_str().to_owned()) };
+                let d = self.call::<CountryList>(vars)?;
+                items.extend(d.partners.nodes.into_iter().map(|n| link(Kind::Partner, n.slug, n.title, None)));
+                items.extend(d.stories.nodes.into_iter().map(|n| link(Kind::Story, n.slug, n.title, None)));
+                format!("Country: {}", country_name(code))
+            }
             other => return Err(SourceError::Message(format!("{} is not a list", other.label()))),
         };
-        let mut items = Vec::new();
-        for (field, kind) in
-            [("pages", Kind::Page), ("measures", Kind::Measure), ("partners", Kind::Partner), ("stories", Kind::Story)]
-        {
-            items.extend(item_links(&d[field]["edges"], kind, Some("summary")));
-        }
         Ok(ListData { title, items })
     }
 
     fn search(&mut self, query: &str, kind: Option<Kind>, locale: &str) -> Result<SearchData, SourceError> {
-        let kinds: Vec<String> = kind.map(|k| k.name().to_uppercase()).into_iter().collect();
-        let d = self.call(SEARCH, json!({ "query": query, "locale": locale, "kinds": if kinds.is_empty() { Value::Null } else { json!(kinds) } }))?;
-        let s = &d["search"];
-        let hits = s["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                let n = &e["node"];
-                let item = &n["item"];
-                Some(ItemLink {
-                    kind: kind_named(item["__typename"].as_str()?)?,
-                    slug: text(&item["slug"])?,
-                    title: text(&item["title"]).unwrap_or_default(),
-                    note: text(&n["snippetHtml"]).map(|h| unescape_html(&h)),
-                })
-            })
-            .collect();
-        let counts = |v: &Value| -> Vec<(String, u64)> {
-            v.as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| Some((text(&f["value"])?, f["count"].as_u64()?)))
-                .collect()
+        let kinds = match kind {
+            None => None,
+            Some(Kind::Page) => Some(vec![ItemKind::Page]),
+            Some(Kind::Measure) => Some(vec![ItemKind::Measure]),
+            Some(Kind::Partner) => Some(vec![ItemKind::Partner]),
+            Some(Kind::Story) => Some(vec![ItemKind::Story]),
+            Some(other @ (Kind::Media | Kind::Topic)) => {
+                return Err(SourceError::Message(format!("search finds no {}", other.folder())));
+            }
         };
+        let vars = queries::search::Variables { query: query.to_owned(), locale: locale_var(locale), kinds };
+        let s = self.call::<Search>(vars)?.search;
+        let count = |n: i64| u64::try_from(n).map_err(|_| SourceError::Protocol(format!("a count of {n}")));
+        let mut hits = Vec::new();
+        for hit in s.nodes {
+            use queries::search::SearchSearchNodesItem as On;
+            let (kind, slug, title) = match hit.item {
+                On::Page(i) => (Kind::Page, i.slug, i.title),
+                On::Measure(i) => (Kind::Measure, i.slug, i.title),
+                On::Partner(i) => (Kind::Partner, i.slug, i.title),
+                On::Story(i) => (Kind::Story, i.slug, i.title),
+                On::Media => return Err(SourceError::Protocol("a search hit that is a media asset".into())),
+            };
+            // Matches travel as plain text runs; the screen marks them with
+            // U+0002/U+0003, which no text of ours holds.
+            let mut note = String::new();
+            for part in hit.snippet_parts {
+                if part.match_ {
+                    note.push('\u{2}');
+                    note.push_str(&part.text);
+                    note.push('\u{3}');
+                } else {
+                    note.push_str(&part.text);
+                }
+            }
+            hits.push(ItemLink { kind, slug, title, note: Some(note) });
+        }
+        let mut kinds = Vec::new();
+        for f in s.facets.kinds {
+            // Only kinds with pages of their own are filters a reader can follow.
+            if let Some(kind) = kind_named(&f.value) {
+                kinds.push((kind, count(f.count)?));
+            }
+        }
+        let countries =
+            s.facets.countries.into_iter().map(|f| Ok((f.value, count(f.count)?))).collect::<Result<_, _>>()?;
         Ok(SearchData {
             query: query.to_owned(),
-            total: s["totalCount"].as_u64().unwrap_or(0) as usize,
+            total: usize::try_from(s.total_count)
+                .map_err(|_| SourceError::Protocol(format!("a total of {}", s.total_count)))?,
             hits,
-            kinds: counts(&s["facets"]["kinds"]).into_iter().filter_map(|(k, n)| Some((kind_named(&k)?, n))).collect(),
-            countries: counts(&s["facets"]["countries"]),
+            kinds,
+            countries,
         })
     }
 

@@ -110,6 +110,6 @@ fn render<S: Source>(
     locale: &str,
     width: usize,
 ) -> anyhow::Result<String> {
-    let base = source.base_url();
+    let base = source.base_url().map_err(|e| anyhow::anyhow!(e))?;
     tessera_tui::read(source, kind, slug, locale, width, &base).map_err(|e| anyhow::anyhow!(e))
 }

@@ -237,6 +237,19 @@ item_object!(
         let example = self.doc.meta.example.as_deref()?;
         Some(self.view.markdown(example, &self.doc.locale).into_owned())
     }
+    /// The example as the typed block tree in JSON, the same shape as a
+    /// body's `blocksJson`: links to items the reader may not see are
+    /// their text, and addresses of the site's own pages are item links.
+    async fn example_blocks_json(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<async_graphql::Json<Vec<core::Block>>>> {
+        let Some(example) = self.doc.meta.example.as_deref() else { return Ok(None) };
+        super::charge(ctx, example.len().saturating_mul(8))?;
+        let markdown = self.view.markdown(example, &self.doc.locale);
+        let base = &self.view.snapshot().site().base_url;
+        Ok(Some(async_graphql::Json(core::Body::parse_with(&markdown, Some(base)).blocks)))
+    }
     /// The pages that present this measure.
     async fn pages(&self) -> Vec<PageObject<'a>> {
         wrap_all(self.view.referrers::<core::Measure, core::Page>(&self.doc.slug, &self.doc.requested), self.view)

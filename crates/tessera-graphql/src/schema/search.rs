@@ -102,6 +102,44 @@ impl<'a> SearchHit<'a> {
     async fn snippet_html(&self) -> String {
         self.hit.snippet.marked("<mark>", "</mark>", core::escape_html)
     }
+    /// The passage as plain text in order, cut where a match starts or
+    /// ends: joined, the parts are `snippet`. For clients that mark matches
+    /// themselves, with nothing to un-escape.
+    async fn snippet_parts(&self) -> Vec<SnippetPart> {
+        snippet_parts(&self.hit.snippet)
+    }
+}
+
+/// A run of a search snippet's text: a match, or the text between matches.
+#[derive(SimpleObject, Debug, PartialEq)]
+pub struct SnippetPart {
+    /// The text, plain (not escaped).
+    text: String,
+    /// Whether the text matched the query.
+    #[graphql(name = "match")]
+    is_match: bool,
+}
+
+/// `snippet` cut into runs at the edges of its matches; empty runs are
+/// left out. A match outside the text or not on a character boundary is
+/// skipped rather than trusted.
+fn snippet_parts(snippet: &tessera_search::Snippet) -> Vec<SnippetPart> {
+    let text = &snippet.text;
+    let mut parts = Vec::new();
+    let mut push = |part: &str, is_match: bool| {
+        if !part.is_empty() {
+            parts.push(SnippetPart { text: part.to_owned(), is_match });
+        }
+    };
+    let mut at = 0;
+    for r in &snippet.highlights {
+        let (Some(before), Some(matched)) = (text.get(at..r.start), text.get(r.clone())) else { continue };
+        push(before, false);
+        push(matched, true);
+        at = r.end;
+    }
+    push(text.get(at..).unwrap_or(""), false);
+    parts
 }
 
 connection_type!(
@@ -196,4 +234,22 @@ pub(crate) async fn search<'c>(ctx: &Context<'c>, args: SearchArgs) -> Result<Se
         connection.edges.push(Edge::new(offset + i, SearchHit { node, hit }));
     }
     Ok(SearchHitConnection(connection))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SnippetPart, snippet_parts};
+
+    #[test]
+    fn snippet_parts_join_to_the_snippet_and_keep_markup_as_text() {
+        let snippet = tessera_search::Snippet { text: "a <b> & c d".to_owned(), highlights: vec![2..5, 10..11] };
+        let part = |text: &str, is_match| SnippetPart { text: text.to_owned(), is_match };
+        assert_eq!(
+            snippet_parts(&snippet),
+            vec![part("a ", false), part("<b>", true), part(" & c ", false), part("d", true)]
+        );
+        // A range that does not fit the text is dropped, not panicked on.
+        let odd = tessera_search::Snippet { text: "é".to_owned(), highlights: vec![1..2, 0..9] };
+        assert_eq!(snippet_parts(&odd), vec![part("é", false)]);
+    }
 }
