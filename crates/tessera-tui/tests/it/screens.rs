@@ -208,7 +208,7 @@ fn g_opens_a_site_address_typed_at_a_prompt() {
     keys(&mut app, "g");
     keys(&mut app, "/pages/civil-society-partnerships/");
     key(&mut app, KeyCode::Enter);
-    assert!(render(&mut app, 80, 24).contains("Section: Disabilities"));
+    assert!(render(&mut app, 80, 24).contains("Photo: UNICEF Goodwill Ambassador"));
 }
 
 #[test]
