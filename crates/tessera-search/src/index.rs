@@ -253,7 +253,7 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
     let words = b.add_text_field(
         "words",
         TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(WORDS).set_index_option(IndexRecordOption::WithFreqs),
+            TextFieldIndexing::default().set_tokenizer(WORDS).set_index_option(IndexRecordOption::Basic),
         ),
     );
     let mut by_family = BTreeMap::new();

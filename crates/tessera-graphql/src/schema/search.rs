@@ -71,6 +71,9 @@ pub struct SearchExtra {
     total_count: usize,
     /// Counts of all matches.
     facets: SearchFacets,
+    /// "Did you mean": the query with the words the index does not know
+    /// replaced by the closest ones it does; empty when every word is known.
+    suggestions: Vec<String>,
 }
 
 /// One search result.
@@ -224,6 +227,7 @@ pub(crate) async fn search<'c>(ctx: &Context<'c>, args: SearchArgs) -> Result<Se
             countries: facet(&results.facets.countries),
             partner_kinds: facet(&results.facets.partner_kinds),
         },
+        suggestions: results.suggestions.clone(),
     };
     let has_next = offset + results.hits.len() < results.total;
     let mut connection = Connection::with_additional_fields(offset > 0, has_next, extra);

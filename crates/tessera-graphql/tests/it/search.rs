@@ -10,13 +10,15 @@ async fn search_finds_items_with_snippets_and_facets() {
     let app = router("content");
     let reply = query(
         &app,
-        r#"{ search(query: "montenagro") { totalCount facets { kinds { value count } countries { value count } }
+        r#"{ search(query: "montenagro") { totalCount suggestions facets { kinds { value count } countries { value count } }
               edges { cursor node { score snippetHtml item { __typename id ... on Story { title country } } } } } }"#,
     )
     .await;
     assert!(reply["errors"].is_null(), "{reply}");
     let s = &reply["data"]["search"];
     assert_eq!(s["totalCount"], 1);
+    // The typo is forgiven, and the word the index knows is suggested.
+    assert_eq!(s["suggestions"], json!(["montenegro"]));
     assert_eq!(s["facets"]["kinds"], json!([{ "value": "story", "count": 1 }]));
     assert_eq!(s["facets"]["countries"], json!([{ "value": "ME", "count": 1 }]));
     let node = &s["edges"][0]["node"];
