@@ -577,6 +577,13 @@ pub struct Site {
     /// The label of the search box.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_label: Option<String>,
+    /// Where the search box of a static export sends its query (a GET with
+    /// the words in `q`): a search service's address, or a path on the
+    /// site. Without it, the search box of a static export leads to the A
+    /// to Z index of every item; `tessera serve` always answers it itself
+    /// at `/search`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_url: Option<Url>,
 }
 
 /// One topic of the taxonomy.

@@ -2,7 +2,7 @@
 //! locales, the site map and how links are written.
 
 use chrono::{DateTime, Utc};
-use tessera_core::{Item, Kind, Locale, Measure, Page, Partner, Story, View};
+use tessera_core::{Audience, Item, Kind, Locale, Measure, Page, Partner, Publishable, Status, Story, Timestamp, View};
 use tessera_site::SiteMap;
 
 pub(crate) struct Context<'s> {
@@ -18,6 +18,17 @@ pub(crate) struct Context<'s> {
     pub(crate) relative: bool,
     /// The export's instant: a feed's date when no content has one.
     pub(crate) now: DateTime<Utc>,
+    /// Whether a server renders the pages as they are asked for (its
+    /// search box goes to the live search page), rather than an export.
+    pub(crate) live: bool,
+}
+
+/// Why an item shown in preview is not public yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unpublished {
+    pub(crate) status: Status,
+    /// Its embargo, when it has one.
+    pub(crate) publish_at: Option<DateTime<Utc>>,
 }
 
 impl<'s> Context<'s> {
@@ -27,10 +38,46 @@ impl<'s> Context<'s> {
         locales: Vec<Locale>,
         relative: bool,
         now: DateTime<Utc>,
+        live: bool,
     ) -> Context<'s> {
         let default = view.snapshot().site().default_locale.clone();
         let map = SiteMap::new(view.snapshot().site());
-        Context { view, base: base.trim_end_matches('/').to_owned(), locales, default, map, relative, now }
+        Context { view, base: base.trim_end_matches('/').to_owned(), locales, default, map, relative, now, live }
+    }
+
+    /// Where the search box of a page in `locale` sends its query: the live
+    /// search page when served, else the site's search service, else the
+    /// A to Z index, so that the box always leads somewhere.
+    pub(crate) fn search_action(&self, locale: &Locale) -> String {
+        if self.live {
+            return SiteMap::SEARCH.to_owned();
+        }
+        match &self.view.snapshot().site().search_url {
+            Some(url) => url.as_str().to_owned(),
+            None => self.map.a_z(locale),
+        }
+    }
+
+    /// Why an item this preview shows is not public yet; `None` when it is
+    /// public, or when this is not a preview.
+    pub(crate) fn unpublished(&self, kind: Kind, slug: &str, locale: &Locale) -> Option<Unpublished> {
+        fn state<T: Item + Publishable>(view: &View<'_>, slug: &str, locale: &Locale) -> Option<Unpublished> {
+            let doc = view.get::<T>(slug, locale)?;
+            Some(Unpublished { status: doc.meta.status(), publish_at: doc.meta.publish_at().map(Timestamp::instant) })
+        }
+        if self.view.audience() != Audience::Preview {
+            return None;
+        }
+        let state = match kind {
+            Kind::Page => state::<Page>(&self.view, slug, locale),
+            Kind::Measure => state::<Measure>(&self.view, slug, locale),
+            Kind::Partner => state::<Partner>(&self.view, slug, locale),
+            Kind::Story => state::<Story>(&self.view, slug, locale),
+            Kind::Media | Kind::Topic => None,
+        }?;
+        let public = matches!(state.status, Status::Published | Status::Archived)
+            && state.publish_at.is_none_or(|t| t <= self.view.now());
+        (!public).then_some(state)
     }
 
     /// The address `to` as the page at the site address `from` writes it:

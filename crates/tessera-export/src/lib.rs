@@ -6,13 +6,17 @@
 //! then the whole folder is written beside the target and renamed into
 //! place, so a failed or killed export never leaves half a site. It reads
 //! content only through `Snapshot::view`, so drafts and embargoed items are
-//! exported only in preview. It knows nothing of HTTP servers or terminals.
+//! exported only in preview. A server renders the same pages one at a
+//! time, as they are asked for, through [`LiveSite`], which also renders the
+//! pages only a server has (search results, "not found", the preview
+//! sign-in); it knows nothing of HTTP or terminals itself.
 
 mod context;
 mod documents;
 mod feed;
 mod json;
 mod links;
+mod live;
 mod pages;
 mod redirects;
 mod sitemap;
@@ -24,6 +28,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tessera_core::{Audience, Locale, Snapshot};
 
+pub use live::{Answer, LiveSite, PreviewForm, RESULTS_PER_PAGE, SearchOutcome, SearchPage};
 pub use write::{KILL_BEFORE_SWAP, MARKER, check_target, write_atomically, write_atomically_with};
 
 /// Which outputs to produce.
@@ -131,7 +136,7 @@ pub fn render(snapshot: &Snapshot, options: &ExportOptions) -> Result<Output, Ex
         options.locales.clone()
     };
     let base = options.base_url.clone().unwrap_or_else(|| snapshot.site().base_url.clone());
-    let ctx = context::Context::new(view, &base, locales, options.relative_links, options.now);
+    let ctx = context::Context::new(view, &base, locales, options.relative_links, options.now, false);
     let mut out = Output::new();
     if options.formats.html {
         site(&ctx, &mut out)?;
@@ -155,10 +160,7 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
     let pages::Site { mut pages, changed } = pages::render(ctx);
     pages.extend(redirects::pages(ctx));
     out.insert(pages::STYLESHEET_ADDRESS.trim_start_matches('/').into(), pages::STYLESHEET.as_bytes().to_vec());
-    out.insert(
-        "robots.txt".into(),
-        format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", ctx.base).into_bytes(),
-    );
+    out.insert("robots.txt".into(), robots(ctx).into_bytes());
     out.insert("sitemap.xml".into(), sitemap::render(ctx, &changed).map_err(xml("sitemap.xml"))?);
     for l in &ctx.locales {
         let path = tessera_site::SiteMap::file(&ctx.map.feed(l));
@@ -173,6 +175,11 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
         out.insert(p.path, p.html.into_bytes());
     }
     Ok(())
+}
+
+/// `robots.txt`: everything may be crawled; where the sitemap is.
+fn robots(ctx: &context::Context<'_>) -> String {
+    format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", ctx.base)
 }
 
 /// Renders and writes the export to `out_dir`, replacing what was there

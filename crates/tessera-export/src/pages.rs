@@ -1,6 +1,7 @@
-//! The HTML pages, as maud templates: the shell (header, navigation,
-//! breadcrumb, footer) around every page, item pages from the site's
-//! `ItemView`, kind indexes, home and topic pages.
+//! The HTML pages, as maud templates: the shell (header with the search
+//! box, navigation, breadcrumb, footer) around every page, item pages from
+//! the site's `ItemView`, kind indexes, the A to Z index, home and topic
+//! pages.
 //!
 //! Every interpolation is escaped by maud. The one piece of markup taken as
 //! it is, the body's block tree, comes from `tessera_core::to_html_with`,
@@ -9,10 +10,12 @@
 use chrono::{DateTime, Utc};
 use maud::{Markup, PreEscaped, html};
 use rayon::prelude::*;
-use tessera_core::{Block, HtmlOptions, Item, Kind, LinkTarget, Locale, MediaKind, Publishable, Topic, to_html_with};
+use tessera_core::{
+    Audience, Block, HtmlOptions, Item, Kind, LinkTarget, Locale, MediaKind, Publishable, Status, Topic, to_html_with,
+};
 use tessera_site::{EXAMPLE_HEADING, Fact, Figure, ItemView, Related, Relation, SiteMap, TEASER_LINK};
 
-use crate::context::Context;
+use crate::context::{Context, Unpublished};
 
 /// The stylesheet: small, readable, AA contrast, visible focus, reflows to 320 px.
 pub(crate) const STYLESHEET: &str = "*{box-sizing:border-box}\
@@ -25,7 +28,9 @@ nav ol li+li:before{content:\"/ \";color:#595959}\
 figure{margin:1rem 0}figcaption,.meta,.credit{color:#4d4d4d;font-size:.95rem}img{max-width:100%;height:auto}\
 blockquote{margin:1rem 0;padding-left:1rem;border-left:4px solid #595959}\
 footer{border-top:1px solid #595959;margin-top:2rem;padding-top:.5rem}\
-pre{overflow-x:auto}table{border-collapse:collapse}td,th{border:1px solid #595959;padding:.25rem}\n";
+pre{overflow-x:auto}table{border-collapse:collapse}td,th{border:1px solid #595959;padding:.25rem}\
+form{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .5rem;margin:.5rem 0}input{font:inherit;min-width:0;max-width:100%;padding:.2rem}button{font:inherit}\
+.banner{background:#fdecea;padding:.5rem;border-left:4px solid #a4262c}mark{background:#fff1a8;color:inherit}\n";
 
 /// The site address of the stylesheet.
 pub(crate) const STYLESHEET_ADDRESS: &str = "/style.css";
@@ -59,17 +64,34 @@ pub(crate) struct Site {
 /// When the item's page at an address last changed.
 type Changed = (String, DateTime<Utc>);
 
-/// Every page: items, indexes, home and topics, in every exported locale.
-pub(crate) fn render(ctx: &Context<'_>) -> Site {
-    // One job per item and locale, so that every core renders, whatever
-    // the number of locales.
-    let mut jobs: Vec<(&Locale, Kind, &str)> = Vec::new();
+/// Every item in every locale: one job each, so that every core renders,
+/// whatever the number of locales.
+fn jobs<'c>(ctx: &'c Context<'_>) -> Vec<(&'c Locale, Kind, &'c str)> {
+    let mut jobs = Vec::new();
     for l in &ctx.locales {
         for kind in Kind::WITH_PAGES {
             jobs.extend(ctx.slugs(kind).into_iter().map(|s| (l, kind, s)));
         }
     }
-    let items: Vec<(Rendered, Option<Changed>)> = jobs
+    jobs
+}
+
+/// When each item's page last changed, by address, without rendering the
+/// pages (for a sitemap or feed served on its own).
+pub(crate) fn changed(ctx: &Context<'_>) -> std::collections::BTreeMap<String, DateTime<Utc>> {
+    jobs(ctx)
+        .par_iter()
+        .filter_map(|&(l, kind, slug)| {
+            let item = ItemView::build(&ctx.view, kind, slug, l)?;
+            Some((ctx.map.item(kind, slug, l), item.changed?.instant()))
+        })
+        .collect()
+}
+
+/// Every page: items, indexes, A to Z, home and topics, in every exported
+/// locale.
+pub(crate) fn render(ctx: &Context<'_>) -> Site {
+    let items: Vec<(Rendered, Option<Changed>)> = jobs(ctx)
         .par_iter()
         .filter_map(|&(l, kind, slug)| {
             let item = ItemView::build(&ctx.view, kind, slug, l)?;
@@ -88,6 +110,7 @@ pub(crate) fn render(ctx: &Context<'_>) -> Site {
             site.pages.push(index_page(ctx, kind, l));
         }
         site.pages.push(home(ctx, l));
+        site.pages.push(a_z_page(ctx, l));
         for t in ctx.view.snapshot().topics() {
             site.pages.push(topic_page(ctx, t, l));
         }
@@ -96,22 +119,30 @@ pub(crate) fn render(ctx: &Context<'_>) -> Site {
 }
 
 /// Where a page is and what the shell says around its content.
-struct Shell<'a> {
+pub(crate) struct Shell<'a> {
     /// The page's site address: links on it are written from there.
-    address: &'a str,
+    pub(crate) address: &'a str,
     /// The locale of the page.
-    locale: &'a Locale,
+    pub(crate) locale: &'a Locale,
     /// The locale its content is written in (a fallback's may differ).
-    content_locale: &'a Locale,
-    title: &'a str,
+    pub(crate) content_locale: &'a Locale,
+    pub(crate) title: &'a str,
     /// Breadcrumbs between Home and the page: (label, address).
-    crumbs: &'a [(&'a str, String)],
+    pub(crate) crumbs: &'a [(&'a str, String)],
     /// The page in every locale: (locale, address).
-    alternates: &'a [(Locale, String)],
+    pub(crate) alternates: &'a [(Locale, String)],
+    /// The words in the search box (on the search page).
+    pub(crate) query: Option<&'a str>,
 }
 
 /// The whole HTML page around `main`.
-fn page(ctx: &Context<'_>, shell: &Shell<'_>, main: Markup) -> Markup {
+pub(crate) fn page(ctx: &Context<'_>, shell: &Shell<'_>, main: Markup) -> Markup {
+    let label = ctx.view.snapshot().site().search_label.as_deref().unwrap_or("Search");
+    let action = ctx.link(shell.address, &ctx.search_action(shell.locale));
+    // The live search page reads the reader's locale from `lang`; the
+    // default locale needs none.
+    let lang = (ctx.live && *shell.locale != ctx.default).then_some(shell.locale.as_str());
+    let previewing = ctx.live && ctx.view.audience() == Audience::Preview;
     let site = ctx.view.snapshot().site();
     let link = |to: &str| ctx.link(shell.address, to);
     let home = ctx.map.home(shell.locale);
@@ -159,6 +190,18 @@ fn page(ctx: &Context<'_>, shell: &Shell<'_>, main: Markup) -> Markup {
                     }
                     @if let Some(notice) = &site.transition_notice {
                         p class="notice" { (notice) }
+                    }
+                    @if previewing {
+                        p class="banner" {
+                            strong { "Preview" } ": drafts, items in review and embargoed items are shown. "
+                            a href="/preview" { "End preview" }
+                        }
+                    }
+                    form role="search" action=(action) method="get" {
+                        label for="q" { (label) }
+                        input id="q" type="search" name="q" value=[shell.query];
+                        @if let Some(lang) = lang { input type="hidden" name="lang" value=(lang); }
+                        button type="submit" { "Search" }
                     }
                 }
                 nav aria-label="Breadcrumb" lang=[ui_lang] dir=[ui_dir] {
@@ -288,7 +331,7 @@ fn related(ctx: &Context<'_>, from: &str, relation: Relation, related: &[Related
 }
 
 /// An item's page, from the site's view of the item.
-fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rendered {
+pub(crate) fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rendered {
     let address = ctx.map.item(item.kind, &item.slug, l);
     let from = address.as_str();
     let (teasers, lists): (Vec<_>, Vec<_>) = item.relations.iter().partition(|(r, _)| r.teaser());
@@ -296,9 +339,11 @@ fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rendered {
         item.topics.iter().map(|(slug, name)| (ctx.map.topic(slug, l), name.as_str())).collect();
     // The item itself in an article; what the site adds around it (lists
     // of related items, topics) in an aside.
+    let state = ctx.unpublished(item.kind, &item.slug, l);
     let main = html! {
         article {
             h1 { (item.title) }
+            @if let Some(state) = state { p class="banner" { (banner(state)) } }
             @if !item.facts.is_empty() {
                 p class="meta" {
                     @for (i, fact) in item.facts.iter().enumerate() {
@@ -350,6 +395,7 @@ fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rendered {
         title: &item.title,
         crumbs: &crumbs,
         alternates: &alternates,
+        query: None,
     };
     Rendered::new(
         SiteMap::file(&address),
@@ -359,7 +405,7 @@ fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rendered {
 }
 
 /// The index of a kind: every visible item's title.
-fn index_page(ctx: &Context<'_>, kind: Kind, l: &Locale) -> Rendered {
+pub(crate) fn index_page(ctx: &Context<'_>, kind: Kind, l: &Locale) -> Rendered {
     fn links<T: Item + Publishable>(ctx: &Context<'_>, l: &Locale) -> Vec<(String, String)> {
         let docs = ctx.view.list::<T>(l);
         doc_links(ctx, &docs, l).into_iter().map(|(a, t)| (a, t.to_owned())).collect()
@@ -379,11 +425,19 @@ fn index_page(ctx: &Context<'_>, kind: Kind, l: &Locale) -> Rendered {
         (section(ctx, &address, None, false, &entries))
     };
     let alternates = ctx.every_locale(|a| ctx.map.index(kind, a));
-    let shell = Shell { address: &address, locale: l, content_locale: l, title, crumbs: &[], alternates: &alternates };
+    let shell = Shell {
+        address: &address,
+        locale: l,
+        content_locale: l,
+        title,
+        crumbs: &[],
+        alternates: &alternates,
+        query: None,
+    };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
 }
 
-fn home(ctx: &Context<'_>, l: &Locale) -> Rendered {
+pub(crate) fn home(ctx: &Context<'_>, l: &Locale) -> Rendered {
     use tessera_core::{Page, Story};
     let site = ctx.view.snapshot().site();
     let address = ctx.map.home(l);
@@ -410,11 +464,12 @@ fn home(ctx: &Context<'_>, l: &Locale) -> Rendered {
         title: &site.title,
         crumbs: &[],
         alternates: &alternates,
+        query: None,
     };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
 }
 
-fn topic_page(ctx: &Context<'_>, t: &Topic, l: &Locale) -> Rendered {
+pub(crate) fn topic_page(ctx: &Context<'_>, t: &Topic, l: &Locale) -> Rendered {
     use tessera_core::{Measure, Page, Partner, Story};
     let name = t.names.get(l).unwrap_or(&t.name);
     let address = ctx.map.topic(&t.slug, l);
@@ -430,7 +485,74 @@ fn topic_page(ctx: &Context<'_>, t: &Topic, l: &Locale) -> Rendered {
         (section(ctx, &address, Some("Stories"), false, &doc_links(ctx, &stories, l)))
     };
     let alternates = ctx.every_locale(|a| ctx.map.topic(&t.slug, a));
-    let shell =
-        Shell { address: &address, locale: l, content_locale: l, title: name, crumbs: &[], alternates: &alternates };
+    let shell = Shell {
+        address: &address,
+        locale: l,
+        content_locale: l,
+        title: name,
+        crumbs: &[],
+        alternates: &alternates,
+        query: None,
+    };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "topics.toml".into())
+}
+
+/// What a preview says about an item that is not public yet: its state and
+/// when it goes live.
+pub(crate) fn banner(state: Unpublished) -> Markup {
+    let when = state.publish_at.map(|t| (t.to_rfc3339(), t.format("%-d %B %Y, %H:%M UTC").to_string()));
+    let what = match state.status {
+        Status::Draft => "Draft, not public: it goes live once published",
+        Status::Review => "In review, not public: it goes live once approved and published",
+        Status::Published | Status::Archived => "Embargoed, not public yet: it goes live",
+    };
+    html! {
+        strong { "Preview" } ": " (what)
+        @match (&when, state.status) {
+            (Some((iso, text)), Status::Published | Status::Archived) => { " on " time datetime=(iso) { (text) } "." }
+            (Some((iso, text)), _) => { ", not before " time datetime=(iso) { (text) } "." }
+            (None, _) => { "." }
+        }
+    }
+}
+
+/// The A to Z index: every item this audience sees, of every kind, by
+/// title, so that a static site's search box always leads somewhere.
+pub(crate) fn a_z_page(ctx: &Context<'_>, l: &Locale) -> Rendered {
+    fn titles<T: Item + Publishable>(ctx: &Context<'_>, l: &Locale, out: &mut Vec<(String, String, Kind)>) {
+        for d in ctx.view.list::<T>(l) {
+            out.push((Publishable::title(&d.meta).to_owned(), ctx.map.item(T::KIND, &d.slug, l), T::KIND));
+        }
+    }
+    let mut entries = Vec::new();
+    titles::<tessera_core::Page>(ctx, l, &mut entries);
+    titles::<tessera_core::Measure>(ctx, l, &mut entries);
+    titles::<tessera_core::Partner>(ctx, l, &mut entries);
+    titles::<tessera_core::Story>(ctx, l, &mut entries);
+    entries.sort_by_cached_key(|(title, address, _)| (title.to_lowercase(), address.clone()));
+    let address = ctx.map.a_z(l);
+    let title = "A to Z";
+    let main = html! {
+        h1 { (title) }
+        @if entries.is_empty() {
+            p { "Nothing is published yet." }
+        } @else {
+            ul {
+                @for (name, to, kind) in &entries {
+                    li { a href=(ctx.link(&address, to)) { (name) } " (" (kind.name()) ")" }
+                }
+            }
+        }
+    };
+    let alternates = ctx.every_locale(|a| ctx.map.a_z(a));
+    let shell = Shell {
+        address: &address,
+        locale: l,
+        content_locale: l,
+        title,
+        crumbs: &[],
+        alternates: &alternates,
+        query: None,
+    };
+    Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
 }

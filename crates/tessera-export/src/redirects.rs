@@ -16,30 +16,49 @@ pub(crate) fn pages(ctx: &Context<'_>) -> Vec<Rendered> {
         let target = ctx.map.item(Kind::Page, &page.slug, &ctx.default);
         for url in &page.meta.legacy_urls {
             let Some(path) = legacy_path(url) else { continue };
-            let file = if path.ends_with('/') || path.is_empty() { format!("{path}index.html") } else { path.clone() };
-            let from = format!("/{file}");
-            let to = ctx.link(&from, &target);
-            let title = &page.meta.title;
-            let markup = html! {
-                html lang=(ctx.default.as_str()) {
-                    head {
-                        meta charset="utf-8";
-                        title { "Moved: " (title) }
-                        meta http-equiv="refresh" content={ "0; url=" (to) };
-                        link rel="canonical" href=(ctx.url(&target));
-                    }
-                    body {
-                        main {
-                            h1 { "This page has moved" }
-                            p { a href=(to) { (title) } }
-                        }
-                    }
-                }
-            };
-            out.push(Rendered::new(file, markup, page.path.display().to_string()));
+            out.push(moved(ctx, &path, &target, &page.meta.title, page.path.display().to_string()));
         }
     }
     out
+}
+
+/// The legacy address `address` (a site path) served live: where it now
+/// lives, and the "moved" page that says so.
+pub(crate) fn legacy(ctx: &Context<'_>, address: &str) -> Option<(String, Rendered)> {
+    let wanted = legacy_path(address)?;
+    ctx.view.list::<Page>(&ctx.default).into_iter().find_map(|page| {
+        let known = page.meta.legacy_urls.iter().any(|u| legacy_path(u).as_ref() == Some(&wanted));
+        known.then(|| {
+            let target = ctx.map.item(Kind::Page, &page.slug, &ctx.default);
+            let rendered = moved(ctx, &wanted, &target, &page.meta.title, page.path.display().to_string());
+            (target, rendered)
+        })
+    })
+}
+
+/// The page at the legacy path `path` (without its leading `/`) that sends
+/// the reader to `target`: a meta refresh and a link, no JavaScript.
+fn moved(ctx: &Context<'_>, path: &str, target: &str, title: &str, source: String) -> Rendered {
+    let file = if path.ends_with('/') || path.is_empty() { format!("{path}index.html") } else { path.to_owned() };
+    let from = format!("/{file}");
+    let to = ctx.link(&from, target);
+    let markup = html! {
+        html lang=(ctx.default.as_str()) {
+            head {
+                meta charset="utf-8";
+                title { "Moved: " (title) }
+                meta http-equiv="refresh" content={ "0; url=" (to) };
+                link rel="canonical" href=(ctx.url(target));
+            }
+            body {
+                main {
+                    h1 { "This page has moved" }
+                    p { a href=(to) { (title) } }
+                }
+            }
+        }
+    };
+    Rendered::new(file, markup, source)
 }
 
 /// The `_redirects` file and the nginx map, in that order.

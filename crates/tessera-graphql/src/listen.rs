@@ -62,7 +62,7 @@ pub async fn serve_with(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, usually: wait rather than spin.
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -72,8 +72,12 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers that count per client (failed preview sign-ins) read the
+        // peer's address.
+        let app = tower::Layer::layer(&axum::Extension(axum::extract::ConnectInfo(peer)), app.clone());
+        let service = TowerToHyperService::new(app);
         let io = TokioIo::new(Idle::new(stream, header_read_timeout));
         let connection = builder.serve_connection_with_upgrades(io, service).into_owned();
         let connection = graceful.watch(connection);

@@ -1,5 +1,6 @@
-//! The HTTP surface: routes, the preview token, limits, caching headers,
-//! the response cache and hot reload.
+//! The HTTP surface: routes (the API's, and the web site's from
+//! [`crate::site`] and [`crate::preview`]), the preview token, limits,
+//! caching headers, the response cache and hot reload.
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,13 @@ pub struct ServerConfig {
     pub response_cache: bool,
     /// Where search indexes are cached on disk (in memory only when `None`).
     pub search_cache: Option<PathBuf>,
+    /// Serve the web site at `/` (pages, `/search`, `/preview`) beside the
+    /// API; off, site addresses are 404s.
+    pub site: bool,
+    /// Believe `X-Forwarded-Proto` and `X-Forwarded-For` from a proxy in
+    /// front: whether a preview cookie is `Secure`, and which client a
+    /// failed sign-in is counted against.
+    pub trust_proxy: bool,
 }
 
 impl Default for ServerConfig {
@@ -78,16 +86,18 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             response_cache: true,
             search_cache: None,
+            site: true,
+            trust_proxy: false,
         }
     }
 }
 
 /// A public answer, ready to send again.
-struct Cached {
-    status: StatusCode,
-    content_type: &'static str,
-    body: Bytes,
-    etag: String,
+pub(crate) struct Cached {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Bytes,
+    pub(crate) etag: String,
 }
 
 /// A least-recently-used cache bounded by entries and by bytes.
@@ -148,6 +158,8 @@ pub struct AppState {
     reloading_since: Arc<Mutex<Option<Instant>>>,
     /// How many reloads were attempted.
     reloads: Arc<AtomicU64>,
+    /// Preview sessions of the web site, and failed sign-ins.
+    pub(crate) preview: Arc<crate::preview::Sessions>,
 }
 
 impl AppState {
@@ -164,6 +176,44 @@ impl AppState {
             documents: Arc::new(Mutex::new(Weighed::new(DOCUMENT_ENTRIES, DOCUMENT_BYTES))),
             reloading_since: Arc::new(Mutex::new(None)),
             reloads: Arc::new(AtomicU64::new(0)),
+            preview: Arc::new(crate::preview::Sessions::new()),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    pub(crate) fn search_indexes(&self) -> Arc<SearchIndexes> {
+        self.search.clone()
+    }
+
+    /// The response-cache key of a request for `audience`: `None` for a
+    /// preview request (never cached) or when the cache is off.
+    pub(crate) fn cache_key_for(
+        &self,
+        audience: Audience,
+        parts: &[&[u8]],
+        snapshot: &Snapshot,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<u128> {
+        (audience == Audience::Public && self.config.response_cache)
+            .then(|| cache_key(parts, snapshot, snapshot.visibility_epoch(now), &self.status.load()))
+    }
+
+    /// A public answer from the response cache.
+    pub(crate) fn cached(&self, key: u128) -> Option<Arc<Cached>> {
+        self.cache.lock().ok().and_then(|mut c| c.get(&key))
+    }
+
+    /// Keeps a public answer in the response cache.
+    pub(crate) fn remember(&self, key: u128, answer: Arc<Cached>) {
+        if answer.body.len() <= CACHE_MAX_BODY
+            && let Ok(mut cache) = self.cache.lock()
+        {
+            // The key, headers and bookkeeping come on top of the body.
+            let weight = answer.body.len() + 256;
+            cache.put(key, answer, weight);
         }
     }
 
@@ -317,6 +367,13 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/schema.graphql", get(schema_sdl));
+    if state.config.site {
+        router = router
+            .route("/search", get(crate::site::search))
+            .route("/preview", get(crate::preview::show).post(crate::preview::sign_in))
+            .route("/preview/logout", axum::routing::post(crate::preview::sign_out))
+            .fallback(crate::site::page);
+    }
     if state.config.graphiql {
         router = router
             .route("/graphiql", get(crate::explorer::page))
@@ -389,7 +446,7 @@ async fn schema_sdl() -> impl IntoResponse {
 /// Which audience the request's `Authorization` header earns. The scheme
 /// is case-insensitive (RFC 9110 §11.1), one or more spaces follow it, and
 /// the token is compared exactly: spaces around it are not part of it.
-fn audience(headers: &HeaderMap, config: &ServerConfig) -> Result<Audience, ()> {
+pub(crate) fn audience(headers: &HeaderMap, config: &ServerConfig) -> Result<Audience, ()> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Audience::Public);
     };
@@ -501,7 +558,7 @@ fn refuse(media: &'static str, message: impl Into<String>) -> Response {
     ApiError::Refused { media, message: message.into() }.into_response()
 }
 
-const NO_STORE: &str = "no-store";
+pub(crate) const NO_STORE: &str = "no-store";
 
 /// Whether an `If-None-Match` value matches `etag`, by the weak comparison
 /// RFC 9110 prescribes for it: `W/` prefixes are ignored, `*` matches.
@@ -513,7 +570,7 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 
 /// The response-cache key: the request as sent (method, query string, body,
 /// media type) and everything else that can change a public answer.
-fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &ContentStatus) -> u128 {
+pub(crate) fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &ContentStatus) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     // `contentStatus` reports the last reload, which can fail without
     // changing the snapshot.
@@ -576,7 +633,7 @@ fn parse_request(
 /// Sends an answer, or 304 when a GET's `If-None-Match` holds its ETag.
 /// Only successful answers are validated; for other methods a match is a
 /// failed precondition (RFC 9110 §13.1.2).
-fn send(cached: &Cached, method: &Method, request_headers: &HeaderMap, cache_control: &str) -> Response {
+pub(crate) fn send(cached: &Cached, method: &Method, request_headers: &HeaderMap, cache_control: &str) -> Response {
     let matched = cached.status == StatusCode::OK
         && request_headers
             .get(header::IF_NONE_MATCH)

@@ -76,6 +76,20 @@ impl SiteMap {
         format!("/{}topics/{slug}/", self.prefix(locale))
     }
 
+    /// The A to Z index of every item: `/fr/a-z/`.
+    pub fn a_z(&self, locale: &Locale) -> String {
+        format!("/{}a-z/", self.prefix(locale))
+    }
+
+    /// The locale whose A to Z index is at `address`, if it is one.
+    pub fn a_z_locale(&self, address: &str) -> Option<Locale> {
+        self.locales.iter().find(|l| self.a_z(l) == address || format!("{}index.html", self.a_z(l)) == address).cloned()
+    }
+
+    /// The live search page, answered by `tessera serve` (a static export
+    /// has none).
+    pub const SEARCH: &'static str = "/search";
+
     /// The feed of stories: `/fr/feed.xml`.
     pub fn feed(&self, locale: &Locale) -> String {
         format!("/{}feed.xml", self.prefix(locale))
@@ -178,6 +192,7 @@ mod tests {
                 .collect(),
             transition_notice: None,
             search_label: None,
+            search_url: None,
         }
     }
 

@@ -55,7 +55,7 @@ enum Command {
     },
     /// Export the content as a static site, JSON, Markdown or text.
     Export(export::ExportArgs),
-    /// Serve the GraphQL API over HTTP.
+    /// Serve the GraphQL API and the web site over HTTP.
     Serve(serve::ServeArgs),
     /// Search the content from the command line.
     Search {

@@ -1,4 +1,5 @@
-//! `tessera serve`: load the content, then serve the GraphQL API.
+//! `tessera serve`: load the content, then serve the GraphQL API and the
+//! web site.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,12 @@ pub(crate) struct ServeArgs {
     /// Keep search indexes in this folder too, so that a restart on the same content is fast.
     #[arg(long)]
     search_cache: Option<PathBuf>,
+    /// Serve the API only: no web site at / (site addresses, /search and /preview are 404s).
+    #[arg(long)]
+    no_site: bool,
+    /// Trust X-Forwarded-Proto and X-Forwarded-For from a proxy in front (Secure preview cookies over HTTPS, per-client sign-in limits).
+    #[arg(long)]
+    trust_proxy: bool,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -80,6 +87,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cors_origins,
         no_response_cache,
         search_cache,
+        no_site,
+        trust_proxy,
     } = args;
     let content = content.as_path();
     let token_file = preview_token_file.as_deref();
@@ -118,6 +127,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         response_cache: !no_response_cache,
         cors_origins,
         search_cache,
+        site: !no_site,
+        trust_proxy,
         ..ServerConfig::default()
     };
     let state = AppState::new(Arc::new(snapshot), config);
@@ -139,8 +150,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr()?;
         eprintln!(
-            "serving {} at http://{local}/graphql (GraphiQL: {}, preview: {}, watch: {})",
+            "serving {} at http://{local}/graphql (site: {}, GraphiQL: {}, preview: {}, watch: {})",
             content.display(),
+            if no_site { "off".to_owned() } else { format!("http://{local}/") },
             if graphiql { format!("http://{local}/graphiql") } else { "off".to_owned() },
             if preview_token.is_some() { "on" } else { "off" },
             if watch { "on" } else { "off" },

@@ -78,6 +78,7 @@ mod dates;
 mod escaping;
 mod legacy;
 mod relative;
+mod search_box;
 
 #[test]
 fn every_page_with_its_stylesheet_fits_in_14_kb_gzipped() {

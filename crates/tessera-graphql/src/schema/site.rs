@@ -57,6 +57,11 @@ impl SiteObject<'_> {
     async fn search_label(&self) -> Option<&str> {
         self.0.site().search_label.as_deref()
     }
+    /// Where a static site's search box sends its query, when the site
+    /// names a search service (`tessera serve` answers at `/search`).
+    async fn search_url(&self) -> Option<&str> {
+        self.0.site().search_url.as_deref()
+    }
 }
 
 /// A topic of the taxonomy.

@@ -6,6 +6,7 @@ mod http;
 mod limits;
 mod reload;
 mod search;
+mod site;
 mod socket;
 mod visibility;
 

@@ -11,7 +11,7 @@ use tessera_graphql::{AppState, ServerConfig, app, watch};
 
 use crate::{post_request, send};
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
         let target = to.join(entry.file_name());

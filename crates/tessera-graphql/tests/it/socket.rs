@@ -70,3 +70,42 @@ async fn slow_and_oversized_headers_are_cut_off_at_the_socket() {
     assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 431"), "{}", String::from_utf8_lossy(&response));
     server.abort();
 }
+
+/// Sends one request over a new connection and reads the whole answer.
+async fn exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
+    stream.write_all(request.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap_or_else(|e| panic!("{e}"));
+    response
+}
+
+/// Failed preview sign-ins are counted against the connection's peer
+/// address, which only a real socket has.
+#[tokio::test]
+async fn wrong_preview_tokens_from_one_peer_are_limited_over_a_real_socket() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let server = tokio::spawn(tessera_graphql::serve(listener, crate::fixture(), std::future::pending()));
+    let form = exchange(addr, &format!("GET /preview HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")).await;
+    let cookie = form
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("{form}"))
+        .to_owned();
+    let csrf = form.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    let body = format!("token=wrong-wrong-wrong-wrong&csrf={csrf}");
+    let request = format!(
+        "POST /preview HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    for attempt in 0..tessera_graphql::MAX_FAILURES {
+        let answer = exchange(addr, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 401"), "attempt {attempt}: {answer}");
+    }
+    let answer = exchange(addr, &request).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.to_lowercase().contains("retry-after: "), "{answer}");
+    server.abort();
+}
