@@ -51,6 +51,8 @@
 mod address;
 mod body;
 mod diagnostic;
+#[cfg(feature = "git")]
+mod history;
 mod html;
 mod load;
 mod locale;

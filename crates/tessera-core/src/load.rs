@@ -154,6 +154,9 @@ struct Parsed<T> {
     doc: Document<T>,
     source: Source,
     hash: u64,
+    /// The file's size in bytes, as read (git compares it with the index).
+    #[cfg_attr(not(feature = "git"), allow(dead_code))]
+    size: u64,
 }
 
 struct Loader {
@@ -193,11 +196,44 @@ impl Loader {
         });
         let found = self.discover(site.as_ref());
 
-        let pages = self.parse_all::<Page>(&found, Kind::Page);
-        let measures = self.parse_all::<Measure>(&found, Kind::Measure);
-        let partners = self.parse_all::<Partner>(&found, Kind::Partner);
-        let stories = self.parse_all::<Story>(&found, Kind::Story);
-        let media = self.parse_all::<Media>(&found, Kind::Media);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let mut pages = self.parse_all::<Page>(&found, Kind::Page);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let mut measures = self.parse_all::<Measure>(&found, Kind::Measure);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let mut partners = self.parse_all::<Partner>(&found, Kind::Partner);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let mut stories = self.parse_all::<Story>(&found, Kind::Story);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let mut media = self.parse_all::<Media>(&found, Kind::Media);
+        // In a git repository, a file committed as it is changed when its
+        // last commit did; its modification time only says when it was
+        // checked out.
+        #[cfg(feature = "git")]
+        {
+            fn files<T>(parsed: &[Parsed<T>], out: &mut Vec<(PathBuf, u64, Option<chrono::DateTime<chrono::Utc>>)>) {
+                out.extend(parsed.iter().map(|p| (p.doc.path.clone(), p.size, p.doc.modified)));
+            }
+            fn date<T>(parsed: &mut [Parsed<T>], dates: &HashMap<PathBuf, chrono::DateTime<chrono::Utc>>) {
+                for p in parsed {
+                    if let Some(d) = dates.get(&p.doc.path) {
+                        p.doc.modified = Some(*d);
+                    }
+                }
+            }
+            let mut all = Vec::new();
+            files(&pages, &mut all);
+            files(&measures, &mut all);
+            files(&partners, &mut all);
+            files(&stories, &mut all);
+            files(&media, &mut all);
+            let dates = crate::history::last_commits(&self.root, &all);
+            date(&mut pages, &dates);
+            date(&mut measures, &dates);
+            date(&mut partners, &dates);
+            date(&mut stories, &dates);
+            date(&mut media, &dates);
+        }
 
         let topics = topics.unwrap_or_default();
         let topic_slugs: HashSet<&str> = topics.iter().map(|t| t.slug.as_str()).collect();
@@ -291,7 +327,7 @@ impl Loader {
             return None;
         }
         let text = match read_checked(&self.root, rel) {
-            Ok(text) => text,
+            Ok((text, _)) => text,
             Err(d) => {
                 self.push(d);
                 return None;
@@ -873,7 +909,9 @@ fn index<T: Item>(
 /// anything that resolves outside the folder (through a symbolic link to the
 /// file or to any folder on its way), and anything that is not a regular
 /// file (a FIFO would block forever, a device would never end).
-fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
+/// The text of a content file, and when it was last modified (when the
+/// file system says).
+fn read_checked(root: &Path, rel: &Path) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>), Diagnostic> {
     let full = root.join(rel);
     let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
     let is_link = std::fs::symlink_metadata(&full).map_err(io_error)?.file_type().is_symlink();
@@ -930,7 +968,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
         };
         return Err(Diagnostic::error(rel, (1, 1), "file is empty").with_help(help));
     }
-    Ok(text)
+    Ok((text, meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from)))
 }
 
 #[cfg(unix)]
@@ -1040,7 +1078,8 @@ impl Broken {
 }
 
 fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found: &Found) -> Result<Parsed<T>, Broken> {
-    let text = read_checked(root, &found.path).map_err(Broken::unread)?;
+    let (text, modified) = read_checked(root, &found.path).map_err(Broken::unread)?;
+    let size = text.len() as u64;
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
     let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes())
@@ -1058,9 +1097,16 @@ fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found
         Ok(meta) => meta,
         Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Box::new((source, body))) }),
     };
-    let doc =
-        Document { slug: found.slug.clone(), locale: found.locale.clone(), path: found.path.clone(), meta, body, hash };
-    Ok(Parsed { doc, source, hash })
+    let doc = Document {
+        slug: found.slug.clone(),
+        locale: found.locale.clone(),
+        path: found.path.clone(),
+        meta,
+        body,
+        hash,
+        modified,
+    };
+    Ok(Parsed { doc, source, hash, size })
 }
 
 /// Where a link's target is written, as a range of `markdown`, given the
@@ -1331,6 +1377,59 @@ mod tests {
         assert_eq!(closest("advocat", &slugs), Some("advocate-and-facilitate-dialogue"));
         assert_eq!(closest("dialogue", &slugs), None);
         assert_eq!(closest("zzz", &slugs), None);
+    }
+
+    /// Files committed as they are take their last commit's time; an
+    /// edited file its modification time; outside git, every file its
+    /// modification time.
+    #[cfg(feature = "git")]
+    #[test]
+    fn a_files_date_is_its_last_commit_unless_it_was_edited_since() {
+        use std::process::Command;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let content = dir.path().join("content");
+        let page = "+++\ntitle = \"P\"\nstatus = \"published\"\n+++\nBody.\n";
+        let write = |rel: &str, text: &str| {
+            let path = content.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(&content)).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+        };
+        write("site.toml", SITE);
+        write("pages/first.md", page);
+        write("pages/second.md", page);
+        let git = |args: &[&str], date: &str| {
+            let status = Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date)
+                .env("GIT_AUTHOR_NAME", "T")
+                .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+                .env("GIT_COMMITTER_NAME", "T")
+                .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
+                .status()
+                .unwrap_or_else(|e| panic!("git: {e}"));
+            assert!(status.success(), "git {args:?}");
+        };
+        let outside_git = load(&content).unwrap_or_else(|e| panic!("{e:?}"));
+        let modified = |s: &Snapshot, slug: &str| s.pages.exact(slug, &s.site.default_locale).and_then(|d| d.modified);
+        assert!(modified(&outside_git, "first").is_some_and(|m| m.timestamp() > 1_700_000_000), "modification time");
+
+        git(&["init", "-q"], "2012-09-01T10:00:00Z");
+        git(&["add", "."], "2012-09-01T10:00:00Z");
+        git(&["commit", "-q", "-m", "first"], "2012-09-01T10:00:00Z");
+        write("pages/second.md", &page.replace("Body.", "Body, changed."));
+        git(&["commit", "-q", "-am", "second"], "2013-03-02T11:00:00Z");
+        let committed = load(&content).unwrap_or_else(|e| panic!("{e:?}"));
+        let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).map(|d| d.with_timezone(&chrono::Utc)).ok();
+        assert_eq!(modified(&committed, "first"), at("2012-09-01T10:00:00Z"));
+        assert_eq!(modified(&committed, "second"), at("2013-03-02T11:00:00Z"));
+
+        // Edited and not committed: the edit's time, not the last commit's.
+        write("pages/first.md", &page.replace("Body.", "Body, edited."));
+        let edited = load(&content).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(modified(&edited, "first").is_some_and(|m| m.timestamp() > 1_700_000_000));
+        assert_eq!(modified(&edited, "second"), at("2013-03-02T11:00:00Z"));
     }
 
     #[test]

@@ -9,11 +9,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike as _, Utc};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::locale::{Country, Locale};
+
 use crate::reference::{Kind, KindMarker, Ref};
 
 /// A point in time, written as a TOML date-time (`2026-03-01T09:00:00Z`), a
@@ -41,6 +42,13 @@ impl Timestamp {
             return Err(format!("`{text}` is not a date or date-time: write `2026-03-01` or `2026-03-01T09:00:00Z`"));
         };
         Ok(Timestamp { instant, written: text.to_owned() })
+    }
+
+    /// An instant, written in RFC 3339 in UTC to the second
+    /// (`2026-11-29T10:00:00Z`).
+    pub fn from_instant(instant: DateTime<Utc>) -> Timestamp {
+        let instant = instant.with_nanosecond(0).unwrap_or(instant);
+        Timestamp { instant, written: instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }
     }
 
     /// The instant, in UTC.

@@ -29,6 +29,11 @@ pub struct Document<T> {
     pub body: Body,
     /// A hash of the file's bytes and path.
     pub hash: u64,
+    /// When the file last changed: the time of its last commit when the
+    /// content folder is in a git repository and the file is committed as
+    /// it is (with the `git` feature), else its modification time. `None`
+    /// when neither is known.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A reference from one item to another, as the loader sees it.

@@ -385,6 +385,14 @@ pub(crate) fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rende
                 }
             }
         }
+        @if let Some(changed) = &item.changed {
+            p class="meta" {
+                "Updated "
+                time datetime=(changed.instant().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) {
+                    (changed.instant().format("%-d %B %Y"))
+                }
+            }
+        }
     };
     let crumbs = [(item.kind.plural_title(), ctx.map.index(item.kind, l))];
     let alternates = ctx.alternates(item.kind, &item.slug);

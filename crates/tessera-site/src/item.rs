@@ -231,9 +231,10 @@ pub struct ItemView {
     /// The content file shown, relative to the content root, when the
     /// content is local (error messages name it).
     pub path: Option<std::path::PathBuf>,
-    /// When the content last changed, as far as it says: its `updated`,
-    /// else its `publish_at`, else a story's `date`; `None` when it says
-    /// nothing (a sitemap or feed then gives no date rather than a false one).
+    /// When the content last changed: its `updated`, else when its file
+    /// last changed (its last commit in git, else its modification time),
+    /// else its `publish_at`, else a story's `date`; `None` when nothing
+    /// says (a sitemap or feed then gives no date rather than a false one).
     pub changed: Option<Timestamp>,
 }
 
@@ -391,7 +392,7 @@ impl ItemView {
                 let doc = view.get::<Page>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
-                let changed = last_changed(m, None);
+                let changed = last_changed(doc.doc, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 item.summary = m.summary.clone();
                 item.hero = m.hero.as_ref().and_then(|h| {
@@ -413,7 +414,7 @@ impl ItemView {
                 let doc = view.get::<Measure>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
-                let changed = last_changed(m, None);
+                let changed = last_changed(doc.doc, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 if !m.partner_kinds.is_empty() {
                     item.facts.push(Fact::PartnerKinds(m.partner_kinds.clone()));
@@ -433,7 +434,7 @@ impl ItemView {
                 let doc = view.get::<Partner>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
-                let changed = last_changed(m, None);
+                let changed = last_changed(doc.doc, None);
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.name);
                 item.facts.push(Fact::PartnerKind(m.kind));
                 item.facts.extend(m.country.map(Fact::Country));
@@ -452,7 +453,7 @@ impl ItemView {
                 let doc = view.get::<Story>(slug, locale)?;
                 let m = &doc.meta;
                 let path = doc.path.clone();
-                let changed = last_changed(m, m.date.as_ref());
+                let changed = last_changed(doc.doc, m.date.as_ref());
                 let mut item = ItemView::new(kind, slug, doc.locale.clone(), &m.title);
                 item.summary = m.summary.clone();
                 item.facts.extend(m.country.map(Fact::Country));
@@ -474,10 +475,15 @@ impl ItemView {
     }
 }
 
-/// When an item last changed: `updated`, else `publish_at`, else the
-/// kind's own date (a story's `date`).
-fn last_changed<T: Publishable>(meta: &T, own_date: Option<&Timestamp>) -> Option<Timestamp> {
-    meta.updated().or(meta.publish_at()).or(own_date).cloned()
+/// When an item last changed: its `updated`, else when its file last
+/// changed (its last commit, or its modification time), else its
+/// `publish_at`, else the kind's own date (a story's `date`).
+fn last_changed<T: Publishable>(doc: &tessera_core::Document<T>, own_date: Option<&Timestamp>) -> Option<Timestamp> {
+    let meta = &doc.meta;
+    meta.updated()
+        .cloned()
+        .or_else(|| doc.modified.map(Timestamp::from_instant))
+        .or_else(|| meta.publish_at().or(own_date).cloned())
 }
 
 fn story_media(view: &View<'_>, story: &Story, locale: &Locale) -> Vec<Figure> {

@@ -116,9 +116,15 @@ macro_rules! item_object {
         async fn publish_at(&self) -> Option<&str> {
             self.doc.meta.publish_at.as_ref().map(|t| t.as_str())
         }
-        /// When the content last changed, as written.
-        async fn updated(&self) -> Option<&str> {
-            self.doc.meta.updated.as_ref().map(|t| t.as_str())
+        /// When the content last changed: `updated` as written in the
+        /// front matter, else when its file last changed (its last commit
+        /// when the content is a git repository, else its modification
+        /// time), in RFC 3339; null only when nothing says.
+        async fn updated(&self) -> Option<String> {
+            match &self.doc.meta.updated {
+                Some(t) => Some(t.as_str().to_owned()),
+                None => self.doc.modified.map(|m| core::Timestamp::from_instant(m).as_str().to_owned()),
+            }
         }
         /// The topics the item is filed under.
         async fn topics(&self) -> Vec<TopicObject<'a>> {
