@@ -323,6 +323,16 @@ impl Walker<'_> {
             self.flush();
             let alt = element.attr("alt").map(crate::markdown::squash);
             let src = element.attr("src").and_then(|s| resolve_href(self.page_url, s));
+            // `alt=""` marks a decorative image, and spacers are a few
+            // pixels wide: neither is a photo.
+            let tiny = ["width", "height"]
+                .iter()
+                .any(|a| element.attr(a).and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|v| v <= 20));
+            if alt.as_deref() == Some("") || tiny {
+                let what = if tiny { "spacer image" } else { "decorative image" };
+                self.doc.blocks.push(Block::Dropped { what, text: src.unwrap_or_default() });
+                return;
+            }
             self.doc.blocks.push(Block::Image { alt, src });
             return;
         }
@@ -484,7 +494,7 @@ impl Walker<'_> {
         let block = match self.contexts.last() {
             Some(Context::Heading(level)) => Block::Heading { level: *level, text },
             Some(Context::Item(ordered)) => Block::Item { ordered: *ordered, text },
-            Some(Context::Quote) => Block::BlockQuote(text),
+            Some(Context::Quote) => Block::Quotation(text),
             None => Block::Paragraph(text),
         };
         self.doc.blocks.push(block);

@@ -37,7 +37,7 @@ pub(crate) enum Block {
         ordered: bool,
         text: Inline,
     },
-    BlockQuote(Inline),
+    Quotation(Inline),
     /// A data table, row by row.
     Table(Vec<Vec<Inline>>),
     /// An `<img>`: its alt text and address as the page wrote them.

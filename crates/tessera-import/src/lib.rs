@@ -135,7 +135,7 @@ pub fn import(sources: &[PathBuf], options: &Options) -> Result<Report, ImportEr
     let files = discover(sources, &mut report.skipped)?;
 
     // Reading and shaping are pure and independent: in parallel.
-    let read: Vec<(SourceFile, String, Result<Option<shape::Extract>, String>)> = files
+    let read: Vec<(SourceFile, String, Result<shape::Extract, String>)> = files
         .into_par_iter()
         .map(|f| {
             let address = address(&base, &f.relative, f.form);
@@ -175,15 +175,16 @@ pub fn import(sources: &[PathBuf], options: &Options) -> Result<Report, ImportEr
             ..SourceReport::default()
         };
         let extract = match extract {
-            Ok(Some(x)) => Some(x),
-            Ok(None) => {
+            Ok(x) if x.page.title.is_empty() => {
                 source_report.notes.push(Note::new(
                     NoteKind::Reading,
                     "the source holds no text: nothing to import",
                     None,
                 ));
+                source_report.dropped = x.dropped;
                 None
             }
+            Ok(x) => Some(x),
             Err(e) => {
                 source_report.error = Some(e);
                 None
@@ -431,7 +432,7 @@ fn section_of(relative: &str) -> Option<String> {
     (!first.is_empty() && first.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')).then(|| first.to_owned())
 }
 
-fn read_source(file: &SourceFile, address: &str) -> Result<Option<shape::Extract>, String> {
+fn read_source(file: &SourceFile, address: &str) -> Result<shape::Extract, String> {
     let size = std::fs::metadata(&file.path).map_err(|e| format!("cannot read it: {e}"))?.len();
     if size > MAX_SOURCE_SIZE {
         return Err(format!("it is {size} bytes; sources over {MAX_SOURCE_SIZE} bytes are refused"));

@@ -214,6 +214,16 @@ fn body(parts: &[Part], x: &Extract, named: &Named, links: &Links<'_>, notes: &m
     };
     for part in parts {
         match part {
+            Part::Story(s) => {
+                if list_ordered {
+                    flush(&mut list, &mut blocks);
+                    list_ordered = false;
+                }
+                if let (Some(story), Some(slug)) = (x.stories.get(*s), named.stories.get(*s)) {
+                    let title = crate::markdown::escape(&story.title);
+                    list.push(format!("- [{title}](@/stories/{slug}.md)"));
+                }
+            }
             Part::Item { ordered, markdown, .. } => {
                 if *ordered != list_ordered {
                     flush(&mut list, &mut blocks);
@@ -236,13 +246,7 @@ fn body(parts: &[Part], x: &Extract, named: &Named, links: &Links<'_>, notes: &m
                             blocks.push(format!("![{alt}](@/media/{slug}.toml)"));
                         }
                     }
-                    Part::Story(s) => {
-                        if let (Some(story), Some(slug)) = (x.stories.get(*s), named.stories.get(*s)) {
-                            let title = crate::markdown::escape(&story.title);
-                            blocks.push(format!("- [{title}](@/stories/{slug}.md)"));
-                        }
-                    }
-                    Part::Item { .. } => {}
+                    Part::Item { .. } | Part::Story(_) => {}
                 }
             }
         }

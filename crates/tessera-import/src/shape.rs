@@ -9,7 +9,7 @@ use crate::legacy::{
     Block, Dropped, Inline, LegacyDoc, Note, NoteKind, country_in, country_named, dateline, first_sentence,
     inline_quote, is_credit, link_labels, photo_caption, photo_line, trailing_labels,
 };
-use crate::markdown::{escape, guard_line_start};
+use crate::markdown::{LINK_MID, LINK_OPEN, escape, guard_line_start};
 
 /// One block of a body, before slugs are known.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,8 +90,10 @@ enum Target {
 /// How many words of a paragraph name a guessed story title.
 const TITLE_WORDS: usize = 10;
 
-/// Shapes a legacy page. `None` when it holds no text at all.
-pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
+/// Shapes a legacy page. The page's title is empty when the source holds
+/// no text besides chrome: then there is nothing to write, and only the
+/// report has something to say.
+pub(crate) fn shape(doc: LegacyDoc) -> Extract {
     let LegacyDoc { title_hint, blocks, links, notes } = doc;
     let mut x = Extract { links, notes, ..Extract::default() };
     let title_index = blocks
@@ -108,7 +110,13 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
         None => match title_hint {
             Some(hint) => hint,
             None => {
-                let first = blocks.iter().find_map(block_plain)?;
+                let Some(first) = blocks.iter().find_map(block_plain) else {
+                    x.dropped.extend(blocks.into_iter().filter_map(|b| match b {
+                        Block::Dropped { what, text } => Some(Dropped { what: what.to_owned(), text }),
+                        _ => None,
+                    }));
+                    return x;
+                };
                 let title = words(first, TITLE_WORDS);
                 x.notes.push(Note::new(
                     NoteKind::Reading,
@@ -189,7 +197,7 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
             }
             continue;
         }
-        if let Some(labels) = link_labels(plain) {
+        if let Some(labels) = link_labels(plain).filter(|_| !block_markdown(block).contains(LINK_OPEN)) {
             for label in labels {
                 x.notes.push(label_note(&label));
             }
@@ -198,6 +206,10 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
         if let Block::Heading { level, text } = block {
             last_photo = None;
             if text.plain.eq_ignore_ascii_case("From the field") {
+                x.dropped.push(Dropped {
+                    what: "heading, read as the page's from_the_field".into(),
+                    text: text.plain.clone(),
+                });
                 in_field = true;
                 target = Target::Page;
                 continue;
@@ -206,6 +218,13 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
                 Block::Paragraph(t) => dateline(&t.plain),
                 _ => None,
             }) {
+                for url in links_in(&text.markdown, &x.links) {
+                    x.notes.push(Note::new(
+                        NoteKind::UnresolvedLink,
+                        format!("story \"{}\" had its own old page `{url}`; stories keep no old address", text.plain),
+                        Some(&text.plain),
+                    ));
+                }
                 if line.country.is_none() {
                     x.notes.push(Note::new(
                         NoteKind::UnknownCountry,
@@ -259,7 +278,7 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
                 target,
                 Part::Item { ordered: *ordered, markdown: text.markdown.clone(), plain: text.plain.clone() },
             ),
-            Block::BlockQuote(text) => {
+            Block::Quotation(text) => {
                 push(&mut x, target, Part::Text { markdown: format!("> {}", text.markdown), plain: text.plain.clone() })
             }
             _ => {}
@@ -281,7 +300,7 @@ pub(crate) fn shape(doc: LegacyDoc) -> Option<Extract> {
             ));
         }
     }
-    Some(x)
+    x
 }
 
 fn heading_text(block: &Block) -> Option<&Inline> {
@@ -291,9 +310,28 @@ fn heading_text(block: &Block) -> Option<&Inline> {
     }
 }
 
+fn block_markdown(block: &Block) -> &str {
+    match block {
+        Block::Heading { text, .. } | Block::Paragraph(text) | Block::Item { text, .. } | Block::Quotation(text) => {
+            &text.markdown
+        }
+        _ => "",
+    }
+}
+
+/// The targets of the links marked in `markdown`.
+fn links_in<'a>(markdown: &str, links: &'a [String]) -> Vec<&'a str> {
+    markdown
+        .split(LINK_OPEN)
+        .skip(1)
+        .filter_map(|rest| rest.split(LINK_MID).next()?.parse::<usize>().ok())
+        .filter_map(|n| links.get(n).map(String::as_str))
+        .collect()
+}
+
 fn block_plain(block: &Block) -> Option<&str> {
     match block {
-        Block::Heading { text, .. } | Block::Paragraph(text) | Block::Item { text, .. } | Block::BlockQuote(text) => {
+        Block::Heading { text, .. } | Block::Paragraph(text) | Block::Item { text, .. } | Block::Quotation(text) => {
             Some(&text.plain)
         }
         _ => None,

@@ -79,7 +79,7 @@ fn page_path(i: usize) -> String {
 fn page(g: &mut Gen, i: usize, total: usize) -> String {
     let mut h = String::new();
     let title = g.sentence().trim_end_matches('.').to_owned();
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html><head><title>UNICEF - {title}</title>\
          <meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><style type=\"text/css\">td {{ font-family: Arial; }}</style>\
@@ -87,42 +87,42 @@ fn page(g: &mut Gen, i: usize, total: usize) -> String {
          <table width=\"960\" border=\"0\" cellpadding=\"0\" cellspacing=\"0\"><tr><td colspan=\"2\" id=\"header\"><img src=\"/images/logo.gif\" alt=\"UNICEF\"></td></tr>\
          <tr><td width=\"180\" valign=\"top\" id=\"leftnav\"><a href=\"/\">Home</a><br><a href=\"/about/\">About UNICEF</a><br><a href=\"/{}/\">{}</a></td>\
          <td valign=\"top\"><div style=\"background:#eee\"><font size=\"1\">We’re building a new UNICEF.org.<br>As we swap out old for new, pages will be in transition. Thanks for your patience – please keep coming back to see the improvements.</font></div>\
-         <h1><font face=\"Arial\" color=\"#00aeef\">{title}</font></h1>\n",
+         <h1><font face=\"Arial\" color=\"#00aeef\">{title}</font></h1>",
         SECTIONS[i % SECTIONS.len()],
         SECTIONS[i % SECTIONS.len()],
     );
     let place = g.pick(PLACES);
     let year = 2005 + g.0.usize(..8);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<table align=\"right\" width=\"250\"><tr><td><img src=\"/images/photo_{i}.jpg\" width=\"250\" alt=\"UNICEF Image: {place}, {year}: {}\"><br>\
-         <font size=\"1\" color=\"#666666\">© UNICEF/NYHQ{year}-{:04}/{}</font></td></tr></table>\n",
+         <font size=\"1\" color=\"#666666\">© UNICEF/NYHQ{year}-{:04}/{}</font></td></tr></table>",
         g.sentence(),
         g.0.usize(..10_000),
         g.pick(&["Pirozzi", "Smith", "Noorani", "Markisz"]),
     );
     for _ in 0..g.0.usize(3..7) {
         let link = page_path(g.0.usize(..total.max(1)));
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p style=\"margin:0 0 8px 0\">{} <b>{}</b> <a href=\"../{link}\">{}</a> {}</p>\n",
+            "<p style=\"margin:0 0 8px 0\">{} <b>{}</b> <a href=\"../{link}\">{}</a> {}</p>",
             g.sentence(),
             g.words(2),
             g.words(3),
             g.sentence()
         );
     }
-    let _ = write!(h, "<p>The Convention on the Rights of the Child says: “{}”</p>\n<ul>\n", g.sentence());
+    let _ = writeln!(h, "<p>The Convention on the Rights of the Child says: “{}”</p>\n<ul>", g.sentence());
     for _ in 0..3 {
-        let _ = write!(h, "<li><i>{}</i> {}</li>\n", g.words(2), g.sentence());
+        let _ = writeln!(h, "<li><i>{}</i> {}</li>", g.words(2), g.sentence());
     }
     h.push_str("</ul>\n");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         h.push_str("<h2>Latest stories</h2>\n");
         for _ in 0..3 {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<h3><a href=\"/{}/{}.html\">{}</a></h3><p>{}, {}, {} May 2012 – {}</p>\n",
+                "<h3><a href=\"/{}/{}.html\">{}</a></h3><p>{}, {}, {} May 2012 – {}</p>",
                 SECTIONS[i % SECTIONS.len()],
                 g.0.usize(..100_000),
                 g.sentence().trim_end_matches('.'),
@@ -133,7 +133,7 @@ fn page(g: &mut Gen, i: usize, total: usize) -> String {
             );
         }
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         h.push_str("<table border=\"1\"><tr><th>Indicator</th><th>Value</th></tr>");
         for _ in 0..3 {
             let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", g.words(3), g.0.usize(..100));
