@@ -122,7 +122,10 @@ fn the_seed_page_imports_as_its_hand_modelled_version() {
     // Every item was created; the chrome is in the report.
     assert!(report.sources[0].items.iter().all(|i| i.action == Action::Created));
     let dropped: Vec<&str> = report.sources[0].dropped.iter().map(|d| d.what.as_str()).collect();
-    assert_eq!(dropped, ["transition banner", "transition banner", "search box"]);
+    assert_eq!(
+        dropped,
+        ["transition banner", "transition banner", "heading, read as the page's from_the_field", "search box"]
+    );
 }
 
 #[test]
