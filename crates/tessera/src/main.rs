@@ -11,6 +11,8 @@ mod browse;
 mod check;
 mod corpus;
 mod export;
+mod import;
+mod legacy_site;
 mod scaffold;
 mod search;
 mod serve;
@@ -105,6 +107,19 @@ enum Command {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
+    /// Import legacy pages (saved HTML or text dumps) as items in review.
+    Import(import::ImportArgs),
+    /// Generate a deterministic synthetic legacy site (HTML pages) for import benchmarks.
+    GenLegacy {
+        /// How many pages to write.
+        #[arg(long, default_value_t = 1000)]
+        pages: usize,
+        /// Seed of the generator: the same seed gives the same site.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to create; it must not exist or be empty.
+        out: PathBuf,
+    },
     /// Generate a deterministic synthetic corpus for benchmarks and tests.
     GenCorpus {
         /// How many items to write (pages, measures, partners, stories, media).
@@ -134,6 +149,8 @@ fn main() -> ExitCode {
         }
         Command::Schema { out } => write_schema(&out),
         Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
+        Command::Import(args) => import::run(args),
+        Command::GenLegacy { pages, seed, out } => legacy_site::run(pages, seed, &out),
         Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),
     };
     match result {
