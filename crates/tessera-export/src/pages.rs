@@ -74,7 +74,7 @@ pub(crate) fn first_sentence(text: &str) -> Option<String> {
 /// An item's description: its summary, else the first sentence of its
 /// first paragraph, else its title.
 fn item_description(item: &ItemView) -> String {
-    let summary = item.summary.as_deref().and_then(first_sentence_whole);
+    let summary = item.summary.as_deref().and_then(summary_description);
     summary
         .or_else(|| {
             item.body.iter().find_map(|b| match b {
@@ -87,7 +87,7 @@ fn item_description(item: &ItemView) -> String {
 
 /// A summary as a description: whole, unless it is longer than a search
 /// engine shows.
-fn first_sentence_whole(summary: &str) -> Option<String> {
+fn summary_description(summary: &str) -> Option<String> {
     let summary = summary.trim();
     if summary.is_empty() {
         None
