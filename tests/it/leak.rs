@@ -155,7 +155,7 @@ fn every_export_format_hides_hidden_items() {
         locales: Vec::new(),
         preview: false,
         now: chrono::Utc::now(),
-        relative_links: false,
+        relative_links: true,
     };
     let output = tessera_export::render(&snapshot, &options).unwrap_or_else(|e| panic!("{e}"));
     assert!(output.len() > 20, "{} files", output.len());

@@ -66,9 +66,11 @@ pub struct ExportOptions {
     pub now: DateTime<Utc>,
     /// Write every link and asset reference of the HTML relative to its
     /// page (`../../style.css`, `../x/index.html`), so that the site works
-    /// from `file://`, a subfolder or an offline copy. Canonical and
-    /// hreflang links, feeds and the sitemap stay absolute: they name the
-    /// published site.
+    /// from `file://`, a subfolder or an offline copy; `tessera export`
+    /// does unless told `--absolute-links`. Canonical and hreflang links,
+    /// feeds, the sitemap and the redirect files stay absolute: they name
+    /// the published site. `false` writes site-absolute links (`/pages/x/`),
+    /// as a server of the site at the root of its domain does.
     pub relative_links: bool,
 }
 
@@ -160,6 +162,7 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
     let pages::Site { mut pages, changed } = pages::render(ctx);
     pages.extend(redirects::pages(ctx));
     out.insert(pages::STYLESHEET_ADDRESS.trim_start_matches('/').into(), pages::STYLESHEET.as_bytes().to_vec());
+    out.insert(pages::FAVICON_ADDRESS.trim_start_matches('/').into(), pages::FAVICON.as_bytes().to_vec());
     out.insert("robots.txt".into(), robots(ctx).into_bytes());
     out.insert("sitemap.xml".into(), sitemap::render(ctx, &changed).map_err(xml("sitemap.xml"))?);
     for l in &ctx.locales {

@@ -28,7 +28,7 @@ pub struct LiveSite<'s> {
 /// What a site address holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// A page, the stylesheet, a feed, the sitemap or robots.txt.
+    /// A page, the stylesheet, the icon, a feed, the sitemap or robots.txt.
     Page {
         /// Its media type.
         content_type: &'static str,
@@ -112,6 +112,7 @@ impl<'s> LiveSite<'s> {
         let file = |content_type, body: Vec<u8>| Some(Answer::Page { content_type, body });
         match address {
             pages::STYLESHEET_ADDRESS => return file("text/css; charset=utf-8", pages::STYLESHEET.as_bytes().to_vec()),
+            pages::FAVICON_ADDRESS => return file("image/svg+xml", pages::FAVICON.as_bytes().to_vec()),
             "/robots.txt" => return file("text/plain; charset=utf-8", crate::robots(ctx).into_bytes()),
             "/sitemap.xml" => {
                 let xml = sitemap::render(ctx, &pages::changed(ctx)).ok()?;
@@ -298,7 +299,17 @@ impl<'s> LiveSite<'s> {
 
     /// A page of the server's own in the site's shell.
     fn document(&self, address: &str, l: &Locale, title: &str, query: Option<&str>, main: Markup) -> String {
-        let shell = Shell { address, locale: l, content_locale: l, title, crumbs: &[], alternates: &[], query };
+        // What the page is about is what it is titled: the search, its words.
+        let shell = Shell {
+            address,
+            locale: l,
+            content_locale: l,
+            title,
+            crumbs: &[],
+            alternates: &[],
+            query,
+            description: Some(title),
+        };
         let html = pages::page(&self.ctx, &shell, main).into_string();
         format!("<!doctype html>\n{html}\n")
     }

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, PreEscaped, html};
 use rayon::prelude::*;
 use tessera_core::{
-    Audience, Block, HtmlOptions, Item, Kind, LinkTarget, Locale, MediaKind, Publishable, Status, Topic, to_html_with,
+    Audience, Block, HtmlOptions, Item, Kind, LinkTarget, Locale, MediaKind, Publishable, Status, Topic, plain_text,
+    to_html_with,
 };
 use tessera_site::{EXAMPLE_HEADING, Fact, Figure, ItemView, Related, Relation, SiteMap, TEASER_LINK};
 
@@ -34,6 +35,68 @@ form{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .5rem;margin:.5re
 
 /// The site address of the stylesheet.
 pub(crate) const STYLESHEET_ADDRESS: &str = "/style.css";
+
+/// The site's icon: a small SVG file, so that browsers find one (without
+/// it they ask for `/favicon.ico` and log the miss as an error) and a copy
+/// opened from `file://` finds it beside the pages.
+pub(crate) const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
+<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#0a4d8c\"/>\
+<path d=\"M4 4h8v2H9v6H7V6H4z\" fill=\"#fff\"/></svg>\n";
+
+/// The site address of the icon.
+pub(crate) const FAVICON_ADDRESS: &str = "/favicon.svg";
+
+/// The longest description a page gives search engines, in characters;
+/// they show about this much.
+const DESCRIPTION_MAX: usize = 160;
+
+/// What a page says it is about, for search engines and link previews: the
+/// first sentence of `text`, cut at a word within [`DESCRIPTION_MAX`]
+/// characters; `None` when there is no text.
+pub(crate) fn first_sentence(text: &str) -> Option<String> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + c.len_utf8()..].starts_with(' '))
+        .map_or(text.len(), |(i, c)| i + c.len_utf8());
+    let sentence = &text[..end];
+    if sentence.is_empty() {
+        return None;
+    }
+    if sentence.chars().count() <= DESCRIPTION_MAX {
+        return Some(sentence.to_owned());
+    }
+    let cut = sentence.char_indices().nth(DESCRIPTION_MAX).map_or(sentence.len(), |(i, _)| i);
+    let words = sentence[..cut].rsplit_once(' ').map_or(&sentence[..cut], |(w, _)| w);
+    Some(format!("{}…", words.trim_end_matches([',', ';', ':', ' '])))
+}
+
+/// An item's description: its summary, else the first sentence of its
+/// first paragraph, else its title.
+fn item_description(item: &ItemView) -> String {
+    let summary = item.summary.as_deref().and_then(summary_description);
+    summary
+        .or_else(|| {
+            item.body.iter().find_map(|b| match b {
+                Block::Paragraph { .. } => first_sentence(&plain_text(std::slice::from_ref(b))),
+                _ => None,
+            })
+        })
+        .unwrap_or_else(|| item.title.clone())
+}
+
+/// A summary as a description: whole, unless it is longer than a search
+/// engine shows.
+fn summary_description(summary: &str) -> Option<String> {
+    let summary = summary.trim();
+    if summary.is_empty() {
+        None
+    } else if summary.chars().count() <= DESCRIPTION_MAX {
+        Some(summary.to_owned())
+    } else {
+        first_sentence(summary)
+    }
+}
 
 /// One HTML file to write, with the content file it came from.
 pub(crate) struct Rendered {
@@ -133,6 +196,9 @@ pub(crate) struct Shell<'a> {
     pub(crate) alternates: &'a [(Locale, String)],
     /// The words in the search box (on the search page).
     pub(crate) query: Option<&'a str>,
+    /// What the page is about, for search engines; the site's title when
+    /// `None`.
+    pub(crate) description: Option<&'a str>,
 }
 
 /// The whole HTML page around `main`.
@@ -170,6 +236,8 @@ pub(crate) fn page(ctx: &Context<'_>, shell: &Shell<'_>, main: Markup) -> Markup
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (full_title) }
+                meta name="description" content=(shell.description.unwrap_or(&site.title));
+                link rel="icon" type="image/svg+xml" href=(link(FAVICON_ADDRESS));
                 link rel="stylesheet" href=(link(STYLESHEET_ADDRESS));
                 // Alternates name other pages for search engines: absolute,
                 // whatever the links.
@@ -395,6 +463,7 @@ pub(crate) fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rende
         }
     };
     let crumbs = [(item.kind.plural_title(), ctx.map.index(item.kind, l))];
+    let description = item_description(item);
     let alternates = ctx.alternates(item.kind, &item.slug);
     let shell = Shell {
         address: from,
@@ -404,6 +473,7 @@ pub(crate) fn item_page(ctx: &Context<'_>, item: &ItemView, l: &Locale) -> Rende
         crumbs: &crumbs,
         alternates: &alternates,
         query: None,
+        description: Some(&description),
     };
     Rendered::new(
         SiteMap::file(&address),
@@ -441,6 +511,7 @@ pub(crate) fn index_page(ctx: &Context<'_>, kind: Kind, l: &Locale) -> Rendered 
         crumbs: &[],
         alternates: &alternates,
         query: None,
+        description: Some(&format!("{title}: every item of this kind on {}.", ctx.view.snapshot().site().title)),
     };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
 }
@@ -473,6 +544,7 @@ pub(crate) fn home(ctx: &Context<'_>, l: &Locale) -> Rendered {
         crumbs: &[],
         alternates: &alternates,
         query: None,
+        description: Some(site.transition_notice.as_deref().unwrap_or(&site.title)),
     };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
 }
@@ -501,6 +573,7 @@ pub(crate) fn topic_page(ctx: &Context<'_>, t: &Topic, l: &Locale) -> Rendered {
         crumbs: &[],
         alternates: &alternates,
         query: None,
+        description: Some(&format!("{name}: pages, measures, partners and stories on this topic.")),
     };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "topics.toml".into())
 }
@@ -561,6 +634,23 @@ pub(crate) fn a_z_page(ctx: &Context<'_>, l: &Locale) -> Rendered {
         crumbs: &[],
         alternates: &alternates,
         query: None,
+        description: Some("Every item of the site, by title."),
     };
     Rendered::new(SiteMap::file(&address), page(ctx, &shell, main), "site.toml".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_sentence;
+
+    #[test]
+    fn a_description_is_the_first_sentence_cut_at_a_word() {
+        assert_eq!(first_sentence("One. Two.").as_deref(), Some("One."));
+        assert_eq!(first_sentence("  Spaced\n  out  text  ").as_deref(), Some("Spaced out text"));
+        assert_eq!(first_sentence("3.5 percent rose. Then").as_deref(), Some("3.5 percent rose."));
+        assert_eq!(first_sentence(" "), None);
+        let long = "word ".repeat(60);
+        let cut = first_sentence(&long).unwrap_or_default();
+        assert!(cut.ends_with("word…") && cut.chars().count() <= 161, "{cut}");
+    }
 }

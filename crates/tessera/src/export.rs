@@ -37,9 +37,14 @@ pub(crate) struct ExportArgs {
     /// Include drafts, items in review and embargoed items.
     #[arg(long)]
     preview: bool,
-    /// Write links in the HTML relative to each page, so that the site works
-    /// from a folder, a subfolder or file:// (canonical links stay absolute).
+    /// Write links in the HTML from the site's root (`/pages/x/`), for a
+    /// site served only at the root of its domain. By default they are
+    /// relative to each page, so that the site works from any folder, a
+    /// subfolder or file:// (canonical and hreflang links stay absolute).
     #[arg(long)]
+    absolute_links: bool,
+    /// Relative links, the default (kept so that older scripts still run).
+    #[arg(long, hide = true, conflicts_with = "absolute_links")]
     relative_links: bool,
 }
 
@@ -78,7 +83,7 @@ pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         locales,
         preview: args.preview,
         now: chrono::Utc::now(),
-        relative_links: args.relative_links,
+        relative_links: args.relative_links || !args.absolute_links,
     };
     // A progress bar on a terminal; nothing but the summary otherwise.
     let bar = indicatif::ProgressBar::hidden();

@@ -23,8 +23,14 @@ fn options(preview: bool) -> ExportOptions {
         locales: Vec::new(),
         preview,
         now: Utc::now(),
-        relative_links: false,
+        // As `tessera export` writes them unless told `--absolute-links`.
+        relative_links: true,
     }
+}
+
+/// Options for links written from the site's root (`--absolute-links`).
+fn absolute(preview: bool) -> ExportOptions {
+    ExportOptions { relative_links: false, ..options(preview) }
 }
 
 fn html(out: &Output, path: &str) -> String {
@@ -118,7 +124,7 @@ fn translations_carry_lang_dir_and_hreflang_and_drafts_stay_out() {
 
 #[test]
 fn legacy_urls_redirect_three_ways() {
-    let out = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let out = render(&snapshot("tests/fixtures/valid-site"), &absolute(false)).unwrap_or_else(|e| panic!("{e}"));
     let moved = html(&out, "old/welcome.html");
     assert!(
         moved.contains("<meta http-equiv=\"refresh\" content=\"0; url=/pages/welcome/\">")
@@ -275,7 +281,38 @@ fn the_seed_page_says_its_first_sentence_once() {
     let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
     let page = out.get("pages/civil-society-partnerships/index.html").map(|b| String::from_utf8_lossy(b).into_owned());
     let page = page.unwrap_or_else(|| panic!("no seed page"));
-    assert_eq!(page.matches("A vibrant, energised, and effective civil society").count(), 1, "{page}");
+    // The head's description says it too; the page shows it once.
+    let body = page.split_once("<body>").map_or("", |(_, b)| b);
+    assert_eq!(body.matches("A vibrant, energised, and effective civil society").count(), 1, "{page}");
+}
+
+#[test]
+fn every_page_describes_itself_and_names_the_icon() {
+    let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    let description = |path: &str| {
+        let page = html(&out, path);
+        let start = page.find("<meta name=\"description\" content=\"").map(|i| i + 34);
+        let text = start.and_then(|s| page[s..].split_once('"').map(|(d, _)| d.to_owned()));
+        text.unwrap_or_else(|| panic!("{path} has no description: {page}"))
+    };
+    assert_eq!(
+        description("pages/civil-society-partnerships/index.html"),
+        "A vibrant, energised, and effective civil society is essential to achieving the Millennium Development Goals (MDGs) for all children."
+    );
+    assert!(description("index.html").starts_with("We’re building a new UNICEF.org."));
+    for (path, bytes) in out.iter().filter(|(p, _)| p.ends_with("index.html")) {
+        let page = String::from_utf8_lossy(bytes);
+        assert!(!description(path).is_empty(), "{path}");
+        assert!(page.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\""), "{path}");
+    }
+    assert!(out.get("favicon.svg").is_some_and(|svg| svg.starts_with(b"<svg ")));
+    // Without a summary, the first sentence of the body says it.
+    let fixture = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
+    for (path, bytes) in fixture.iter().filter(|(p, _)| p.ends_with("index.html")) {
+        let page = String::from_utf8_lossy(bytes);
+        assert!(page.contains("<meta name=\"description\" content=\""), "{path}");
+        assert!(!page.contains("<meta name=\"description\" content=\"\">"), "{path}");
+    }
 }
 
 #[test]

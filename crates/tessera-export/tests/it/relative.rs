@@ -1,4 +1,5 @@
-//! `relative_links`: the exported site works from any folder or `file://`.
+//! `relative_links`, the default: the exported site works from any folder
+//! or `file://`.
 
 use super::*;
 
@@ -83,8 +84,8 @@ fn legacy_pages_send_readers_on_relative_to_the_old_path() {
     assert!(moved.contains("content=\"0; url=../pages/welcome/index.html\""), "{moved}");
     assert!(moved.contains("<a href=\"../pages/welcome/index.html\">"), "{moved}");
     assert!(moved.contains("<link rel=\"canonical\" href=\"https://fixture.invalid/pages/welcome/\">"), "{moved}");
-    // The default stays absolute.
+    // Written from the site's root, they name the page's folder.
     let absolute =
-        render(&snapshot("tests/fixtures/valid-site"), &super::options(false)).unwrap_or_else(|e| panic!("{e}"));
+        render(&snapshot("tests/fixtures/valid-site"), &super::absolute(false)).unwrap_or_else(|e| panic!("{e}"));
     assert!(html(&absolute, "old/welcome.html").contains("<a href=\"/pages/welcome/\">"));
 }

@@ -14,19 +14,24 @@ fn a_static_search_box_leads_to_the_a_to_z_index_or_the_configured_search() {
     let out = render(&snapshot("content"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
     let page = html(&out, "pages/civil-society-partnerships/index.html");
     assert!(
-        page.contains(r#"<form role="search" action="/a-z/" method="get"><label for="q">New enhanced search</label>"#),
+        page.contains(r#"<form role="search" action="../../a-z/index.html" method="get"><label for="q">New enhanced search</label>"#),
         "{page}"
     );
     let a_z = html(&out, "a-z/index.html");
     assert!(a_z.contains("<h1>A to Z</h1>"));
     assert!(
-        a_z.contains(r#"<a href="/pages/civil-society-partnerships/">Civil Society Partnerships</a> (page)"#),
+        a_z.contains(
+            r#"<a href="../pages/civil-society-partnerships/index.html">Civil Society Partnerships</a> (page)"#
+        ),
         "{a_z}"
     );
     // The fixture's A to Z index per locale lists public items only.
     let out = render(&snapshot("tests/fixtures/valid-site"), &options(false)).unwrap_or_else(|e| panic!("{e}"));
     let fr = html(&out, "fr/a-z/index.html");
-    assert!(fr.contains("/fr/pages/welcome/") && !fr.contains("draft"), "{fr}");
+    assert!(fr.contains(r#"href="../pages/welcome/index.html""#) && !fr.contains("draft"), "{fr}");
+    assert!(html(&out, "fr/pages/welcome/index.html").contains(r#"action="../../a-z/index.html""#));
+    // Written from the site's root, the box names the index's folder.
+    let out = render(&snapshot("tests/fixtures/valid-site"), &crate::absolute(false)).unwrap_or_else(|e| panic!("{e}"));
     assert!(html(&out, "fr/pages/welcome/index.html").contains(r#"action="/fr/a-z/""#));
 
     // With a search address in site.toml, the box goes there.
@@ -69,8 +74,9 @@ fn preview_banners_say_the_state_and_only_a_preview_export_has_them() {
 fn the_live_site_serves_the_exported_pages() {
     let fixture = snapshot("tests/fixtures/valid-site");
     let now = Utc::now();
-    let out =
-        render(&fixture, &tessera_export::ExportOptions { now, ..options(false) }).unwrap_or_else(|e| panic!("{e}"));
+    // The live site writes links from the site's root, as `--absolute-links` does.
+    let out = render(&fixture, &tessera_export::ExportOptions { now, ..crate::absolute(false) })
+        .unwrap_or_else(|e| panic!("{e}"));
     let live = LiveSite::new(fixture.view(Audience::Public, now));
     for address in [
         "/",
@@ -80,6 +86,7 @@ fn the_live_site_serves_the_exported_pages() {
         "/topics/education/",
         "/a-z/",
         "/style.css",
+        "/favicon.svg",
         "/sitemap.xml",
         "/fr/feed.xml",
     ] {

@@ -123,13 +123,32 @@ fn export_refuses_to_replace_the_content_folder_or_an_unrelated_one() {
 }
 
 #[test]
-fn relative_links_make_the_export_work_from_any_folder() {
+fn exports_link_relative_by_default_so_they_work_from_any_folder() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("site");
-    let o = tessera(&["export", "--format", "html", "--relative-links", "--out", &out.display().to_string()]);
+    let o = tessera(&["export", "--format", "html", "--out", &out.display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let page = std::fs::read_to_string(out.join("pages/civil-society-partnerships/index.html")).unwrap_or_default();
     assert!(page.contains("<link rel=\"stylesheet\" href=\"../../style.css\">"), "{page}");
     assert!(page.contains("<a href=\"../index.html\">Pages</a>"), "{page}");
+    assert!(page.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"../../favicon.svg\">"), "{page}");
     assert!(!page.contains("href=\"/"), "no site-absolute link is left: {page}");
+    assert!(out.join("favicon.svg").is_file());
+    // The old flag still runs, and says the same.
+    let again = dir.path().join("again");
+    let o = tessera(&["export", "--format", "html", "--relative-links", "--out", &again.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let same = std::fs::read_to_string(again.join("pages/civil-society-partnerships/index.html")).unwrap_or_default();
+    assert_eq!(page, same);
+}
+
+#[test]
+fn absolute_links_are_written_from_the_sites_root() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("site");
+    let o = tessera(&["export", "--format", "html", "--absolute-links", "--out", &out.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(out.join("pages/civil-society-partnerships/index.html")).unwrap_or_default();
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"/style.css\">"), "{page}");
+    assert!(page.contains("<a href=\"/pages/\">Pages</a>"), "{page}");
 }
