@@ -37,18 +37,20 @@ journey() {
   tmux new-session -d -s tui -x 80 -y 24 "$*"
   expect "New enhanced search"
   keys Tab Enter
-  expect "Section: Disabilities"
-  # The first link of the page is its first measure.
+  expect "Photo: UNICEF Goodwill Ambassador"
+  # The page says its measures in full; its first link is the story "from
+  # the field", below the screen: Tab scrolls to it.
   keys Tab Enter
-  expect "Advocate for and facilitate dialogue"
+  expect "Country: Montenegro"
+  # Back returns to where the reader was: at the story, not the top.
   keys b
-  expect "Section: Disabilities"
+  expect "From the field"
   keys / && keys -l "Montenegro" && keys Enter
   expect "Search: Montenegro"
   expect "It's about ability"
   # The filters come first, then the hit.
   keys Tab Tab Tab Enter
-  expect "Country: ME"
+  expect "Country: Montenegro"
   keys q
   for _ in $(seq 50); do tmux has-session -t tui 2>/dev/null || break; sleep 0.1; done
   if tmux has-session -t tui 2>/dev/null; then echo "q did not quit" >&2; exit 1; fi
