@@ -15,6 +15,8 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 "$bin" export --format html --absolute-links --out "$work/site" >/dev/null
+# nginx's workers read the files as another user.
+chmod -R a+rX "$work"
 "$bin" serve --addr 127.0.0.1:18501 2>/dev/null & pids+=($!)
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1;
@@ -25,7 +27,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   include /etc/nginx/mime.types;
-  gzip on; gzip_types text/css;
+  gzip on; gzip_types text/css image/svg+xml;
   etag on;
   server { listen 127.0.0.1:18502; root $work/site; }
 }
