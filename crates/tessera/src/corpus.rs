@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use tessera_core::{Country, Locale, PartnerKind};
 
-const EN: &[&str] = &[
+pub(crate) const EN: &[&str] = &[
     "children",
     "rights",
     "community",

@@ -10,44 +10,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-const WORDS: &[&str] = &[
-    "children",
-    "rights",
-    "community",
-    "school",
-    "health",
-    "partners",
-    "support",
-    "inclusion",
-    "access",
-    "families",
-    "services",
-    "programme",
-    "policy",
-    "advocacy",
-    "capacity",
-    "learning",
-    "protection",
-    "water",
-    "sanitation",
-    "nutrition",
-    "disability",
-    "organisation",
-    "national",
-    "local",
-    "young",
-    "people",
-    "equity",
-    "participation",
-    "training",
-    "monitoring",
-    "results",
-    "development",
-    "cooperation",
-    "dialogue",
-    "network",
-    "teachers",
-];
+/// The words of the text: the synthetic corpus's English ones.
+const WORDS: &[&str] = crate::corpus::EN;
 const SECTIONS: &[&str] = &["disabilities", "education", "health", "protection", "media", "infobycountry"];
 const PLACES: &[&str] = &["Kazakhstan", "Montenegro", "Nepal", "Ghana", "Peru", "Viet Nam", "Jordan", "Malawi"];
 const CITIES: &[&str] = &["PODGORICA", "KATHMANDU", "ACCRA", "LIMA", "HANOI", "AMMAN", "LILONGWE", "ALMATY"];
