@@ -43,28 +43,9 @@ impl QueryWord {
 }
 
 /// Edit distance with a swap of two neighbouring letters counted as one
-/// edit ("childern"), as the index's fuzzy queries count it. Used on short
-/// words only.
+/// edit ("childern"), as the index's fuzzy queries count it.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows: two back, one back, this one.
-    let mut two: Vec<usize> = vec![0; b.len() + 1];
-    let mut one: Vec<usize> = (0..=b.len()).collect();
-    let mut row: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        row[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            row[j] = (one[j] + 1).min(row[j - 1] + 1).min(one[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                row[j] = row[j].min(two[j - 2] + 1);
-            }
-        }
-        std::mem::swap(&mut two, &mut one);
-        std::mem::swap(&mut one, &mut row);
-    }
-    one[b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// Analyses the user's text the way one family's fields were analysed.
