@@ -40,7 +40,7 @@ def front_matter(text, path):
 def main(schema_path, content, out):
     schema = json.loads(pathlib.Path(schema_path).read_text())
     content, out = pathlib.Path(content), pathlib.Path(out)
-    files = [("Site", content / "site.toml"), ("Topics", content / "topics.toml")]
+    files = [("Site", content / "site.toml"), ("Topics", content / "topics.toml"), ("Legacy", content / "legacy.toml")]
     for folder, definition in KINDS.items():
         files += [(definition, p) for p in sorted((content / folder).glob("*")) if p.is_file()]
     for definition, path in files:

@@ -44,6 +44,45 @@ fn an_embargo_lifts_at_its_instant() {
 }
 
 #[test]
+fn an_old_address_moves_when_its_page_goes_public_with_no_edit() {
+    let snapshot = site();
+    let at = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().unwrap_or_else(|| panic!());
+    let state = |t: &tessera_core::Transition<'_>, path: &str| {
+        let old = t.addresses.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("{path} unknown"));
+        let waiting: Vec<String> = match &old.route {
+            tessera_core::LegacyRoute::Pending { waiting } => waiting.iter().map(|d| d.slug.clone()).collect(),
+            _ => Vec::new(),
+        };
+        (old.state(), waiting)
+    };
+    // For editors: pending while embargoed, with the page that waits.
+    let (e0, e1) = (snapshot.editorial_transition(at(2098)), snapshot.editorial_transition(at(2099)));
+    assert_eq!(state(&e0, "old/embargoed.html"), ("pending", vec!["embargoed-page".to_owned()]));
+    assert_eq!(state(&e1, "old/embargoed.html"), ("moved", vec![]));
+    assert_eq!(state(&e0, "old/review.html"), ("pending", vec!["review-page".to_owned()]));
+    assert_eq!((e0.total(), e0.moved(), e0.pending(), e0.retired()), (8, 2, 4, 2));
+    assert_eq!((e1.total(), e1.moved(), e1.pending(), e1.retired()), (8, 3, 3, 2));
+    // Pending ones oldest first, undated last.
+    let pending: Vec<&str> = e0.addresses.iter().filter(|a| a.state() == "pending").map(|a| a.path).collect();
+    assert_eq!(pending, ["old/press/2009.html", "about/history.html", "old/embargoed.html", "old/review.html"]);
+
+    // The public does not know an unlisted address only hidden pages carry,
+    // in any form, until the page is public.
+    let public = |y| snapshot.view(Audience::Public, at(y));
+    assert!(public(2098).old_address("/old/embargoed.html").is_none());
+    assert!(public(2098).old_address("https://any.host/old/review.html?q=1").is_none());
+    assert_eq!(public(2099).old_address("/old/embargoed.html").map(|a| a.state()), Some("moved"));
+    let t = public(2098).transition();
+    assert_eq!((t.total(), t.moved(), t.pending(), t.retired()), (6, 2, 2, 2));
+    // Preview sees the page in review, so its address has moved there.
+    let preview = snapshot.view(Audience::Preview, at(2098));
+    assert_eq!(preview.old_address("/old/review.html").map(|a| a.state()), Some("moved"));
+    // The public version changes when the embargo lifts, so cached answers
+    // for the old address are not kept.
+    assert_ne!(snapshot.public_version(at(2098)), snapshot.public_version(at(2099)));
+}
+
+#[test]
 fn lists_count_only_what_the_audience_may_see() {
     let snapshot = site();
     let en = locale("en");

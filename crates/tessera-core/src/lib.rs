@@ -60,8 +60,9 @@ mod model;
 mod reference;
 mod schema;
 mod snapshot;
+mod transition;
 
-pub use address::legacy_path;
+pub use address::{BadOldAddress, check_old_address, legacy_path};
 pub use body::{
     Alignment, Block, Body, BodyLink, Embed, Inline, LinkTarget, MAX_NESTING, QUOTE_EMBED, embeds, inline_text,
     is_safe_url, opens_with, plain_text, to_markdown,
@@ -72,12 +73,13 @@ pub use body::{
 pub use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, Severity, line_col};
 pub use html::{HtmlOptions, escape_html, to_html, to_html_with};
-pub use load::{LoadError, MAX_FILE_SIZE, load, split_front_matter};
+pub use load::{LEGACY_FILE, LoadError, MAX_FILE_SIZE, load, split_front_matter};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{
-    Hero, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind, Publishable, Quote, Site, Status, Story,
-    Timestamp, Topic, Topics, Url,
+    Hero, Legacy, LegacyAddress, LegacyState, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind,
+    Publishable, Quote, Site, Status, Story, Timestamp, Topic, Topics, Url,
 };
 pub use reference::{Kind, KindMarker, Ref, UnknownKind, is_valid_slug};
 pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};
 pub use snapshot::{Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View};
+pub use transition::{LegacyRoute, OldAddress, Transition};

@@ -1,6 +1,6 @@
 //! Reading a content folder into a [`Snapshot`], collecting every problem.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
+use crate::address::{check_old_address, legacy_path};
 use crate::body::{Body, BodyLink, LinkTarget};
 use crate::diagnostic::Diagnostic;
 use crate::locale::Locale;
-use crate::model::{Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
+use crate::model::{Legacy, LegacyState, Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
 use crate::reference::{Kind, is_valid_slug};
 use crate::snapshot::{Collection, Document, Item, ItemId, Snapshot};
 
@@ -149,6 +150,9 @@ impl Source {
     }
 }
 
+/// The list of the old site's addresses, at the content root.
+pub const LEGACY_FILE: &str = "legacy.toml";
+
 /// One parsed file of kind `T`.
 struct Parsed<T> {
     doc: Document<T>,
@@ -185,6 +189,7 @@ impl Loader {
     fn run(&mut self) -> Option<Snapshot> {
         let site = self.read_toml::<Site>(Path::new("site.toml"), true);
         let topics = self.read_toml::<Topics>(Path::new("topics.toml"), false);
+        let legacy = self.read_toml::<Legacy>(Path::new(LEGACY_FILE), false);
         let site = site.map(|(site, src)| {
             self.check_site(&site, &src);
             site
@@ -254,6 +259,10 @@ impl Loader {
         self.check_items(&media, &existing, &mut referenced, default_locale.as_ref());
         self.check_broken(&existing, &mut referenced);
         self.check_pages(&pages);
+        let legacy = legacy.map(|(legacy, src)| {
+            self.check_legacy(&legacy, &src, &pages, &existing);
+            legacy.addresses
+        });
         self.check_media(&media);
         self.warn_unreferenced(&measures, &referenced);
         self.warn_unreferenced(&partners, &referenced);
@@ -281,13 +290,16 @@ impl Loader {
             public_versions: Vec::new(),
             public_bodies: Vec::new(),
             link_sensitive: HashSet::new(),
+            legacy: legacy.unwrap_or_default(),
+            old_addresses: BTreeMap::new(),
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);
         index(&mut snapshot, partners, &mut hasher, |s| &mut s.partners);
         index(&mut snapshot, stories, &mut hasher, |s| &mut s.stories);
         index(&mut snapshot, media, &mut hasher, |s| &mut s.media);
-        let settings = format!("{:?}{:?}", snapshot.site, snapshot.topics);
+        let settings = format!("{:?}{:?}{:?}", snapshot.site, snapshot.topics, snapshot.legacy);
+        snapshot.old_addresses = crate::transition::index(&snapshot, &snapshot.legacy);
         hasher.update(settings.as_bytes());
         snapshot.version = hasher.digest();
         snapshot.settings_hash = xxhash_rust::xxh3::xxh3_64(settings.as_bytes());
@@ -411,7 +423,11 @@ impl Loader {
         top.sort();
         for name in top {
             let name_str = name.to_string_lossy();
-            if name_str.starts_with('.') || name_str == "site.toml" || name_str == "topics.toml" {
+            if name_str.starts_with('.')
+                || name_str == "site.toml"
+                || name_str == "topics.toml"
+                || name_str == LEGACY_FILE
+            {
                 continue;
             }
             match Kind::from_folder(&name_str).filter(|k| *k != Kind::Topic) {
@@ -763,48 +779,105 @@ impl Loader {
     }
 
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
-        // Translations of a page may repeat its legacy URLs; other pages may not.
-        let mut seen: HashMap<&str, (&str, &Path)> = HashMap::new();
+        // Translations of a page may repeat its legacy URLs; other pages may
+        // not, in any form of the address.
+        let mut seen: HashMap<String, (&str, &Path)> = HashMap::new();
         for p in pages {
             let src = &p.source;
             let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
             self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
             for (i, url) in p.doc.meta.legacy_urls.iter().enumerate() {
                 let at = [Step::Key("legacy_urls"), Step::Index(i)];
-                // Only characters a URL may hold (RFC 3986, `%` escapes
-                // included): old addresses end up in redirect files and
-                // server configuration, where a quote or a brace would be
-                // read as syntax.
-                let ok = (url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://"))
-                    && url.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
-                    && !url.contains('\'');
-                if !ok {
-                    self.push(
-                        p.source
-                            .value_error(
-                                &at,
-                                format!(
-                                    "legacy URL `{url}` is not a path or an http(s) URL made only of URL characters"
-                                ),
-                            )
-                        .with_help("write the old address as `/old/path.html` or `https://old.example.org/path`, with other characters %-escaped"),
-                    );
-                }
-                match seen.get(url.as_str()) {
+                let Some(path) = self.check_old_address(src, &at, url) else { continue };
+                match seen.get(&path) {
                     Some((slug, first)) if *slug != p.doc.slug => {
                         self.push(
-                            p.source
-                                .value_error(
-                                    &at,
-                                    format!("legacy URL `{url}` already redirects to `{}`", first.display()),
-                                )
-                                .with_help("an old address can redirect to one page only"),
+                            src.value_error(
+                                &at,
+                                format!("legacy URL `{url}` already redirects to `{}`", first.display()),
+                            )
+                            .with_help("an old address can redirect to one page only"),
                         );
                     }
                     _ => {
-                        seen.insert(url, (&p.doc.slug, &p.source.path));
+                        seen.insert(path, (&p.doc.slug, &src.path));
                     }
                 }
+            }
+        }
+    }
+
+    /// Checks one old address (in `legacy_urls` or `legacy.toml`) and
+    /// returns its path, `None` after reporting why it is not one.
+    fn check_old_address(&mut self, src: &Source, at: &[Step<'_>], url: &str) -> Option<String> {
+        match check_old_address(url) {
+            Ok(path) => Some(path),
+            Err(why) => {
+                self.push(src.value_error(at, format!("legacy URL `{url}` {why}")).with_help(
+                    "write the old address as `/old/path.html` or `https://old.example.org/path`, with other characters %-escaped",
+                ));
+                None
+            }
+        }
+    }
+
+    /// Checks `legacy.toml`: each address valid and listed once, a retired
+    /// address carried by no page, and `instead` naming a page.
+    fn check_legacy(
+        &mut self,
+        legacy: &Legacy,
+        src: &Source,
+        pages: &[Parsed<Page>],
+        existing: &HashMap<&str, BTreeSet<Kind>>,
+    ) {
+        let mut carried: HashMap<String, &Path> = HashMap::new();
+        for p in pages {
+            for url in &p.doc.meta.legacy_urls {
+                if let Some(path) = legacy_path(url) {
+                    carried.entry(path).or_insert(&p.source.path);
+                }
+            }
+        }
+        let page_slugs: Vec<&str> =
+            existing.iter().filter(|(_, k)| k.contains(&Kind::Page)).map(|(slug, _)| *slug).collect();
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for (i, address) in legacy.addresses.iter().enumerate() {
+            let at = [Step::Key("addresses"), Step::Index(i), Step::Key("url")];
+            let Some(path) = self.check_old_address(src, &at, &address.url) else { continue };
+            if let Some(first) = seen.insert(path.clone(), &address.url) {
+                self.push(
+                    src.value_error(&at, format!("`{}` is listed twice (first as `{first}`)", address.url))
+                        .with_help("list each old address once; a full URL and its path are the same address"),
+                );
+                continue;
+            }
+            if let (LegacyState::Retired, Some(page)) = (address.state, carried.get(&path)) {
+                self.push(
+                    src.value_error(
+                        &[Step::Key("addresses"), Step::Index(i), Step::Key("state")],
+                        format!(
+                            "`{}` is retired here, but `{}` carries it in `legacy_urls`",
+                            address.url,
+                            page.display()
+                        ),
+                    )
+                    .with_help("an address that has moved cannot be gone: remove it from one of the two files"),
+                );
+            }
+            let Some(instead) = &address.instead else { continue };
+            let at = [Step::Key("addresses"), Step::Index(i), Step::Key("instead")];
+            if address.state != LegacyState::Retired {
+                self.push(src.value_error(&at, "`instead` is only for retired addresses").with_help(
+                    "a pending address leads to a \"moving\" page; a moved one to the page that carries it",
+                ));
+            } else if !page_slugs.contains(&instead.slug()) {
+                let help = match closest(instead.slug(), &page_slugs) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => "name a page by its slug or as `@/pages/<slug>.md`".to_owned(),
+                };
+                self.push(
+                    src.value_error(&at, format!("no page named `{}` (in `instead`)", instead.slug())).with_help(help),
+                );
             }
         }
     }

@@ -616,6 +616,56 @@ pub struct Topics {
     pub topics: Vec<Topic>,
 }
 
+/// The old site's addresses (`legacy.toml`): every address the
+/// organisation knows that is not carried by a page yet, pending or retired.
+///
+/// An address a page names in `legacy_urls` has moved, whether or not it
+/// is listed here; listing it keeps its title and date for the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Legacy {
+    /// The addresses, in any order.
+    #[serde(default)]
+    pub addresses: Vec<LegacyAddress>,
+}
+
+/// One address of the old site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyAddress {
+    /// The old address: a path (`/disabilities/index_65326.html`) or a full URL.
+    pub url: String,
+    /// `pending` (not migrated yet, the default) or `retired` (deliberately
+    /// gone). An address a page carries has moved, whatever this says.
+    #[serde(default)]
+    pub state: LegacyState,
+    /// The old page's title, as the old site showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Since when the address has waited: the old page's last change, or
+    /// the day it was listed. Pending addresses are listed oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    /// For a retired address, the page readers are sent to instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<Ref<Page>>,
+    /// A note for editors; never shown to readers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What is decided about an old address that no page carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LegacyState {
+    /// Not migrated yet: readers are told the page is moving.
+    #[default]
+    Pending,
+    /// Deliberately gone: readers get "gone" (HTTP 410), and the page in
+    /// `instead` when there is one.
+    Retired,
+}
+
 impl KindMarker for Page {
     const KIND: Kind = Kind::Page;
 }

@@ -3,13 +3,13 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::model::{Measure, Media, Page, Partner, Site, Story, Topics};
+use crate::model::{Legacy, Measure, Media, Page, Partner, Site, Story, Topics};
 
 /// The schema's address, also its `$id`.
 pub const SCHEMA_ID: &str = "https://tessera.invalid/schema/content.schema.json";
 
 /// The kinds of file the schema describes, with their definition names.
-pub const DEFINITIONS: [&str; 7] = ["Site", "Topics", "Page", "Measure", "Partner", "Story", "Media"];
+pub const DEFINITIONS: [&str; 8] = ["Site", "Topics", "Legacy", "Page", "Measure", "Partner", "Story", "Media"];
 
 /// The JSON Schema (draft 2020-12) for every content file, as pretty JSON
 /// ending in a newline.
@@ -22,6 +22,7 @@ pub fn content_schema() -> String {
     let roots = [
         ("Site", generator.subschema_for::<Site>()),
         ("Topics", generator.subschema_for::<Topics>()),
+        ("Legacy", generator.subschema_for::<Legacy>()),
         ("Page", generator.subschema_for::<Page>()),
         ("Measure", generator.subschema_for::<Measure>()),
         ("Partner", generator.subschema_for::<Partner>()),
@@ -34,7 +35,7 @@ pub fn content_schema() -> String {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "Tessera content",
-        "description": "Generated from the tessera-core types; do not edit. Regenerate with `cargo run -- schema`. One definition per kind of file under $defs: Site (site.toml), Topics (topics.toml), Page, Measure, Partner and Story (the TOML front matter of pages/, measures/, partners/ and stories/ *.md), Media (media/*.toml).",
+        "description": "Generated from the tessera-core types; do not edit. Regenerate with `cargo run -- schema`. One definition per kind of file under $defs: Site (site.toml), Topics (topics.toml), Legacy (legacy.toml), Page, Measure, Partner and Story (the TOML front matter of pages/, measures/, partners/ and stories/ *.md), Media (media/*.toml).",
         "anyOf": any_of,
         "$defs": defs,
     });

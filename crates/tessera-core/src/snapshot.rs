@@ -253,6 +253,10 @@ pub struct Snapshot {
     /// public (its original is not published, or is embargoed). Only these
     /// can need rewriting; found while loading.
     pub(crate) link_sensitive: std::collections::HashSet<PathBuf>,
+    /// The addresses listed in `legacy.toml`, as written.
+    pub(crate) legacy: Vec<crate::model::LegacyAddress>,
+    /// Every old address (listed, or carried by a page), by its path.
+    pub(crate) old_addresses: BTreeMap<String, crate::transition::OldEntry>,
 }
 
 fn empty_body() -> &'static Body {

@@ -160,7 +160,6 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
         move |source| ExportError::Io { path, source }
     };
     let pages::Site { mut pages, changed } = pages::render(ctx);
-    pages.extend(redirects::pages(ctx));
     out.insert(pages::STYLESHEET_ADDRESS.trim_start_matches('/').into(), pages::STYLESHEET.as_bytes().to_vec());
     out.insert(pages::FAVICON_ADDRESS.trim_start_matches('/').into(), pages::FAVICON.as_bytes().to_vec());
     out.insert("robots.txt".into(), robots(ctx).into_bytes());
@@ -170,9 +169,14 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
         let feed = feed::render(ctx, l, &changed).map_err(xml(&path))?;
         out.insert(path, feed);
     }
-    let (netlify, nginx) = redirects::files(ctx);
+    let (netlify, nginx, status) = redirects::files(ctx);
     out.insert("_redirects".into(), netlify.into_bytes());
     out.insert("nginx-redirects.conf".into(), nginx.into_bytes());
+    out.insert("nginx-legacy-status.conf".into(), status.into_bytes());
+    // An old address never replaces a file of the current site.
+    let current: std::collections::HashSet<String> = pages.iter().map(|p| p.path.clone()).collect();
+    let old = redirects::pages(ctx).into_iter().filter(|p| !current.contains(&p.path) && !out.contains_key(&p.path));
+    pages.extend(old.collect::<Vec<_>>());
     links::check(&pages, out)?;
     for p in pages {
         out.insert(p.path, p.html.into_bytes());

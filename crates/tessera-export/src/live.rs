@@ -35,12 +35,24 @@ pub enum Answer {
         /// Its bytes.
         body: Vec<u8>,
     },
-    /// A legacy address: where the page lives now, and a "moved" page that
-    /// says so for clients that do not follow redirects.
+    /// An old address that moved: where the page lives now, and a "moved"
+    /// page that says so for clients that do not follow redirects.
     Moved {
         /// The page's address now.
         to: String,
         /// The "moved" page, HTML.
+        body: Vec<u8>,
+    },
+    /// An old address not migrated yet: a page that says it is moving and
+    /// offers the search (HTTP 404: nothing is here yet).
+    Moving {
+        /// The "moving" page, HTML.
+        body: Vec<u8>,
+    },
+    /// An old address retired on purpose: a page that says so and where to
+    /// look instead (HTTP 410).
+    Gone {
+        /// The "gone" page, HTML.
         body: Vec<u8>,
     },
 }
@@ -127,10 +139,22 @@ impl<'s> LiveSite<'s> {
         if let Some(l) = ctx.map.a_z_locale(address) {
             return page(pages::a_z_page(ctx, &l));
         }
-        // Legacy addresses first: they may look like anything.
-        if let Some((to, moved)) = redirects::legacy(ctx, address) {
-            return Some(Answer::Moved { to, body: moved.html.into_bytes() });
+        if let Some(answer) = self.current(address) {
+            return Some(answer);
         }
+        // An old address may look like anything, but never hides a page of
+        // the site (the export does not write over one either).
+        Some(match redirects::legacy(ctx, address)? {
+            redirects::Old::Moved(to, r) => Answer::Moved { to, body: r.html.into_bytes() },
+            redirects::Old::Pending(r) => Answer::Moving { body: r.html.into_bytes() },
+            redirects::Old::Retired(r) => Answer::Gone { body: r.html.into_bytes() },
+        })
+    }
+
+    /// The page of the current site at `address`, if there is one.
+    fn current(&self, address: &str) -> Option<Answer> {
+        let ctx = &self.ctx;
+        let page = |r: Rendered| Some(Answer::Page { content_type: HTML, body: r.html.into_bytes() });
         match ctx.map.resolve(address)? {
             Place::Home(l) => page(pages::home(ctx, &l)),
             Place::Index(kind, l) => page(pages::index_page(ctx, kind, &l)),

@@ -18,6 +18,7 @@ pub mod route;
 pub mod search;
 pub mod site;
 pub mod status;
+pub mod transition;
 
 pub use query::QueryRoot;
 pub use status::ContentStatus;

@@ -27,7 +27,10 @@ const PRIVATE: &str = "private, no-store";
 
 /// What rendering produced, before HTTP.
 enum Rendered {
+    /// A page to keep in the response cache: its status is 200, or 404 and
+    /// 410 for the old addresses that are moving or gone.
     Found {
+        status: StatusCode,
         content_type: &'static str,
         body: Vec<u8>,
     },
@@ -52,18 +55,17 @@ fn respond(
     let public = audience == Audience::Public;
     let cache_control = if public { format!("public, max-age={}", state.config().max_age) } else { PRIVATE.to_owned() };
     let mut response = match rendered {
-        Rendered::Found { content_type, body } if public => {
+        Rendered::Found { status, content_type, body } if public => {
             let body = Bytes::from(body);
             let etag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
-            let cached = Arc::new(Cached { status: StatusCode::OK, content_type, body, etag });
+            let cached = Arc::new(Cached { status, content_type, body, etag });
             if let Some(key) = key {
                 state.remember(key, cached.clone());
             }
             send(&cached, method, headers, &cache_control)
         }
-        Rendered::Found { content_type, body } => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, PRIVATE)], body)
-                .into_response()
+        Rendered::Found { status, content_type, body } => {
+            (status, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, PRIVATE)], body).into_response()
         }
         Rendered::Moved { to, body } => {
             let location = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/"));
@@ -90,8 +92,9 @@ fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, [(header::CACHE_CONTROL, NO_STORE)], "invalid preview token\n").into_response()
 }
 
-/// Any site address: a page, the stylesheet, a feed, the sitemap, a legacy
-/// address (301), or a "not found" page.
+/// Any site address: a page, the stylesheet, a feed, the sitemap, an old
+/// address (301 when it moved, 404 while it waits, 410 once retired), or a
+/// "not found" page.
 pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         let mut r = (StatusCode::METHOD_NOT_ALLOWED, [(header::CACHE_CONTROL, NO_STORE)], "use GET\n").into_response();
@@ -111,8 +114,12 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
     let rendered = tokio::task::spawn_blocking(move || {
         let site = LiveSite::new(snapshot.view(audience, now));
         match site.answer(&path) {
-            Some(Answer::Page { content_type, body }) => Rendered::Found { content_type, body },
+            Some(Answer::Page { content_type, body }) => Rendered::Found { status: StatusCode::OK, content_type, body },
             Some(Answer::Moved { to, body }) => Rendered::Moved { to, body },
+            Some(Answer::Moving { body }) => {
+                Rendered::Found { status: StatusCode::NOT_FOUND, content_type: HTML, body }
+            }
+            Some(Answer::Gone { body }) => Rendered::Found { status: StatusCode::GONE, content_type: HTML, body },
             None => Rendered::Status(StatusCode::NOT_FOUND, site.not_found(&path)),
         }
     })
@@ -223,7 +230,11 @@ pub(crate) async fn search(State(state): State<AppState>, method: Method, uri: U
             return Rendered::Status(StatusCode::BAD_REQUEST, site.search(&page(SearchOutcome::Problem(&problem))));
         }
         if p.query.is_empty() {
-            return Rendered::Found { content_type: HTML, body: site.search(&page(SearchOutcome::Form)).into_bytes() };
+            return Rendered::Found {
+                status: StatusCode::OK,
+                content_type: HTML,
+                body: site.search(&page(SearchOutcome::Form)).into_bytes(),
+            };
         }
         let mut request = SearchRequest::new(p.query.clone(), locale.clone());
         request.limit = RESULTS_PER_PAGE;
@@ -243,14 +254,17 @@ pub(crate) async fn search(State(state): State<AppState>, method: Method, uri: U
                     );
                 }
                 Rendered::Found {
+                    status: StatusCode::OK,
                     content_type: HTML,
                     body: site.search(&page(SearchOutcome::Results(&results))).into_bytes(),
                 }
             }
             // Nothing searchable in the words (punctuation alone).
-            Err(SearchError::EmptyQuery) => {
-                Rendered::Found { content_type: HTML, body: site.search(&page(SearchOutcome::Form)).into_bytes() }
-            }
+            Err(SearchError::EmptyQuery) => Rendered::Found {
+                status: StatusCode::OK,
+                content_type: HTML,
+                body: site.search(&page(SearchOutcome::Form)).into_bytes(),
+            },
             Err(SearchError::QueryTooLong { max }) => {
                 let problem = format!("the search is too long: use at most {max} characters");
                 Rendered::Status(StatusCode::BAD_REQUEST, site.search(&page(SearchOutcome::Problem(&problem))))

@@ -16,6 +16,7 @@ mod legacy_site;
 mod scaffold;
 mod search;
 mod serve;
+mod transition;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -109,6 +110,8 @@ enum Command {
     },
     /// Import legacy pages (saved HTML or text dumps) as items in review.
     Import(import::ImportArgs),
+    /// How far the move from the old site has come: old addresses moved, pending and retired.
+    Transition(transition::TransitionArgs),
     /// Generate a deterministic synthetic legacy site (HTML pages) for import benchmarks.
     GenLegacy {
         /// How many pages to write.
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
         Command::Schema { out } => write_schema(&out),
         Command::New { kind, slug, content } => scaffold::run(kind, &slug, &content),
         Command::Import(args) => import::run(args),
+        Command::Transition(args) => transition::run(args),
         Command::GenLegacy { pages, seed, out } => legacy_site::run(pages, seed, &out),
         Command::GenCorpus { items, locales, seed, out } => corpus::run(items, &locales, seed, &out),
     };

@@ -83,6 +83,7 @@ fn the_seed_page_is_semantic_accessible_html() {
 mod dates;
 mod escaping;
 mod legacy;
+mod old_addresses;
 mod relative;
 mod search_box;
 

@@ -244,8 +244,16 @@ impl QueryRoot {
         Ok(kind.and_then(|k| node_for(view, k, slug, &locale)))
     }
 
+    /// The move from the old site: how many old addresses have moved, wait
+    /// or are gone, as the public sees it now; editors in preview also get
+    /// the pending ones.
+    async fn transition<'c>(&self, ctx: &Context<'c>) -> Result<super::transition::TransitionObject<'c>> {
+        super::transition::transition(ctx)
+    }
+
     /// Routes a site path: a current path (`/measures/x/`, `/fr/pages/y/`)
-    /// gives its item; a legacy URL gives the path to redirect to.
+    /// gives its item; an old address of the site says whether it moved
+    /// (and where), waits, or is gone.
     async fn route<'c>(&self, ctx: &Context<'c>, path: String) -> Result<Option<Route<'c>>> {
         super::route::route(ctx, path)
     }

@@ -119,7 +119,7 @@ async fn route_resolves_current_paths_and_redirects_legacy_ones() {
     )
     .await;
     let d = &reply["data"];
-    assert_eq!(d["a"], json!({ "redirect": "/pages/welcome/", "node": null }));
+    assert_eq!(d["a"], json!({ "redirect": "/pages/welcome/", "node": null }), "{reply}");
     assert_eq!(d["b"]["redirect"], "/pages/welcome/");
     assert_eq!(d["c"]["node"], json!({ "title": "Bienvenue", "locale": "fr" }));
     assert_eq!(d["d"]["node"]["id"], "story:public-story");
@@ -215,6 +215,95 @@ async fn bodies_come_as_a_typed_block_tree() {
     assert_eq!(paragraph[3]["item"]["fragment"], "detail");
     assert_eq!(blocks[2]["ordered"], false);
     assert_eq!(blocks[2]["items"][1]["blocks"][0]["content"][0]["__typename"], "StrongInline");
+}
+
+/// Every old address gets an answer: where it moved, that it waits, or
+/// that it is gone and where to look instead; in any form it is written.
+#[tokio::test]
+async fn route_answers_every_old_address_with_its_state() {
+    let app = fixture();
+    let reply = query(
+        &app,
+        r#"{
+        moved: route(path: "https://old.fixture.invalid/old/welcome.html?x=1") { state redirect lookInstead oldAddress { url path state title since to } }
+        pending: route(path: "/old/press/2009.html") { state redirect node { id } oldAddress { title since to waiting { slug } } }
+        review: route(path: "/old/review.html") { state redirect oldAddress { waiting { slug } } }
+        retired: route(path: "/old/campaign-2008.html") { state redirect lookInstead oldAddress { title } }
+        bare: route(path: "/old/flash-intro.html") { state lookInstead }
+        current: route(path: "/pages/welcome/") { state oldAddress { url } }
+    }"#,
+    )
+    .await;
+    let d = &reply["data"];
+    assert_eq!(
+        d["moved"],
+        json!({ "state": "MOVED", "redirect": "/pages/welcome/", "lookInstead": null, "oldAddress": {
+            "url": "/old/welcome.html", "path": "/old/welcome.html", "state": "MOVED",
+            "title": "Welcome to the old site", "since": "2011-05-01", "to": "/pages/welcome/" } }),
+        "{reply}"
+    );
+    assert_eq!(
+        d["pending"],
+        json!({ "state": "PENDING", "redirect": null, "node": null, "oldAddress": {
+            "title": "Press releases 2009", "since": "2009-12-31", "to": null, "waiting": [] } })
+    );
+    // Unlisted, and carried only by a page in review: unknown to the public,
+    // which must not learn of unannounced work.
+    assert_eq!(d["review"], json!(null));
+    assert_eq!(
+        d["retired"],
+        json!({ "state": "RETIRED", "redirect": null, "lookInstead": "/pages/welcome/", "oldAddress": { "title": "Campaign 2008" } })
+    );
+    assert_eq!(d["bare"], json!({ "state": "RETIRED", "lookInstead": null }));
+    assert_eq!(d["current"], json!({ "state": "CURRENT", "oldAddress": null }));
+
+    // Preview sees the page in review, so the address has moved there.
+    let reply = crate::preview(&app, r#"{ route(path: "/old/review.html") { state redirect } }"#).await;
+    assert_eq!(reply["data"]["route"], json!({ "state": "MOVED", "redirect": "/pages/review-page/" }), "{reply}");
+}
+
+/// The move's counts are public; the list of pending addresses is for
+/// preview, oldest first, with the pages waiting to carry them.
+#[tokio::test]
+async fn transition_counts_for_everyone_and_lists_pending_addresses_for_preview() {
+    let app = fixture();
+    let counts = "{ transition { total moved pending retired } }";
+    let public = query(&app, counts).await;
+    let want = json!({ "transition": { "total": 6, "moved": 2, "pending": 2, "retired": 2 } });
+    assert_eq!(public["data"], want, "{public}");
+    // Preview counts the states the public sees (a page in review has not
+    // moved yet), and also the addresses only such pages carry.
+    let want = json!({ "transition": { "total": 8, "moved": 2, "pending": 4, "retired": 2 } });
+    assert_eq!(crate::preview(&app, counts).await["data"], want);
+
+    let list = "{ transition { pendingAddresses(first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { path since waiting { slug } } } } }";
+    let refused = query(&app, list).await;
+    assert_eq!(refused["data"], json!({ "transition": { "pendingAddresses": null } }), "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "PREVIEW_ONLY", "{refused}");
+    let listed = crate::preview(&app, list).await;
+    let page = &listed["data"]["transition"]["pendingAddresses"];
+    assert_eq!(page["totalCount"], 4, "{listed}");
+    assert_eq!(
+        page["nodes"],
+        json!([
+            { "path": "/old/press/2009.html", "since": "2009-12-31", "waiting": [] },
+            { "path": "/about/history.html", "since": "2010-03-15", "waiting": [] }
+        ])
+    );
+    let after = page["pageInfo"]["endCursor"].as_str().unwrap_or_default();
+    let rest = crate::preview(
+        &app,
+        &format!("{{ transition {{ pendingAddresses(after: \"{after}\") {{ nodes {{ path waiting {{ slug status }} }} }} }} }}"),
+    )
+    .await;
+    assert_eq!(
+        rest["data"]["transition"]["pendingAddresses"]["nodes"],
+        json!([
+            { "path": "/old/embargoed.html", "waiting": [{ "slug": "embargoed-page", "status": "PUBLISHED" }] },
+            { "path": "/old/review.html", "waiting": [{ "slug": "review-page", "status": "REVIEW" }] }
+        ]),
+        "{rest}"
+    );
 }
 
 /// The seed page's address on the legacy site is recorded, and `route`

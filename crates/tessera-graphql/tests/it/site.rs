@@ -419,3 +419,32 @@ async fn a_public_request_never_gets_a_preview_answer() {
         send(&app, get_with("/pages/draft-page/", &[("authorization", "Bearer wrong-token-wrong-token")])).await;
     assert_eq!(wrong.status, 401);
 }
+
+/// A reader with an old bookmark gets a redirect, a "moving" page (404:
+/// nothing is there yet) or a "gone" page (410), each cached like any page;
+/// and an old address carried only by unpublished work is an ordinary 404.
+#[tokio::test]
+async fn old_addresses_answer_301_404_or_410_with_a_page() {
+    let app = fixture();
+    let moved = send(&app, get("/old/welcome.html")).await;
+    assert_eq!((moved.status.as_u16(), moved.header("location")), (301, "/pages/welcome/"));
+
+    let moving = send(&app, get("/old/press/2009.html")).await;
+    assert_eq!(moving.status.as_u16(), 404);
+    let body = text(&moving);
+    assert!(body.contains("<h1>This page is moving</h1>") && body.contains(r#"value="Press releases 2009""#), "{body}");
+    assert!(body.contains(r#"<form role="search" action="/search""#), "the search is offered");
+    assert!(moving.header("cache-control").starts_with("public"), "{:?}", moving.headers);
+    let etag = moving.header("etag").to_owned();
+    assert!(!etag.is_empty());
+    let again = send(&app, get_with("/old/press/2009.html", &[("if-none-match", &etag)])).await;
+    assert_eq!(again.status.as_u16(), 404, "a 404 is never answered with 304");
+
+    let gone = send(&app, get("/old/campaign-2008.html?utm=x")).await;
+    assert_eq!(gone.status.as_u16(), 410);
+    assert!(text(&gone).contains(r#"What it covered is now on <a href="/pages/welcome/">Welcome</a>."#));
+
+    let hidden = send(&app, get("/old/review.html")).await;
+    assert_eq!(hidden.status.as_u16(), 404);
+    assert!(text(&hidden).contains("Page not found") && !text(&hidden).contains("review-page"));
+}

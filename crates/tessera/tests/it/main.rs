@@ -6,6 +6,7 @@ mod export;
 mod scaffold;
 mod search;
 mod serve;
+mod transition;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
