@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use tessera_site::Place;
 
-use crate::data::{Location, Source};
+use crate::data::{Location, OldRoute, Source};
 use crate::layout::{Layout, LineKind, layout};
 use crate::screens::{Screen, Style, Target};
 
@@ -370,8 +370,10 @@ impl<S: Source> App<S> {
 
     /// Opens a site address typed at the "Go to" prompt: `/pages/slug/`,
     /// `/fr/stories/slug/`, `/topics/slug/`, `/measures/`, `/`, or the same
-    /// with the site's base URL in front. An address that names a language
-    /// switches to it; one without keeps the language being read.
+    /// with the site's base URL in front; or an old address of the site (a
+    /// bookmark of the old site), which opens the page it moved to, or says
+    /// that it is moving or gone. An address that names a language switches
+    /// to it; one without keeps the language being read.
     fn go_to(&mut self, typed: &str) {
         let typed = typed.trim();
         if typed.is_empty() {
@@ -394,21 +396,47 @@ impl<S: Source> App<S> {
                 }
             };
             let base = base.trim_end_matches('/');
-            match typed.strip_prefix(base).filter(|rest| !base.is_empty() && (rest.is_empty() || rest.starts_with('/')))
-            {
-                Some(rest) => rest.to_owned(),
-                None => {
-                    self.message = Some(format!("{typed} is not on this site"));
-                    return;
-                }
-            }
+            typed
+                .strip_prefix(base)
+                .filter(|rest| !base.is_empty() && (rest.is_empty() || rest.starts_with('/')))
+                .map(str::to_owned)
         } else {
-            typed.to_owned()
+            Some(typed.to_owned())
         };
-        let Some(place) = map.resolve(&path) else {
-            self.message = Some(format!("no page at {typed} (try /pages/…/, /topics/…/ or /)"));
+        // A current address first: an old one never hides a page.
+        if let Some(place) = path.as_deref().and_then(|p| map.resolve(p)) {
+            self.open_place(place, &map);
             return;
+        }
+        let old = match self.source.old_address(typed) {
+            Ok(old) => old,
+            Err(e) => {
+                self.message = Some(format!("cannot look up {typed}: {e}"));
+                return;
+            }
         };
+        let (to, note) = match old {
+            Some(OldRoute::Moved(to)) => (Some(to), format!("{typed} has moved here")),
+            Some(OldRoute::Pending { title }) => {
+                let title = title.map(|t| format!(" (“{t}”)")).unwrap_or_default();
+                (None, format!("{typed}{title} is moving to the new site and is not ready yet; / searches"))
+            }
+            Some(OldRoute::Retired { instead: Some(to) }) => {
+                (Some(to), format!("{typed} is gone for good; this page covers what it did"))
+            }
+            Some(OldRoute::Retired { instead: None }) => (None, format!("{typed} is gone for good; / searches")),
+            None if path.is_none() => (None, format!("{typed} is not on this site")),
+            None => (None, format!("no page at {typed} (try /pages/…/, /topics/…/ or /)")),
+        };
+        if let Some(place) = to.as_deref().and_then(|to| map.resolve(to)) {
+            self.open_place(place, &map);
+        }
+        self.message = Some(note);
+    }
+
+    /// Opens a place of the site, switching to its language when it names
+    /// one other than the one being read.
+    fn open_place(&mut self, place: Place, map: &tessera_site::SiteMap) {
         let (location, locale) = match place {
             Place::Home(locale) => (Location::Home, locale),
             Place::Index(kind, locale) => (Location::Kind(kind), locale),

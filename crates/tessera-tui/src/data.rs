@@ -136,6 +136,9 @@ pub trait Source {
     }
     /// Where the site's pages live, for the addresses `read` prints.
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError>;
+    /// Where an old address of the site (in any form) stands; `None` when
+    /// it is not one the site knows.
+    fn old_address(&mut self, address: &str) -> Result<Option<OldRoute>, SourceError>;
     /// Bytes sent and received over the network so far (0 for local content).
     fn bytes_fetched(&self) -> u64 {
         0
@@ -144,6 +147,23 @@ pub trait Source {
     fn offline(&self) -> bool {
         false
     }
+}
+
+/// Where an old address of the site stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OldRoute {
+    /// It moved to this site address.
+    Moved(String),
+    /// Not on the new site yet.
+    Pending {
+        /// The old page's title, when known.
+        title: Option<String>,
+    },
+    /// Gone on purpose.
+    Retired {
+        /// The site address of the page to look at instead, if any.
+        instead: Option<String>,
+    },
 }
 
 /// The name of the country a code names, or the code as given when it

@@ -17,7 +17,7 @@ mod remote;
 mod screens;
 
 pub use app::{App, run};
-pub use data::{Location, Source, SourceError};
+pub use data::{Location, OldRoute, Source, SourceError};
 pub use layout::{Layout, Marking, layout, layout_marked};
 pub use local::LocalSource;
 pub use read::read;

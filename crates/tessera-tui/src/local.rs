@@ -48,6 +48,18 @@ impl Source for LocalSource {
         Ok(tessera_site::SiteMap::new(self.snapshot.site()))
     }
 
+    fn old_address(&mut self, address: &str) -> Result<Option<crate::data::OldRoute>, SourceError> {
+        use crate::data::OldRoute;
+        use tessera_core::LegacyRoute;
+        let map = tessera_site::SiteMap::new(self.snapshot.site());
+        let page = |p: &tessera_core::Localized<'_, tessera_core::Page>| map.item(Kind::Page, &p.slug, &p.requested);
+        Ok(self.view().old_address(address).map(|old| match &old.route {
+            LegacyRoute::Moved(p) => OldRoute::Moved(page(p)),
+            LegacyRoute::Pending { .. } => OldRoute::Pending { title: old.title().map(str::to_owned) },
+            LegacyRoute::Retired { instead } => OldRoute::Retired { instead: instead.as_ref().map(page) },
+        }))
+    }
+
     fn home(&mut self, tag: &str) -> Result<HomeData, SourceError> {
         let locale = self.locale(tag);
         let view = self.view();

@@ -25,7 +25,7 @@ use tessera_site::{Fact, Figure, ItemView, Placer, Related, Relation, capitalise
 use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, SourceError, country_name, kind_named};
 use queries::{
     Base, Country as CountryList, Home, ItemKind, ListMeasures, ListPages, ListPartners, ListStories, Locales, Measure,
-    MediaKind, Page, Partner, PlacedMeasure, PlacedPage, PlacedPartner, PlacedStory, Search, Story, Topic,
+    MediaKind, OldAddress, Page, Partner, PlacedMeasure, PlacedPage, PlacedPartner, PlacedStory, Search, Story, Topic,
 };
 
 /// Content read from a Tessera GraphQL server.
@@ -368,6 +368,24 @@ fn persisted_query_not_found(body: &str) -> bool {
 impl Source for RemoteSource {
     fn base_url(&mut self) -> Result<String, SourceError> {
         Ok(self.call::<Base>(queries::base::Variables)?.site.base_url)
+    }
+
+    fn old_address(&mut self, address: &str) -> Result<Option<crate::data::OldRoute>, SourceError> {
+        use crate::data::OldRoute;
+        use queries::old_address::RouteState;
+        let vars = queries::old_address::Variables { path: address.to_owned() };
+        let Some(route) = self.call::<OldAddress>(vars)?.route else { return Ok(None) };
+        let title = route.old_address.and_then(|o| o.title);
+        Ok(match route.state {
+            RouteState::CURRENT => None,
+            RouteState::MOVED => match route.redirect {
+                Some(to) => Some(OldRoute::Moved(to)),
+                None => return Err(SourceError::Protocol("a moved address without a redirect".into())),
+            },
+            RouteState::PENDING => Some(OldRoute::Pending { title }),
+            RouteState::RETIRED => Some(OldRoute::Retired { instead: route.look_instead }),
+            RouteState::Other(state) => return Err(SourceError::Protocol(format!("an unknown route state `{state}`"))),
+        })
     }
 
     fn site_map(&mut self) -> Result<tessera_site::SiteMap, SourceError> {

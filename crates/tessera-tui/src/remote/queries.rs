@@ -96,6 +96,7 @@ macro_rules! query {
 }
 
 query!(Base, "queries/Base.graphql");
+query!(OldAddress, "queries/OldAddress.graphql");
 query!(Locales, "queries/Locales.graphql");
 query!(Home, "queries/Home.graphql");
 query!(Page, "queries/Page.graphql");

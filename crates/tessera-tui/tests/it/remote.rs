@@ -121,6 +121,25 @@ fn local_and_remote_show_the_same_screens_for_every_kind_on_the_fixture_site() {
     let mut local: LocalSource = crate::local(root);
     assert_eq!(ok(remote.base_url(), "remote base"), ok(local.base_url(), "local base"));
 
+    // Old addresses: the same answer for every state, in any form.
+    for address in [
+        "/old/welcome.html",
+        "https://old.fixture.invalid/welcome",
+        "/old/press/2009.html",
+        "/old/campaign-2008.html",
+        "/old/flash-intro.html",
+        "/old/review.html",
+        "/pages/welcome/",
+        "/nowhere.html",
+    ] {
+        let want = ok(local.old_address(address), "local old address");
+        assert_eq!(ok(remote.old_address(address), "remote old address"), want, "{address}");
+    }
+    assert_eq!(
+        ok(local.old_address("/old/campaign-2008.html"), "retired"),
+        Some(tessera_tui::OldRoute::Retired { instead: Some("/pages/welcome/".into()) })
+    );
+
     let locales = ok(local.home(""), "home").locales;
     assert_eq!(locales, ["en", "fr", "ar"]);
     let mut items_by_kind = std::collections::HashMap::<Kind, usize>::new();

@@ -239,6 +239,26 @@ fn an_unknown_address_is_said_on_the_status_line_and_esc_cancels() {
 }
 
 #[test]
+fn an_old_bookmark_opens_the_page_it_moved_to_or_says_it_is_moving_or_gone() {
+    let seed = Location::Item { kind: Kind::Page, slug: "civil-society-partnerships".into() };
+    let mut app = at(Location::Kind(Kind::Partner));
+    for (address, place, note) in [
+        ("https://www.unicef.org/disabilities/index_65711.html", &seed, "has moved here"),
+        ("/disabilities/index_65316.html", &seed, "(“Children with disabilities”) is moving to the new site"),
+        ("http://www.unicef.org/disabilities/index_66543.html?x=1", &seed, "is gone for good; this page covers"),
+    ] {
+        app.open(Location::Kind(Kind::Partner));
+        keys(&mut app, "g");
+        keys(&mut app, address);
+        key(&mut app, KeyCode::Enter);
+        let expected = if note.contains("moving") { &Location::Kind(Kind::Partner) } else { place };
+        assert_eq!(app.location(), expected, "{address}");
+        let screen = render(&mut app, 120, 24);
+        assert!(status(&screen).contains(note), "{address}: {screen}");
+    }
+}
+
+#[test]
 fn an_address_in_another_language_switches_to_it() {
     let mut app = App::new(local("tests/fixtures/valid-site"), "en", false);
     keys(&mut app, "g");
