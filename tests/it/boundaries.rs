@@ -80,6 +80,7 @@ fn the_repository_holds_no_stray_files() {
         "bench",
         "content",
         "crates",
+        "deploy",
         "justfile",
         "rustfmt.toml",
         "schema",
