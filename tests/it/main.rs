@@ -6,6 +6,7 @@ mod content;
 mod fixtures;
 mod fuzz;
 mod graphql_contract;
+mod incremental;
 mod leak;
 mod schema;
 mod sdl;

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -45,10 +46,24 @@ pub enum LoadError {
 /// reported, not just the first. Warnings alone do not fail loading; they
 /// are kept in [`Snapshot::warnings`].
 pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
+    load_with(root, &mut LoadCache::default())
+}
+
+/// Loads `root` like [`load`], reusing what `cache` kept from the last load
+/// of the same folder: a file whose size, times and inode have not changed
+/// (and was read well after it was last written) is not read again, and a
+/// file whose bytes are unchanged is not parsed again; its document is
+/// shared with the new snapshot. Every check across files runs again, so
+/// the result, diagnostics included, is what [`load`] gives. The cache is
+/// emptied when `site.toml` changes (bodies and file names depend on it).
+pub fn load_with(root: &Path, cache: &mut LoadCache) -> Result<Snapshot, LoadError> {
     let root_error = |reason| LoadError::Root { path: root.to_owned(), reason };
     let canonical_root = root.canonicalize().map_err(root_error)?;
     if !canonical_root.is_dir() {
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
+    }
+    if cache.root.as_ref() != Some(&canonical_root) {
+        *cache = LoadCache { root: Some(canonical_root.clone()), ..LoadCache::default() };
     }
     let mut loader = Loader {
         root: canonical_root,
@@ -56,8 +71,13 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
         site_url: None,
         broken: Vec::new(),
         references_unknown: false,
+        cache: std::mem::take(cache),
+        next: HashMap::new(),
     };
     let snapshot = loader.run();
+    cache.root = loader.cache.root.take();
+    cache.site = loader.cache.site.take();
+    cache.parts = std::mem::take(&mut loader.next);
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     diagnostics.dedup();
@@ -153,10 +173,115 @@ impl Source {
 /// The list of the old site's addresses, at the content root.
 pub const LEGACY_FILE: &str = "legacy.toml";
 
+/// What a load keeps for the next load of the same folder: each content
+/// file's parse, with what identified the file's bytes when it was read.
+/// Pass the same cache to [`load_with`] again; it is safe to drop at any
+/// time (the next load then reads and parses everything).
+#[derive(Default)]
+pub struct LoadCache {
+    /// The folder the parts are from.
+    root: Option<PathBuf>,
+    /// The settings the parts were parsed under.
+    site: Option<Site>,
+    parts: HashMap<PathBuf, CachedPart>,
+}
+
+impl std::fmt::Debug for LoadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadCache").field("root", &self.root).field("files", &self.parts.len()).finish()
+    }
+}
+
+/// One file's parse, shared with the snapshots that hold its document.
+#[derive(Clone)]
+struct CachedPart {
+    stamp: Stamp,
+    /// When the read that gave `part` began.
+    read_at: std::time::SystemTime,
+    /// A hash of the bytes and the path.
+    hash: u64,
+    part: Part,
+}
+
+/// A parse of one file of one kind.
+#[derive(Clone)]
+enum Part {
+    Page(Result<Parsed<Page>, Broken>),
+    Measure(Result<Parsed<Measure>, Broken>),
+    Partner(Result<Parsed<Partner>, Broken>),
+    Story(Result<Parsed<Story>, Broken>),
+    Media(Result<Parsed<Media>, Broken>),
+}
+
+/// The kinds of file that have a [`Part`].
+trait Cached: Item + DeserializeOwned + Clone {
+    fn part(result: Result<Parsed<Self>, Broken>) -> Part;
+    fn of(part: &Part) -> Option<&Result<Parsed<Self>, Broken>>;
+}
+
+macro_rules! cached {
+    ($($ty:ident),*) => {$(
+        impl Cached for $ty {
+            fn part(result: Result<Parsed<Self>, Broken>) -> Part {
+                Part::$ty(result)
+            }
+            fn of(part: &Part) -> Option<&Result<Parsed<Self>, Broken>> {
+                match part {
+                    Part::$ty(r) => Some(r),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+cached!(Page, Measure, Partner, Story, Media);
+
+/// What identifies a file's bytes without reading them: its size,
+/// modification and change times and inode. Trusted only when the read
+/// began well after the file last changed (a write within the same clock
+/// tick as the read would leave the stamp as it was). The change time is
+/// the one to go by: tools may set a file's modification time to the past
+/// (`touch -d`, `rsync -t`), but not its change time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    changed: (i64, i64),
+    inode: (u64, u64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let (changed, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            ((meta.ctime(), meta.ctime_nsec()), (meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let (changed, inode) = ((0, 0), (0, 0));
+        Stamp { len: meta.len(), modified: meta.modified().ok(), changed, inode }
+    }
+
+    /// Whether a read that began at `read_at` certainly saw the bytes this
+    /// stamp stands for.
+    fn settled(&self, read_at: std::time::SystemTime) -> bool {
+        let (secs, nanos) = self.changed;
+        let changed = match (u64::try_from(secs), u32::try_from(nanos)) {
+            (Ok(s), Ok(n)) if cfg!(unix) => Some(std::time::UNIX_EPOCH + std::time::Duration::new(s, n)),
+            _ => self.modified,
+        };
+        changed.is_some_and(|c| c + std::time::Duration::from_secs(2) < read_at)
+    }
+}
+
+/// A file's parse, or why it failed.
+type ParseResult<T> = Result<Parsed<T>, Broken>;
+
 /// One parsed file of kind `T`.
+#[derive(Clone)]
 struct Parsed<T> {
-    doc: Document<T>,
-    source: Source,
+    doc: Arc<Document<T>>,
+    source: Arc<Source>,
     hash: u64,
     /// The file's size in bytes, as read (git compares it with the index).
     #[cfg_attr(not(feature = "git"), allow(dead_code))]
@@ -171,10 +296,14 @@ struct Loader {
     site_url: Option<String>,
     /// Files whose front matter did not parse, kept for what can still be
     /// checked: their bodies, and what they refer to.
-    broken: Vec<(Source, Body)>,
+    broken: Vec<Arc<(Source, Body)>>,
     /// Whether some item file could not even be read or split into front
     /// matter and body, so that what it refers to is unknown.
     references_unknown: bool,
+    /// What the last load parsed.
+    cache: LoadCache,
+    /// What this load parsed, for the next one.
+    next: HashMap<PathBuf, CachedPart>,
 }
 
 /// A content file found on disk, not read yet.
@@ -195,6 +324,10 @@ impl Loader {
             site
         });
         self.site_url = site.as_ref().map(|s| s.base_url.clone());
+        if self.cache.site != site {
+            self.cache.parts.clear();
+            self.cache.site = site.clone();
+        }
         let topics = topics.map(|(t, src)| {
             self.check_topics(&t, &src);
             t.topics
@@ -219,10 +352,12 @@ impl Loader {
             fn files<T>(parsed: &[Parsed<T>], out: &mut Vec<(PathBuf, u64, Option<chrono::DateTime<chrono::Utc>>)>) {
                 out.extend(parsed.iter().map(|p| (p.doc.path.clone(), p.size, p.doc.modified)));
             }
-            fn date<T>(parsed: &mut [Parsed<T>], dates: &HashMap<PathBuf, chrono::DateTime<chrono::Utc>>) {
+            fn date<T: Clone>(parsed: &mut [Parsed<T>], dates: &HashMap<PathBuf, chrono::DateTime<chrono::Utc>>) {
                 for p in parsed {
-                    if let Some(d) = dates.get(&p.doc.path) {
-                        p.doc.modified = Some(*d);
+                    if let Some(d) = dates.get(&p.doc.path)
+                        && p.doc.modified != Some(*d)
+                    {
+                        Arc::make_mut(&mut p.doc).modified = Some(*d);
                     }
                 }
             }
@@ -339,7 +474,7 @@ impl Loader {
             return None;
         }
         let text = match read_checked(&self.root, rel) {
-            Ok((text, _)) => text,
+            Ok((text, _, _)) => text,
             Err(d) => {
                 self.push(d);
                 return None;
@@ -518,14 +653,24 @@ impl Loader {
     }
 
     /// Reads and parses every file of one kind, in parallel.
-    fn parse_all<T: Item + DeserializeOwned>(&mut self, found: &[Found], kind: Kind) -> Vec<Parsed<T>> {
+    fn parse_all<T: Cached>(&mut self, found: &[Found], kind: Kind) -> Vec<Parsed<T>> {
         let root = &self.root;
         let site = self.site_url.as_deref();
-        let results: Vec<Result<Parsed<T>, Broken>> =
-            found.par_iter().filter(|f| f.kind == kind).map(|f| parse_file::<T>(root, site, f)).collect();
+        let cache = &self.cache.parts;
+        let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
+            .par_iter()
+            .filter(|f| f.kind == kind)
+            .map(|f| {
+                let (result, keep) = parse_cached::<T>(root, site, f, cache.get(&f.path));
+                (result, keep, f.path.as_path())
+            })
+            .collect();
         let mut parsed = Vec::with_capacity(results.len());
         let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
-        for result in results {
+        for (result, keep, path) in results {
+            if let Some(keep) = keep {
+                self.next.insert(path.to_owned(), keep);
+            }
             match result {
                 Ok(p) => {
                     self.check_markup(&p.source, &p.doc.body);
@@ -554,7 +699,7 @@ impl Loader {
                     match broken.rest {
                         Some(rest) => {
                             self.check_markup(&rest.0, &rest.1);
-                            self.broken.push(*rest);
+                            self.broken.push(rest);
                         }
                         None => self.references_unknown = true,
                     }
@@ -601,9 +746,10 @@ impl Loader {
     /// counts too), which errs on the side of a missing warning for a file
     /// that has an error to fix anyway.
     fn check_broken(&mut self, existing: &HashMap<&str, BTreeSet<Kind>>, referenced: &mut HashSet<ItemId>) {
-        for (src, body) in std::mem::take(&mut self.broken) {
+        for broken in std::mem::take(&mut self.broken) {
+            let (src, body) = &*broken;
             let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
-            self.check_links(&src, &body.links, &target, existing, referenced);
+            self.check_links(src, &body.links, &target, existing, referenced);
             let (table, _) = toml::de::DeTable::parse_recoverable(src.front_text());
             // A stack, not recursion: nesting in the file is not bounded here.
             let mut values: Vec<&toml::de::DeValue<'_>> = table.get_ref().values().map(|v| v.get_ref()).collect();
@@ -984,7 +1130,8 @@ fn index<T: Item>(
 /// file (a FIFO would block forever, a device would never end).
 /// The text of a content file, and when it was last modified (when the
 /// file system says).
-fn read_checked(root: &Path, rel: &Path) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>), Diagnostic> {
+#[allow(clippy::type_complexity)]
+fn read_checked(root: &Path, rel: &Path) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>, Stamp), Diagnostic> {
     let full = root.join(rel);
     let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
     let is_link = std::fs::symlink_metadata(&full).map_err(io_error)?.file_type().is_symlink();
@@ -1041,7 +1188,7 @@ fn read_checked(root: &Path, rel: &Path) -> Result<(String, Option<chrono::DateT
         };
         return Err(Diagnostic::error(rel, (1, 1), "file is empty").with_help(help));
     }
-    Ok((text, meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from)))
+    Ok((text, meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from), Stamp::of(&meta)))
 }
 
 #[cfg(unix)]
@@ -1136,12 +1283,13 @@ fn closest_listed(rest: &str) -> Option<&str> {
 
 /// A file whose front matter could not be parsed, with what can still be
 /// checked in it.
+#[derive(Clone)]
 struct Broken {
     diagnostics: Vec<Diagnostic>,
     /// The file split into front matter and body, and the body parsed;
-    /// `None` when the file could not be read or split. (Boxed: it is
-    /// large, and most files are not broken.)
-    rest: Option<Box<(Source, Body)>>,
+    /// `None` when the file could not be read or split. (Behind a pointer:
+    /// it is large, most files are not broken, and the cache shares it.)
+    rest: Option<Arc<(Source, Body)>>,
 }
 
 impl Broken {
@@ -1150,13 +1298,58 @@ impl Broken {
     }
 }
 
-fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found: &Found) -> Result<Parsed<T>, Broken> {
-    let (text, modified) = read_checked(root, &found.path).map_err(Broken::unread)?;
-    let size = text.len() as u64;
+/// One file's parse: the cached one when the file's stamp is unchanged,
+/// else the file is read, and parsed unless its bytes are the cached ones.
+/// Also what to cache for the next load: `None` when the file could not be
+/// read (it is tried again next time).
+fn parse_cached<T: Cached>(
+    root: &Path,
+    site: Option<&str>,
+    found: &Found,
+    cached: Option<&CachedPart>,
+) -> (Result<Parsed<T>, Broken>, Option<CachedPart>) {
+    if let Some(c) = cached
+        && let Some(result) = T::of(&c.part)
+        && c.stamp.settled(c.read_at)
+        && std::fs::metadata(root.join(&found.path)).is_ok_and(|m| Stamp::of(&m) == c.stamp)
+    {
+        return (result.clone(), Some(c.clone()));
+    }
+    let read_at = std::time::SystemTime::now();
+    let (text, modified, stamp) = match read_checked(root, &found.path) {
+        Ok(read) => read,
+        Err(d) => return (Err(Broken::unread(d)), None),
+    };
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
     let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes())
         ^ xxhash_rust::xxh3::xxh3_64(found.path.to_string_lossy().as_bytes()).rotate_left(1);
+    let result = match cached.and_then(|c| T::of(&c.part)).filter(|_| cached.is_some_and(|c| c.hash == hash)) {
+        // The same bytes: the same parse, with the file's time as it is now.
+        Some(result) => {
+            let mut result = result.clone();
+            if let Ok(p) = &mut result
+                && p.doc.modified != modified
+            {
+                Arc::make_mut(&mut p.doc).modified = modified;
+            }
+            result
+        }
+        None => parse_text::<T>(site, found, text, modified, hash),
+    };
+    let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
+    (result, Some(keep))
+}
+
+/// Parses the text of one file.
+fn parse_text<T: Item + DeserializeOwned>(
+    site: Option<&str>,
+    found: &Found,
+    text: String,
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+    hash: u64,
+) -> Result<Parsed<T>, Broken> {
+    let size = text.len() as u64;
     let source = if found.kind.extension() == "md" {
         split_markdown(&found.path, text).map_err(Broken::unread)?
     } else {
@@ -1168,7 +1361,7 @@ fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found
     let body = if body.trim().is_empty() { Body::empty() } else { Body::parse_with(body, site) };
     let meta = match parse_front::<T>(&source) {
         Ok(meta) => meta,
-        Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Box::new((source, body))) }),
+        Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Arc::new((source, body))) }),
     };
     let doc = Document {
         slug: found.slug.clone(),
@@ -1179,7 +1372,7 @@ fn parse_file<T: Item + DeserializeOwned>(root: &Path, site: Option<&str>, found
         hash,
         modified,
     };
-    Ok(Parsed { doc, source, hash, size })
+    Ok(Parsed { doc: Arc::new(doc), source: Arc::new(source), hash, size })
 }
 
 /// Where a link's target is written, as a range of `markdown`, given the

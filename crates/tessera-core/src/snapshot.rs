@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -159,7 +160,9 @@ impl Item for Media {
 /// All documents of one kind, indexed by slug and locale.
 #[derive(Debug, Clone)]
 pub struct Collection<T> {
-    docs: Vec<Document<T>>,
+    /// Shared with the load cache: a reload that finds a file unchanged
+    /// reuses its document instead of parsing or copying it.
+    docs: Vec<Arc<Document<T>>>,
     /// Slug → (locale → index in `docs`), slugs in order.
     by_slug: BTreeMap<String, HashMap<Locale, usize>>,
 }
@@ -171,14 +174,14 @@ impl<T> Default for Collection<T> {
 }
 
 impl<T> Collection<T> {
-    pub(crate) fn insert(&mut self, doc: Document<T>) {
+    pub(crate) fn insert(&mut self, doc: Arc<Document<T>>) {
         let index = self.docs.len();
         self.by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
         self.docs.push(doc);
     }
 
     /// Every document, every locale, every state, in load order (sorted by path).
-    pub fn all(&self) -> &[Document<T>] {
+    pub fn all(&self) -> &[Arc<Document<T>>] {
         &self.docs
     }
 
@@ -190,7 +193,7 @@ impl<T> Collection<T> {
     /// The document for `slug` in exactly `locale`, whatever its state.
     pub fn exact(&self, slug: &str, locale: &Locale) -> Option<&Document<T>> {
         let index = *self.by_slug.get(slug)?.get(locale)?;
-        self.docs.get(index)
+        self.docs.get(index).map(|d| &**d)
     }
 
     /// Whether any document has this slug.
@@ -200,8 +203,14 @@ impl<T> Collection<T> {
 
     /// All locales of `slug`, whatever their state.
     pub fn locales_of(&self, slug: &str) -> impl Iterator<Item = &Document<T>> {
-        let mut docs: Vec<&Document<T>> =
-            self.by_slug.get(slug).into_iter().flat_map(|m| m.values()).filter_map(|&i| self.docs.get(i)).collect();
+        let mut docs: Vec<&Document<T>> = self
+            .by_slug
+            .get(slug)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(|&i| self.docs.get(i))
+            .map(|d| &**d)
+            .collect();
         docs.sort_by(|a, b| a.locale.cmp(&b.locale));
         docs.into_iter()
     }

@@ -160,6 +160,9 @@ pub struct AppState {
     reloads: Arc<AtomicU64>,
     /// Preview sessions of the web site, and failed sign-ins.
     pub(crate) preview: Arc<crate::preview::Sessions>,
+    /// What the last load parsed: a reload parses only the files that
+    /// changed.
+    load_cache: Arc<Mutex<tessera_core::LoadCache>>,
 }
 
 impl AppState {
@@ -177,7 +180,17 @@ impl AppState {
             reloading_since: Arc::new(Mutex::new(None)),
             reloads: Arc::new(AtomicU64::new(0)),
             preview: Arc::new(crate::preview::Sessions::new()),
+            load_cache: Arc::new(Mutex::new(tessera_core::LoadCache::default())),
         }
+    }
+
+    /// This state, with the cache of the load that gave its snapshot, so
+    /// that the first reload parses only what changed since.
+    pub fn with_load_cache(self, cache: tessera_core::LoadCache) -> AppState {
+        if let Ok(mut kept) = self.load_cache.lock() {
+            *kept = cache;
+        }
+        self
     }
 
     pub(crate) fn config(&self) -> &ServerConfig {
@@ -251,7 +264,13 @@ impl AppState {
     }
 
     fn reload_now(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
-        match tessera_core::load(content) {
+        // Reloads run one at a time (the watcher's thread); a poisoned lock
+        // only means a reload panicked, and the cache is then rebuilt.
+        let loaded = match self.load_cache.lock() {
+            Ok(mut cache) => tessera_core::load_with(content, &mut cache),
+            Err(_) => tessera_core::load(content),
+        };
+        match loaded {
             // Nothing changed and nothing was wrong: keep everything as it is.
             Ok(snapshot) if snapshot.version() == self.snapshot.load().version() && self.status.load().ok => Ok(()),
             Ok(snapshot) => {

@@ -104,7 +104,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let preview_token = preview_token(token_file)?;
-    let snapshot = match tessera_core::load(content) {
+    let mut load_cache = tessera_core::LoadCache::default();
+    let snapshot = match tessera_core::load_with(content, &mut load_cache) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
             let mut renderer = crate::check::Renderer::new(content);
@@ -131,7 +132,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trust_proxy,
         ..ServerConfig::default()
     };
-    let state = AppState::new(Arc::new(snapshot), config);
+    let state = AppState::new(Arc::new(snapshot), config).with_load_cache(load_cache);
     let started = std::time::Instant::now();
     state.prepare_search()?;
     eprintln!("search index ready in {} ms", started.elapsed().as_millis());

@@ -1,0 +1,293 @@
+//! Incremental loading: after any sequence of edits (create, change,
+//! break, fix, delete, rename, translate, embargo, touch, a settings
+//! change), loading with the cache of the previous loads gives exactly
+//! what a fresh load of the same files gives, diagnostics included; and a
+//! file that did not change is neither read again nor parsed again.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use tessera_core::{Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, Story, load, load_with};
+
+use crate::fixture;
+
+fn config(default_cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+/// Everything a load gives, written out: the diagnostics, and every
+/// document with its front matter, body, hash and date; what the public
+/// sees, and the old addresses.
+fn describe(result: &Result<Snapshot, LoadError>) -> String {
+    let mut out = String::new();
+    let snapshot = match result {
+        Err(LoadError::Invalid { diagnostics }) => {
+            for d in diagnostics {
+                let _ = writeln!(out, "{d} [{}]", d.help.as_deref().unwrap_or(""));
+            }
+            return out;
+        }
+        Err(e) => return format!("error: {e}"),
+        Ok(s) => s,
+    };
+    fn docs<T: tessera_core::Item + std::fmt::Debug>(out: &mut String, snapshot: &Snapshot) {
+        for d in snapshot.collection::<T>().all() {
+            let _ = writeln!(
+                out,
+                "{} {} {} {:x} {:?}\n{:?}\n{:?}",
+                d.path.display(),
+                d.slug,
+                d.locale,
+                d.hash,
+                d.modified,
+                d.meta,
+                d.body
+            );
+        }
+    }
+    let _ = writeln!(out, "version {:x}", snapshot.version());
+    for w in snapshot.warnings() {
+        let _ = writeln!(out, "{w} [{}]", w.help.as_deref().unwrap_or(""));
+    }
+    docs::<Page>(&mut out, snapshot);
+    docs::<Measure>(&mut out, snapshot);
+    docs::<Partner>(&mut out, snapshot);
+    docs::<Story>(&mut out, snapshot);
+    docs::<Media>(&mut out, snapshot);
+    for year in [2026, 2100] {
+        let now = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().unwrap_or_else(|| panic!());
+        let view = snapshot.view(Audience::Public, now);
+        let _ = writeln!(out, "public {year}: {:x}", snapshot.public_version(now));
+        for page in view.list::<Page>(&snapshot.site().default_locale) {
+            let _ = writeln!(out, "  {} {}", page.slug, page.locale);
+        }
+        for a in snapshot.editorial_transition(now).addresses {
+            let _ = writeln!(out, "  old {} {}", a.path, a.state());
+        }
+    }
+    out
+}
+
+/// One edit of the content folder.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Appends a line (with a link, sometimes a broken one) to a body.
+    Change(usize, u8),
+    /// Writes an unknown field into a front matter.
+    Break(usize),
+    /// Puts a file back as the fixture has it.
+    Fix(usize),
+    Delete(usize),
+    /// Renames a file to another slug.
+    Rename(usize, u8),
+    /// Adds a French translation of a page.
+    Translate(usize),
+    /// Puts a page under embargo until 2099, or lifts it.
+    Embargo(usize, bool),
+    /// Writes a new page that refers to an existing measure.
+    Create(u8),
+    /// Writes a file's bytes again, unchanged.
+    Touch(usize),
+    /// Changes the site's base URL (every body depends on it).
+    Settings(bool),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (0usize..64, any::<u8>()).prop_map(|(i, n)| Edit::Change(i, n)),
+        1 => (0usize..64).prop_map(Edit::Break),
+        2 => (0usize..64).prop_map(Edit::Fix),
+        1 => (0usize..64).prop_map(Edit::Delete),
+        1 => (0usize..64, any::<u8>()).prop_map(|(i, n)| Edit::Rename(i, n)),
+        1 => (0usize..64).prop_map(Edit::Translate),
+        1 => (0usize..64, any::<bool>()).prop_map(|(i, b)| Edit::Embargo(i, b)),
+        1 => any::<u8>().prop_map(Edit::Create),
+        1 => (0usize..64).prop_map(Edit::Touch),
+        1 => any::<bool>().prop_map(Edit::Settings),
+    ]
+}
+
+/// The content files under `root`, sorted.
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for folder in ["pages", "measures", "partners", "stories", "media"] {
+        if let Ok(entries) = std::fs::read_dir(root.join(folder)) {
+            out.extend(entries.filter_map(Result::ok).map(|e| e.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+fn apply(root: &Path, original: &Path, edit: &Edit) {
+    let all = files(root);
+    let pick = |i: usize| (!all.is_empty()).then(|| all[i % all.len()].clone());
+    let pages: Vec<&PathBuf> = all.iter().filter(|p| p.starts_with(root.join("pages"))).collect();
+    match edit {
+        Edit::Change(i, n) => {
+            if let Some(p) = pick(*i)
+                && p.extension().is_some_and(|e| e == "md")
+            {
+                let link = if n % 3 == 0 { "@/measures/no-such-measure.md" } else { "@/measures/public-measure.md" };
+                write(&p, &format!("{}\nAn edit {n} with [a link]({link}).\n", read(&p)));
+            }
+        }
+        Edit::Break(i) => {
+            if let Some(p) = pick(*i) {
+                let text = read(&p);
+                let broken = match text.strip_prefix("+++\n") {
+                    Some(rest) => format!("+++\ntitel = \"typo\"\n{rest}"),
+                    None => format!("kindd = \"image\"\n{text}"),
+                };
+                write(&p, &broken);
+            }
+        }
+        Edit::Fix(i) => {
+            if let Some(p) = pick(*i) {
+                let from = original.join(p.strip_prefix(root).unwrap_or(&p));
+                if from.exists() {
+                    write(&p, &read(&from));
+                }
+            }
+        }
+        Edit::Delete(i) => {
+            if let Some(p) = pick(*i) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        Edit::Rename(i, n) => {
+            if let Some(p) = pick(*i) {
+                let ext = p.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+                let to = p.with_file_name(format!("renamed-{n}.{ext}"));
+                let _ = std::fs::rename(p, to);
+            }
+        }
+        Edit::Translate(i) => {
+            if !pages.is_empty() {
+                let p = pages[i % pages.len()];
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if let Some(stem) = name.strip_suffix(".md").filter(|s| !s.contains('.')) {
+                    let text = read(p).replacen("title = \"", "title = \"FR ", 1);
+                    write(&p.with_file_name(format!("{stem}.fr.md")), &text);
+                }
+            }
+        }
+        Edit::Embargo(i, on) => {
+            if !pages.is_empty() {
+                let p = pages[i % pages.len()];
+                let text = read(p);
+                let text = if *on {
+                    text.replacen(
+                        "status = \"published\"",
+                        "status = \"published\"\npublish_at = 2099-01-01T00:00:00Z",
+                        1,
+                    )
+                } else {
+                    text.lines().filter(|l| !l.starts_with("publish_at")).collect::<Vec<_>>().join("\n") + "\n"
+                };
+                write(p, &text);
+            }
+        }
+        Edit::Create(n) => write(
+            &root.join(format!("pages/new-{n}.md")),
+            &format!(
+                "+++\ntitle = \"New {n}\"\nmeasures = [\"public-measure\"]\nlegacy_urls = [\"/old/new-{n}.html\"]\nstatus = \"published\"\n+++\nA new page linking [a story](@/stories/public-story.md).\n"
+            ),
+        ),
+        Edit::Touch(i) => {
+            if let Some(p) = pick(*i) {
+                write(&p, &read(&p));
+            }
+        }
+        Edit::Settings(other) => {
+            let site = root.join("site.toml");
+            let text = read(&site);
+            let (from, to) = if *other {
+                ("https://fixture.invalid/", "https://elsewhere.invalid/")
+            } else {
+                ("https://elsewhere.invalid/", "https://fixture.invalid/")
+            };
+            write(&site, &text.replace(from, to));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(12))]
+
+    /// After every edit, the incremental load equals a fresh one.
+    #[test]
+    fn incremental_loads_equal_fresh_loads(edits in proptest::collection::vec(edit(), 1..12)) {
+        let original = fixture("valid-site");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        copy(&original, dir.path());
+        assert!(read(&dir.path().join("site.toml")).contains("https://fixture.invalid/"));
+        let mut cache = LoadCache::default();
+        let first = load_with(dir.path(), &mut cache);
+        prop_assert_eq!(describe(&first), describe(&load(dir.path())));
+        for edit in &edits {
+            apply(dir.path(), &original, edit);
+            let incremental = describe(&load_with(dir.path(), &mut cache));
+            let fresh = describe(&load(dir.path()));
+            prop_assert_eq!(incremental, fresh, "after {:?}", edit);
+        }
+    }
+}
+
+/// Files that did not change are not parsed again: the new snapshot holds
+/// the very same documents. A changed file is read and parsed, even when
+/// its size did not change.
+#[test]
+fn unchanged_files_are_shared_not_parsed_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    // Files become trusted by their stamp once they have not changed for
+    // two seconds before a read.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut cache = LoadCache::default();
+    let before = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+    let welcome = dir.path().join("pages/welcome.md");
+    let text = read(&welcome);
+    // Same length, different bytes.
+    write(&welcome, &text.replacen("Welcome", "Wolcome", 1));
+    let after = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+    let doc = |s: &Snapshot, slug: &str| {
+        s.collection::<Page>().all().iter().find(|d| d.slug == slug && d.path.ends_with(format!("{slug}.md"))).cloned()
+    };
+    let (Some(a), Some(b)) = (doc(&before, "archived-page"), doc(&after, "archived-page")) else { panic!("no page") };
+    assert!(Arc::ptr_eq(&a, &b), "an unchanged page is shared");
+    let (Some(a), Some(b)) = (doc(&before, "welcome"), doc(&after, "welcome")) else { panic!("no page") };
+    assert!(!Arc::ptr_eq(&a, &b));
+    assert!(b.meta.title.contains("Wolcome") || format!("{:?}", b.body).contains("Wolcome"), "{b:?}");
+    assert_ne!(before.version(), after.version());
+    // A third load with nothing changed shares everything.
+    let again = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+    let (Some(b), Some(c)) = (doc(&after, "welcome"), doc(&again, "welcome")) else { panic!("no page") };
+    assert!(Arc::ptr_eq(&b, &c));
+    assert_eq!(after.version(), again.version());
+    assert_eq!(describe(&Ok(again)), describe(&load(dir.path())));
+}
