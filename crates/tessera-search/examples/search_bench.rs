@@ -1,7 +1,11 @@
 //! The search benchmark (BENCHMARKS.md): build time, restart from the
-//! on-disk cache, latency over 1,000 queries, index size and peak RSS.
+//! on-disk cache, latency over 1,000 queries, index size, the time of an
+//! incremental update after a one-file edit, and peak RSS.
 //!
 //! usage: cargo run --release -p tessera-search --example search_bench -- CORPUS CACHE_DIR
+//!
+//! The update step appends a line to one page of CORPUS, loads it again and
+//! puts the file back as it was.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,6 +16,8 @@ use tessera_core::{Locale, Page, Publishable};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tessera_search::{Audience, SearchIndex, SearchRequest};
+
+type Queries = Vec<String>;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -71,27 +77,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         queries.push(q);
     }
     let locale = snapshot.site().default_locale.clone();
+    latency("1,000 queries (10 hits with snippets, facets)", &index, &queries, &locale)?;
+
+    // One page edited: reload the corpus, update the index, search again.
+    let page = snapshot.collection::<Page>().all().first().map(|d| Path::new(&corpus).join(&d.path));
+    let Some(page) = page else { return Ok(()) };
+    drop(snapshot);
+    let original = std::fs::read(&page)?;
+    let mut edited = original.clone();
+    edited.extend_from_slice(b"\nA zeppelin flew over the river.\n");
+    std::fs::write(&page, &edited)?;
+    let loaded = tessera_core::load(Path::new(&corpus)).map_err(|e| format!("{e}"));
+    std::fs::write(&page, &original)?;
+    let snapshot = loaded?;
+    let started = Instant::now();
+    let (updated, refresh) = index.update(&snapshot, now)?;
+    println!(
+        "update after a one-page edit (to disk): {:.3} s, {refresh:?}, {} segments, {} deleted documents kept",
+        started.elapsed().as_secs_f64(),
+        updated.segments(),
+        updated.deleted()
+    );
+    let zeppelin = updated.search(&SearchRequest::new("zeppelin", Locale::clone(&locale)))?.total;
+    println!("the edit is found: {}", zeppelin > 0);
+    latency("1,000 queries on the updated index", &updated, &queries, &locale)?;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
+        println!("peak RSS (whole process, snapshot included): {}", line.trim_start_matches("VmHWM:").trim());
+    }
+    Ok(())
+}
+
+fn latency(
+    label: &str,
+    index: &SearchIndex,
+    queries: &Queries,
+    locale: &Locale,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut times: Vec<Duration> = Vec::with_capacity(queries.len());
     let mut hits = 0usize;
-    for q in &queries {
+    for q in queries {
         let started = Instant::now();
-        let results = index.search(&SearchRequest::new(q.as_str(), Locale::clone(&locale)))?;
+        let results = index.search(&SearchRequest::new(q.as_str(), Locale::clone(locale)))?;
         times.push(started.elapsed());
         hits += usize::from(!results.hits.is_empty());
     }
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
     println!(
-        "1,000 queries (10 hits with snippets, facets): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {hits} with hits",
+        "{label}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {hits} with hits",
         pct(0.50),
         pct(0.95),
         pct(0.99),
         pct(1.0)
     );
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
-        println!("peak RSS (whole process, snapshot included): {}", line.trim_start_matches("VmHWM:").trim());
-    }
     Ok(())
 }
 

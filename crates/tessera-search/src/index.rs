@@ -1,27 +1,32 @@
 //! Building, caching and querying the index.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::merge_policy::NoMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocId, Index, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 pub use tessera_core::Audience;
 use tessera_core::{
     Country, Document, Item, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story, View,
 };
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::analysis::Family;
+use crate::facets::{self, FacetCounter};
+use crate::live::Live;
 use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
-const LAYOUT: &str = "v2";
+const LAYOUT: &str = "v3";
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
@@ -142,6 +147,44 @@ pub struct SearchResults {
     pub suggestions: Vec<String>,
 }
 
+/// When an updated index merges segments (see [`SearchIndex::update_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdatePolicy {
+    /// Segments with fewer documents than this (the ones updates write)
+    /// are merged into one whenever there are two or more of them.
+    pub small_segment_docs: u32,
+    /// A segment holding more deleted documents than this is merged, which
+    /// drops them: until then every count skips them one by one.
+    pub max_deleted_docs: u32,
+    /// More changed items than this are re-indexed by a fresh build, which
+    /// is then faster than replacing them one by one.
+    pub max_changed_items: usize,
+}
+
+impl Default for UpdatePolicy {
+    fn default() -> UpdatePolicy {
+        UpdatePolicy { small_segment_docs: 4096, max_deleted_docs: 64, max_changed_items: 10_000 }
+    }
+}
+
+/// How [`SearchIndex::update`] got the index it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Built from scratch: the first index, or an update was not possible
+    /// (other locales or topics, too many changes).
+    Built,
+    /// Opened from the on-disk cache of the same content.
+    Cached,
+    /// Only what changed was replaced.
+    Updated {
+        /// Items whose documents were (re)written: changed, new, or newly
+        /// visible.
+        changed: usize,
+        /// Items taken out: deleted or no longer visible.
+        removed: usize,
+    },
+}
+
 struct TextFields {
     title: Field,
     summary: Field,
@@ -149,13 +192,21 @@ struct TextFields {
 }
 
 struct Fields {
+    /// The item (kind and slug) as a number: what an update deletes by.
+    item: Field,
+    /// Breaks ties between equal scores the same way in every index of the
+    /// same content, however its documents are split into segments.
+    order: Field,
     kind: Field,
     slug: Field,
     locale: Field,
     visible_in: Field,
     title: Field,
     text: Field,
-    facets: Field,
+    /// `kind/page`, `topic/health`, ...: what filters match.
+    tags: Field,
+    /// The facet numbers counted ([`crate::facets`]).
+    facet: Field,
     /// Every searchable word unstemmed, in every language: where a typo of
     /// a stemmed word ("disabilites") is matched against the word as
     /// written ("disabilities"), and where suggestions come from.
@@ -163,14 +214,38 @@ struct Fields {
     families: BTreeMap<Family, TextFields>,
 }
 
+const ORDER: &str = "order";
+const FACET: &str = "facet";
+
+/// Item key → fingerprint of everything its index documents are made of.
+type Items = HashMap<u64, u64>;
+
 /// A search index for one audience over one snapshot; cheap to query from
 /// many threads at once.
+///
+/// Besides the tantivy index it remembers a fingerprint of every item it
+/// holds (16 bytes an item), so that [`SearchIndex::update`] can replace
+/// just the items that changed.
 pub struct SearchIndex {
-    reader: IndexReader,
+    index: Index,
+    live: Live,
     fields: Fields,
     audience: Audience,
     version: u64,
     epoch: usize,
+    /// What every document's numbering depends on (families, topics).
+    shape: u64,
+    /// The topic slugs facet numbers stand for, in `topics.toml` order.
+    topics: Vec<String>,
+    items: Items,
+    /// Whether every item got its own key (no hash collision), which
+    /// updates rely on.
+    unique: bool,
+    /// The cache root and this index's folder in it, when on disk.
+    cache: Option<(PathBuf, PathBuf)>,
+    /// Set once an in-memory index has been updated in place: its own
+    /// searches still see its generation, but it cannot be updated again.
+    superseded: AtomicBool,
 }
 
 /// What the index needs from each kind of item.
@@ -191,7 +266,6 @@ trait Indexable: Item + Publishable {
         Vec::new()
     }
 }
-
 impl Indexable for Page {
     fn summary(&self) -> Option<&str> {
         self.summary.as_deref()
@@ -243,13 +317,16 @@ fn families_of(snapshot: &Snapshot) -> BTreeSet<Family> {
 
 fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
     let mut b = Schema::builder();
+    let item = b.add_u64_field("item", INDEXED);
+    let order = b.add_u64_field(ORDER, FAST);
     let kind = b.add_text_field("kind", STRING | STORED);
     let slug = b.add_text_field("slug", STRING | STORED);
     let locale = b.add_text_field("locale", STRING | STORED);
     let visible_in = b.add_text_field("visible_in", STRING);
     let title = b.add_text_field("title", STORED);
     let text = b.add_text_field("text", STORED);
-    let facets = b.add_facet_field("facets", FacetOptions::default());
+    let tags = b.add_text_field("tags", STRING);
+    let facet = b.add_u64_field(FACET, FAST);
     let words = b.add_text_field(
         "words",
         TextOptions::default().set_indexing_options(
@@ -273,7 +350,9 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
             },
         );
     }
-    (b.build(), Fields { kind, slug, locale, visible_in, title, text, facets, words, families: by_family })
+    let fields =
+        Fields { item, order, kind, slug, locale, visible_in, title, text, tags, facet, words, families: by_family };
+    (b.build(), fields)
 }
 
 /// The tokenizer of the unstemmed `words` field.
@@ -286,6 +365,41 @@ fn register_tokenizers(index: &Index, families: &BTreeSet<Family>) {
     index.tokenizers().register(WORDS, Family::Plain.analyzer());
 }
 
+/// What an index of one snapshot for one audience at one instant is made of.
+struct Plan {
+    families: BTreeSet<Family>,
+    topics: Vec<String>,
+    shape: u64,
+    epoch: usize,
+    /// The name of its cache folder.
+    key: String,
+}
+
+impl Plan {
+    fn new(snapshot: &Snapshot, audience: Audience, now: DateTime<Utc>) -> Plan {
+        let families = families_of(snapshot);
+        let topics: Vec<String> = snapshot.topics().iter().map(|t| t.slug.clone()).collect();
+        let mut shape = Xxh3::new();
+        shape.update(LAYOUT.as_bytes());
+        for family in &families {
+            shape.update(family.name().as_bytes());
+            shape.update(&[0]);
+        }
+        shape.update(&[1]);
+        for topic in &topics {
+            shape.update(topic.as_bytes());
+            shape.update(&[0]);
+        }
+        let epoch = snapshot.visibility_epoch(now);
+        let audience_name = match audience {
+            Audience::Public => "public",
+            Audience::Preview => "preview",
+        };
+        let key = format!("{LAYOUT}-{:016x}-{epoch}-{audience_name}", snapshot.version());
+        Plan { families, topics, shape: shape.digest(), epoch, key }
+    }
+}
+
 impl SearchIndex {
     /// Builds the index of what `audience` may see at `now`, in memory, or
     /// reuses the one cached in `cache_dir` for the same content (returning
@@ -296,49 +410,164 @@ impl SearchIndex {
         now: DateTime<Utc>,
         cache_dir: Option<&Path>,
     ) -> Result<(SearchIndex, bool), SearchError> {
-        let families = families_of(snapshot);
-        let (schema, fields) = schema_for(&families);
-        let epoch = snapshot.visibility_epoch(now);
-        let audience_name = match audience {
-            Audience::Public => "public",
-            Audience::Preview => "preview",
-        };
-        let open = |mut index: Index, fields: Fields| -> Result<SearchIndex, SearchError> {
-            register_tokenizers(&index, &families);
-            // Segments are searched in parallel: a query that matches most
-            // of a large corpus answers sooner on every core.
-            index.set_default_multithread_executor()?;
-            let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-            Ok(SearchIndex { reader, fields, audience, version: snapshot.version(), epoch })
-        };
+        let plan = Plan::new(snapshot, audience, now);
+        let (index, refresh) = SearchIndex::build_plan(plan, snapshot, audience, now, cache_dir)?;
+        Ok((index, refresh == Refresh::Cached))
+    }
+
+    fn build_plan(
+        plan: Plan,
+        snapshot: &Snapshot,
+        audience: Audience,
+        now: DateTime<Utc>,
+        cache_dir: Option<&Path>,
+    ) -> Result<(SearchIndex, Refresh), SearchError> {
+        let (schema, fields) = schema_for(&plan.families);
+        let view = snapshot.view(audience, now);
         let Some(cache_dir) = cache_dir else {
             let index = Index::create_in_ram(schema);
-            register_tokenizers(&index, &families);
-            fill(&index, &fields, snapshot.view(audience, now), snapshot)?;
-            return Ok((open(index, fields)?, false));
+            register_tokenizers(&index, &plan.families);
+            let (items, unique) = fill(&index, &fields, &plan, view)?;
+            let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, None)?;
+            return Ok((open, Refresh::Built));
         };
         let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
-        let key = cache_dir.join(format!("{LAYOUT}-{:016x}-{epoch}-{audience_name}", snapshot.version()));
+        let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
+            let (items, unique) = fingerprints(&fields, &plan, view)?;
             let index = Index::open_in_dir(&key)?;
-            return Ok((open(index, fields)?, true));
+            let cache = Some((cache_dir.to_owned(), key));
+            let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
+            return Ok((open, Refresh::Cached));
         }
         std::fs::create_dir_all(cache_dir).map_err(cache_error)?;
         // Build beside the final place, then rename: a crash never leaves a
         // half-built index where a later start would trust it.
         let tmp = tempfile_dir(cache_dir).map_err(cache_error)?;
         let index = Index::create_in_dir(&tmp, schema)?;
-        register_tokenizers(&index, &families);
-        fill(&index, &fields, snapshot.view(audience, now), snapshot)?;
+        register_tokenizers(&index, &plan.families);
+        let (items, unique) = fill(&index, &fields, &plan, view)?;
         drop(index);
-        if let Err(e) = std::fs::rename(&tmp, &key) {
-            // Another process may have finished the same index first.
-            let _ = std::fs::remove_dir_all(&tmp);
-            if !key.join("meta.json").is_file() {
-                return Err(cache_error(e));
+        let index = settle(&tmp, &key).map_err(cache_error)?;
+        let cache = Some((cache_dir.to_owned(), key));
+        Ok((SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?, Refresh::Built))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        mut index: Index,
+        fields: Fields,
+        plan: Plan,
+        snapshot: &Snapshot,
+        audience: Audience,
+        items: Items,
+        unique: bool,
+        cache: Option<(PathBuf, PathBuf)>,
+    ) -> Result<SearchIndex, SearchError> {
+        register_tokenizers(&index, &plan.families);
+        // Segments are searched in parallel: a query that matches most of a
+        // large corpus answers sooner on every core.
+        index.set_default_multithread_executor()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex {
+            index,
+            live: Live::new(reader.searcher()),
+            fields,
+            audience,
+            version: snapshot.version(),
+            epoch: plan.epoch,
+            shape: plan.shape,
+            topics: plan.topics,
+            items,
+            unique,
+            cache,
+            superseded: AtomicBool::new(false),
+        })
+    }
+
+    /// The index of `snapshot` at `now` for the same audience, made from
+    /// this one by replacing only the items that changed, as
+    /// [`SearchIndex::update_with`] with the default policy.
+    pub fn update(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Result<(SearchIndex, Refresh), SearchError> {
+        self.update_with(snapshot, now, UpdatePolicy::default())
+    }
+
+    /// The index of `snapshot` at `now` for the same audience, made from
+    /// this one: an item whose documents would come out different (its
+    /// text, a translation, its state, an embargo lifting, the media it
+    /// shows) is deleted by its key and added again, an item gone or hidden
+    /// is deleted, then the change is committed and a new reader opened.
+    /// It answers every query exactly as a fresh build would: ranking and
+    /// suggestions count live documents only, and ties are broken by the
+    /// item, not by where its document sits. When the locales or topics
+    /// changed, or too much did, it is built afresh instead.
+    ///
+    /// This index stays valid for its own snapshot meanwhile. On disk, the
+    /// cache folder of an index is named by the content version, visibility
+    /// epoch and audience it answers for, and never changes once named: the
+    /// update links this index's files (tantivy never rewrites a file it
+    /// wrote) into a new folder, updates it there, and renames it to the
+    /// new content's name, so a folder is never trusted for other content
+    /// and the old one still serves a revert. In memory the update is made
+    /// in place: this index keeps reading its own generation, and is marked
+    /// so that it is never updated a second time.
+    pub fn update_with(
+        &self,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+        policy: UpdatePolicy,
+    ) -> Result<(SearchIndex, Refresh), SearchError> {
+        let plan = Plan::new(snapshot, self.audience, now);
+        let cache_root = self.cache.as_ref().map(|(root, _)| root.clone());
+        if plan.shape != self.shape || !self.unique {
+            return SearchIndex::build_plan(plan, snapshot, self.audience, now, cache_root.as_deref());
+        }
+        let view = snapshot.view(self.audience, now);
+        let (schema, fields) = schema_for(&plan.families);
+        match &self.cache {
+            Some((root, dir)) => {
+                let key = root.join(&plan.key);
+                if key.join("meta.json").is_file() {
+                    return SearchIndex::build_plan(plan, snapshot, self.audience, now, Some(root));
+                }
+                let cache_error = |source| SearchError::Cache { path: root.clone(), source };
+                let tmp = tempfile_dir(root).map_err(cache_error)?;
+                let applied = link_files(dir, &tmp).map_err(cache_error).and_then(|()| {
+                    let index = Index::open_in_dir(&tmp)?;
+                    if index.schema() != schema {
+                        return Ok(None);
+                    }
+                    register_tokenizers(&index, &plan.families);
+                    apply(&index, &fields, &plan, view, &self.items, policy)
+                });
+                let (items, unique, changed, removed) = match applied {
+                    Ok(Some(done)) => done,
+                    Ok(None) | Err(_) => {
+                        // Not worth it, or the old files are gone: build.
+                        let _ = std::fs::remove_dir_all(&tmp);
+                        return SearchIndex::build_plan(plan, snapshot, self.audience, now, Some(root));
+                    }
+                };
+                let index = settle(&tmp, &key).map_err(cache_error)?;
+                let cache = Some((root.clone(), key));
+                let open = SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, cache)?;
+                Ok((open, Refresh::Updated { changed, removed }))
+            }
+            None => {
+                if self.superseded.swap(true, Ordering::SeqCst) {
+                    return SearchIndex::build_plan(plan, snapshot, self.audience, now, None);
+                }
+                let index = self.index.clone();
+                match apply(&index, &fields, &plan, view, &self.items, policy)? {
+                    Some((items, unique, changed, removed)) => {
+                        let open =
+                            SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, None)?;
+                        Ok((open, Refresh::Updated { changed, removed }))
+                    }
+                    None => SearchIndex::build_plan(plan, snapshot, self.audience, now, None),
+                }
             }
         }
-        Ok((open(Index::open_in_dir(&key)?, fields)?, false))
     }
 
     /// Who this index is for.
@@ -354,12 +583,22 @@ impl SearchIndex {
 
     /// How many documents the index holds.
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.live.searcher.num_docs()
     }
 
     /// Whether the index holds no document.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many segments the index is split into.
+    pub fn segments(&self) -> usize {
+        self.live.searcher.segment_readers().len()
+    }
+
+    /// How many replaced documents the segments still hold (merges drop them).
+    pub fn deleted(&self) -> usize {
+        self.live.deleted()
     }
 
     /// Runs a search.
@@ -372,9 +611,9 @@ impl SearchIndex {
             return Err(SearchError::QueryTooLong { max: MAX_QUERY_CHARS });
         }
         let limit = request.limit.clamp(1, MAX_LIMIT);
-        let searcher = self.reader.searcher();
-        let known_plain =
-            |word: &str| searcher.doc_freq(&Term::from_field_text(self.fields.words, word)).is_ok_and(|n| n > 0);
+        let live = &self.live;
+        let searcher = &live.searcher;
+        let known_plain = |word: &str| live.knows(&Term::from_field_text(self.fields.words, word));
         let plain = query_words(&mut Family::Plain.analyzer(), text, true);
         let mut words_by_family = BTreeMap::new();
         for (family, f) in &self.fields.families {
@@ -391,10 +630,7 @@ impl SearchIndex {
             // A word the index knows is taken as meant: looking for typos of
             // it would only cost time and add noise.
             for w in &mut words {
-                let known = [f.title, f.body]
-                    .iter()
-                    .any(|field| searcher.doc_freq(&Term::from_field_text(*field, &w.term)).is_ok_and(|n| n > 0));
-                if known {
+                if [f.title, f.body].iter().any(|field| live.knows(&Term::from_field_text(*field, &w.term))) {
                     w.distance = 0;
                 }
             }
@@ -405,12 +641,12 @@ impl SearchIndex {
         }
         let attempt = |all_words: bool| -> Result<_, SearchError> {
             let query = self.full_query(request, &words_by_family, all_words);
-            let mut facets = FacetCollector::for_field("facets");
-            for root in ["/kind", "/topic", "/country", "/partner-kind"] {
-                facets.add_facet(root);
-            }
-            let top = TopDocs::with_limit(limit).and_offset(request.offset);
-            Ok(searcher.search(&query, &(top, Count, facets))?)
+            let facets = FacetCounter::new(FACET, self.topics.len());
+            let top = TopDocs::with_limit(limit).and_offset(request.offset).tweak_score(|segment: &SegmentReader| {
+                let order = segment.fast_fields().u64(ORDER).ok().map(|c| c.first_or_default_col(0));
+                move |doc: DocId, score: Score| (coarse(score), order.as_ref().map_or(0, |o| o.get_val(doc)))
+            });
+            Ok(searcher.search_with_statistics_provider(&query, &(top, Count, facets), live)?)
         };
         let mut found = attempt(true)?;
         // Nothing has every word: show what has some of them.
@@ -419,7 +655,7 @@ impl SearchIndex {
         }
         let (top, total, facet_counts) = found;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        for ((score, _), address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let locale = get(self.fields.locale);
@@ -431,24 +667,24 @@ impl SearchIndex {
             let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
             hits.push(Hit { kind, slug: get(self.fields.slug), locale, title: get(self.fields.title), score, snippet });
         }
-        let counts = |root: &str| -> Vec<FacetCount> {
-            let mut list: Vec<FacetCount> = facet_counts
-                .get(root)
-                .map(|(facet, count)| FacetCount {
-                    value: facet.to_path().last().map(|s| (*s).to_owned()).unwrap_or_default(),
-                    count,
-                })
-                .collect();
+        let mut facets = Facets::default();
+        for (n, count) in facet_counts.into_iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let (list, value) = match facets::value_of(n as u64, &self.topics) {
+                Some(facets::Value::Kind(k)) => (&mut facets.kinds, k.name().to_owned()),
+                Some(facets::Value::PartnerKind(k)) => (&mut facets.partner_kinds, k.as_str().to_owned()),
+                Some(facets::Value::Country(c)) => (&mut facets.countries, c),
+                Some(facets::Value::Topic(t)) => (&mut facets.topics, t.to_owned()),
+                None => continue,
+            };
+            list.push(FacetCount { value, count });
+        }
+        for list in [&mut facets.kinds, &mut facets.topics, &mut facets.countries, &mut facets.partner_kinds] {
             list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            list
-        };
-        let facets = Facets {
-            kinds: counts("/kind"),
-            topics: counts("/topic"),
-            countries: counts("/country"),
-            partner_kinds: counts("/partner-kind"),
-        };
-        let suggestions = self.suggest(&searcher, &plain)?.into_iter().collect();
+        }
+        let suggestions = self.suggest(&plain)?.into_iter().collect();
         Ok(SearchResults { total, hits, facets, suggestions })
     }
 
@@ -456,22 +692,19 @@ impl SearchIndex {
     /// replaced by the closest word it does (sharing the first letter,
     /// within the edits the word's length allows, the most common first),
     /// or `None` when every word is known or nothing is close.
-    fn suggest(
-        &self,
-        searcher: &tantivy::Searcher,
-        plain: &[crate::query::QueryWord],
-    ) -> Result<Option<String>, SearchError> {
+    fn suggest(&self, plain: &[crate::query::QueryWord]) -> Result<Option<String>, SearchError> {
+        let live = &self.live;
+        let segments = live.searcher.segment_readers();
         let mut changed = false;
         let mut out = Vec::with_capacity(plain.len());
         for w in plain {
             let term = w.term.as_str();
             let Some(first) = term.chars().next() else { continue };
-            let mut best: Option<(usize, std::cmp::Reverse<u32>, String)> = None;
             // Known as typed, or (the last word) as the start of a known
             // word: nothing to suggest, and no need to walk the terms.
-            let mut known = searcher.doc_freq(&Term::from_field_text(self.fields.words, term)).is_ok_and(|n| n > 0);
+            let mut known = live.knows(&Term::from_field_text(self.fields.words, term));
             if !known && w.prefix {
-                for segment in searcher.segment_readers() {
+                for (i, segment) in segments.iter().enumerate() {
                     let inverted = segment.inverted_index(self.fields.words)?;
                     let mut stream = inverted
                         .terms()
@@ -479,12 +712,19 @@ impl SearchIndex {
                         .ge(term.as_bytes())
                         .into_stream()
                         .map_err(tantivy::TantivyError::from)?;
-                    known |= stream.advance() && stream.key().starts_with(term.as_bytes());
+                    while !known && stream.advance() && stream.key().starts_with(term.as_bytes()) {
+                        known = live.segment_doc_freq(i, &inverted, stream.value())? > 0;
+                    }
                 }
             }
-            // Unknown: the closest word sharing its first letter.
-            let segments = if known { &[][..] } else { searcher.segment_readers() };
-            for segment in segments {
+            if known {
+                out.push(term.to_owned());
+                continue;
+            }
+            // Unknown: the closest word sharing its first letter, counted
+            // over every segment.
+            let mut close: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+            for (i, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(self.fields.words)?;
                 let mut stream = inverted
                     .terms()
@@ -501,18 +741,21 @@ impl SearchIndex {
                     if distance == 0 || distance > usize::from(w.distance.max(1)) {
                         continue;
                     }
-                    let key = (distance, std::cmp::Reverse(stream.value().doc_freq), candidate.to_owned());
-                    if best.as_ref().is_none_or(|b| key < *b) {
-                        best = Some(key);
+                    let freq = live.segment_doc_freq(i, &inverted, stream.value())?;
+                    if freq > 0 {
+                        close.entry(candidate.to_owned()).or_insert((distance, 0)).1 += freq;
                     }
                 }
             }
+            let best = close
+                .into_iter()
+                .min_by(|(a, (da, fa)), (b, (db, fb))| da.cmp(db).then(fb.cmp(fa)).then_with(|| a.cmp(b)));
             match best {
-                Some((_, _, word)) if !known => {
+                Some((word, _)) => {
                     changed = true;
                     out.push(word);
                 }
-                _ => out.push(term.to_owned()),
+                None => out.push(term.to_owned()),
             }
         }
         Ok(changed.then(|| out.join(" ")))
@@ -537,34 +780,58 @@ impl SearchIndex {
         let term = |field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
         };
-        let facet = |path: String| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_facet(self.fields.facets, &Facet::from(path.as_str())),
-                IndexRecordOption::Basic,
-            ))
-        };
-        let any_of = |paths: Vec<String>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(paths.into_iter().map(|p| (Occur::Should, facet(p))).collect()))
+        let any_of = |tags: Vec<String>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(tags.into_iter().map(|t| (Occur::Should, term(self.fields.tags, &t))).collect()))
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, Box::new(BooleanQuery::new(text))),
             (Occur::Must, term(self.fields.visible_in, request.locale.as_str())),
         ];
         if !request.kinds.is_empty() {
-            clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| format!("/kind/{}", k.name())).collect())));
+            clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| kind_tag(*k)).collect())));
         }
         if !request.topics.is_empty() {
-            clauses.push((Occur::Must, any_of(request.topics.iter().map(|t| format!("/topic/{t}")).collect())));
+            clauses.push((Occur::Must, any_of(request.topics.iter().map(|t| topic_tag(t)).collect())));
         }
         if !request.countries.is_empty() {
-            clauses.push((Occur::Must, any_of(request.countries.iter().map(|c| format!("/country/{c}")).collect())));
+            clauses.push((Occur::Must, any_of(request.countries.iter().map(|c| country_tag(*c)).collect())));
         }
         if !request.partner_kinds.is_empty() {
-            let paths = request.partner_kinds.iter().map(|k| format!("/partner-kind/{}", k.as_str())).collect();
-            clauses.push((Occur::Must, any_of(paths)));
+            clauses.push((Occur::Must, any_of(request.partner_kinds.iter().map(|k| partner_kind_tag(*k)).collect())));
         }
         BooleanQuery::new(clauses)
     }
+}
+
+/// `score` to 11 significant bits (about 3 decimal digits), rounded.
+///
+/// tantivy adds a document's partial scores in an order that depends on
+/// the segment it is in (an intersection starts from its rarest term in
+/// that segment), so the same document can score a unit in the last place
+/// apart in two indexes of the same content. Scores that close rank as
+/// equal, and equal scores rank by the document's order key, the same in
+/// every index.
+fn coarse(score: Score) -> Score {
+    const DROPPED: u32 = 12;
+    let bits = score.to_bits();
+    if !score.is_finite() {
+        return score;
+    }
+    let rounded = bits.saturating_add(1 << (DROPPED - 1)) & !((1 << DROPPED) - 1);
+    Score::from_bits(rounded)
+}
+
+fn kind_tag(kind: Kind) -> String {
+    format!("kind/{}", kind.name())
+}
+fn topic_tag(topic: &str) -> String {
+    format!("topic/{topic}")
+}
+fn country_tag(country: Country) -> String {
+    format!("country/{country}")
+}
+fn partner_kind_tag(kind: PartnerKind) -> String {
+    format!("partner-kind/{}", kind.as_str())
 }
 
 /// A fresh folder inside `parent` for building an index.
@@ -580,24 +847,203 @@ fn tempfile_dir(parent: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("cannot create a build folder"))
 }
 
-/// Adds every document `view` can see.
-fn fill(index: &Index, fields: &Fields, view: View<'_>, snapshot: &Snapshot) -> Result<(), SearchError> {
-    let mut writer = index.writer::<TantivyDocument>(256 * 1024 * 1024)?;
-    let locales = snapshot.locales();
-    add_kind::<Page>(&mut writer, fields, view, &locales)?;
-    add_kind::<Measure>(&mut writer, fields, view, &locales)?;
-    add_kind::<Partner>(&mut writer, fields, view, &locales)?;
-    add_kind::<Story>(&mut writer, fields, view, &locales)?;
-    writer.commit()?;
-    writer.wait_merging_threads()?;
+/// Moves a finished index from `tmp` to its cache folder `key` and opens it.
+fn settle(tmp: &Path, key: &Path) -> std::io::Result<Index> {
+    if let Err(e) = std::fs::rename(tmp, key) {
+        // Another process may have finished the same index first.
+        let _ = std::fs::remove_dir_all(tmp);
+        if !key.join("meta.json").is_file() {
+            return Err(e);
+        }
+    }
+    Index::open_in_dir(key).map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// Puts the files of the index in `from` into the empty folder `to`: the
+/// segment files as hard links (tantivy writes each once and never changes
+/// it), its two small lists of files as copies (tantivy replaces them), no
+/// lock.
+fn link_files(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        if text.ends_with(".lock") {
+            continue;
+        }
+        if text.ends_with(".json") {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        } else {
+            std::fs::hard_link(entry.path(), to.join(&name))?;
+        }
+    }
     Ok(())
 }
 
-fn add_kind<T: Indexable>(
-    writer: &mut tantivy::IndexWriter<TantivyDocument>,
+/// Where the documents of each item go.
+trait Sink {
+    /// Whether the documents of the item `key`, made of content with
+    /// `fingerprint`, are to be written.
+    fn wants(&mut self, key: u64, fingerprint: u64) -> bool;
+    /// Writes one document.
+    fn add(&mut self, doc: TantivyDocument) -> Result<(), SearchError>;
+}
+
+/// Records fingerprints and writes every document.
+struct Fresh<'w> {
+    writer: Option<&'w mut IndexWriter<TantivyDocument>>,
+    items: Items,
+    unique: bool,
+}
+
+impl Sink for Fresh<'_> {
+    fn wants(&mut self, key: u64, fingerprint: u64) -> bool {
+        self.unique &= self.items.insert(key, fingerprint).is_none();
+        self.writer.is_some()
+    }
+    fn add(&mut self, doc: TantivyDocument) -> Result<(), SearchError> {
+        if let Some(writer) = self.writer.as_deref_mut() {
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the documents of the items whose fingerprints changed, deleting
+/// their old ones first.
+struct Changes<'a> {
+    writer: &'a mut IndexWriter<TantivyDocument>,
+    item: Field,
+    old: &'a Items,
+    items: Items,
+    unique: bool,
+    changed: usize,
+    limit: usize,
+}
+
+impl Sink for Changes<'_> {
+    fn wants(&mut self, key: u64, fingerprint: u64) -> bool {
+        self.unique &= self.items.insert(key, fingerprint).is_none();
+        let old = self.old.get(&key);
+        if old == Some(&fingerprint) {
+            return false;
+        }
+        self.changed += 1;
+        if self.changed > self.limit {
+            return false;
+        }
+        if old.is_some() {
+            self.writer.delete_term(Term::from_field_u64(self.item, key));
+        }
+        true
+    }
+    fn add(&mut self, doc: TantivyDocument) -> Result<(), SearchError> {
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+}
+
+/// Adds every document `view` can see; returns the items' fingerprints.
+fn fill(index: &Index, fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(Items, bool), SearchError> {
+    let mut writer = index.writer::<TantivyDocument>(256 * 1024 * 1024)?;
+    let mut sink = Fresh { writer: Some(&mut writer), items: Items::new(), unique: true };
+    walk(fields, plan, view, &mut sink)?;
+    let (items, unique) = (sink.items, sink.unique);
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok((items, unique))
+}
+
+/// The fingerprints of the items `view` can see, writing nothing.
+fn fingerprints(fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(Items, bool), SearchError> {
+    let mut sink = Fresh { writer: None, items: Items::new(), unique: true };
+    walk(fields, plan, view, &mut sink)?;
+    Ok((sink.items, sink.unique))
+}
+
+/// Replaces in `index` the items whose fingerprints differ from `old`,
+/// deletes those gone, commits, and merges as `policy` says. `None` when
+/// more changed than `policy` allows (nothing is committed then).
+fn apply(
+    index: &Index,
     fields: &Fields,
+    plan: &Plan,
+    view: View<'_>,
+    old: &Items,
+    policy: UpdatePolicy,
+) -> Result<Option<(Items, bool, usize, usize)>, SearchError> {
+    // One thread: an update writes few documents, and the server answers
+    // searches meanwhile.
+    let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 64 * 1024 * 1024)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    let mut sink = Changes {
+        writer: &mut writer,
+        item: fields.item,
+        old,
+        items: Items::new(),
+        unique: true,
+        changed: 0,
+        limit: policy.max_changed_items,
+    };
+    walk(fields, plan, view, &mut sink)?;
+    let (items, unique, changed) = (sink.items, sink.unique, sink.changed);
+    let mut removed = 0;
+    for key in old.keys().filter(|k| !items.contains_key(k)) {
+        writer.delete_term(Term::from_field_u64(fields.item, *key));
+        removed += 1;
+    }
+    if changed + removed > policy.max_changed_items {
+        writer.rollback()?;
+        return Ok(None);
+    }
+    writer.commit()?;
+    let metas = index.searchable_segment_metas()?;
+    let heavy = |m: &tantivy::SegmentMeta| m.num_deleted_docs() > policy.max_deleted_docs;
+    let mut merge: Vec<_> = metas.iter().filter(|m| heavy(m)).map(|m| m.id()).collect();
+    let small: Vec<_> =
+        metas.iter().filter(|m| !heavy(m) && m.max_doc() < policy.small_segment_docs).map(|m| m.id()).collect();
+    if small.len() >= 2 {
+        merge.extend(small);
+    }
+    if !merge.is_empty() {
+        writer.merge(&merge).wait()?;
+    }
+    writer.wait_merging_threads()?;
+    Ok(Some((items, unique, changed, removed)))
+}
+
+/// The key of an item: what its documents are deleted by.
+fn item_key(kind: Kind, slug: &str) -> u64 {
+    xxh3_64(format!("{}/{slug}", kind.name()).as_bytes())
+}
+
+/// Visits every item `view` can see, kind by kind.
+fn walk(fields: &Fields, plan: &Plan, view: View<'_>, sink: &mut dyn Sink) -> Result<(), SearchError> {
+    let snapshot = view.snapshot();
+    let locales = snapshot.locales();
+    let topics: HashMap<&str, usize> = plan.topics.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+    let context = Context { fields, topics: &topics };
+    walk_kind::<Page>(&context, view, &locales, sink)?;
+    walk_kind::<Measure>(&context, view, &locales, sink)?;
+    walk_kind::<Partner>(&context, view, &locales, sink)?;
+    walk_kind::<Story>(&context, view, &locales, sink)?;
+    Ok(())
+}
+
+struct Context<'a> {
+    fields: &'a Fields,
+    /// Topic slug → its place in `topics.toml`.
+    topics: &'a HashMap<&'a str, usize>,
+}
+
+fn walk_kind<T: Indexable>(
+    context: &Context<'_>,
     view: View<'_>,
     locales: &[Locale],
+    sink: &mut dyn Sink,
 ) -> Result<(), SearchError> {
     let snapshot = view.snapshot();
     for slug in snapshot.collection::<T>().slugs() {
@@ -611,9 +1057,34 @@ fn add_kind<T: Indexable>(
                 None => readers.push((found.doc, vec![locale])),
             }
         }
-        for (doc, visible_in) in readers {
+        if readers.is_empty() {
+            continue;
+        }
+        // Everything the documents are made of: each file (its hash covers
+        // its path and bytes), who reads it, and the media it shows as
+        // this audience sees them.
+        let mut fingerprint = Xxh3::new();
+        let mut shown_media = Vec::with_capacity(readers.len());
+        for (doc, visible_in) in &readers {
+            fingerprint.update(&doc.hash.to_le_bytes());
+            for l in visible_in {
+                fingerprint.update(l.as_str().as_bytes());
+                fingerprint.update(&[0]);
+            }
+            let media: Vec<_> = doc.meta.media().into_iter().filter_map(|m| view.media(m, &doc.locale)).collect();
+            for m in &media {
+                fingerprint.update(&m.hash.to_le_bytes());
+            }
+            fingerprint.update(&[1]);
+            shown_media.push(media);
+        }
+        let key = item_key(T::KIND, slug);
+        if !sink.wants(key, fingerprint.digest()) {
+            continue;
+        }
+        for ((doc, visible_in), media) in readers.into_iter().zip(shown_media) {
             let mut shown = String::new();
-            for media in doc.meta.media().into_iter().filter_map(|m| view.media(m, &doc.locale)) {
+            for media in media {
                 let m = &media.meta;
                 for text in [&m.alt, &m.caption, &m.credit].into_iter().flatten() {
                     shown.push_str(text);
@@ -623,7 +1094,7 @@ fn add_kind<T: Indexable>(
             if let Some(country) = doc.meta.country() {
                 shown.push_str(country.name());
             }
-            writer.add_document(document(fields, doc, &visible_in, &shown))?;
+            sink.add(document(context, key, doc, &visible_in, &shown))?;
         }
     }
     Ok(())
@@ -631,9 +1102,22 @@ fn add_kind<T: Indexable>(
 
 /// The index document of one file; `shown` is the text of what it shows
 /// beside its own (media, the country's name).
-fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Locale], shown: &str) -> TantivyDocument {
+fn document<T: Indexable>(
+    context: &Context<'_>,
+    key: u64,
+    doc: &Document<T>,
+    visible_in: &[&Locale],
+    shown: &str,
+) -> TantivyDocument {
+    let fields = context.fields;
     let mut d = TantivyDocument::default();
     let meta = &doc.meta;
+    d.add_u64(fields.item, key);
+    // Ties go to pages, then measures, partners and stories, then in an
+    // order fixed by the file.
+    let rank = facets::kind_value(T::KIND).unwrap_or(3);
+    let spread = xxh3_64(format!("{}/{}", doc.slug, doc.locale).as_bytes()) >> 4;
+    d.add_u64(fields.order, ((3 - rank.min(3)) << 60) | spread);
     d.add_text(fields.kind, T::KIND.name());
     d.add_text(fields.slug, &doc.slug);
     d.add_text(fields.locale, doc.locale.as_str());
@@ -661,15 +1145,26 @@ fn document<T: Indexable>(fields: &Fields, doc: &Document<T>, visible_in: &[&Loc
     for part in [title, summary, body.as_str(), extra.as_str(), shown] {
         d.add_text(fields.words, part);
     }
-    d.add_facet(fields.facets, Facet::from(format!("/kind/{}", T::KIND.name()).as_str()));
+    let mut numbers = Vec::new();
+    d.add_text(fields.tags, kind_tag(T::KIND));
+    numbers.extend(facets::kind_value(T::KIND));
     for topic in meta.topics() {
-        d.add_facet(fields.facets, Facet::from(format!("/topic/{}", topic.slug()).as_str()));
+        d.add_text(fields.tags, topic_tag(topic.slug()));
+        numbers.extend(context.topics.get(topic.slug()).map(|i| facets::topic_value(*i)));
     }
     if let Some(country) = meta.country() {
-        d.add_facet(fields.facets, Facet::from(format!("/country/{country}").as_str()));
+        d.add_text(fields.tags, country_tag(country));
+        numbers.extend(facets::country_value(country));
     }
     if let Some(kind) = meta.partner_kind() {
-        d.add_facet(fields.facets, Facet::from(format!("/partner-kind/{}", kind.as_str()).as_str()));
+        d.add_text(fields.tags, partner_kind_tag(kind));
+        numbers.extend(facets::partner_kind_value(kind));
+    }
+    // A value counts once per document, however often it is written.
+    numbers.sort_unstable();
+    numbers.dedup();
+    for n in numbers {
+        d.add_u64(fields.facet, n);
     }
     d
 }

@@ -8,12 +8,14 @@
 //! or terminals.
 
 mod analysis;
+mod facets;
 mod index;
+mod live;
 mod query;
 mod snippet;
 
 pub use index::{
-    Audience, FacetCount, Facets, Hit, MAX_LIMIT, MAX_QUERY_CHARS, SearchError, SearchIndex, SearchRequest,
-    SearchResults,
+    Audience, FacetCount, Facets, Hit, MAX_LIMIT, MAX_QUERY_CHARS, Refresh, SearchError, SearchIndex, SearchRequest,
+    SearchResults, UpdatePolicy,
 };
 pub use snippet::Snippet;

@@ -232,3 +232,28 @@ async fn content_status_reveals_nothing_of_hidden_files_to_the_public() {
     let ready = String::from_utf8_lossy(&ready.body);
     assert!(ready.contains("failed") && !ready.contains("draft-page"), "{ready}");
 }
+
+/// A reload updates the search index (see `SearchIndexes`): searches find
+/// the edit at once, and the cache holds one folder per content version.
+#[tokio::test]
+async fn a_reload_updates_the_search_index_in_its_own_cache_folder() {
+    let (_dir, root) = fixture_copy();
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let config = ServerConfig { search_cache: Some(cache.path().to_owned()), ..ServerConfig::default() };
+    let state = AppState::new(Arc::new(snapshot), config);
+    state.prepare_search().unwrap_or_else(|e| panic!("{e}"));
+    let router = app(state.clone());
+    let q = r#"{ search(query: "zeppelin") { totalCount edges { node { item { id } } } } }"#;
+    let found = |router: axum::Router| async move { send(&router, post_request(q, None)).await.json() };
+    assert_eq!(found(router.clone()).await["data"]["search"]["totalCount"], 0);
+
+    let page = root.join("pages/welcome.md");
+    let text = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&page, format!("{text}\nA zeppelin flew over.\n")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(state.reload(&root).is_ok());
+    let seen = found(router.clone()).await;
+    assert_eq!(seen["data"]["search"]["totalCount"], 1, "{seen}");
+    let folders = std::fs::read_dir(cache.path()).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(folders, 2, "one folder per content version, no half-built one");
+}

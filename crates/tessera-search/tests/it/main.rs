@@ -1,6 +1,8 @@
 //! Search on the bundled content and the fixture site: relevance, facets,
 //! snippets, locales, visibility, hostile input and the on-disk cache.
 
+mod incremental;
+
 use std::path::Path;
 
 use chrono::Utc;
