@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::merge_policy::NoMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::{DocId, Index, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 pub use tessera_core::Audience;
 use tessera_core::{
     Country, Document, Item, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story, View,
@@ -24,6 +24,7 @@ use crate::facets::{self, FacetCounter};
 use crate::live::Live;
 use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
+use crate::top::{Ranked, Top};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
 const LAYOUT: &str = "v3";
@@ -642,10 +643,7 @@ impl SearchIndex {
         let attempt = |all_words: bool| -> Result<_, SearchError> {
             let query = self.full_query(request, &words_by_family, all_words);
             let facets = FacetCounter::new(FACET, self.topics.len());
-            let top = TopDocs::with_limit(limit).and_offset(request.offset).tweak_score(|segment: &SegmentReader| {
-                let order = segment.fast_fields().u64(ORDER).ok().map(|c| c.first_or_default_col(0));
-                move |doc: DocId, score: Score| (coarse(score), order.as_ref().map_or(0, |o| o.get_val(doc)))
-            });
+            let top = Top { order_field: ORDER, limit, offset: request.offset };
             Ok(searcher.search_with_statistics_provider(&query, &(top, Count, facets), live)?)
         };
         let mut found = attempt(true)?;
@@ -655,7 +653,7 @@ impl SearchIndex {
         }
         let (top, total, facet_counts) = found;
         let mut hits = Vec::with_capacity(top.len());
-        for ((score, _), address) in top {
+        for Ranked { score, address, .. } in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let locale = get(self.fields.locale);
@@ -724,6 +722,7 @@ impl SearchIndex {
             // Unknown: the closest word sharing its first letter, counted
             // over every segment.
             let mut close: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+            let length = term.chars().count();
             for (i, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(self.fields.words)?;
                 let mut stream = inverted
@@ -737,8 +736,14 @@ impl SearchIndex {
                     if !candidate.starts_with(first) {
                         break;
                     }
+                    // Words whose lengths differ by more than the edits
+                    // allowed cannot be close: skip them before measuring.
+                    let allowed = usize::from(w.distance.max(1));
+                    if candidate.chars().count().abs_diff(length) > allowed {
+                        continue;
+                    }
                     let distance = crate::query::edit_distance(candidate, term);
-                    if distance == 0 || distance > usize::from(w.distance.max(1)) {
+                    if distance == 0 || distance > allowed {
                         continue;
                     }
                     let freq = live.segment_doc_freq(i, &inverted, stream.value())?;
@@ -801,24 +806,6 @@ impl SearchIndex {
         }
         BooleanQuery::new(clauses)
     }
-}
-
-/// `score` to 11 significant bits (about 3 decimal digits), rounded.
-///
-/// tantivy adds a document's partial scores in an order that depends on
-/// the segment it is in (an intersection starts from its rarest term in
-/// that segment), so the same document can score a unit in the last place
-/// apart in two indexes of the same content. Scores that close rank as
-/// equal, and equal scores rank by the document's order key, the same in
-/// every index.
-fn coarse(score: Score) -> Score {
-    const DROPPED: u32 = 12;
-    let bits = score.to_bits();
-    if !score.is_finite() {
-        return score;
-    }
-    let rounded = bits.saturating_add(1 << (DROPPED - 1)) & !((1 << DROPPED) - 1);
-    Score::from_bits(rounded)
 }
 
 fn kind_tag(kind: Kind) -> String {
