@@ -435,7 +435,12 @@ impl SearchIndex {
         let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
         let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
-            let (items, unique) = fingerprints(&fields, &plan, view)?;
+            // The fingerprints saved beside the index, or (an older cache,
+            // a damaged file) made again from the snapshot.
+            let (items, unique) = match load_items(&key) {
+                Some(saved) => saved,
+                None => fingerprints(&fields, &plan, view)?,
+            };
             let index = Index::open_in_dir(&key)?;
             let cache = Some((cache_dir.to_owned(), key));
             let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
@@ -449,6 +454,9 @@ impl SearchIndex {
         register_tokenizers(&index, &plan.families);
         let (items, unique) = fill(&index, &fields, &plan, view)?;
         drop(index);
+        // Only saves time on a restart: without the file the fingerprints
+        // are made from the snapshot.
+        let _ = save_items(&tmp, &items, unique);
         let index = settle(&tmp, &key).map_err(cache_error)?;
         let cache = Some((cache_dir.to_owned(), key));
         Ok((SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?, Refresh::Built))
@@ -549,6 +557,7 @@ impl SearchIndex {
                         return SearchIndex::build_plan(plan, snapshot, self.audience, now, Some(root));
                     }
                 };
+                let _ = save_items(&tmp, &items, unique);
                 let index = settle(&tmp, &key).map_err(cache_error)?;
                 let cache = Some((root.clone(), key));
                 let open = SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, cache)?;
@@ -858,7 +867,8 @@ fn link_files(from: &Path, to: &Path) -> std::io::Result<()> {
         }
         let name = entry.file_name();
         let text = name.to_string_lossy();
-        if text.ends_with(".lock") {
+        // The fingerprints are written anew, never through a link.
+        if text.ends_with(".lock") || text == ITEMS_FILE {
             continue;
         }
         if text.ends_with(".json") {
@@ -868,6 +878,50 @@ fn link_files(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file in an index folder that keeps its items' fingerprints, so that
+/// a restart need not walk the snapshot to make them: written before the
+/// folder gets its name, so it always belongs to the folder's content.
+const ITEMS_FILE: &str = "tessera-items";
+const ITEMS_MAGIC: &[u8; 4] = b"TSI1";
+
+/// Writes `items` into `dir` as [`ITEMS_FILE`]: magic, whether the keys are
+/// unique, the count, the pairs, and a checksum of all that.
+fn save_items(dir: &Path, items: &Items, unique: bool) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(13 + 16 * items.len() + 8);
+    bytes.extend_from_slice(ITEMS_MAGIC);
+    bytes.push(u8::from(unique));
+    bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    for (key, fingerprint) in items {
+        bytes.extend_from_slice(&key.to_le_bytes());
+        bytes.extend_from_slice(&fingerprint.to_le_bytes());
+    }
+    let sum = xxh3_64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    std::fs::write(dir.join(ITEMS_FILE), bytes)
+}
+
+/// The fingerprints [`save_items`] wrote into `dir`; `None` when the file
+/// is missing or does not check out.
+fn load_items(dir: &Path) -> Option<(Items, bool)> {
+    let bytes = std::fs::read(dir.join(ITEMS_FILE)).ok()?;
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxh3_64(body).to_le_bytes() != sum || body.get(..4)? != ITEMS_MAGIC {
+        return None;
+    }
+    let unique = *body.get(4)? == 1;
+    let count = u64::from_le_bytes(body.get(5..13)?.try_into().ok()?);
+    let pairs = body.get(13..)?;
+    if pairs.len() as u64 != count.checked_mul(16)? {
+        return None;
+    }
+    let word = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+    let mut items = Items::with_capacity(pairs.len() / 16);
+    for pair in pairs.chunks_exact(16) {
+        items.insert(word(&pair[..8])?, word(&pair[8..])?);
+    }
+    Some((items, unique))
 }
 
 /// Where the documents of each item go.
