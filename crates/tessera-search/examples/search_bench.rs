@@ -26,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let cache = Path::new(&cache);
-    if cache.exists() {
+    // SEARCH_BENCH_KEEP=1 reopens the index a previous run left in CACHE_DIR.
+    if cache.exists() && std::env::var_os("SEARCH_BENCH_KEEP").is_none() {
         std::fs::remove_dir_all(cache)?;
     }
     let started = Instant::now();
@@ -115,12 +116,21 @@ fn latency(
     locale: &Locale,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut times: Vec<Duration> = Vec::with_capacity(queries.len());
+    let mut by_shape: [Vec<Duration>; 4] = Default::default();
     let mut hits = 0usize;
-    for q in queries {
+    for (i, q) in queries.iter().enumerate() {
         let started = Instant::now();
         let results = index.search(&SearchRequest::new(q.as_str(), Locale::clone(locale)))?;
         times.push(started.elapsed());
+        by_shape[i % 4].push(started.elapsed());
         hits += usize::from(!results.hits.is_empty());
+    }
+    if std::env::var_os("SEARCH_BENCH_SHAPES").is_some() {
+        for (name, mut t) in ["one word", "two words", "a typo", "a prefix"].into_iter().zip(by_shape) {
+            t.sort();
+            let at = |p: f64| t[((t.len() as f64 * p) as usize).min(t.len() - 1)].as_secs_f64() * 1000.0;
+            println!("  {name}: p50 {:.2} ms, p95 {:.2} ms", at(0.5), at(0.95));
+        }
     }
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;

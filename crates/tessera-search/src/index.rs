@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::merge_policy::NoMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::{DocId, Index, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 pub use tessera_core::Audience;
 use tessera_core::{
     Country, Document, Item, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story, View,
@@ -24,6 +24,7 @@ use crate::facets::{self, FacetCounter};
 use crate::live::Live;
 use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
+use crate::top::{Ranked, Top};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
 const LAYOUT: &str = "v3";
@@ -434,7 +435,12 @@ impl SearchIndex {
         let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
         let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
-            let (items, unique) = fingerprints(&fields, &plan, view)?;
+            // The fingerprints saved beside the index, or (an older cache,
+            // a damaged file) made again from the snapshot.
+            let (items, unique) = match load_items(&key) {
+                Some(saved) => saved,
+                None => fingerprints(&fields, &plan, view)?,
+            };
             let index = Index::open_in_dir(&key)?;
             let cache = Some((cache_dir.to_owned(), key));
             let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
@@ -448,6 +454,9 @@ impl SearchIndex {
         register_tokenizers(&index, &plan.families);
         let (items, unique) = fill(&index, &fields, &plan, view)?;
         drop(index);
+        // Only saves time on a restart: without the file the fingerprints
+        // are made from the snapshot.
+        let _ = save_items(&tmp, &items, unique);
         let index = settle(&tmp, &key).map_err(cache_error)?;
         let cache = Some((cache_dir.to_owned(), key));
         Ok((SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?, Refresh::Built))
@@ -548,6 +557,7 @@ impl SearchIndex {
                         return SearchIndex::build_plan(plan, snapshot, self.audience, now, Some(root));
                     }
                 };
+                let _ = save_items(&tmp, &items, unique);
                 let index = settle(&tmp, &key).map_err(cache_error)?;
                 let cache = Some((root.clone(), key));
                 let open = SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, cache)?;
@@ -642,10 +652,7 @@ impl SearchIndex {
         let attempt = |all_words: bool| -> Result<_, SearchError> {
             let query = self.full_query(request, &words_by_family, all_words);
             let facets = FacetCounter::new(FACET, self.topics.len());
-            let top = TopDocs::with_limit(limit).and_offset(request.offset).tweak_score(|segment: &SegmentReader| {
-                let order = segment.fast_fields().u64(ORDER).ok().map(|c| c.first_or_default_col(0));
-                move |doc: DocId, score: Score| (coarse(score), order.as_ref().map_or(0, |o| o.get_val(doc)))
-            });
+            let top = Top { order_field: ORDER, limit, offset: request.offset };
             Ok(searcher.search_with_statistics_provider(&query, &(top, Count, facets), live)?)
         };
         let mut found = attempt(true)?;
@@ -655,7 +662,7 @@ impl SearchIndex {
         }
         let (top, total, facet_counts) = found;
         let mut hits = Vec::with_capacity(top.len());
-        for ((score, _), address) in top {
+        for Ranked { score, address, .. } in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let locale = get(self.fields.locale);
@@ -724,6 +731,7 @@ impl SearchIndex {
             // Unknown: the closest word sharing its first letter, counted
             // over every segment.
             let mut close: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+            let length = term.chars().count();
             for (i, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(self.fields.words)?;
                 let mut stream = inverted
@@ -737,8 +745,14 @@ impl SearchIndex {
                     if !candidate.starts_with(first) {
                         break;
                     }
+                    // Words whose lengths differ by more than the edits
+                    // allowed cannot be close: skip them before measuring.
+                    let allowed = usize::from(w.distance.max(1));
+                    if candidate.chars().count().abs_diff(length) > allowed {
+                        continue;
+                    }
                     let distance = crate::query::edit_distance(candidate, term);
-                    if distance == 0 || distance > usize::from(w.distance.max(1)) {
+                    if distance == 0 || distance > allowed {
                         continue;
                     }
                     let freq = live.segment_doc_freq(i, &inverted, stream.value())?;
@@ -803,24 +817,6 @@ impl SearchIndex {
     }
 }
 
-/// `score` to 11 significant bits (about 3 decimal digits), rounded.
-///
-/// tantivy adds a document's partial scores in an order that depends on
-/// the segment it is in (an intersection starts from its rarest term in
-/// that segment), so the same document can score a unit in the last place
-/// apart in two indexes of the same content. Scores that close rank as
-/// equal, and equal scores rank by the document's order key, the same in
-/// every index.
-fn coarse(score: Score) -> Score {
-    const DROPPED: u32 = 12;
-    let bits = score.to_bits();
-    if !score.is_finite() {
-        return score;
-    }
-    let rounded = bits.saturating_add(1 << (DROPPED - 1)) & !((1 << DROPPED) - 1);
-    Score::from_bits(rounded)
-}
-
 fn kind_tag(kind: Kind) -> String {
     format!("kind/{}", kind.name())
 }
@@ -871,7 +867,8 @@ fn link_files(from: &Path, to: &Path) -> std::io::Result<()> {
         }
         let name = entry.file_name();
         let text = name.to_string_lossy();
-        if text.ends_with(".lock") {
+        // The fingerprints are written anew, never through a link.
+        if text.ends_with(".lock") || text == ITEMS_FILE {
             continue;
         }
         if text.ends_with(".json") {
@@ -881,6 +878,50 @@ fn link_files(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file in an index folder that keeps its items' fingerprints, so that
+/// a restart need not walk the snapshot to make them: written before the
+/// folder gets its name, so it always belongs to the folder's content.
+const ITEMS_FILE: &str = "tessera-items";
+const ITEMS_MAGIC: &[u8; 4] = b"TSI1";
+
+/// Writes `items` into `dir` as [`ITEMS_FILE`]: magic, whether the keys are
+/// unique, the count, the pairs, and a checksum of all that.
+fn save_items(dir: &Path, items: &Items, unique: bool) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(13 + 16 * items.len() + 8);
+    bytes.extend_from_slice(ITEMS_MAGIC);
+    bytes.push(u8::from(unique));
+    bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    for (key, fingerprint) in items {
+        bytes.extend_from_slice(&key.to_le_bytes());
+        bytes.extend_from_slice(&fingerprint.to_le_bytes());
+    }
+    let sum = xxh3_64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    std::fs::write(dir.join(ITEMS_FILE), bytes)
+}
+
+/// The fingerprints [`save_items`] wrote into `dir`; `None` when the file
+/// is missing or does not check out.
+fn load_items(dir: &Path) -> Option<(Items, bool)> {
+    let bytes = std::fs::read(dir.join(ITEMS_FILE)).ok()?;
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxh3_64(body).to_le_bytes() != sum || body.get(..4)? != ITEMS_MAGIC {
+        return None;
+    }
+    let unique = *body.get(4)? == 1;
+    let count = u64::from_le_bytes(body.get(5..13)?.try_into().ok()?);
+    let pairs = body.get(13..)?;
+    if pairs.len() as u64 != count.checked_mul(16)? {
+        return None;
+    }
+    let word = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+    let mut items = Items::with_capacity(pairs.len() / 16);
+    for pair in pairs.chunks_exact(16) {
+        items.insert(word(&pair[..8])?, word(&pair[8..])?);
+    }
+    Some((items, unique))
 }
 
 /// Where the documents of each item go.

@@ -13,6 +13,7 @@ mod index;
 mod live;
 mod query;
 mod snippet;
+mod top;
 
 pub use index::{
     Audience, FacetCount, Facets, Hit, MAX_LIMIT, MAX_QUERY_CHARS, Refresh, SearchError, SearchIndex, SearchRequest,

@@ -448,3 +448,42 @@ fn an_update_on_disk_gets_its_own_cache_folder_and_leaves_the_old_one_valid() {
     let folders = std::fs::read_dir(cache.path()).map(|d| d.count()).unwrap_or(0);
     assert_eq!(folders, 2, "one folder per content, no leftovers");
 }
+
+/// A restart reads the items' fingerprints saved in the cache folder (or,
+/// when that file is damaged, makes them again), and updates from the
+/// reopened index still answer as a fresh build.
+#[test]
+fn an_index_reopened_from_the_cache_updates_as_a_fresh_one_even_with_a_damaged_fingerprint_file() {
+    for damage in [false, true] {
+        let content = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut site = Site::new();
+        site.write(content.path());
+        let old = load(content.path());
+        drop(
+            SearchIndex::build(&old, Audience::Public, site.now, Some(cache.path())).unwrap_or_else(|e| panic!("{e}")),
+        );
+        if damage {
+            for folder in std::fs::read_dir(cache.path()).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
+                let file = folder.path().join("tessera-items");
+                let mut bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+                if let Some(b) = bytes.get_mut(20) {
+                    *b ^= 0xff;
+                }
+                std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        let (reopened, cached) =
+            SearchIndex::build(&old, Audience::Public, site.now, Some(cache.path())).unwrap_or_else(|e| panic!("{e}"));
+        assert!(cached);
+        site.apply(&Edit::Text(0, 1, vec![8, 9]));
+        // partner-1 has no translation: back to draft, it is gone.
+        site.apply(&Edit::Publish(2, 1, false));
+        site.write(content.path());
+        let new = load(content.path());
+        let (updated, refresh) = reopened.update(&new, site.now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(refresh, Refresh::Updated { changed: 1, removed: 1 }, "damaged: {damage}");
+        let (fresh, _) = SearchIndex::build(&new, Audience::Public, site.now, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answers(&updated), answers(&fresh), "damaged: {damage}");
+    }
+}

@@ -1,0 +1,142 @@
+//! The best hits, ranked the same in every index of the same content.
+//!
+//! tantivy adds a document's partial scores in an order that depends on the
+//! segment it is in (an intersection starts from its rarest term in that
+//! segment), so the same document can score a unit in the last place apart
+//! in two indexes of the same content, say a fresh one and an updated one.
+//! Scores are therefore rounded to 11 significant bits ([`coarse`]), and
+//! equal scores rank by the document's order key (a fast field), never by
+//! where the document happens to sit. The key is read only for a document
+//! that may enter the list, not for every match.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::ColumnValues;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// `score` to 11 significant bits (about 3 decimal digits), rounded.
+pub(crate) fn coarse(score: Score) -> Score {
+    const DROPPED: u32 = 12;
+    if !score.is_finite() {
+        return score;
+    }
+    let bits = score.to_bits();
+    Score::from_bits(bits.saturating_add(1 << (DROPPED - 1)) & !((1 << DROPPED) - 1))
+}
+
+/// One ranked hit: better is greater.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ranked {
+    pub(crate) score: Score,
+    order: u64,
+    pub(crate) address: DocAddress,
+}
+
+impl Ranked {
+    fn key(&self) -> (Score, u64, Reverse<(u32, u32)>) {
+        (self.score, self.order, Reverse((self.address.segment_ord, self.address.doc_id)))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let (a, b) = (self.key(), other.key());
+        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+    }
+}
+
+/// The `limit` best hits after skipping `offset`.
+pub(crate) struct Top {
+    pub(crate) order_field: &'static str,
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
+}
+
+pub(crate) struct SegmentTop {
+    order: Option<Arc<dyn ColumnValues<u64>>>,
+    segment: SegmentOrdinal,
+    keep: usize,
+    /// The best so far, worst on top.
+    heap: BinaryHeap<Reverse<Ranked>>,
+}
+
+impl Collector for Top {
+    type Fruit = Vec<Ranked>;
+    type Child = SegmentTop;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
+        let order = reader.fast_fields().u64(self.order_field)?.first_or_default_col(0);
+        let keep = self.limit.saturating_add(self.offset);
+        Ok(SegmentTop { order: Some(order), segment, keep, heap: BinaryHeap::with_capacity(keep.min(1024) + 1) })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Ranked>>) -> tantivy::Result<Vec<Ranked>> {
+        let mut all: Vec<Ranked> = fruits.into_iter().flatten().collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(all.into_iter().skip(self.offset).take(self.limit).collect())
+    }
+}
+
+impl SegmentCollector for SegmentTop {
+    type Fruit = Vec<Ranked>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if self.keep == 0 {
+            return;
+        }
+        let score = coarse(score);
+        let full = self.heap.len() >= self.keep;
+        // Strictly worse than the worst kept: its order key cannot help.
+        if full && self.heap.peek().is_some_and(|Reverse(worst)| score < worst.score) {
+            return;
+        }
+        let order = self.order.as_ref().map_or(0, |o| o.get_val(doc));
+        let ranked = Ranked { score, order, address: DocAddress::new(self.segment, doc) };
+        if !full {
+            self.heap.push(Reverse(ranked));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && ranked > worst.0
+        {
+            *worst = Reverse(ranked);
+        }
+    }
+
+    fn harvest(self) -> Vec<Ranked> {
+        self.heap.into_iter().map(|Reverse(r)| r).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_scores_round_alike_and_order_is_kept() {
+        assert_eq!(coarse(1.0), 1.0);
+        assert_eq!(coarse(2.5), 2.5);
+        let a = 1.234_567_8_f32;
+        let b = f32::from_bits(a.to_bits() + 1);
+        assert_eq!(coarse(a), coarse(b));
+        assert!(coarse(3.0) < coarse(3.01));
+        assert!((coarse(a) - a).abs() / a < 1e-3);
+        assert!(coarse(f32::NAN).is_nan());
+    }
+}
