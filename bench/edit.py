@@ -2,8 +2,8 @@
 """Time from saving a one-line edit to readers seeing it.
 
 Tessera: `tessera serve --watch`, the edited page's text over GraphQL and
-the new word found by search. Hugo: `hugo server` (in memory), the edited
-page. Same corpus (a copy of CORPUS), same machine, same run; RUNS edits
+the new word found by search. Hugo: `hugo server` (which renders to
+memory), the edited page. Same corpus (a copy of CORPUS), same machine, same run; RUNS edits
 each, one at a time, a second apart. Prints each time and the medians.
 
 usage: bench/edit.py TESSERA CORPUS [RUNS]
@@ -37,9 +37,11 @@ def get(url, data=None, timeout=5):
         return 0, ""
 
 
-def wait_for(url, deadline_s):
+def wait_for(url, deadline_s, process):
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
+        if process.poll() is not None:
+            sys.exit(f"the server for {url} exited with status {process.returncode}")
         if get(url)[0] == 200:
             return
         time.sleep(0.2)
@@ -83,7 +85,7 @@ def main():
         )
         try:
             started = time.perf_counter()
-            wait_for(f"http://127.0.0.1:{TESSERA_PORT}/readyz", 900)
+            wait_for(f"http://127.0.0.1:{TESSERA_PORT}/readyz", 900, server)
             print(f"tessera ready in {time.perf_counter() - started:.2f} s ({slug})", flush=True)
             times = []
             for run in range(runs):
@@ -102,7 +104,7 @@ def main():
             here = os.path.dirname(os.path.abspath(__file__))
             hugo = subprocess.Popen(
                 ["hugo", "server", "--source", os.path.join(here, "hugo"), "--contentDir", content,
-                 "--port", str(HUGO_PORT), "--bind", "127.0.0.1", "--renderToMemory", "--disableLiveReload",
+                 "--port", str(HUGO_PORT), "--bind", "127.0.0.1", "--disableLiveReload",
                  "--disableFastRender", "--quiet"],
                 stdout=subprocess.DEVNULL,
                 stderr=open(os.path.join(work, "hugo.log"), "w"),
@@ -110,7 +112,7 @@ def main():
             try:
                 url = f"http://127.0.0.1:{HUGO_PORT}/pages/{slug}/"
                 started = time.perf_counter()
-                wait_for(url, 900)
+                wait_for(url, 900, hugo)
                 print(f"hugo server ready in {time.perf_counter() - started:.2f} s", flush=True)
                 times = []
                 for run in range(runs):

@@ -73,11 +73,14 @@ pub fn load_with(root: &Path, cache: &mut LoadCache) -> Result<Snapshot, LoadErr
         references_unknown: false,
         cache: std::mem::take(cache),
         next: HashMap::new(),
+        next_checks: HashMap::new(),
+        checks_context: 0,
     };
     let snapshot = loader.run();
     cache.root = loader.cache.root.take();
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
+    cache.checks = std::mem::take(&mut loader.next_checks);
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     diagnostics.dedup();
@@ -184,6 +187,21 @@ pub struct LoadCache {
     /// The settings the parts were parsed under.
     site: Option<Site>,
     parts: HashMap<PathBuf, CachedPart>,
+    /// What checking each file against the rest found, and under what.
+    checks: HashMap<PathBuf, CheckedPart>,
+}
+
+/// The result of checking one file's references and links, valid while
+/// the file and what it was checked against are the same.
+#[derive(Clone)]
+struct CheckedPart {
+    /// The file's hash.
+    hash: u64,
+    /// A hash of what the check read besides the file: which slugs exist
+    /// as what, which have an original, the default locale, the base URL.
+    context: u64,
+    diagnostics: Vec<Diagnostic>,
+    referenced: Vec<ItemId>,
 }
 
 impl std::fmt::Debug for LoadCache {
@@ -304,6 +322,11 @@ struct Loader {
     cache: LoadCache,
     /// What this load parsed, for the next one.
     next: HashMap<PathBuf, CachedPart>,
+    /// What this load's checks found, for the next one.
+    next_checks: HashMap<PathBuf, CheckedPart>,
+    /// A hash of which slugs exist as what, the default locale and the
+    /// base URL: what every file's checks read besides the file.
+    checks_context: u64,
 }
 
 /// A content file found on disk, not read yet.
@@ -387,6 +410,19 @@ impl Loader {
         let default_locale = site.as_ref().map(|s| s.default_locale.clone());
 
         let mut referenced: HashSet<ItemId> = HashSet::new();
+        let existing_hash = {
+            let mut names: Vec<(&str, &BTreeSet<Kind>)> = existing.iter().map(|(s, k)| (*s, k)).collect();
+            names.sort_unstable();
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(format!("{default_locale:?}{:?}", self.site_url).as_bytes());
+            for (slug, kinds) in names {
+                h.update(slug.as_bytes());
+                h.update(&kinds.iter().map(|k| *k as u8).collect::<Vec<u8>>());
+                h.update(b"\0");
+            }
+            h.digest()
+        };
+        self.checks_context = existing_hash;
         self.check_items(&pages, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&measures, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&partners, &existing, &mut referenced, default_locale.as_ref());
@@ -610,7 +646,13 @@ impl Loader {
             if name.starts_with('.') {
                 continue;
             }
-            if entry.path().is_dir() {
+            // The type read with the folder saves a call per file; a link
+            // is followed to see what it leads to.
+            let is_dir = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => entry.path().is_dir(),
+            };
+            if is_dir {
                 self.push(Diagnostic::warning(&rel, (0, 0), "folders inside a kind's folder are not read"));
                 continue;
             }
@@ -780,7 +822,30 @@ impl Loader {
     ) {
         let originals: HashSet<&str> =
             parsed.iter().filter(|p| Some(&p.doc.locale) == default_locale).map(|p| p.doc.slug.as_str()).collect();
+        let context = {
+            let mut names: Vec<&str> = originals.iter().copied().collect();
+            names.sort_unstable();
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(&self.checks_context.to_le_bytes());
+            h.update(&[T::KIND as u8]);
+            for n in names {
+                h.update(n.as_bytes());
+                h.update(b"\0");
+            }
+            h.digest()
+        };
+        let all_referenced = referenced;
         for p in parsed {
+            let path = &p.source.path;
+            if let Some(done) = self.cache.checks.get(path).filter(|c| c.hash == p.hash && c.context == context) {
+                self.diagnostics.extend(done.diagnostics.iter().cloned());
+                all_referenced.extend(done.referenced.iter().cloned());
+                self.next_checks.insert(path.clone(), done.clone());
+                continue;
+            }
+            let first = self.diagnostics.len();
+            let mut file_referenced = HashSet::new();
+            let referenced = &mut file_referenced;
             let src = &p.source;
             if default_locale.is_some_and(|d| d != &p.doc.locale) && !originals.contains(p.doc.slug.as_str()) {
                 self.push(
@@ -847,6 +912,14 @@ impl Loader {
                     ));
                 }
             }
+            let done = CheckedPart {
+                hash: p.hash,
+                context,
+                diagnostics: self.diagnostics[first..].to_vec(),
+                referenced: file_referenced.iter().cloned().collect(),
+            };
+            all_referenced.extend(file_referenced);
+            self.next_checks.insert(path.clone(), done);
         }
     }
 
@@ -1064,21 +1137,28 @@ impl Loader {
 /// Media count as safe: a media item is visible whenever a visible item
 /// shows it, and only visible items' bodies reach the public.
 fn link_sensitive(snapshot: &Snapshot) -> HashSet<PathBuf> {
-    fn public_for_good<T: Item>(snapshot: &Snapshot, slug: &str) -> bool {
-        T::collection(snapshot).exact(slug, &snapshot.site.default_locale).is_some_and(|d| {
+    // The items that are not public for good: usually few. (In a snapshot
+    // every item link names an item with an original, or loading failed.)
+    fn hidden<'s, T: Item>(snapshot: &'s Snapshot, out: &mut HashSet<(Kind, &'s str)>) {
+        for d in T::collection(snapshot).all() {
             let (status, publish_at) = d.meta.visibility();
-            status.is_public() && publish_at.is_none()
-        })
+            if d.locale == snapshot.site.default_locale && !(status.is_public() && publish_at.is_none()) {
+                out.insert((T::KIND, d.slug.as_str()));
+            }
+        }
     }
-    let safe = |kind: Kind, slug: &str| match kind {
-        Kind::Page => public_for_good::<Page>(snapshot, slug),
-        Kind::Measure => public_for_good::<Measure>(snapshot, slug),
-        Kind::Partner => public_for_good::<Partner>(snapshot, slug),
-        Kind::Story => public_for_good::<Story>(snapshot, slug),
-        Kind::Media | Kind::Topic => true,
-    };
+    let mut unsafe_targets = HashSet::new();
+    hidden::<Page>(snapshot, &mut unsafe_targets);
+    hidden::<Measure>(snapshot, &mut unsafe_targets);
+    hidden::<Partner>(snapshot, &mut unsafe_targets);
+    hidden::<Story>(snapshot, &mut unsafe_targets);
+    if unsafe_targets.is_empty() {
+        return HashSet::new();
+    }
     let sensitive = |body: &Body| {
-        body.links.iter().any(|l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if !safe(*kind, slug)))
+        body.links.iter().any(
+            |l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if unsafe_targets.contains(&(*kind, slug.as_str()))),
+        )
     };
     let mut out = HashSet::new();
     out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));

@@ -458,6 +458,7 @@ impl SearchIndex {
         // are made from the snapshot.
         let _ = save_items(&tmp, &items, unique);
         let index = settle(&tmp, &key).map_err(cache_error)?;
+        prune(cache_dir, &key);
         let cache = Some((cache_dir.to_owned(), key));
         Ok((SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?, Refresh::Built))
     }
@@ -559,6 +560,7 @@ impl SearchIndex {
                 };
                 let _ = save_items(&tmp, &items, unique);
                 let index = settle(&tmp, &key).map_err(cache_error)?;
+                prune(root, &key);
                 let cache = Some((root.clone(), key));
                 let open = SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, cache)?;
                 Ok((open, Refresh::Updated { changed, removed }))
@@ -853,6 +855,29 @@ fn settle(tmp: &Path, key: &Path) -> std::io::Result<Index> {
         }
     }
     Index::open_in_dir(key).map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// How many index folders a cache folder keeps: the newest ones, so that
+/// an edit undone or an embargo epoch come back finds its index, and a
+/// server that reloads all day does not fill the disk.
+pub const CACHE_KEEP: usize = 8;
+
+/// Removes all but the [`CACHE_KEEP`] newest index folders of `cache_dir`
+/// (by modification time), never `current` nor a folder being built.
+/// Best effort: an index still open elsewhere keeps reading its files (they
+/// stay until closed), and what cannot be removed is tried again next time.
+fn prune(cache_dir: &Path, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
+    let mut folders: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.') && e.path() != current)
+        .filter(|e| e.path().join("meta.json").is_file())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    folders.sort_by_key(|f| std::cmp::Reverse(f.0));
+    for (_, old) in folders.into_iter().skip(CACHE_KEEP.saturating_sub(1)) {
+        let _ = std::fs::remove_dir_all(old);
+    }
 }
 
 /// Puts the files of the index in `from` into the empty folder `to`: the

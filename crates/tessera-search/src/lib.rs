@@ -16,7 +16,7 @@ mod snippet;
 mod top;
 
 pub use index::{
-    Audience, FacetCount, Facets, Hit, MAX_LIMIT, MAX_QUERY_CHARS, Refresh, SearchError, SearchIndex, SearchRequest,
-    SearchResults, UpdatePolicy,
+    Audience, CACHE_KEEP, FacetCount, Facets, Hit, MAX_LIMIT, MAX_QUERY_CHARS, Refresh, SearchError, SearchIndex,
+    SearchRequest, SearchResults, UpdatePolicy,
 };
 pub use snippet::Snippet;

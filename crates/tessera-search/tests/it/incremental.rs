@@ -449,6 +449,32 @@ fn an_update_on_disk_gets_its_own_cache_folder_and_leaves_the_old_one_valid() {
     assert_eq!(folders, 2, "one folder per content, no leftovers");
 }
 
+/// A server that reloads all day keeps only the newest index folders.
+#[test]
+fn the_cache_folder_keeps_only_the_newest_indexes() {
+    let content = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut site = Site::new();
+    site.write(content.path());
+    let (mut index, _) = SearchIndex::build(&load(content.path()), Audience::Public, site.now, Some(cache.path()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for round in 0..(tessera_search::CACHE_KEEP + 4) {
+        site.apply(&Edit::Text(0, 0, vec![round % WORDS.len(), (round * 7) % WORDS.len()]));
+        site.write(content.path());
+        let snapshot = load(content.path());
+        (index, _) = index.update(&snapshot, site.now).unwrap_or_else(|e| panic!("{e}"));
+        // Folder times have a resolution; keep them apart.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let folders = std::fs::read_dir(cache.path()).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(folders, tessera_search::CACHE_KEEP);
+    // The newest is the one in use, and it still answers.
+    let (again, cached) = SearchIndex::build(&load(content.path()), Audience::Public, site.now, Some(cache.path()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(cached);
+    assert_eq!(answers(&again), answers(&index));
+}
+
 /// A restart reads the items' fingerprints saved in the cache folder (or,
 /// when that file is damaged, makes them again), and updates from the
 /// reopened index still answer as a fresh build.

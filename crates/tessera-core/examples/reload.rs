@@ -1,0 +1,32 @@
+//! Times a load, a reload with nothing changed, and a reload after a
+//! one-line edit of one page, with the load cache: what `serve --watch`
+//! does on an edit, without the server.
+//!
+//! usage: cargo run --release -p tessera-core --example reload -- CONTENT_DIR
+//! (it appends a line to one page of CONTENT_DIR)
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(std::env::args().nth(1).ok_or("usage: reload CONTENT_DIR")?);
+    let mut cache = tessera_core::LoadCache::default();
+    let time = |what: &str, cache: &mut tessera_core::LoadCache| -> Result<(), Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let snapshot = tessera_core::load_with(&root, cache).map_err(|e| format!("{e:?}"))?;
+        println!("{what}: {:.1} ms ({:016x})", started.elapsed().as_secs_f64() * 1000.0, snapshot.version());
+        Ok(())
+    };
+    time("first load", &mut cache)?;
+    time("reload, nothing changed", &mut cache)?;
+    let mut pages: Vec<PathBuf> =
+        std::fs::read_dir(root.join("pages"))?.filter_map(Result::ok).map(|e| e.path()).collect();
+    pages.sort();
+    let page = pages.get(pages.len() / 2).ok_or("no pages")?;
+    for n in 0..5 {
+        std::fs::OpenOptions::new().append(true).open(page)?.write_all(format!("\nAn edit {n}.\n").as_bytes())?;
+        time("reload after a one-line edit", &mut cache)?;
+    }
+    Ok(())
+}
