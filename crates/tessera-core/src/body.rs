@@ -137,10 +137,10 @@ impl Embed {
             Inline::SoftBreak | Inline::HardBreak => false,
             _ => true,
         });
-        let (Some(Inline::Image { target, .. }), None) = (meaningful.next(), meaningful.next()) else {
+        let (Some(Inline::Image(image)), None) = (meaningful.next(), meaningful.next()) else {
             return None;
         };
-        match target {
+        match &image.target {
             LinkTarget::Item { kind, slug, fragment: None } if *kind != Kind::Media && *kind != Kind::Topic => {
                 Some(Embed::Item { kind: *kind, slug: slug.clone() })
             }
@@ -229,26 +229,36 @@ pub enum Inline {
         /// The code, verbatim.
         code: String,
     },
-    /// A link.
-    Link {
-        /// Where it points.
-        target: LinkTarget,
-        /// The link's title attribute, if any.
-        title: Option<String>,
-        /// The link text.
-        content: Vec<Inline>,
-    },
-    /// An image.
-    Image {
-        /// Where the image is.
-        target: LinkTarget,
-        /// The text alternative.
-        alt: String,
-    },
+    /// A link (boxed: an inline node is as large as its largest kind, and
+    /// most are text).
+    Link(Box<InlineLink>),
+    /// An image (boxed, like a link).
+    Image(Box<InlineImage>),
     /// A hard line break.
     HardBreak,
     /// A soft line break (a space when rendered).
     SoftBreak,
+}
+
+/// A link of a body: [`Inline::Link`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineLink {
+    /// Where it points.
+    pub target: LinkTarget,
+    /// The link's title attribute, if any.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The link text.
+    pub content: Vec<Inline>,
+}
+
+/// An image of a body: [`Inline::Image`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineImage {
+    /// Where the image is.
+    pub target: LinkTarget,
+    /// The text alternative.
+    pub alt: String,
 }
 
 /// Where a link points.
@@ -665,7 +675,7 @@ impl<'a> Builder<'a> {
                 }
                 let content = self.inlines(TagEnd::Link);
                 let title = (!title.is_empty()).then(|| title.into_string());
-                Inline::Link { target, title, content }
+                Inline::Link(Box::new(InlineLink { target, title, content }))
             }
             Event::Start(Tag::Image { link_type, dest_url, .. }) => {
                 let target = LinkTarget::parse(&dest_url, self.site);
@@ -673,7 +683,7 @@ impl<'a> Builder<'a> {
                     self.links.push(BodyLink { target: target.clone(), offset: range.start, span: range.clone() });
                 }
                 let alt = inline_text(&self.inlines(TagEnd::Image));
-                Inline::Image { target, alt }
+                Inline::Image(Box::new(InlineImage { target, alt }))
             }
             Event::Start(tag) => {
                 let end = tag.to_end();
@@ -759,10 +769,9 @@ fn push_inline_text(inlines: &[Inline], out: &mut String) {
         match inline {
             Inline::Text { text } => out.push_str(text),
             Inline::Code { code } => out.push_str(code),
-            Inline::Emphasis { content } | Inline::Strong { content } | Inline::Link { content, .. } => {
-                push_inline_text(content, out)
-            }
-            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::Emphasis { content } | Inline::Strong { content } => push_inline_text(content, out),
+            Inline::Link(link) => push_inline_text(&link.content, out),
+            Inline::Image(image) => out.push_str(&image.alt),
             Inline::HardBreak => out.push('\n'),
             Inline::SoftBreak => out.push(' '),
         }
@@ -873,13 +882,13 @@ fn unlink_inlines(inlines: &[Inline], hide: &dyn Fn(&LinkTarget) -> bool) -> Vec
     let mut out = Vec::with_capacity(inlines.len());
     for inline in inlines {
         match inline {
-            Inline::Link { target, content, .. } if hide(target) => out.extend(unlink_inlines(content, hide)),
-            Inline::Image { target, alt } if hide(target) => out.push(Inline::Text { text: alt.clone() }),
-            Inline::Link { target, title, content } => out.push(Inline::Link {
-                target: target.clone(),
-                title: title.clone(),
-                content: unlink_inlines(content, hide),
-            }),
+            Inline::Link(link) if hide(&link.target) => out.extend(unlink_inlines(&link.content, hide)),
+            Inline::Image(image) if hide(&image.target) => out.push(Inline::Text { text: image.alt.clone() }),
+            Inline::Link(link) => out.push(Inline::Link(Box::new(InlineLink {
+                target: link.target.clone(),
+                title: link.title.clone(),
+                content: unlink_inlines(&link.content, hide),
+            }))),
             Inline::Emphasis { content } => out.push(Inline::Emphasis { content: unlink_inlines(content, hide) }),
             Inline::Strong { content } => out.push(Inline::Strong { content: unlink_inlines(content, hide) }),
             other => out.push(other.clone()),
@@ -1027,7 +1036,8 @@ fn write_inlines(inlines: &[Inline], out: &mut String) {
                 let pad = if code.starts_with('`') || code.ends_with('`') { " " } else { "" };
                 out.push_str(&format!("{ticks}{pad}{code}{pad}{ticks}"));
             }
-            Inline::Link { target, title, content } => {
+            Inline::Link(link) => {
+                let InlineLink { target, title, content } = &**link;
                 out.push('[');
                 write_inlines(content, out);
                 out.push_str("](");
@@ -1037,7 +1047,8 @@ fn write_inlines(inlines: &[Inline], out: &mut String) {
                 }
                 out.push(')');
             }
-            Inline::Image { target, alt } => {
+            Inline::Image(image) => {
+                let InlineImage { target, alt } = &**image;
                 out.push_str("![");
                 escape_markdown(alt, out);
                 out.push_str("](");

@@ -160,21 +160,23 @@ fn push_inlines(inlines: &[Inline], out: &mut String, o: &HtmlOptions<'_>) {
             }
             // Defence in depth: whatever `href` returns, an unsafe scheme
             // never reaches an attribute.
-            Inline::Link { target, title, content } => match (o.href)(target).filter(|h| is_safe_url(h)) {
+            Inline::Link(link) => match (o.href)(&link.target).filter(|h| is_safe_url(h)) {
                 Some(href) => {
                     out.push_str(&format!("<a href=\"{}\"", escape_html(&href)));
-                    if let Some(t) = title {
+                    if let Some(t) = &link.title {
                         out.push_str(&format!(" title=\"{}\"", escape_html(t)));
                     }
                     out.push('>');
-                    push_inlines(content, out, o);
+                    push_inlines(&link.content, out, o);
                     out.push_str("</a>");
                 }
-                None => push_inlines(content, out, o),
+                None => push_inlines(&link.content, out, o),
             },
-            Inline::Image { target, alt } => match (o.href)(target).filter(|h| is_safe_url(h)) {
-                Some(src) => out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_html(&src), escape_html(alt))),
-                None => out.push_str(&escape_html(alt)),
+            Inline::Image(image) => match (o.href)(&image.target).filter(|h| is_safe_url(h)) {
+                Some(src) => {
+                    out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_html(&src), escape_html(&image.alt)))
+                }
+                None => out.push_str(&escape_html(&image.alt)),
             },
             Inline::HardBreak => out.push_str("<br>\n"),
             Inline::SoftBreak => out.push('\n'),
@@ -220,12 +222,15 @@ mod tests {
         // script URLs: the renderer checks again and writes text.
         let blocks = vec![Block::Paragraph {
             content: vec![
-                Inline::Link {
+                Inline::Link(Box::new(crate::body::InlineLink {
                     target: LinkTarget::Url { url: "https://ok.example/".into() },
                     title: None,
                     content: vec![Inline::Text { text: "ok".into() }],
-                },
-                Inline::Image { target: LinkTarget::Url { url: "/x.png".into() }, alt: "pic".into() },
+                })),
+                Inline::Image(Box::new(crate::body::InlineImage {
+                    target: LinkTarget::Url { url: "/x.png".into() },
+                    alt: "pic".into(),
+                })),
             ],
         }];
         for bad in ["javascript:alert(1)", "JAVASCRIPT:x", "data:text/html,x", "vbscript:x", "java\tscript:x"] {

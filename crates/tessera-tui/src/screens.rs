@@ -180,15 +180,15 @@ fn inlines(list: &[Inline], style: Style, link: Option<&Target>, out: &mut Vec<S
             Inline::Code { code } => out.push(Seg { text: code.clone(), style: Style::Code, link: link.cloned() }),
             Inline::Emphasis { content } => inlines(content, Style::Emphasis, link, out),
             Inline::Strong { content } => inlines(content, Style::Strong, link, out),
-            Inline::Link { target, content, .. } => {
-                let t = match target {
+            Inline::Link(l) => {
+                let t = match &l.target {
                     LinkTarget::Item { kind, slug, .. } => Some(item_target(*kind, slug)),
                     LinkTarget::Url { url } => Some(Target::Url(url.clone())),
                     LinkTarget::Invalid { .. } => None,
                 };
-                inlines(content, style, t.as_ref().or(link), out);
+                inlines(&l.content, style, t.as_ref().or(link), out);
             }
-            Inline::Image { alt, .. } => out.push(Seg::styled(format!("[image: {alt}]"), Style::Dim)),
+            Inline::Image(image) => out.push(Seg::styled(format!("[image: {}]", image.alt), Style::Dim)),
             Inline::HardBreak | Inline::SoftBreak => out.push(Seg { text: " ".to_owned(), style, link: link.cloned() }),
         }
     }

@@ -301,10 +301,12 @@ impl<'a> From<&'a core::Inline> for InlineNode<'a> {
             core::Inline::Emphasis { content } => InlineNode::Emphasis(EmphasisInline { content }),
             core::Inline::Strong { content } => InlineNode::Strong(StrongInline { content }),
             core::Inline::Code { code } => InlineNode::Code(CodeInline { code }),
-            core::Inline::Link { target, title, content } => {
-                InlineNode::Link(LinkInline { target, title: title.as_deref(), content })
-            }
-            core::Inline::Image { target, alt } => InlineNode::Image(ImageInline { target, alt }),
+            core::Inline::Link(link) => InlineNode::Link(LinkInline {
+                target: &link.target,
+                title: link.title.as_deref(),
+                content: &link.content,
+            }),
+            core::Inline::Image(image) => InlineNode::Image(ImageInline { target: &image.target, alt: &image.alt }),
             core::Inline::HardBreak => InlineNode::Break(BreakInline { hard: true }),
             core::Inline::SoftBreak => InlineNode::Break(BreakInline { hard: false }),
         }
