@@ -13,22 +13,11 @@ use proptest::prelude::*;
 use tessera_core::{Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, Story, load, load_with};
 
 use crate::fixture;
+use tessera_tests::copy_dir as copy;
 
 fn config(default_cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 /// Everything a load gives, written out: the diagnostics, and every

@@ -1,13 +1,12 @@
 //! The search box on every page, the A to Z index it falls back to, preview
 //! banners, and the live site rendering the export's own pages.
 
-use std::path::Path;
-
 use chrono::Utc;
 use tessera_core::{Audience, load};
 use tessera_export::{Answer, LiveSite, render};
 
 use crate::{html, options, root, snapshot};
+pub(crate) use tessera_tests::copy_dir as copy;
 
 #[test]
 fn a_static_search_box_leads_to_the_a_to_z_index_or_the_configured_search() {
@@ -44,18 +43,6 @@ fn a_static_search_box_leads_to_the_a_to_z_index_or_the_configured_search() {
     let snapshot = load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
     let out = render(&snapshot, &options(false)).unwrap_or_else(|e| panic!("{e}"));
     assert!(html(&out, "index.html").contains(r#"action="https://search.example/find""#));
-}
-
-pub(crate) fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]

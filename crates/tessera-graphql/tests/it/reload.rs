@@ -10,18 +10,7 @@ use std::time::{Duration, Instant};
 use tessera_graphql::{AppState, ServerConfig, app, watch};
 
 use crate::{post_request, send};
-
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
+pub(crate) use tessera_tests::copy_dir;
 
 fn page(title: &str) -> String {
     format!(

@@ -10,6 +10,7 @@ mod seed;
 use std::path::{Path, PathBuf};
 
 use tessera_import::{Options, Report};
+pub(crate) use tessera_tests::copy_dir;
 
 /// The repository root.
 pub(crate) fn root() -> PathBuf {
@@ -26,21 +27,6 @@ pub(crate) fn empty_content() -> tempfile::TempDir {
 }
 
 /// A copy of a folder (regular files and folders only).
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
-    while let Some((src, dst)) = stack.pop() {
-        std::fs::create_dir_all(&dst).unwrap_or_else(|e| panic!("{e}"));
-        for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
-            let target = dst.join(entry.file_name());
-            if entry.path().is_dir() {
-                stack.push((entry.path(), target));
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-            }
-        }
-    }
-}
-
 pub(crate) fn import(content: &Path, sources: &[PathBuf]) -> Report {
     let options =
         Options { content: content.to_path_buf(), base_url: Some("https://www.unicef.org/".into()), dry_run: false };

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tessera_core::{Country, Kind};
+use tessera_tests::copy_dir;
 use tessera_tui::{LocalSource, Location, RemoteSource, Screen, Source, SourceError};
 
 /// Serves the content under `root` (relative to the repository, or
@@ -93,19 +94,6 @@ fn fixture_with_placements() -> tempfile::TempDir {
         example = \"See [the story](https://fixture.invalid/stories/public-story/).\"\n+++\nThe body.\n";
     std::fs::write(dir.path().join("measures/linking.md"), linking).unwrap_or_else(|e| panic!("{e}"));
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
-        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 fn ok<T>(result: Result<T, SourceError>, what: &str) -> T {

@@ -1,21 +1,8 @@
 //! `tessera transition`: the state of the move, and `--add` listing an old
 //! sitemap's addresses as pending without touching what is already known.
 
-use std::path::Path;
-
 use crate::{stdout, tessera};
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok) {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
+use tessera_tests::copy_dir as copy;
 
 #[test]
 fn the_dashboard_counts_and_lists_pending_addresses_oldest_first() {
