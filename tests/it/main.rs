@@ -5,6 +5,7 @@ mod boundaries;
 mod content;
 mod fixtures;
 mod fuzz;
+mod git;
 mod graphql_contract;
 mod incremental;
 mod leak;

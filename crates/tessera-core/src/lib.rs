@@ -50,6 +50,9 @@
 
 mod address;
 mod body;
+mod changes;
+#[cfg(feature = "git")]
+pub mod checkout;
 mod diagnostic;
 #[cfg(feature = "git")]
 mod history;
@@ -70,6 +73,7 @@ pub use body::{
 /// The time types the API takes ([`Snapshot::view`] wants the instant that
 /// embargoes are compared with): re-exported, so that calling the API needs
 /// no dependency of its own on `chrono`.
+pub use changes::{Change, ChangeKind, public_changes};
 pub use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, Severity, line_col};
 pub use html::{HtmlOptions, escape_html, to_html, to_html_with};

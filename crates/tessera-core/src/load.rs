@@ -463,6 +463,7 @@ impl Loader {
             link_sensitive: HashSet::new(),
             legacy: legacy.unwrap_or_default(),
             old_addresses: BTreeMap::new(),
+            revision: None,
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);

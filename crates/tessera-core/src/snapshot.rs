@@ -266,6 +266,9 @@ pub struct Snapshot {
     pub(crate) legacy: Vec<crate::model::LegacyAddress>,
     /// Every old address (listed, or carried by a page), by its path.
     pub(crate) old_addresses: BTreeMap<String, crate::transition::OldEntry>,
+    /// Where the content came from, when that has a name of its own: the
+    /// git commit a replica serves.
+    pub(crate) revision: Option<String>,
 }
 
 fn empty_body() -> &'static Body {
@@ -312,6 +315,29 @@ impl Snapshot {
     /// A hash of every content file: equal snapshots have equal versions.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The revision this content was read from (a git commit id), if it
+    /// was read from one.
+    pub fn revision(&self) -> Option<&str> {
+        self.revision.as_deref()
+    }
+
+    /// This snapshot, named by `revision` (a git commit id): the version
+    /// every answer then carries.
+    pub fn with_revision(mut self, revision: impl Into<String>) -> Snapshot {
+        self.revision = Some(revision.into());
+        self
+    }
+
+    /// The version the public is told: the revision when there is one
+    /// (replicas on the same commit say the same), else
+    /// [`Snapshot::public_version`] in hexadecimal.
+    pub fn public_label(&self, now: DateTime<Utc>) -> String {
+        match &self.revision {
+            Some(r) => r.clone(),
+            None => format!("{:016x}", self.public_version(now)),
+        }
     }
 
     /// A hash of what the public can see at `now`: it changes when a public
