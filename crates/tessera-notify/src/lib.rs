@@ -13,6 +13,7 @@
 //! - [`incoming`]: checking a GitHub, GitLab or Gitea/Forgejo push webhook.
 
 pub mod config;
+pub mod incoming;
 mod sign;
 
 pub use config::{ConfigError, EVENT_TYPES, Receiver, Secret, WebhookConfig};

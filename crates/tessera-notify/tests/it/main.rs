@@ -2,6 +2,7 @@
 //! against a real local HTTP receiver, and incoming webhook verification.
 
 mod config;
+mod incoming;
 
 use std::path::Path;
 
