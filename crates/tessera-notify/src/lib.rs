@@ -14,7 +14,9 @@
 
 pub mod config;
 pub mod incoming;
+pub mod outbox;
 mod sign;
 
 pub use config::{ConfigError, EVENT_TYPES, Receiver, Secret, WebhookConfig};
+pub use outbox::{Message, Outbox, OutboxError, OutboxOptions, ReceiverStatus};
 pub use sign::sign;

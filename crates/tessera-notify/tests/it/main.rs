@@ -3,6 +3,8 @@
 
 mod config;
 mod incoming;
+mod outbox;
+mod receiver;
 
 use std::path::Path;
 
