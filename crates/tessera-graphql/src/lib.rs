@@ -8,6 +8,8 @@
 //! must not parse or validate content files itself.
 
 pub mod budget;
+pub mod changes;
+pub mod events;
 pub mod explorer;
 pub mod guard;
 pub mod listen;
@@ -19,6 +21,7 @@ mod site;
 
 pub use listen::serve;
 pub use preview::{FAILURE_WINDOW, MAX_FAILURES, SESSION_LIFETIME};
-pub use schema::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, sdl};
+pub use changes::{Batch, ChangeEvent, ChangeFeed};
+pub use schema::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, build_schema_with, sdl};
 pub use search::SearchIndexes;
-pub use server::{ApiError, AppState, ServerConfig, app, watch};
+pub use server::{ApiError, AppState, GitHook, ServerConfig, app, watch, watch_embargoes};

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Error, Result, Schema};
+use async_graphql::{Context, EmptyMutation, Error, Result, Schema};
 use chrono::{DateTime, Utc};
 use tessera_core::{Audience, Locale, Snapshot, View};
 
 pub mod body;
+pub mod changes;
 pub mod filters;
 pub mod items;
 pub mod pagination;
@@ -20,11 +21,12 @@ pub mod site;
 pub mod status;
 pub mod transition;
 
+pub use changes::SubscriptionRoot;
 pub use query::QueryRoot;
 pub use status::ContentStatus;
 
 /// The executable schema.
-pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type TesseraSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
 /// What one request may see: the snapshot, the audience and the instant.
 pub struct Scope {
@@ -60,9 +62,16 @@ pub(crate) fn charge(ctx: &Context<'_>, bytes: usize) -> Result<()> {
     Ok(())
 }
 
-/// Builds the schema with its limits.
+/// Builds the schema with its limits, and a change feed of its own (for
+/// tests and the SDL; a server shares its feed with [`build_schema_with`]).
 pub fn build_schema() -> TesseraSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    build_schema_with(Arc::new(crate::changes::ChangeFeed::new(String::new())))
+}
+
+/// Builds the schema with its limits, reading changes from `feed`.
+pub fn build_schema_with(feed: Arc<crate::changes::ChangeFeed>) -> TesseraSchema {
+    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
+        .data(feed)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(4096)))
         .extension(crate::budget::Budget { time: crate::server::EXECUTION_BUDGET })
         .limit_depth(crate::server::INTROSPECTION_DEPTH)

@@ -23,8 +23,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
+use crate::changes::ChangeFeed;
 use crate::guard::{self, Refusal};
-use crate::schema::{ContentStatus, MAX_ANSWER_BYTES, Scope, TesseraSchema, build_schema, sdl};
+use crate::schema::{ContentStatus, MAX_ANSWER_BYTES, Scope, TesseraSchema, build_schema_with, sdl};
 use crate::search::SearchIndexes;
 
 /// Largest query text accepted.
@@ -163,14 +164,47 @@ pub struct AppState {
     /// What the last load parsed: a reload parses only the files that
     /// changed.
     load_cache: Arc<Mutex<tessera_core::LoadCache>>,
+    /// What changed for the public, version by version.
+    feed: Arc<ChangeFeed>,
+    /// The snapshot and instant the feed last compared against: a reload
+    /// or an embargo lifting is told as the difference from them.
+    told: Arc<Mutex<Told>>,
+    /// `POST /hooks/git`, when the server follows a repository.
+    git_hook: Option<Arc<GitHook>>,
 }
+
+/// What the change feed last saw.
+struct Told {
+    snapshot: Arc<Snapshot>,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The push webhook of a followed repository: its secret, and what asks
+/// the follower to fetch now.
+pub struct GitHook {
+    /// The shared secret of the forge's webhook.
+    pub secret: Vec<u8>,
+    /// Asks for a fetch; calls while one is pending coalesce.
+    pub fetch: Box<dyn Fn() + Send + Sync>,
+}
+
+/// The snapshot a request reads, chosen once when it arrives (see
+/// [`pin_version`]): its answer and its `X-Content-Version` agree even when
+/// a reload lands meanwhile.
+#[derive(Clone)]
+pub(crate) struct Pinned(pub(crate) Arc<Snapshot>);
 
 impl AppState {
     /// State serving `snapshot` with `config`.
     pub fn new(snapshot: Arc<Snapshot>, config: ServerConfig) -> AppState {
         let status = ContentStatus::loaded(&snapshot);
+        let now = chrono::Utc::now();
+        let feed = Arc::new(ChangeFeed::new(snapshot.public_label(now)));
         AppState {
-            schema: build_schema(),
+            schema: build_schema_with(feed.clone()),
+            feed,
+            told: Arc::new(Mutex::new(Told { snapshot: snapshot.clone(), at: now })),
+            git_hook: None,
             snapshot: Arc::new(ArcSwap::new(snapshot)),
             status: Arc::new(ArcSwap::from_pointee(status)),
             search: Arc::new(SearchIndexes::new(config.search_cache.clone())),
@@ -191,6 +225,32 @@ impl AppState {
             *kept = cache;
         }
         self
+    }
+
+    /// This state, answering `POST /hooks/git` with `hook`.
+    pub fn with_git_hook(mut self, hook: GitHook) -> AppState {
+        self.git_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// What changed for the public, version by version: register webhook
+    /// sinks here.
+    pub fn feed(&self) -> Arc<ChangeFeed> {
+        self.feed.clone()
+    }
+
+    /// The snapshot a request reads: the one pinned when it arrived, else
+    /// the newest.
+    pub(crate) fn pinned(&self, pinned: Option<&Pinned>) -> Arc<Snapshot> {
+        pinned.map_or_else(|| self.snapshot(), |p| p.0.clone())
+    }
+
+    pub(crate) fn git_hook(&self) -> Option<Arc<GitHook>> {
+        self.git_hook.clone()
+    }
+
+    pub(crate) fn schema(&self) -> TesseraSchema {
+        self.schema.clone()
     }
 
     pub(crate) fn config(&self) -> &ServerConfig {
@@ -252,35 +312,55 @@ impl AppState {
     /// last good snapshot keeps serving and the diagnostics are returned.
     /// Runs on the calling thread: call it off the request path.
     pub fn reload(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
+        self.reload_as(content, None)
+    }
+
+    /// As [`AppState::reload`], naming the content `revision` (the git
+    /// commit it was checked out from): answers carry it as their version.
+    pub fn reload_as(&self, content: &Path, revision: Option<&str>) -> Result<(), Vec<Diagnostic>> {
         self.reloads.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = Some(Instant::now());
         }
-        let result = self.reload_now(content);
+        let result = self.reload_now(content, revision);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = None;
         }
         result
     }
 
-    fn reload_now(&self, content: &Path) -> Result<(), Vec<Diagnostic>> {
+    fn reload_now(&self, content: &Path, revision: Option<&str>) -> Result<(), Vec<Diagnostic>> {
         // Reloads run one at a time (the watcher's thread); a poisoned lock
         // only means a reload panicked, and the cache is then rebuilt.
         let loaded = match self.load_cache.lock() {
             Ok(mut cache) => tessera_core::load_with(content, &mut cache),
             Err(_) => tessera_core::load(content),
         };
+        let loaded = loaded.map(|s| match revision {
+            Some(r) => s.with_revision(r),
+            None => s,
+        });
         match loaded {
             // Nothing changed and nothing was wrong: keep everything as it is.
-            Ok(snapshot) if snapshot.version() == self.snapshot.load().version() && self.status.load().ok => Ok(()),
+            Ok(snapshot)
+                if snapshot.version() == self.snapshot.load().version()
+                    && snapshot.revision() == self.snapshot.load().revision()
+                    && self.status.load().ok =>
+            {
+                Ok(())
+            }
             Ok(snapshot) => {
                 // Index first, swap second: searches never wait for the new index.
                 let snapshot = Arc::new(snapshot);
                 if let Err(e) = self.search.get_blocking(&snapshot, Audience::Public, chrono::Utc::now()) {
                     tracing::warn!(error = %e, "cannot build the search index; it will be built on the first search");
                 }
+                // Told under the lock, so that an embargo tick cannot
+                // compare against a snapshot that is being replaced.
+                let mut told = self.told.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 self.status.store(Arc::new(ContentStatus::loaded(&snapshot)));
-                self.snapshot.store(snapshot);
+                self.snapshot.store(snapshot.clone());
+                self.tell(&mut told, snapshot, chrono::Utc::now());
                 Ok(())
             }
             Err(e) => {
@@ -288,12 +368,58 @@ impl AppState {
                     LoadError::Invalid { diagnostics } => diagnostics,
                     other => vec![Diagnostic::error(content, (0, 0), other.to_string())],
                 };
-                let current = self.snapshot.load();
-                self.status.store(Arc::new(ContentStatus::failed(&current, &diagnostics)));
+                self.report_failure(&diagnostics);
                 Err(diagnostics)
             }
         }
     }
+}
+
+impl AppState {
+    /// Reports a failed (re)load while the current content keeps serving:
+    /// `contentStatus` and `/readyz` say so (preview sees `diagnostics`).
+    pub fn report_failure(&self, diagnostics: &[Diagnostic]) {
+        let current = self.snapshot.load();
+        self.status.store(Arc::new(ContentStatus::failed(&current, diagnostics)));
+    }
+
+    /// Publishes what the public saw change from what the feed last saw to
+    /// `snapshot` at `now`.
+    fn tell(&self, told: &mut Told, snapshot: Arc<Snapshot>, now: chrono::DateTime<chrono::Utc>) {
+        let before = told.snapshot.view(Audience::Public, told.at);
+        let after = snapshot.view(Audience::Public, now);
+        let changes = tessera_core::public_changes(&before, &after);
+        let previous = told.snapshot.public_label(told.at);
+        let version = snapshot.public_label(now);
+        let batch = self.feed.publish(&previous, &version, now, changes);
+        if !batch.events.is_empty() {
+            tracing::info!(version, previous, events = batch.events.len(), "public changes published");
+        }
+        *told = Told { snapshot, at: now };
+    }
+
+    /// Publishes the embargoes that have lifted by `now` since the last
+    /// look: what the public sees changes with no edit. The server calls
+    /// it every second ([`watch_embargoes`]).
+    pub fn tick(&self, now: chrono::DateTime<chrono::Utc>) {
+        let mut told = self.told.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let snapshot = told.snapshot.clone();
+        if snapshot.visibility_epoch(now) != snapshot.visibility_epoch(told.at) {
+            self.tell(&mut told, snapshot, now);
+        }
+    }
+}
+
+/// Publishes lifted embargoes every second, on a thread of its own, for as
+/// long as the process runs.
+pub fn watch_embargoes(state: AppState) -> std::io::Result<()> {
+    std::thread::Builder::new().name("tessera-embargo".to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            state.tick(chrono::Utc::now());
+        }
+    })?;
+    Ok(())
 }
 
 /// How long a reload may run before `/readyz` reports the server as stuck.
@@ -387,7 +513,11 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql", get(graphql).post(graphql))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/events", get(crate::events::stream))
         .route("/schema.graphql", get(schema_sdl));
+    if state.git_hook.is_some() {
+        router = router.route("/hooks/git", axum::routing::post(crate::events::git_hook));
+    }
     if state.config.site {
         router = router
             .route("/search", get(crate::site::search))
@@ -416,7 +546,40 @@ pub fn app(state: AppState) -> Router {
         .layer(cors)
         .layer(axum::middleware::from_fn(cors_only_for_browsers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pin_version))
         .with_state(state)
+}
+
+/// Pins the snapshot a request reads as it arrives, and says its version
+/// in `X-Content-Version` on the answer, whatever the answer is: the git
+/// commit when following a repository, else the public version.
+async fn pin_version(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let snapshot = state.snapshot();
+    let version = snapshot.public_label(chrono::Utc::now());
+    request.extensions_mut().insert(Pinned(snapshot));
+    let mut response = next.run(request).await;
+    if let Ok(v) = HeaderValue::from_str(&version) {
+        response.headers_mut().insert(CONTENT_VERSION, v);
+    }
+    response
+}
+
+/// The header every answer carries its content version in.
+pub const CONTENT_VERSION: &str = "x-content-version";
+
+/// A weak ETag for `body` as read from `snapshot`: the hash of the body,
+/// after the revision when there is one, so that replicas on one commit
+/// give one ETag and a new commit gives a new one.
+pub(crate) fn etag(body: &[u8], snapshot: &Snapshot) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_64(body);
+    match snapshot.revision() {
+        Some(r) => format!("W/\"{}-{hash:016x}\"", &r[..r.len().min(12)]),
+        None => format!("W/\"{hash:016x}\""),
+    }
 }
 
 /// Drops CORS headers from answers to requests without an `Origin` (not
@@ -445,7 +608,7 @@ async fn cors_only_for_browsers(request: axum::extract::Request, next: axum::mid
 
 /// Ready unless a reload has been running longer than [`RELOAD_DEADLINE`]:
 /// then the content may be stale and a load balancer should know.
-async fn ready(State(state): State<AppState>) -> Response {
+async fn ready(State(state): State<AppState>, pinned: Option<axum::Extension<Pinned>>) -> Response {
     let stuck =
         state.reloading_since.lock().ok().and_then(|s| *s).map(|t| t.elapsed()).filter(|e| *e > RELOAD_DEADLINE);
     if let Some(elapsed) = stuck {
@@ -454,7 +617,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, NO_STORE)], text).into_response();
     }
     // Anyone can ask: say what the public may know, as `contentStatus` does.
-    let snapshot = state.snapshot();
+    let snapshot = state.pinned(pinned.as_deref());
     let status = state.status.load().for_view(&snapshot.view(Audience::Public, chrono::Utc::now()));
     let text = format!("ready: content version {}; last reload: {}\n", status.version, status.message);
     ([(header::CACHE_CONTROL, NO_STORE)], text).into_response()
@@ -601,6 +764,7 @@ pub(crate) fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, stat
         h.update(part);
     }
     h.update(&snapshot.version().to_le_bytes());
+    h.update(snapshot.revision().unwrap_or("").as_bytes());
     h.update(&(epoch as u64).to_le_bytes());
     h.digest128()
 }
@@ -702,17 +866,18 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| format!("t{:x}", NEXT.fetch_add(1, Ordering::Relaxed)), str::to_owned)
 }
 
-async fn graphql(
-    state: State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Response {
+async fn graphql(state: State<AppState>, request: axum::extract::Request) -> Response {
+    let upgrade = request.headers().get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if upgrade {
+        return crate::events::websocket(state.0, request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let snapshot = state.pinned(parts.extensions.get::<Pinned>());
     let id = request_id(&headers);
     let echo = headers.contains_key("x-request-id");
     let mut response = match read_body(&headers, body).await {
-        Ok(body) => answer(state, method, uri, headers, body, &id).await,
+        Ok(body) => answer(state, snapshot, method, uri, headers, body, &id).await,
         Err(response) => response,
     };
     // The id is in the logs either way; it goes back only to callers that
@@ -725,6 +890,7 @@ async fn graphql(
 
 async fn answer(
     State(state): State<AppState>,
+    snapshot: Arc<Snapshot>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -744,7 +910,6 @@ async fn answer(
         Audience::Public => format!("public, max-age={}", state.config.max_age),
     };
     // One snapshot for the whole request, whatever a reload does meanwhile.
-    let snapshot = state.snapshot.load_full();
     let now = chrono::Utc::now();
     let status = state.status.load_full();
     // Only public answers are cached, so one audience's answer can never
@@ -828,6 +993,7 @@ async fn answer(
         }
     }
     let operation = request.operation_name.clone().unwrap_or_default();
+    let scope_snapshot = snapshot.clone();
     let scope = Scope { snapshot, audience, now, status, search: state.search.clone(), spent: Default::default() };
     let mut response = state.schema.execute(request.data(scope)).await;
     for error in &mut response.errors {
@@ -880,7 +1046,7 @@ async fn answer(
     }
     // Weak: the same answer is sent gzip-, br- or zstd-encoded or not, and a
     // strong validator would have to differ per coding (RFC 9110 §8.8.3).
-    let etag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    let etag = etag(&body, &scope_snapshot);
     let cache_control = if response.errors.is_empty() { cache_control } else { NO_STORE.to_owned() };
     let cached = Arc::new(Cached { status, content_type: media, body, etag });
     if let Some(key) = key

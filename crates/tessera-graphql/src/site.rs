@@ -13,12 +13,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use tessera_core::{Audience, Country, Kind};
+use tessera_core::{Audience, Country, Kind, Snapshot};
 use tessera_export::{Answer, LiveSite, RESULTS_PER_PAGE, SearchOutcome, SearchPage};
 use tessera_search::{MAX_QUERY_CHARS, SearchError, SearchRequest};
 
 use crate::schema::search::MAX_SEARCH_OFFSET;
-use crate::server::{AppState, Cached, NO_STORE, send};
+use crate::server::{AppState, Cached, NO_STORE, Pinned, etag, send};
 
 const HTML: &str = "text/html; charset=utf-8";
 /// Site answers differ by coding, and by who asks (a preview cookie or token).
@@ -46,6 +46,7 @@ enum Rendered {
 /// public answers in the response cache under `key`.
 fn respond(
     state: &AppState,
+    snapshot: &Snapshot,
     rendered: Rendered,
     audience: Audience,
     key: Option<u128>,
@@ -57,7 +58,7 @@ fn respond(
     let mut response = match rendered {
         Rendered::Found { status, content_type, body } if public => {
             let body = Bytes::from(body);
-            let etag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+            let etag = etag(&body, snapshot);
             let cached = Arc::new(Cached { status, content_type, body, etag });
             if let Some(key) = key {
                 state.remember(key, cached.clone());
@@ -95,14 +96,21 @@ fn unauthorized() -> Response {
 /// Any site address: a page, the stylesheet, a feed, the sitemap, an old
 /// address (301 when it moved, 404 while it waits, 410 once retired), or a
 /// "not found" page.
-pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    pinned: Option<axum::Extension<Pinned>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         let mut r = (StatusCode::METHOD_NOT_ALLOWED, [(header::CACHE_CONTROL, NO_STORE)], "use GET\n").into_response();
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
     let Ok(audience) = crate::preview::audience(&state, &headers) else { return unauthorized() };
-    let snapshot = state.snapshot();
+    let snapshot = state.pinned(pinned.as_deref());
+    let read = snapshot.clone();
     let now = chrono::Utc::now();
     let path = uri.path().to_owned();
     let key = state.cache_key_for(audience, &[b"site", path.as_bytes()], &snapshot, now);
@@ -131,7 +139,7 @@ pub(crate) async fn page(State(state): State<AppState>, method: Method, uri: Uri
             "<!doctype html>\n<title>Error</title><p>Something went wrong; try again later.</p>\n".to_owned(),
         )
     });
-    respond(&state, rendered, audience, key, &method, &headers)
+    respond(&state, &read, rendered, audience, key, &method, &headers)
 }
 
 /// The parameters of a search page, checked.
@@ -191,9 +199,16 @@ fn params(uri: &Uri, topic_exists: impl Fn(&str) -> bool) -> Result<Params, (Par
 }
 
 /// `GET /search`: the search page, without JavaScript.
-pub(crate) async fn search(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    pinned: Option<axum::Extension<Pinned>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let Ok(audience) = crate::preview::audience(&state, &headers) else { return unauthorized() };
-    let snapshot = state.snapshot();
+    let snapshot = state.pinned(pinned.as_deref());
+    let read = snapshot.clone();
     let now = chrono::Utc::now();
     let query_string = uri.query().unwrap_or("").to_owned();
     let key = state.cache_key_for(audience, &[b"search", query_string.as_bytes()], &snapshot, now);
@@ -284,5 +299,5 @@ pub(crate) async fn search(State(state): State<AppState>, method: Method, uri: U
             "<!doctype html>\n<title>Error</title><p>Something went wrong; try again later.</p>\n".to_owned(),
         )
     });
-    respond(&state, rendered, audience, key, &method, &headers)
+    respond(&state, &read, rendered, audience, key, &method, &headers)
 }

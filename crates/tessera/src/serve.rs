@@ -41,9 +41,30 @@ fn preview_token(file: Option<&Path>) -> anyhow::Result<Option<String>> {
 
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
-    /// The content folder.
+    /// The content folder (with --git: the folder of the repository's commits that holds it).
     #[arg(long, default_value = "content")]
     content: PathBuf,
+    /// Serve the content of a git repository on this machine (a path, bare or not, or a file:// URL), following --ref.
+    #[arg(long, value_name = "REPO")]
+    git: Option<String>,
+    /// The branch, tag or ref to follow (with --git).
+    #[arg(long = "ref", default_value = "main", requires = "git")]
+    reference: String,
+    /// How often to look for a new commit (with --git): 30s, 500ms, 2m.
+    #[arg(long, default_value = "30s", value_parser = crate::follow::parse_duration, requires = "git")]
+    poll: std::time::Duration,
+    /// Where the followed commit's content is written out (with --git; default: STATE/checkout, else a folder under the system's temporary folder).
+    #[arg(long, requires = "git")]
+    checkout: Option<PathBuf>,
+    /// The secret of the forge's push webhook (POST /hooks/git fetches at once when signed with it).
+    #[arg(long, requires = "git")]
+    hook_secret_file: Option<PathBuf>,
+    /// Send webhooks of public changes to the receivers in this file ([[webhook]] url, secret_file, events).
+    #[arg(long, requires = "state")]
+    webhooks: Option<PathBuf>,
+    /// A folder for what must survive a restart: the webhook outbox, and the checkout (with --git).
+    #[arg(long)]
+    state: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -79,6 +100,13 @@ pub(crate) struct ServeArgs {
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let ServeArgs {
         content,
+        git,
+        reference,
+        poll,
+        checkout,
+        hook_secret_file,
+        webhooks,
+        state: state_dir,
         addr,
         preview_token_file,
         max_age,
@@ -105,7 +133,41 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .init();
     let preview_token = preview_token(token_file)?;
     let mut load_cache = tessera_core::LoadCache::default();
-    let snapshot = match tessera_core::load_with(content, &mut load_cache) {
+    // With --git: the follower, what its newest commit lacked, and where
+    // the content is read from.
+    let mut follower = None;
+    let mut broken_newest = None;
+    let loaded = match &git {
+        Some(repo) => {
+            let dir = match (&checkout, &state_dir) {
+                (Some(dir), _) => dir.clone(),
+                (None, Some(state)) => state.join("checkout"),
+                (None, None) => std::env::temp_dir().join(format!(
+                    "tessera-checkout-{:016x}",
+                    xxhash_rust::xxh3::xxh3_64(format!("{repo}\n{reference}").as_bytes())
+                )),
+            };
+            let folder = content.to_string_lossy().into_owned();
+            let mut f = crate::follow::Follower::new(repo, &reference, &folder, &dir)?;
+            let first = f.first(&mut load_cache)?;
+            follower = Some(f);
+            Ok(match first {
+                crate::follow::First::Newest(s) => s,
+                crate::follow::First::Older { snapshot, newest, diagnostics } => {
+                    eprintln!(
+                        "the newest commit {newest} is broken; serving {} until a good one comes",
+                        snapshot.revision().unwrap_or("?")
+                    );
+                    broken_newest = Some(diagnostics);
+                    snapshot
+                }
+            })
+        }
+        None => tessera_core::load_with(content, &mut load_cache),
+    };
+    let content_dir = follower.as_ref().map_or_else(|| content.to_owned(), |f| f.dir());
+    let content = content_dir.as_path();
+    let snapshot = match loaded {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
             let mut renderer = crate::check::Renderer::new(content);
@@ -132,12 +194,40 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trust_proxy,
         ..ServerConfig::default()
     };
-    let state = AppState::new(Arc::new(snapshot), config).with_load_cache(load_cache);
+    let revision = snapshot.revision().map(str::to_owned);
+    let mut state = AppState::new(Arc::new(snapshot), config).with_load_cache(load_cache);
+    if let Some(diagnostics) = &broken_newest {
+        for d in diagnostics {
+            eprint!("{}", renderer.render(d));
+        }
+        state.report_failure(diagnostics);
+    }
+    let wake = follower.as_ref().map(|_| crate::follow::wake_channel());
+    if let (Some(file), Some((sender, _))) = (&hook_secret_file, &wake) {
+        let secret = tessera_notify::incoming::read_secret(file)?;
+        let sender = sender.clone();
+        state = state.with_git_hook(tessera_graphql::GitHook {
+            secret,
+            // Full means a fetch is already pending: this call joins it.
+            fetch: Box::new(move || {
+                let _ = sender.try_send(());
+            }),
+        });
+    }
+    // Kept alive until the server stops: dropping it stops deliveries.
+    let _outbox = match (&webhooks, &state_dir) {
+        (Some(file), Some(dir)) => Some(crate::notify::start(&state, file, dir)?),
+        _ => None,
+    };
+    tessera_graphql::watch_embargoes(state.clone())?;
     let started = std::time::Instant::now();
     state.prepare_search()?;
     eprintln!("search index ready in {} ms", started.elapsed().as_millis());
     // Kept alive until the server stops.
-    let _watcher = if watch {
+    if let (Some(follower), Some((_, wake))) = (follower, wake) {
+        crate::follow::spawn(follower, state.clone(), poll, wake)?;
+    }
+    let _watcher = if watch && git.is_none() {
         let watcher = tessera_graphql::watch(state.clone(), content.to_owned())
             .map_err(|e| anyhow::anyhow!("cannot watch `{}`: {e}", content.display()))?;
         Some(watcher)
@@ -150,13 +240,22 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr()?;
+        let what = match (&git, &revision) {
+            (Some(repo), Some(commit)) => format!("{repo} {reference} at {commit}"),
+            _ => content.display().to_string(),
+        };
         eprintln!(
-            "serving {} at http://{local}/graphql (site: {}, GraphiQL: {}, preview: {}, watch: {})",
-            content.display(),
+            "serving {what} at http://{local}/graphql (site: {}, GraphiQL: {}, preview: {}, watch: {})",
             if no_site { "off".to_owned() } else { format!("http://{local}/") },
             if graphiql { format!("http://{local}/graphiql") } else { "off".to_owned() },
             if preview_token.is_some() { "on" } else { "off" },
-            if watch { "on" } else { "off" },
+            if git.is_some() {
+                format!("git, every {} ms", poll.as_millis())
+            } else if watch {
+                "on".to_owned()
+            } else {
+                "off".to_owned()
+            },
         );
         tessera_graphql::serve(listener, router, async {
             let _ = tokio::signal::ctrl_c().await;

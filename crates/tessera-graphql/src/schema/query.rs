@@ -61,6 +61,20 @@ impl QueryRoot {
         Ok(scope.status.for_view(&view(ctx)?))
     }
 
+    /// What changed for the public since `since` (a `contentStatus.version`
+    /// or a change's `version`), oldest first: a consumer that missed
+    /// events catches up here. An error coded `UNKNOWN_VERSION` when the
+    /// server's log does not reach back that far.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        since: String,
+        #[graphql(default = 100, validator(minimum = 1, maximum = 500))] first: usize,
+        #[graphql(desc = "The id of the last change already read.")] after: Option<String>,
+    ) -> Result<crate::schema::changes::ChangeSet> {
+        crate::schema::changes::changes(ctx, since, first, after)
+    }
+
     /// The topic taxonomy.
     async fn topics<'c>(&self, ctx: &Context<'c>, locale: Option<String>) -> Result<Vec<TopicObject<'c>>> {
         let view = view(ctx)?;

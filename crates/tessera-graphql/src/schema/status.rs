@@ -8,8 +8,11 @@ use tessera_core::{Audience, Snapshot, View};
 /// The result of the last load or reload of the content.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ContentStatus {
-    /// The version of the content being served: a hash of what the reader
-    /// may see (for the public, drafts and embargoed items do not count).
+    /// The version of the content being served: the git commit when the
+    /// server follows a repository (the same on every replica), else a
+    /// hash of what the reader may see (for the public, drafts and
+    /// embargoed items do not count). Answers carry it in the
+    /// `X-Content-Version` header too.
     pub version: String,
     /// Whether the last reload succeeded; when it did not, the previous
     /// content keeps being served.
@@ -25,7 +28,7 @@ impl ContentStatus {
     /// A successful load of `snapshot`.
     pub fn loaded(snapshot: &Snapshot) -> ContentStatus {
         ContentStatus {
-            version: format!("{:016x}", snapshot.version()),
+            version: full_version(snapshot),
             ok: true,
             message: "loaded".to_owned(),
             errors: Vec::new(),
@@ -39,9 +42,9 @@ impl ContentStatus {
     pub fn for_view(&self, view: &View<'_>) -> ContentStatus {
         let snapshot = view.snapshot();
         match view.audience() {
-            Audience::Preview => ContentStatus { version: format!("{:016x}", snapshot.version()), ..self.clone() },
+            Audience::Preview => ContentStatus { version: full_version(snapshot), ..self.clone() },
             Audience::Public => ContentStatus {
-                version: format!("{:016x}", snapshot.public_version(view.now())),
+                version: snapshot.public_label(view.now()),
                 ok: self.ok,
                 message: if self.ok {
                     self.message.clone()
@@ -57,12 +60,18 @@ impl ContentStatus {
     pub fn failed(current: &Snapshot, diagnostics: &[core::Diagnostic]) -> ContentStatus {
         let errors: Vec<&core::Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
         ContentStatus {
-            version: format!("{:016x}", current.version()),
+            version: full_version(current),
             ok: false,
             message: failed_message(errors.len()),
             errors: errors.iter().map(ToString::to_string).collect(),
         }
     }
+}
+
+/// The version of everything in `snapshot`, drafts included: its revision
+/// (a git commit) when it has one.
+fn full_version(snapshot: &Snapshot) -> String {
+    snapshot.revision().map_or_else(|| format!("{:016x}", snapshot.version()), str::to_owned)
 }
 
 fn failed_message(errors: usize) -> String {
