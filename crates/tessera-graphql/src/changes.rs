@@ -103,6 +103,8 @@ pub struct ChangeFeed {
 
 struct Log {
     current: String,
+    /// Batches published so far.
+    published: u64,
     batches: VecDeque<Arc<Batch>>,
     events: usize,
 }
@@ -112,7 +114,7 @@ impl ChangeFeed {
     pub fn new(current: String) -> ChangeFeed {
         ChangeFeed {
             sender: broadcast::channel(BROADCAST_CAPACITY).0,
-            log: Mutex::new(Log { current, batches: VecDeque::new(), events: 0 }),
+            log: Mutex::new(Log { current, published: 0, batches: VecDeque::new(), events: 0 }),
             sinks: Mutex::new(Vec::new()),
         }
     }
@@ -120,6 +122,12 @@ impl ChangeFeed {
     /// The version the feed last published.
     pub fn current(&self) -> String {
         self.log.lock().map(|l| l.current.clone()).unwrap_or_default()
+    }
+
+    /// How many versions were published so far: answers that read the
+    /// feed are cached under it.
+    pub fn published(&self) -> u64 {
+        self.log.lock().map(|l| l.published).unwrap_or(u64::MAX)
     }
 
     /// Registers `sink`, told of every later batch with events.
@@ -165,6 +173,7 @@ impl ChangeFeed {
         }
         if let Ok(mut log) = self.log.lock() {
             log.current = version.to_owned();
+            log.published += 1;
             log.events += batch.events.len();
             log.batches.push_back(batch.clone());
             while log.batches.len() > LOG_VERSIONS || (log.events > LOG_EVENTS && log.batches.len() > 1) {
@@ -247,8 +256,18 @@ mod tests {
     fn ids_are_stable_and_distinct_and_resumable() {
         let one = ChangeFeed::new("v1".to_owned());
         let two = ChangeFeed::new("v1".to_owned());
-        let a = one.publish("v1", "v2", Utc::now(), vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")]);
-        let b = two.publish("v1", "v2", Utc::now(), vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")]);
+        let a = one.publish(
+            "v1",
+            "v2",
+            Utc::now(),
+            vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
+        );
+        let b = two.publish(
+            "v1",
+            "v2",
+            Utc::now(),
+            vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
+        );
         let ids = |b: &Batch| b.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b), "two servers name the same change the same way");
         assert_ne!(ids(&a)[0], ids(&a)[1]);

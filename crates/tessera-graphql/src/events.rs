@@ -43,7 +43,8 @@ pub(crate) async fn stream(
         .iter()
         .find(|(k, _)| k == "types")
         .map(|(_, v)| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect());
-    if let Some(unknown) = types.iter().flatten().find(|t| !tessera_core::ChangeKind::ALL.iter().any(|k| k.event_type() == *t))
+    if let Some(unknown) =
+        types.iter().flatten().find(|t| !tessera_core::ChangeKind::ALL.iter().any(|k| k.event_type() == *t))
     {
         let known: Vec<&str> = tessera_core::ChangeKind::ALL.iter().map(|k| k.event_type()).collect();
         let text = format!("unknown event type `{unknown}` in `types`: use {}\n", known.join(", "));
@@ -79,9 +80,12 @@ pub(crate) async fn stream(
                     Ok(batch) => {
                         batch.events.iter().filter(|e| wanted(e) && !sent.contains(&e.id)).map(sse_event).collect()
                     }
-                    Err(RecvError::Lagged(n)) => vec![Event::default().event("lagged").data(
-                        serde_json::json!({ "missed_versions": n, "message": "catch up with changes(since:)" }).to_string(),
-                    )],
+                    Err(RecvError::Lagged(n)) => vec![
+                        Event::default().event("lagged").data(
+                            serde_json::json!({ "missed_versions": n, "message": "catch up with changes(since:)" })
+                                .to_string(),
+                        ),
+                    ],
                     Err(RecvError::Closed) => return None,
                 };
                 if !events.is_empty() {
@@ -127,15 +131,13 @@ pub(crate) async fn websocket(state: AppState, request: axum::extract::Request) 
 
 async fn talk(socket: WebSocket, schema: crate::TesseraSchema, protocol: WebSocketProtocols) {
     let (mut sink, incoming) = socket.split();
-    let input = incoming
-        .take_while(|m| futures_util::future::ready(m.is_ok()))
-        .filter_map(|m| {
-            futures_util::future::ready(match m {
-                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
-                Ok(Message::Binary(b)) => Some(b.to_vec()),
-                _ => None,
-            })
-        });
+    let input = incoming.take_while(|m| futures_util::future::ready(m.is_ok())).filter_map(|m| {
+        futures_util::future::ready(match m {
+            Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
+            Ok(Message::Binary(b)) => Some(b.to_vec()),
+            _ => None,
+        })
+    });
     let output = async_graphql::http::WebSocket::new(schema, input, protocol);
     futures_util::pin_mut!(output);
     let mut ping = tokio::time::interval(KEEP_ALIVE);

@@ -19,9 +19,9 @@ pub mod search;
 pub mod server;
 mod site;
 
+pub use changes::{Batch, ChangeEvent, ChangeFeed};
 pub use listen::serve;
 pub use preview::{FAILURE_WINDOW, MAX_FAILURES, SESSION_LIFETIME};
-pub use changes::{Batch, ChangeEvent, ChangeFeed};
 pub use schema::{ContentStatus, QueryRoot, Scope, TesseraSchema, build_schema, build_schema_with, sdl};
 pub use search::SearchIndexes;
 pub use server::{ApiError, AppState, GitHook, ServerConfig, app, watch, watch_embargoes};

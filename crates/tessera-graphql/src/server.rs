@@ -270,8 +270,9 @@ impl AppState {
         snapshot: &Snapshot,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<u128> {
-        (audience == Audience::Public && self.config.response_cache)
-            .then(|| cache_key(parts, snapshot, snapshot.visibility_epoch(now), &self.status.load()))
+        (audience == Audience::Public && self.config.response_cache).then(|| {
+            cache_key(parts, snapshot, snapshot.visibility_epoch(now), &self.status.load(), self.feed.published())
+        })
     }
 
     /// A public answer from the response cache.
@@ -754,7 +755,13 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 
 /// The response-cache key: the request as sent (method, query string, body,
 /// media type) and everything else that can change a public answer.
-pub(crate) fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, status: &ContentStatus) -> u128 {
+pub(crate) fn cache_key(
+    parts: &[&[u8]],
+    snapshot: &Snapshot,
+    epoch: usize,
+    status: &ContentStatus,
+    published: u64,
+) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     // `contentStatus` reports the last reload, which can fail without
     // changing the snapshot.
@@ -766,6 +773,9 @@ pub(crate) fn cache_key(parts: &[&[u8]], snapshot: &Snapshot, epoch: usize, stat
     h.update(&snapshot.version().to_le_bytes());
     h.update(snapshot.revision().unwrap_or("").as_bytes());
     h.update(&(epoch as u64).to_le_bytes());
+    // `changes(since:)` reads the change feed, which an embargo tick can
+    // move with the snapshot and the epoch of the request unchanged.
+    h.update(&published.to_le_bytes());
     h.digest128()
 }
 
@@ -867,7 +877,8 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 async fn graphql(state: State<AppState>, request: axum::extract::Request) -> Response {
-    let upgrade = request.headers().get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let upgrade =
+        request.headers().get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if upgrade {
         return crate::events::websocket(state.0, request).await;
     }
@@ -916,7 +927,7 @@ async fn answer(
     // reach another. The key is the request as sent: a hit skips parsing.
     let key = (audience == Audience::Public && state.config.response_cache).then(|| {
         let parts = [method.as_str().as_bytes(), uri.query().unwrap_or("").as_bytes(), &body, media.as_bytes()];
-        cache_key(&parts, &snapshot, snapshot.visibility_epoch(now), &status)
+        cache_key(&parts, &snapshot, snapshot.visibility_epoch(now), &status, state.feed.published())
     });
     if let Some(key) = key {
         let hit = state.cache.lock().ok().and_then(|mut c| c.get(&key));

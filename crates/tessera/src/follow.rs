@@ -143,7 +143,12 @@ pub(crate) fn wake_channel() -> (SyncSender<()>, Receiver<()>) {
 
 /// Runs `follower` on a thread of its own: a look every `poll`, or at once
 /// when woken.
-pub(crate) fn spawn(mut follower: Follower, state: AppState, poll: Duration, wake: Receiver<()>) -> std::io::Result<()> {
+pub(crate) fn spawn(
+    mut follower: Follower,
+    state: AppState,
+    poll: Duration,
+    wake: Receiver<()>,
+) -> std::io::Result<()> {
     std::thread::Builder::new().name("tessera-git".to_owned()).spawn(move || {
         loop {
             match wake.recv_timeout(poll) {

@@ -27,12 +27,7 @@ pub struct ContentStatus {
 impl ContentStatus {
     /// A successful load of `snapshot`.
     pub fn loaded(snapshot: &Snapshot) -> ContentStatus {
-        ContentStatus {
-            version: full_version(snapshot),
-            ok: true,
-            message: "loaded".to_owned(),
-            errors: Vec::new(),
-        }
+        ContentStatus { version: full_version(snapshot), ok: true, message: "loaded".to_owned(), errors: Vec::new() }
     }
 
     /// This status as `view`'s audience may see it. The public learns

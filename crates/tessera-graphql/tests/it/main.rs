@@ -2,6 +2,7 @@
 //! one test over a real socket.
 
 mod api;
+mod changes;
 mod http;
 mod limits;
 mod reload;

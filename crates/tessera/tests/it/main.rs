@@ -3,6 +3,7 @@
 mod check;
 mod corpus;
 mod export;
+mod git;
 mod scaffold;
 mod search;
 mod serve;
