@@ -8,6 +8,8 @@
 //! give the same ids, so a consumer that hears both can tell.
 
 use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -99,6 +101,15 @@ pub struct ChangeFeed {
     sender: broadcast::Sender<Arc<Batch>>,
     log: Mutex<Log>,
     sinks: Mutex<Vec<Sink>>,
+    /// Where the log is kept across restarts, when it is.
+    journal: Mutex<Option<Journal>>,
+}
+
+/// The log on disk: one JSON line per batch, appended as published.
+struct Journal {
+    path: PathBuf,
+    file: std::fs::File,
+    lines: usize,
 }
 
 struct Log {
@@ -116,7 +127,43 @@ impl ChangeFeed {
             sender: broadcast::channel(BROADCAST_CAPACITY).0,
             log: Mutex::new(Log { current, published: 0, batches: VecDeque::new(), events: 0 }),
             sinks: Mutex::new(Vec::new()),
+            journal: Mutex::new(None),
         }
+    }
+
+    /// Keeps the log in the file `path` from now on, and first restores
+    /// what it holds: the batches that lead, version after version, to the
+    /// current one. A restart on the version the server stopped at (the
+    /// same commit) can then still answer `changes(since:)` for versions
+    /// before it; history that does not lead to the current version (the
+    /// content changed while the server was down) is dropped, since what
+    /// changed meanwhile is unknown. Unreadable lines are skipped and
+    /// counted in the returned number.
+    pub fn keep_in(&self, path: &Path) -> std::io::Result<usize> {
+        let (batches, skipped) = match std::fs::read_to_string(path) {
+            Ok(text) => read_journal(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), 0),
+            Err(e) => return Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        };
+        let mut log = self.log.lock().map_err(|_| std::io::Error::other("the change log is poisoned"))?;
+        // The chain that ends at the current version, newest first.
+        let mut chain: Vec<Arc<Batch>> = Vec::new();
+        let mut want = log.current.clone();
+        for batch in batches.into_iter().rev() {
+            if batch.version != want || chain.len() >= LOG_VERSIONS {
+                break;
+            }
+            want = batch.previous.clone();
+            chain.push(Arc::new(batch));
+        }
+        chain.reverse();
+        log.events = chain.iter().map(|b| b.events.len()).sum();
+        log.batches = chain.into_iter().chain(log.batches.drain(..)).collect();
+        let journal = write_journal(path, log.batches.iter())?;
+        if let Ok(mut slot) = self.journal.lock() {
+            *slot = Some(journal);
+        }
+        Ok(skipped)
     }
 
     /// The version the feed last published.
@@ -181,6 +228,19 @@ impl ChangeFeed {
                     log.events -= old.events.len();
                 }
             }
+            if let Ok(mut slot) = self.journal.lock()
+                && let Some(journal) = slot.as_mut()
+            {
+                // Rewritten when it holds twice what the log keeps.
+                let result = if journal.lines >= 2 * LOG_VERSIONS {
+                    write_journal(&journal.path, log.batches.iter()).map(|j| *journal = j)
+                } else {
+                    append(journal, &batch)
+                };
+                if let Err(e) = result {
+                    tracing::warn!(path = %journal.path.display(), error = %e, "cannot keep the change log on disk");
+                }
+            }
         }
         if !batch.events.is_empty() {
             // No listener is not an error.
@@ -198,11 +258,9 @@ impl ChangeFeed {
     /// event of the versions after it when the log reaches back to it.
     pub fn since(&self, version: &str) -> Since {
         let Ok(log) = self.log.lock() else { return Since::Unknown };
-        if version == log.current && log.batches.back().is_none_or(|b| b.version == version) {
-            // The newest batch may have kept the version (an embargo lifting
-            // under one commit); its events are then already known.
-            return Since::Events(Vec::new());
-        }
+        // An embargo lifting under one commit keeps the version: asked from
+        // that version, its events are given, perhaps again (a consumer
+        // cannot say whether it saw them; twice is better than never).
         match log.batches.iter().position(|b| b.previous == version) {
             Some(start) => Since::Events(log.batches.iter().skip(start).flat_map(|b| b.events.clone()).collect()),
             None if version == log.current => Since::Events(Vec::new()),
@@ -218,6 +276,83 @@ impl ChangeFeed {
         let at = all.iter().position(|e| e.id == id)?;
         Some(all[at + 1..].iter().map(|e| (*e).clone()).collect())
     }
+}
+
+fn batch_line(batch: &Batch) -> String {
+    let events: Vec<serde_json::Value> = batch
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.id, "type": e.event_type(), "kind": e.kind.name(), "slug": e.slug, "locale": e.locale,
+                "at": e.at.to_rfc3339(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "previous": batch.previous, "version": batch.version, "events": events }).to_string()
+}
+
+fn append(journal: &mut Journal, batch: &Batch) -> std::io::Result<()> {
+    let mut line = batch_line(batch);
+    line.push('\n');
+    journal.file.write_all(line.as_bytes())?;
+    journal.lines += 1;
+    Ok(())
+}
+
+/// Writes `batches` to `path` afresh (temporary file, then rename) and
+/// opens it for appending.
+fn write_journal<'b>(path: &Path, batches: impl Iterator<Item = &'b Arc<Batch>>) -> std::io::Result<Journal> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let mut text = String::new();
+    let mut lines = 0;
+    for batch in batches {
+        text.push_str(&batch_line(batch));
+        text.push('\n');
+        lines += 1;
+    }
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, text)?;
+    std::fs::rename(&temp, path)?;
+    let file = std::fs::OpenOptions::new().append(true).open(path)?;
+    Ok(Journal { path: path.to_owned(), file, lines })
+}
+
+/// The batches of a journal, and how many lines could not be read (a
+/// line cut short by a crash, or a file edited by hand).
+fn read_journal(text: &str) -> (Vec<Batch>, usize) {
+    let mut batches = Vec::new();
+    let mut skipped = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match read_batch(line) {
+            Some(b) => batches.push(b),
+            None => skipped += 1,
+        }
+    }
+    (batches, skipped)
+}
+
+fn read_batch(line: &str) -> Option<Batch> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let previous = text(&v, "previous")?;
+    let version = text(&v, "version")?;
+    let mut events = Vec::new();
+    for e in v.get("events")?.as_array()? {
+        let kind_of = text(e, "type")?;
+        events.push(ChangeEvent {
+            id: text(e, "id")?,
+            change: ChangeKind::ALL.into_iter().find(|k| k.event_type() == kind_of)?,
+            kind: text(e, "kind")?.parse().ok()?,
+            slug: text(e, "slug")?,
+            locale: text(e, "locale")?,
+            version: version.clone(),
+            previous: previous.clone(),
+            at: DateTime::parse_from_rfc3339(&text(e, "at")?).ok()?.with_timezone(&Utc),
+        });
+    }
+    Some(Batch { previous, version, events })
 }
 
 #[cfg(test)]
@@ -277,6 +412,39 @@ mod tests {
         let after: Vec<String> = one.after_event(&ids(&a)[0]).unwrap().into_iter().map(|e| e.id).collect();
         assert_eq!(after, [ids(&a)[1].clone(), ids(&later)[0].clone()]);
         assert_eq!(one.after_event("msg_unknown"), None);
+    }
+
+    #[test]
+    fn the_journal_restores_the_history_that_leads_to_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/changes.jsonl");
+        let feed = ChangeFeed::new("v1".to_owned());
+        assert_eq!(feed.keep_in(&path).unwrap(), 0);
+        feed.publish("v1", "v2", Utc::now(), vec![change(ChangeKind::Updated, "a")]);
+        feed.publish("v2", "v3", Utc::now(), vec![change(ChangeKind::Deleted, "b")]);
+        let before = match feed.since("v1") {
+            Since::Events(e) => e,
+            Since::Unknown => panic!("v1 is known"),
+        };
+        // A restart at the version the server stopped at knows the history,
+        // ids and times included, even past a line cut short by a crash.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"previous\": \"v3\", \"vers");
+        std::fs::write(&path, text).unwrap();
+        let again = ChangeFeed::new("v3".to_owned());
+        assert_eq!(again.keep_in(&path).unwrap(), 1);
+        assert_eq!(again.since("v1"), Since::Events(before));
+        // It goes on appending.
+        again.publish("v3", "v4", Utc::now(), vec![change(ChangeKind::Created, "c")]);
+        let third = ChangeFeed::new("v4".to_owned());
+        third.keep_in(&path).unwrap();
+        assert!(matches!(third.since("v1"), Since::Events(e) if e.len() == 3));
+        // A restart on other content: the history does not lead to it, and
+        // what changed meanwhile is unknown, so it is not offered.
+        let moved = ChangeFeed::new("v9".to_owned());
+        moved.keep_in(&path).unwrap();
+        assert_eq!(moved.since("v1"), Since::Unknown);
+        assert_eq!(moved.since("v9"), Since::Events(Vec::new()));
     }
 
     #[test]

@@ -214,6 +214,15 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }),
         });
     }
+    if let Some(dir) = &state_dir {
+        // `changes(since:)` answers across restarts on the same version.
+        let journal = dir.join("changes.jsonl");
+        match state.feed().keep_in(&journal) {
+            Ok(0) => {}
+            Ok(n) => eprintln!("{}: {n} unreadable line(s) skipped", journal.display()),
+            Err(e) => anyhow::bail!("cannot keep the change log in {}: {e}", journal.display()),
+        }
+    }
     // Kept alive until the server stops: dropping it stops deliveries.
     let _outbox = match (&webhooks, &state_dir) {
         (Some(file), Some(dir)) => Some(crate::notify::start(&state, file, dir)?),

@@ -70,6 +70,7 @@ fn changed_kind(kind: Kind) -> ChangedKind {
 /// One item that changed for the public.
 pub struct ContentChange(pub ChangeEvent);
 
+/// One item that changed for the public.
 #[Object]
 impl ContentChange {
     /// Unique and stable: the same change has the same id on every replica
@@ -159,6 +160,7 @@ pub(crate) fn changes(ctx: &Context<'_>, since: String, first: usize, after: Opt
 /// The subscription root.
 pub struct SubscriptionRoot;
 
+/// Live notifications, over graphql-transport-ws at `/graphql`.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Each item that changes for the public, as the version that changes

@@ -210,6 +210,13 @@ fn a_replica_follows_a_repository_keeps_the_last_good_commit_and_tells_consumers
     assert_eq!(data["contentStatus"]["ok"], false);
     let log = server.log.lock().unwrap().join("\n");
     assert!(log.contains(&broken) && log.contains("broken"), "{log}");
+    // The change log survived the restart: a consumer that last saw the
+    // first commit catches up from this replica too.
+    let q = format!(r#"{{"query":"{{ changes(since: \"{first}\") {{ version changes {{ change slug }} }} }}"}}"#);
+    let reply = http(&server.addr, "POST", "/graphql", &[("Content-Type", "application/json")], &q);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(json["data"]["changes"]["version"], second.as_str(), "{json}");
+    assert_eq!(json["data"]["changes"]["changes"], serde_json::json!([{ "change": "UPDATED", "slug": "welcome" }]));
     drop(server);
 
     // Each event was delivered once, restart included.
