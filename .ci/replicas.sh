@@ -15,8 +15,6 @@ set -euo pipefail
 tessera="$(realpath "$1")"
 root="$(pwd)"
 work="$(mktemp -d)"
-# nginx's workers may run as another user (nobody): let them reach the cache.
-chmod 755 "$work"
 nginx_port=18300 a_port=18301 b_port=18302 receiver_port=18303
 poll=1           # seconds, the replicas' --poll
 margin=10        # seconds allowed beyond it for a fetch and a reload
@@ -122,32 +120,7 @@ start_replica() { # name port [more flags]
 start_replica a $a_port --webhooks "$work/webhooks.toml"; a_pid=$!
 start_replica b $b_port; b_pid=$!
 
-# nginx, with deploy/nginx/tessera.conf as the one source: only the cache
-# folder, the replicas' ports and the listen address are replaced.
-sed -e "s|/var/cache/nginx/tessera|$work/cache|" \
-    -e "s|127.0.0.1:8081|127.0.0.1:$a_port|" \
-    -e "s|127.0.0.1:8082|127.0.0.1:$b_port|" \
-    -e "s|listen 8080;|listen 127.0.0.1:$nginx_port;|" \
-    deploy/nginx/tessera.conf >"$work/tessera.conf"
-if grep -v '^ *#' "$work/tessera.conf" | grep -qE '808[0-9]|/var/cache'; then die "deploy/nginx/tessera.conf changed: the substitutions no longer apply"; fi
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-error_log $work/error.log;
-pid $work/nginx.pid;
-events {}
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  client_body_temp_path $work/client_temp;
-  proxy_temp_path $work/proxy_temp;
-  fastcgi_temp_path $work/fastcgi_temp;
-  uwsgi_temp_path $work/uwsgi_temp;
-  scgi_temp_path $work/scgi_temp;
-  include $work/tessera.conf;
-}
-CONF
-nginx -q -t -c "$work/nginx.conf" || die "nginx -t refuses the configuration"
-nginx -c "$work/nginx.conf"
+bash .ci/replicas/nginx.sh "$work" $nginx_port $a_port $b_port || die "nginx does not start with deploy/nginx/tessera.conf"
 
 wait_ready $a_port 60 || die "replica A is not ready within 60 s"
 wait_ready $b_port 60 || die "replica B is not ready within 60 s"
