@@ -14,7 +14,8 @@
 # Usage, from the repository root:
 #   bash bench/replicas.sh path/to/tessera
 # Settings: CORPUS (an existing corpus folder to copy instead of generating
-# one), DURATION (15s), CONNECTIONS (32), RUNS (5), POLL (--poll, 5s), HOOK (1).
+# one), DURATION (15s), CONNECTIONS (32), RUNS (5), POLL (--poll, 5s), HOOK (1),
+# NGINX_WORKERS (auto).
 set -euo pipefail
 tessera="$(realpath "$1")"
 duration=${DURATION:-15s}
@@ -75,7 +76,7 @@ for replica in "a $a_port --webhooks $work/webhooks.toml" "b $b_port"; do
   pids+=($!)
   eval "${1}_pid=$!"
 done
-bash .ci/replicas/nginx.sh "$work" $nginx_port $a_port $b_port
+NGINX_WORKERS=${NGINX_WORKERS:-auto} bash .ci/replicas/nginx.sh "$work" $nginx_port $a_port $b_port
 for port in $a_port $b_port; do
   for _ in $(seq 3000); do curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
   curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" || { echo "replica on $port not ready in 300 s" >&2; tail "$work"/*.log >&2; exit 1; }
@@ -101,8 +102,12 @@ for port in sys.argv[1:]:
 print(path)
 PY
 )"
-curl -s -o /dev/null "http://127.0.0.1:$nginx_port$path"
-echo "through nginx, second request: X-Cache-Status $(curl -s -o /dev/null -D - "http://127.0.0.1:$nginx_port$path" | tr -d '\r' | awk 'tolower($1) == "x-cache-status:" {print $2}')"
+# Warm the cache with the headers wrk sends (none of Accept, User-Agent,
+# Accept-Encoding): tessera's answer varies on Accept, so a request with
+# other headers fills another entry, and wrk's first requests would wait on
+# nginx's cache lock (re-checked every 500 ms) and spoil the percentiles.
+curl -s -o /dev/null -H 'Accept:' -H 'User-Agent:' "http://127.0.0.1:$nginx_port$path"
+echo "through nginx, second request: X-Cache-Status $(curl -s -o /dev/null -D - -H 'Accept:' -H 'User-Agent:' "http://127.0.0.1:$nginx_port$path" | tr -d '\r' | awk 'tolower($1) == "x-cache-status:" {print $2}')"
 for target in "nginx-cache $nginx_port" "replica-A-direct $a_port"; do
   set -- $target
   echo "-- $1: wrk -t1 -c$connections -d$duration --latency"

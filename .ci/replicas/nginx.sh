@@ -4,6 +4,7 @@
 # replicas' ports and the listen address are replaced. Its files, pid and
 # logs go to WORK; stop it with `kill "$(cat WORK/nginx.pid)"`.
 # Usage: .ci/replicas/nginx.sh WORK LISTEN_PORT REPLICA_A_PORT REPLICA_B_PORT
+# NGINX_WORKERS sets worker_processes (1 unless set; `auto` for benchmarks).
 set -euo pipefail
 work="$1" port="$2" a="$3" b="$4"
 # nginx's workers may run as another user (nobody): let them reach the cache.
@@ -18,7 +19,7 @@ if grep -v '^ *#' "$work/tessera.conf" | grep -qE '808[0-9]|/var/cache'; then
   exit 1
 fi
 cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 error_log $work/error.log;
 pid $work/nginx.pid;
 events {}
