@@ -2,7 +2,8 @@
 # Two replicas following one git repository behind nginx configured with
 # deploy/nginx/tessera.conf, under a steady load through nginx:
 #   a. a pushed edit reaches both replicas within the poll interval; a signed
-#      POST /hooks/git is a 202 (unsigned or wrongly signed: 401); answers
+#      POST /hooks/git is a 202 (unsigned or wrongly signed: 401) and makes
+#      a third replica, C, which polls once an hour, fetch at once; answers
 #      through nginx carry only pushed commits and never go back to an older
 #      one; the outgoing webhooks arrive, signed, each id once;
 #   b. one replica killed (SIGKILL) mid-load: no client sees a failure; it
@@ -13,9 +14,8 @@
 # (KEEP=1 keeps the temporary folder, with every log.)
 set -euo pipefail
 tessera="$(realpath "$1")"
-root="$(pwd)"
 work="$(mktemp -d)"
-nginx_port=18300 a_port=18301 b_port=18302 receiver_port=18303
+nginx_port=18300 a_port=18301 b_port=18302 receiver_port=18303 c_port=18304
 poll=1           # seconds, the replicas' --poll
 margin=10        # seconds allowed beyond it for a fetch and a reload
 export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
@@ -23,10 +23,10 @@ export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 
 pids=()
-a_pid="" b_pid=""
+a_pid="" b_pid="" c_pid=""
 cleanup() {
   touch "$work/stop-load"
-  for pid in "${pids[@]}" $a_pid $b_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" $a_pid $b_pid $c_pid; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   wait 2>/dev/null || true
   if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
@@ -38,7 +38,7 @@ pass() { echo "PASS $*"; }
 failed() { echo "FAIL $*"; fail=1; }
 die() {
   echo "FAIL $*"
-  for log in "$work"/a.log "$work"/b.log "$work"/error.log; do
+  for log in "$work"/a.log "$work"/b.log "$work"/c.log "$work"/error.log; do
     [ -f "$log" ] && { echo "--- tail of $log"; tail -n 20 "$log"; }
   done
   exit 1
@@ -111,19 +111,23 @@ pids+=($!)
 # different ids; one notifier with a durable outbox (--state) announces each
 # change once. B is the one killed in b, so the "each id once" check is not
 # blurred by a redelivery after a crash (which at-least-once delivery allows).
-start_replica() { # name port [more flags]
+start_replica() { # name port poll [more flags]
   mkdir -p "$work/$1"
-  "$tessera" serve --git "$work/site.git" --ref main --poll "${poll}s" \
+  "$tessera" serve --git "$work/site.git" --ref main --poll "$3" \
     --checkout "$work/$1/checkout" --state "$work/$1/state" \
-    --hook-secret-file "$work/hook-secret.txt" --addr "127.0.0.1:$2" "${@:3}" >>"$work/$1.log" 2>&1 &
+    --hook-secret-file "$work/hook-secret.txt" --addr "127.0.0.1:$2" "${@:4}" >>"$work/$1.log" 2>&1 &
 }
-start_replica a $a_port --webhooks "$work/webhooks.toml"; a_pid=$!
-start_replica b $b_port; b_pid=$!
+start_replica a $a_port "${poll}s" --webhooks "$work/webhooks.toml"; a_pid=$!
+start_replica b $b_port "${poll}s"; b_pid=$!
+# C, outside nginx, polls once an hour: only a hook can make it fetch, which
+# is how the test tells a hook's immediate fetch from polling.
+start_replica c $c_port 1h; c_pid=$!
 
 bash .ci/replicas/nginx.sh "$work" $nginx_port $a_port $b_port || die "nginx does not start with deploy/nginx/tessera.conf"
 
 wait_ready $a_port 60 || die "replica A is not ready within 60 s"
 wait_ready $b_port 60 || die "replica B is not ready within 60 s"
+wait_ready $c_port 60 || die "replica C is not ready within 60 s"
 wait_ready $nginx_port 10 || die "nginx does not answer /readyz"
 wait_served "$c1" 10 $a_port $b_port || die "the replicas do not serve $c1 (A: $(served $a_port), B: $(served $b_port))"
 pass "both replicas ready on the first commit ${c1:0:12}, nginx in front"
@@ -166,6 +170,7 @@ hook() { # url body [signature] -> status
     ${3:+-H "X-Hub-Signature-256: $3"} --data-binary "$2" "$1"
 }
 body='{"ref":"refs/heads/main"}'
+[ "$(served $c_port)" = "$c1" ] || failed "replica C (--poll 1h) fetched without a hook: it serves $(served $c_port)"
 got="$(hook "http://127.0.0.1:$a_port/hooks/git" "$body")"
 [ "$got" = 401 ] && pass "unsigned hook: 401" || failed "unsigned hook: $got, want 401"
 got="$(hook "http://127.0.0.1:$a_port/hooks/git" "$body" "sha256=$(printf '0%.0s' $(seq 64))")"
@@ -179,13 +184,17 @@ pushed="$(now)"
 got_a="$(hook "http://127.0.0.1:$a_port/hooks/git" "$body" "$(sign "$body")")"
 got_b="$(hook "http://127.0.0.1:$b_port/hooks/git" "$body" "$(sign "$body")")"
 got_n="$(hook "http://127.0.0.1:$nginx_port/hooks/git" "$body" "$(sign "$body")")"
-if [ "$got_a$got_b$got_n" = 202202202 ]; then
-  pass "signed hook: 202 from A, B and through nginx"
+got_c="$(hook "http://127.0.0.1:$c_port/hooks/git" "$body" "$(sign "$body")")"
+if [ "$got_a$got_b$got_n$got_c" = 202202202202 ]; then
+  pass "signed hook: 202 from A, B, C and through nginx"
 else
-  failed "signed hook: A $got_a, B $got_b, nginx $got_n, want 202"
+  failed "signed hook: A $got_a, B $got_b, C $got_c, nginx $got_n, want 202"
 fi
-# With --poll 1s a hook cannot be told apart from polling by time alone; the
-# time is printed all the same.
+if wait_served "$c3" 5 $c_port; then
+  pass "replica C (--poll 1h) serves ${c3:0:12} $(since "$pushed") s after the signed hook: the hook fetched at once"
+else
+  failed "replica C (--poll 1h) does not serve ${c3:0:12} within 5 s of the signed hook (it serves $(served $c_port))"
+fi
 if wait_served "$c3" $((poll + margin)) $a_port $b_port; then
   pass "both replicas serve ${c3:0:12} $(since "$pushed") s after the signed hook"
   echo "$(now) $c3" >>"$work/marks"
@@ -199,7 +208,7 @@ kill -KILL "$b_pid"
 wait "$b_pid" 2>/dev/null || true
 killed="$(now)"
 sleep 3
-start_replica b $b_port; b_pid=$!
+start_replica b $b_port "${poll}s"; b_pid=$!
 wait_ready $b_port 60 || die "replica B does not come back within 60 s"
 pass "replica B back $(since "$killed") s after SIGKILL"
 if [ "$(served $b_port)" = "$c3" ]; then
@@ -283,7 +292,7 @@ PY
 if [ "$fail" = 0 ]; then
   echo "PASS replicas: all checks"
 else
-  for log in "$work"/a.log "$work"/b.log "$work"/error.log; do
+  for log in "$work"/a.log "$work"/b.log "$work"/c.log "$work"/error.log; do
     [ -f "$log" ] && { echo "--- tail of $log"; tail -n 20 "$log"; }
   done
   echo "FAIL replicas: see the FAIL lines above"
