@@ -61,9 +61,10 @@ try:
 except Exception as e:
     print("- - no contentStatus:", e)'
 }
-wait_ready() { # port seconds
+wait_ready() { # port seconds [pid: give up when it has exited]
   for _ in $(seq $(($2 * 10))); do
     curl -fs -m 2 -o /dev/null "http://127.0.0.1:$1/readyz" && return 0
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then return 1; fi
     sleep 0.1
   done
   return 1
@@ -125,9 +126,9 @@ start_replica c $c_port 1h; c_pid=$!
 
 bash .ci/replicas/nginx.sh "$work" $nginx_port $a_port $b_port || die "nginx does not start with deploy/nginx/tessera.conf"
 
-wait_ready $a_port 60 || die "replica A is not ready within 60 s"
-wait_ready $b_port 60 || die "replica B is not ready within 60 s"
-wait_ready $c_port 60 || die "replica C is not ready within 60 s"
+wait_ready $a_port 60 "$a_pid" || die "replica A exited or was not ready within 60 s"
+wait_ready $b_port 60 "$b_pid" || die "replica B exited or was not ready within 60 s"
+wait_ready $c_port 60 "$c_pid" || die "replica C exited or was not ready within 60 s"
 wait_ready $nginx_port 10 || die "nginx does not answer /readyz"
 wait_served "$c1" 10 $a_port $b_port || die "the replicas do not serve $c1 (A: $(served $a_port), B: $(served $b_port))"
 pass "both replicas ready on the first commit ${c1:0:12}, nginx in front"
@@ -209,7 +210,7 @@ wait "$b_pid" 2>/dev/null || true
 killed="$(now)"
 sleep 3
 start_replica b $b_port "${poll}s"; b_pid=$!
-wait_ready $b_port 60 || die "replica B does not come back within 60 s"
+wait_ready $b_port 60 "$b_pid" || die "replica B exited or did not come back within 60 s"
 pass "replica B back $(since "$killed") s after SIGKILL"
 if [ "$(served $b_port)" = "$c3" ]; then
   pass "replica B restarted on the same commit ${c3:0:12}"
