@@ -205,6 +205,70 @@ impl GitSource {
     }
 }
 
+/// A bare copy, on this machine, of a repository elsewhere (`ssh://`,
+/// `git://`, `user@host:path`), cloned once and fetched on demand with
+/// gix's own protocol code (ssh is the one program it runs, as git does).
+/// Its remote-tracking refs (`origin/<branch>`) are what a [`GitSource`]
+/// over it follows.
+#[derive(Debug)]
+pub struct Mirror {
+    url: String,
+    dir: PathBuf,
+}
+
+impl Mirror {
+    /// The mirror of `url` in `dir`: cloned (bare) when `dir` holds no
+    /// repository yet, else used as it is (and fetched by [`Mirror::fetch`]).
+    pub fn open_or_clone(url: &str, dir: &Path) -> Result<Mirror, GitError> {
+        let mirror = Mirror { url: url.to_owned(), dir: dir.to_owned() };
+        if gix::open(dir).is_ok() {
+            return Ok(mirror);
+        }
+        let fail = |message: String| GitError::Open { path: PathBuf::from(url), message };
+        std::fs::create_dir_all(dir).map_err(|source| GitError::Write { path: dir.to_owned(), source })?;
+        let interrupt = std::sync::atomic::AtomicBool::new(false);
+        let mut prepare = gix::prepare_clone_bare(url, dir).map_err(|e| fail(e.to_string()))?;
+        prepare.fetch_only(gix::progress::Discard, &interrupt).map_err(|e| fail(e.to_string()))?;
+        Ok(mirror)
+    }
+
+    /// The folder the mirror is in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Fetches what the remote has new.
+    pub fn fetch(&self) -> Result<(), GitError> {
+        let fail = |message: String| GitError::Open { path: PathBuf::from(&self.url), message };
+        let repo = gix::open(&self.dir).map_err(|e| fail(e.to_string()))?;
+        let remote = repo
+            .find_default_remote(gix::remote::Direction::Fetch)
+            .ok_or_else(|| fail("the mirror has no remote".to_owned()))?
+            .map_err(|e| fail(e.to_string()))?;
+        // A bare clone records no ref-specs: track the branches beside its own.
+        let remote = remote
+            .with_refspecs(Some("+refs/heads/*:refs/remotes/origin/*"), gix::remote::Direction::Fetch)
+            .map_err(|e| fail(e.to_string()))?;
+        let interrupt = std::sync::atomic::AtomicBool::new(false);
+        remote
+            .connect(gix::remote::Direction::Fetch)
+            .map_err(|e| fail(e.to_string()))?
+            .prepare_fetch(gix::progress::Discard, Default::default())
+            .map_err(|e| fail(e.to_string()))?
+            .receive(gix::progress::Discard, &interrupt)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The ref of the mirror that mirrors the remote's `reference`: the
+    /// remote-tracking one when the clone made one, else the same name.
+    pub fn tracking(&self, reference: &str) -> String {
+        let tracking = format!("refs/remotes/origin/{reference}");
+        let found = gix::open(&self.dir).ok().is_some_and(|r| r.find_reference(tracking.as_str()).is_ok());
+        if found { tracking } else { reference.to_owned() }
+    }
+}
+
 #[derive(Default)]
 struct Listing {
     files: HashMap<PathBuf, gix::ObjectId>,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use tessera_core::checkout::{Checkout, GitSource};
+use tessera_core::checkout::{Checkout, GitSource, Mirror};
 use tessera_core::{Diagnostic, LoadCache, LoadError, Snapshot};
 use tessera_graphql::AppState;
 
@@ -23,6 +23,8 @@ const LOOK_BACK: usize = 20;
 
 /// A followed ref and the folder its content is written to.
 pub(crate) struct Follower {
+    /// For a repository elsewhere: the bare copy fetched before each look.
+    mirror: Option<Mirror>,
     source: GitSource,
     checkout: Checkout,
     /// The newest commit tried, good or not: it is not tried again.
@@ -37,28 +39,51 @@ pub(crate) enum First {
     Older { snapshot: Snapshot, newest: String, diagnostics: Vec<Diagnostic> },
 }
 
-/// Whether `repo` names a repository on another machine, which this
-/// build cannot fetch.
+/// Whether `repo` names a repository on another machine.
 fn is_remote(repo: &str) -> bool {
     let lower = repo.to_ascii_lowercase();
     ["http://", "https://", "ssh://", "git://"].iter().any(|s| lower.starts_with(s))
         || (repo.contains('@') && repo.contains(':') && !Path::new(repo).exists())
 }
 
+/// Whether this build can fetch `repo` (ssh and the git protocol; not
+/// HTTP, whose TLS would bring a C library into the build).
+fn is_http(repo: &str) -> bool {
+    let lower = repo.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 impl Follower {
     /// Follows `reference` of `repo`, its content in `folder`, written to
     /// `checkout`.
-    pub(crate) fn new(repo: &str, reference: &str, folder: &str, checkout: &Path) -> anyhow::Result<Follower> {
-        if is_remote(repo) {
+    /// A repository elsewhere is cloned (bare) into `mirror` first, or
+    /// fetched when it is already there.
+    pub(crate) fn new(
+        repo: &str,
+        reference: &str,
+        folder: &str,
+        checkout: &Path,
+        mirror: &Path,
+    ) -> anyhow::Result<Follower> {
+        if is_http(repo) {
             anyhow::bail!(
-                "`{repo}` is a remote repository: give a repository on this machine (a bare mirror kept up to date by \
-                 `git fetch`, or a path or file:// URL)"
+                "`{repo}`: HTTP(S) remotes are not supported by this build; use an ssh:// or git:// URL, or a local \
+                 mirror kept up to date by `git fetch`"
             );
         }
-        let path = PathBuf::from(repo.strip_prefix("file://").unwrap_or(repo));
-        let source = GitSource::new(&path, reference, folder)?;
+        let (mirror, source) = if is_remote(repo) {
+            let m = Mirror::open_or_clone(repo, mirror)?;
+            if let Err(e) = m.fetch() {
+                tracing::warn!(error = %e, "cannot fetch; following what the mirror has");
+            }
+            let source = GitSource::new(m.dir(), &m.tracking(reference), folder)?;
+            (Some(m), source)
+        } else {
+            let path = PathBuf::from(repo.strip_prefix("file://").unwrap_or(repo));
+            (None, GitSource::new(&path, reference, folder)?)
+        };
         let checkout = Checkout::new(checkout)?;
-        Ok(Follower { source, checkout, tried: None })
+        Ok(Follower { mirror, source, checkout, tried: None })
     }
 
     /// The folder the content is loaded from.
@@ -101,6 +126,12 @@ impl Follower {
     /// Moves to the ref's commit if it moved since the last look, and
     /// reloads `state` from it.
     fn step(&mut self, state: &AppState) {
+        if let Some(mirror) = &self.mirror
+            && let Err(e) = mirror.fetch()
+        {
+            tracing::warn!(error = %e, "cannot fetch; still serving the last good content");
+            return;
+        }
         let commit = match self.source.resolve() {
             Ok(c) => c,
             Err(e) => {
@@ -200,6 +231,7 @@ mod tests {
     fn remote_repositories_are_told_apart_from_paths() {
         assert!(is_remote("https://example.org/content.git"));
         assert!(is_remote("git@example.org:org/content.git"));
+        assert!(is_http("HTTPS://example.org/content.git") && !is_http("ssh://git@example.org/content.git"));
         assert!(!is_remote("/srv/content.git"));
         assert!(!is_remote("file:///srv/content.git"));
     }

@@ -44,7 +44,7 @@ pub(crate) struct ServeArgs {
     /// The content folder (with --git: the folder of the repository's commits that holds it).
     #[arg(long, default_value = "content")]
     content: PathBuf,
-    /// Serve the content of a git repository on this machine (a path, bare or not, or a file:// URL), following --ref.
+    /// Serve the content of a git repository, following --ref: a path (bare or not) or file:// URL read in place, or an ssh:// or git:// URL mirrored beside the checkout.
     #[arg(long, value_name = "REPO")]
     git: Option<String>,
     /// The branch, tag or ref to follow (with --git).
@@ -148,7 +148,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 )),
             };
             let folder = content.to_string_lossy().into_owned();
-            let mut f = crate::follow::Follower::new(repo, &reference, &folder, &dir)?;
+            // A repository elsewhere is mirrored beside the checkout.
+            let mirror = PathBuf::from(format!("{}.git", dir.display()));
+            let mut f = crate::follow::Follower::new(repo, &reference, &folder, &dir, &mirror)?;
             let first = f.first(&mut load_cache)?;
             follower = Some(f);
             Ok(match first {
@@ -233,8 +235,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     state.prepare_search()?;
     eprintln!("search index ready in {} ms", started.elapsed().as_millis());
     // Kept alive until the server stops.
-    if let (Some(follower), Some((_, wake))) = (follower, wake) {
+    // The follower stops when every sender of its wake-ups is gone: keep
+    // one until the server stops, hook or not.
+    let mut _keep_following = None;
+    if let (Some(follower), Some((sender, wake))) = (follower, wake) {
         crate::follow::spawn(follower, state.clone(), poll, wake)?;
+        _keep_following = Some(sender);
     }
     let _watcher = if watch && git.is_none() {
         let watcher = tessera_graphql::watch(state.clone(), content.to_owned())

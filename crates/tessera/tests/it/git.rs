@@ -235,7 +235,54 @@ fn serve_refuses_what_it_cannot_follow() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.git"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = crate::tessera(&["serve", "--git", "https://example.org/content.git", "--addr", "127.0.0.1:0"]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("remote"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP(S)"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = crate::tessera(&["serve", "--webhooks", "w.toml", "--addr", "127.0.0.1:0"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--state"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A repository elsewhere, over the git protocol (served here by `git
+/// daemon`, the one use of the `git` program, by the test alone): the
+/// replica clones it into a mirror, then fetches each new commit with gix.
+/// Skipped, saying so, where `git` is not installed.
+#[test]
+fn a_replica_follows_a_remote_repository_through_a_mirror() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, repo) = (tmp.path().join("work"), tmp.path().join("content.git"));
+    copy_dir(&tessera_tests::fixture("valid-site"), &work);
+    let first = commit_dir(&repo, "main", &work, "content", "first");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let daemon = Command::new("git")
+        .args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", tmp.path().display()))
+        .arg(tmp.path())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(daemon) = daemon else {
+        eprintln!("skipped: no `git` program to serve a repository over the git protocol");
+        return;
+    };
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _daemon = Kill(daemon);
+    wait_for("git daemon", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let url = format!("git://127.0.0.1:{port}/content.git");
+    let checkout = tmp.path().join("replica/checkout").display().to_string();
+    let server = serve(&["--git", &url, "--checkout", &checkout]);
+    assert_eq!(status(&server.addr).1, first, "{:?}", server.log.lock().unwrap());
+    assert!(tmp.path().join("replica/checkout.git").is_dir(), "the mirror sits beside the checkout");
+
+    edit(&work.join("pages/welcome.md"), "title = \"Welcome\"", "title = \"Welcome, fetched\"");
+    let second = commit_dir(&repo, "main", &work, "content", "second");
+    wait_for("the fetched commit", || status(&server.addr).1 == second);
+    assert_eq!(status(&server.addr).0["page"]["title"], "Welcome, fetched");
+    drop(server);
+    // A restart reuses the mirror (and fetches what it lacks).
+    let server = serve(&["--git", &url, "--checkout", &checkout]);
+    assert_eq!(status(&server.addr).1, second);
 }
