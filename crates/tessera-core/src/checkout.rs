@@ -129,6 +129,22 @@ impl GitSource {
         Ok(commit.id.to_string())
     }
 
+    /// When `commit` was made (its committer time).
+    pub fn commit_time(&self, commit: &str) -> Result<chrono::DateTime<chrono::Utc>, GitError> {
+        let repo = self.open()?;
+        let error = object_error(commit, "the commit");
+        let id =
+            gix::ObjectId::from_hex(commit.as_bytes()).map_err(|e| object_error(commit, "the id")(e.to_string()))?;
+        let parsed = repo
+            .find_object(id)
+            .map_err(|e| e.to_string())
+            .and_then(|o| o.try_into_commit().map_err(|e| e.to_string()))
+            .and_then(|c| c.time().map_err(|e| e.to_string()));
+        let time = parsed.map_err(error)?;
+        chrono::DateTime::from_timestamp(time.seconds, 0)
+            .ok_or_else(|| object_error(commit, "the commit")("a time out of range".to_owned()))
+    }
+
     /// The first parents of `commit`, newest first, at most `limit`: where
     /// to look for the last good content when the newest is broken.
     pub fn first_parents(&self, commit: &str, limit: usize) -> Result<Vec<String>, GitError> {

@@ -464,6 +464,7 @@ impl Loader {
             legacy: legacy.unwrap_or_default(),
             old_addresses: BTreeMap::new(),
             revision: None,
+            revision_time: None,
         };
         index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
         index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);

@@ -269,6 +269,8 @@ pub struct Snapshot {
     /// Where the content came from, when that has a name of its own: the
     /// git commit a replica serves.
     pub(crate) revision: Option<String>,
+    /// When the revision was made (the commit's time).
+    pub(crate) revision_time: Option<DateTime<Utc>>,
 }
 
 fn empty_body() -> &'static Body {
@@ -328,6 +330,22 @@ impl Snapshot {
     pub fn with_revision(mut self, revision: impl Into<String>) -> Snapshot {
         self.revision = Some(revision.into());
         self
+    }
+
+    /// When the revision was made (a commit's committer time), if known.
+    pub fn revision_time(&self) -> Option<DateTime<Utc>> {
+        self.revision_time
+    }
+
+    /// This snapshot, with the time its revision was made.
+    pub fn with_revision_time(mut self, time: DateTime<Utc>) -> Snapshot {
+        self.revision_time = Some(time);
+        self
+    }
+
+    /// The instant of the latest embargo lifted by `now`, if any.
+    pub fn lifted_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.visibility_epoch(now).checked_sub(1).and_then(|i| self.embargoes.get(i)).copied()
     }
 
     /// The version the public is told: the revision when there is one

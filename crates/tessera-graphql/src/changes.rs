@@ -40,7 +40,8 @@ pub struct ChangeEvent {
     pub version: String,
     /// The version before it.
     pub previous: String,
-    /// When this server saw the change go live.
+    /// When the change was made: the commit's time, or the embargo's end;
+    /// when this server saw it only when neither is known.
     pub at: DateTime<Utc>,
 }
 

@@ -317,8 +317,13 @@ impl AppState {
     }
 
     /// As [`AppState::reload`], naming the content `revision` (the git
-    /// commit it was checked out from): answers carry it as their version.
-    pub fn reload_as(&self, content: &Path, revision: Option<&str>) -> Result<(), Vec<Diagnostic>> {
+    /// commit it was checked out from, and when it was made): answers
+    /// carry it as their version, and change events its time.
+    pub fn reload_as(
+        &self,
+        content: &Path,
+        revision: Option<(&str, Option<chrono::DateTime<chrono::Utc>>)>,
+    ) -> Result<(), Vec<Diagnostic>> {
         self.reloads.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = Some(Instant::now());
@@ -330,7 +335,11 @@ impl AppState {
         result
     }
 
-    fn reload_now(&self, content: &Path, revision: Option<&str>) -> Result<(), Vec<Diagnostic>> {
+    fn reload_now(
+        &self,
+        content: &Path,
+        revision: Option<(&str, Option<chrono::DateTime<chrono::Utc>>)>,
+    ) -> Result<(), Vec<Diagnostic>> {
         // Reloads run one at a time (the watcher's thread); a poisoned lock
         // only means a reload panicked, and the cache is then rebuilt.
         let loaded = match self.load_cache.lock() {
@@ -338,7 +347,8 @@ impl AppState {
             Err(_) => tessera_core::load(content),
         };
         let loaded = loaded.map(|s| match revision {
-            Some(r) => s.with_revision(r),
+            Some((r, Some(time))) => s.with_revision(r).with_revision_time(time),
+            Some((r, None)) => s.with_revision(r),
             None => s,
         });
         match loaded {
@@ -392,7 +402,12 @@ impl AppState {
         let changes = tessera_core::public_changes(&before, &after);
         let previous = told.snapshot.public_label(told.at);
         let version = snapshot.public_label(now);
-        let batch = self.feed.publish(&previous, &version, now, changes);
+        // When the change was made, the same on every replica: the commit's
+        // time for new content, the embargo's end for an embargo lifting;
+        // the moment it was seen only when neither is known.
+        let made =
+            if Arc::ptr_eq(&snapshot, &told.snapshot) { snapshot.lifted_at(now) } else { snapshot.revision_time() };
+        let batch = self.feed.publish(&previous, &version, made.unwrap_or(now), changes);
         if !batch.events.is_empty() {
             tracing::info!(version, previous, events = batch.events.len(), "public changes published");
         }

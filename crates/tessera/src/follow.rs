@@ -117,7 +117,13 @@ impl Follower {
         let fail = |message: String| vec![Diagnostic::error(&dir, (0, 0), message)];
         self.checkout.move_to(&self.source, commit).map_err(|e| fail(e.to_string()))?;
         match tessera_core::load_with(&dir, cache) {
-            Ok(s) => Ok(s.with_revision(commit)),
+            Ok(s) => {
+                let s = s.with_revision(commit);
+                Ok(match self.source.commit_time(commit) {
+                    Ok(time) => s.with_revision_time(time),
+                    Err(_) => s,
+                })
+            }
             Err(LoadError::Invalid { diagnostics }) => Err(diagnostics),
             Err(e) => Err(fail(e.to_string())),
         }
@@ -150,7 +156,8 @@ impl Follower {
             tracing::warn!(commit, error = %e, "cannot check the commit out; still serving the last good content");
             return;
         }
-        match state.reload_as(self.checkout.dir(), Some(&commit)) {
+        let time = self.source.commit_time(&commit).ok();
+        match state.reload_as(self.checkout.dir(), Some((&commit, time))) {
             Ok(()) => tracing::info!(commit, elapsed_ms = started.elapsed().as_millis() as u64, "serving a new commit"),
             Err(diagnostics) => {
                 for d in &diagnostics {

@@ -106,7 +106,9 @@ impl ContentChange {
     async fn previous(&self) -> &str {
         &self.0.previous
     }
-    /// When the change went live on this server (RFC 3339).
+    /// When the change was made (RFC 3339): the commit's time when the
+    /// server follows git, the embargo's end for an embargo lifting, else
+    /// when this server saw it. The same on every replica.
     async fn at(&self) -> String {
         self.0.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }

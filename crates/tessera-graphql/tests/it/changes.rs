@@ -48,7 +48,7 @@ async fn version(router: &axum::Router) -> String {
 
 const SINCE: &str = "query($since: String!, $first: Int, $after: String) {
   changes(since: $since, first: $first, after: $after) {
-    since version hasMore changes { id change eventType kind slug locale version previous }
+    since version hasMore changes { id change eventType kind slug locale version previous at }
   }
 }";
 
@@ -158,6 +158,11 @@ async fn a_reload_publishes_public_changes_and_changes_since_catches_up() {
         .map(|c| c["slug"].as_str().unwrap())
         .collect();
     assert_eq!(slugs, ["embargoed-page", "embargoed-story"], "{lifted}");
+    // Dated by the embargo's end, not by when this server noticed: every
+    // replica says the same.
+    for c in lifted["data"]["changes"]["changes"].as_array().unwrap() {
+        assert_eq!(c["at"], "2099-01-01T00:00:00.000Z", "{c}");
+    }
     // Told once: a second tick at a later instant adds nothing.
     state.tick(lifted_at + chrono::Duration::seconds(5));
     assert_eq!(changes(&router, &v2, 10, None).await["data"]["changes"]["changes"].as_array().unwrap().len(), 2);

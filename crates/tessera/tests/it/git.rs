@@ -251,25 +251,34 @@ fn a_replica_follows_a_remote_repository_through_a_mirror() {
     copy_dir(&tessera_tests::fixture("valid-site"), &work);
     let first = commit_dir(&repo, "main", &work, "content", "first");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // `git daemon` hands over to a `git-daemon` process of its own: it is
+    // stopped by the pid it writes, and holds none of the test's pipes.
+    let pid_file = tmp.path().join("daemon.pid");
     let daemon = Command::new("git")
         .args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1"])
         .arg(format!("--port={port}"))
+        .arg(format!("--pid-file={}", pid_file.display()))
         .arg(format!("--base-path={}", tmp.path().display()))
         .arg(tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
     let Ok(daemon) = daemon else {
         eprintln!("skipped: no `git` program to serve a repository over the git protocol");
         return;
     };
-    struct Kill(Child);
+    struct Kill(Child, std::path::PathBuf);
     impl Drop for Kill {
         fn drop(&mut self) {
+            if let Ok(pid) = std::fs::read_to_string(&self.1) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
             let _ = self.0.kill();
             let _ = self.0.wait();
         }
     }
-    let _daemon = Kill(daemon);
+    let _daemon = Kill(daemon, pid_file);
     wait_for("git daemon", || TcpStream::connect(("127.0.0.1", port)).is_ok());
     let url = format!("git://127.0.0.1:{port}/content.git");
     let checkout = tmp.path().join("replica/checkout").display().to_string();
