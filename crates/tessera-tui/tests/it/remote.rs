@@ -54,9 +54,10 @@ fn remote_reading_matches_local_costs_few_bytes_and_works_offline() {
     let before = remote.bytes_fetched();
     remote.item(Kind::Page, "civil-society-partnerships", "").unwrap_or_else(|e| panic!("{e}"));
     let revalidated = remote.bytes_fetched() - before;
-    // 529 bytes today (BENCHMARKS.md explains the 500-byte target missed):
-    // this guards against it growing.
-    assert!(revalidated < 560, "revalidating cost {revalidated} bytes");
+    // 570 bytes today, 37 of them the `X-Content-Version` every answer
+    // carries (BENCHMARKS.md explains the 500-byte target missed): this
+    // guards against it growing.
+    assert!(revalidated < 600, "revalidating cost {revalidated} bytes");
     eprintln!("revalidated {revalidated} B");
     assert!(!remote.offline());
 
