@@ -147,3 +147,26 @@ fn public_changes_list_what_the_public_saw_change_and_nothing_else() {
         assert!(kind.event_type().starts_with("item."));
     }
 }
+
+#[test]
+fn a_file_and_a_folder_may_swap_places_between_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, repo) = (tmp.path().join("work"), tmp.path().join("repo.git"));
+    std::fs::create_dir_all(&work).unwrap();
+    write(&work.join("site.toml"), "title = \"x\"\n");
+    write(&work.join("notes"), "a file");
+    let one = commit_dir(&repo, "main", &work, "", "a file");
+    std::fs::remove_file(work.join("notes")).unwrap();
+    std::fs::create_dir_all(work.join("notes/deeper")).unwrap();
+    write(&work.join("notes/deeper/a.txt"), "in a folder");
+    let two = commit_dir(&repo, "main", &work, "", "a folder");
+    let source = GitSource::new(&repo, "main", "content").unwrap();
+    let mut checkout = Checkout::new(&tmp.path().join("out")).unwrap();
+    let out = checkout.dir().to_owned();
+    for (commit, file, text) in
+        [(&one, "notes", "a file"), (&two, "notes/deeper/a.txt", "in a folder"), (&one, "notes", "a file")]
+    {
+        checkout.move_to(&source, commit).unwrap_or_else(|e| panic!("moving to {commit}: {e}"));
+        assert_eq!(std::fs::read_to_string(out.join(file)).unwrap(), text);
+    }
+}

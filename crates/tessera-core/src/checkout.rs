@@ -22,7 +22,8 @@ use gix::bstr::ByteSlice;
 
 /// How deeply folders of the content may nest, at most.
 pub const MAX_DEPTH: usize = 32;
-/// How many files a commit's content may hold, at most.
+/// How many entries (files and folders, as often as trees name them) a
+/// commit's content may hold, at most.
 pub const MAX_FILES: usize = 1_000_000;
 
 /// Why a commit could not be read or written out.
@@ -64,8 +65,8 @@ pub enum GitError {
         /// The folder looked for.
         folder: String,
     },
-    /// The commit holds more than [`MAX_FILES`] files.
-    #[error("commit {commit} holds more than {MAX_FILES} files in its content folder")]
+    /// The commit's content folder has more than [`MAX_FILES`] entries.
+    #[error("commit {commit} holds more than {MAX_FILES} files and folders in its content folder")]
     TooManyFiles {
         /// The commit.
         commit: String,
@@ -189,12 +190,19 @@ impl GitSource {
         let mut listing = Listing::default();
         // Folders still to read, with their path and depth: no recursion.
         let mut pending = vec![(folder, PathBuf::new(), 0usize)];
+        // Every entry visited counts, folders and skipped ones too: a tree
+        // that names one subtree many times over is bounded as well.
+        let mut visited = 0usize;
         while let Some((tree_id, prefix, depth)) = pending.pop() {
             let what = || format!("the folder `{}`", prefix.display());
             let object = repo.find_object(tree_id).map_err(|e| object_error(commit, what())(e.to_string()))?;
             let tree = object.try_into_tree().map_err(|e| object_error(commit, what())(e.to_string()))?;
             let decoded = tree.decode().map_err(|e| object_error(commit, what())(e.to_string()))?;
             for entry in decoded.entries {
+                visited += 1;
+                if visited > MAX_FILES {
+                    return Err(GitError::TooManyFiles { commit: commit.to_owned() });
+                }
                 let name = entry.filename.to_str_lossy();
                 let path = prefix.join(name.as_ref());
                 if !safe_name(entry.filename) {
@@ -208,14 +216,16 @@ impl GitSource {
                         pending.push((entry.oid.to_owned(), path, depth + 1));
                     }
                 } else if entry.mode.is_blob() {
-                    if listing.files.len() >= MAX_FILES {
-                        return Err(GitError::TooManyFiles { commit: commit.to_owned() });
-                    }
                     listing.files.insert(path, entry.oid.to_owned());
                 } else {
                     listing.skipped.push(format!("`{}`: a symbolic link or submodule", path.display()));
                 }
             }
+        }
+        if listing.skipped.len() > SKIPPED_NAMED {
+            let more = listing.skipped.len() - SKIPPED_NAMED;
+            listing.skipped.truncate(SKIPPED_NAMED);
+            listing.skipped.push(format!("and {more} more"));
         }
         Ok(listing)
     }
@@ -291,6 +301,9 @@ struct Listing {
     skipped: Vec<String>,
 }
 
+/// Entries skipped that are named one by one; the rest are counted.
+const SKIPPED_NAMED: usize = 100;
+
 /// Whether a tree entry's name is a plain file name here: not empty, not
 /// `.` or `..`, no separator, no NUL.
 fn safe_name(name: &gix::bstr::BStr) -> bool {
@@ -354,17 +367,8 @@ impl Checkout {
         let first = self.commit.is_none();
         // Forget the commit until the folder holds all of the new one.
         self.commit = None;
-        for (path, id) in &listing.files {
-            if self.on_disk.get(path) == Some(id) {
-                continue;
-            }
-            let object = repo
-                .find_object(*id)
-                .map_err(|e| object_error(commit, format!("`{}`", path.display()))(e.to_string()))?;
-            self.write(path, &object.data)?;
-            self.on_disk.insert(path.clone(), *id);
-            moved.written.push(path.clone());
-        }
+        // What went goes first: a file of the old commit may stand where a
+        // folder of the new one goes (or the other way round).
         let gone: Vec<PathBuf> = if first {
             // Whatever an earlier process left that this commit lacks.
             let mut found = Vec::new();
@@ -375,7 +379,12 @@ impl Checkout {
         };
         for path in gone {
             let full = self.dir.join(&path);
-            match std::fs::remove_file(&full) {
+            let removed = match std::fs::symlink_metadata(&full) {
+                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&full),
+                Ok(_) => std::fs::remove_file(&full),
+                Err(e) => Err(e),
+            };
+            match removed {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => return Err(GitError::Write { path: full, source }),
@@ -383,6 +392,17 @@ impl Checkout {
             self.on_disk.remove(&path);
             self.remove_empty_parents(&path);
             moved.deleted.push(path);
+        }
+        for (path, id) in &listing.files {
+            if self.on_disk.get(path) == Some(id) {
+                continue;
+            }
+            let object = repo
+                .find_object(*id)
+                .map_err(|e| object_error(commit, format!("`{}`", path.display()))(e.to_string()))?;
+            self.write(path, &object.data)?;
+            self.on_disk.insert(path.clone(), *id);
+            moved.written.push(path.clone());
         }
         moved.written.sort();
         moved.deleted.sort();

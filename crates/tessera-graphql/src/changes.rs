@@ -88,14 +88,21 @@ pub struct Batch {
 /// Something told of every batch with events (the webhook outbox).
 pub type Sink = Box<dyn Fn(&Batch) + Send + Sync>;
 
-/// Why `changes(since:)` cannot answer.
+/// What `changes(since:)` finds.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Since {
-    /// The events after the version, oldest first.
-    Events(Vec<ChangeEvent>),
+    /// A page of the events after the version, oldest first, and whether
+    /// more follow.
+    Events(Vec<ChangeEvent>, bool),
     /// The version is not in the log: older than it reaches, or never seen.
     Unknown,
+    /// `after` names no event since the version.
+    UnknownAfter,
 }
+
+/// Most events a stream resumed with `Last-Event-ID` is sent at once;
+/// beyond, it is told to catch up with `changes(since:)`.
+pub const MAX_REPLAY: usize = 1_000;
 
 /// The feed of one server.
 pub struct ChangeFeed {
@@ -111,7 +118,16 @@ struct Journal {
     path: PathBuf,
     file: std::fs::File,
     lines: usize,
+    /// Events written since the last rewrite.
+    events: usize,
+    /// An append failed (a full disk): the file may end in half a line,
+    /// so it is rewritten whole at the next batch.
+    torn: bool,
 }
+
+/// Largest journal read back; a bigger one (never written by a server
+/// that rewrites it) is set aside and the history starts afresh.
+const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
 
 struct Log {
     current: String,
@@ -141,7 +157,12 @@ impl ChangeFeed {
     /// changed meanwhile is unknown. Unreadable lines are skipped and
     /// counted in the returned number.
     pub fn keep_in(&self, path: &Path) -> std::io::Result<usize> {
-        let (batches, skipped) = match std::fs::read_to_string(path) {
+        let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_JOURNAL_BYTES);
+        if too_big {
+            tracing::warn!(path = %path.display(), "the change log on disk is too large to read back; starting afresh");
+        }
+        let read = if too_big { Ok(String::new()) } else { std::fs::read_to_string(path) };
+        let (batches, skipped) = match read {
             Ok(text) => read_journal(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), 0),
             Err(e) => return Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
@@ -199,7 +220,11 @@ impl ChangeFeed {
             .map(|c| {
                 let locale = c.locale.to_string();
                 let mut h = xxhash_rust::xxh3::Xxh3::new();
-                for part in [previous, version, c.change.event_type(), c.kind.name(), &c.slug, &locale] {
+                // The instant is the commit's time or the embargo's end on
+                // every replica: a version left and come back to later
+                // gives new ids.
+                let made = at.timestamp_millis().to_string();
+                for part in [previous, version, &made, c.change.event_type(), c.kind.name(), &c.slug, &locale] {
                     h.update(&(part.len() as u64).to_le_bytes());
                     h.update(part.as_bytes());
                 }
@@ -232,13 +257,15 @@ impl ChangeFeed {
             if let Ok(mut slot) = self.journal.lock()
                 && let Some(journal) = slot.as_mut()
             {
-                // Rewritten when it holds twice what the log keeps.
-                let result = if journal.lines >= 2 * LOG_VERSIONS {
+                // Rewritten when it holds twice what the log keeps, or after
+                // a failed append.
+                let result = if journal.torn || journal.lines >= 2 * LOG_VERSIONS || journal.events >= 2 * LOG_EVENTS {
                     write_journal(&journal.path, log.batches.iter()).map(|j| *journal = j)
                 } else {
                     append(journal, &batch)
                 };
                 if let Err(e) = result {
+                    journal.torn = true;
                     tracing::warn!(path = %journal.path.display(), error = %e, "cannot keep the change log on disk");
                 }
             }
@@ -257,25 +284,64 @@ impl ChangeFeed {
 
     /// The events since `version`: none when it is the current one; every
     /// event of the versions after it when the log reaches back to it.
-    pub fn since(&self, version: &str) -> Since {
+    ///
+    /// Read in place, a page at a time (`first` events after the event
+    /// `after`): nothing but the page is copied. A version seen more than
+    /// once is taken at its last time (the same version is the same
+    /// content, and the last time is the shortest way to now). An embargo
+    /// lifting under one commit keeps the version: asked from that
+    /// version, its events are given, perhaps again (a consumer cannot say
+    /// whether it saw them; twice is better than never).
+    pub fn since(&self, version: &str, after: Option<&str>, first: usize) -> Since {
         let Ok(log) = self.log.lock() else { return Since::Unknown };
-        // An embargo lifting under one commit keeps the version: asked from
-        // that version, its events are given, perhaps again (a consumer
-        // cannot say whether it saw them; twice is better than never).
-        match log.batches.iter().position(|b| b.previous == version) {
-            Some(start) => Since::Events(log.batches.iter().skip(start).flat_map(|b| b.events.clone()).collect()),
-            None if version == log.current => Since::Events(Vec::new()),
-            None => Since::Unknown,
+        let start = match log.batches.iter().rposition(|b| b.previous == version) {
+            Some(start) => start,
+            None if version == log.current => return Since::Events(Vec::new(), false),
+            None => return Since::Unknown,
+        };
+        let events = || log.batches.iter().skip(start).flat_map(|b| b.events.iter());
+        let skip = match after {
+            None => 0,
+            Some(id) => match events().enumerate().filter(|(_, e)| e.id == id).last() {
+                Some((i, _)) => i + 1,
+                None => return Since::UnknownAfter,
+            },
+        };
+        let mut rest = events().skip(skip);
+        let page: Vec<ChangeEvent> = rest.by_ref().take(first).cloned().collect();
+        Since::Events(page, rest.next().is_some())
+    }
+
+    /// The events of the newest `batches` versions, oldest first: what a
+    /// restart hands the webhook outbox again, in case the process stopped
+    /// between logging them and queueing them (the outbox skips ids it
+    /// already has or has sent).
+    pub fn recent(&self, batches: usize) -> Vec<ChangeEvent> {
+        let Ok(log) = self.log.lock() else { return Vec::new() };
+        let skip = log.batches.len().saturating_sub(batches);
+        log.batches.iter().skip(skip).flat_map(|b| b.events.iter().cloned()).collect()
+    }
+
+    /// The version the journal at `path` ends with, if it can be read: the
+    /// content a server last served before it stopped.
+    pub fn last_version_in(path: &Path) -> Option<String> {
+        if std::fs::metadata(path).ok()?.len() > MAX_JOURNAL_BYTES {
+            return None;
         }
+        let text = std::fs::read_to_string(path).ok()?;
+        read_journal(&text).0.pop().map(|b| b.version)
     }
 
     /// The events after the event `id` (for a stream resumed with
     /// `Last-Event-ID`), or `None` when the log no longer holds it.
+    /// Also `None` beyond [`MAX_REPLAY`] events: the stream then says
+    /// to catch up with `changes(since:)`.
     pub fn after_event(&self, id: &str) -> Option<Vec<ChangeEvent>> {
         let log = self.log.lock().ok()?;
-        let all: Vec<&ChangeEvent> = log.batches.iter().flat_map(|b| b.events.iter()).collect();
-        let at = all.iter().position(|e| e.id == id)?;
-        Some(all[at + 1..].iter().map(|e| (*e).clone()).collect())
+        let all = || log.batches.iter().flat_map(|b| b.events.iter());
+        let at = all().enumerate().filter(|(_, e)| e.id == id).last()?.0;
+        let missed: Vec<ChangeEvent> = all().skip(at + 1).take(MAX_REPLAY + 1).cloned().collect();
+        (missed.len() <= MAX_REPLAY).then_some(missed)
     }
 }
 
@@ -298,6 +364,7 @@ fn append(journal: &mut Journal, batch: &Batch) -> std::io::Result<()> {
     line.push('\n');
     journal.file.write_all(line.as_bytes())?;
     journal.lines += 1;
+    journal.events += batch.events.len();
     Ok(())
 }
 
@@ -307,17 +374,18 @@ fn write_journal<'b>(path: &Path, batches: impl Iterator<Item = &'b Arc<Batch>>)
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder)?;
     let mut text = String::new();
-    let mut lines = 0;
+    let (mut lines, mut events) = (0, 0);
     for batch in batches {
         text.push_str(&batch_line(batch));
         text.push('\n');
         lines += 1;
+        events += batch.events.len();
     }
     let temp = path.with_extension("tmp");
     std::fs::write(&temp, text)?;
     std::fs::rename(&temp, path)?;
     let file = std::fs::OpenOptions::new().append(true).open(path)?;
-    Ok(Journal { path: path.to_owned(), file, lines })
+    Ok(Journal { path: path.to_owned(), file, lines, events, torn: false })
 }
 
 /// The batches of a journal, and how many lines could not be read (a
@@ -373,19 +441,31 @@ mod tests {
         feed.publish("v2", "v3", at, Vec::new());
         feed.publish("v3", "v4", at, vec![change(ChangeKind::Created, "b"), change(ChangeKind::Deleted, "c")]);
         let slugs = |s: Since| match s {
-            Since::Events(e) => e.into_iter().map(|e| e.slug).collect::<Vec<_>>(),
-            Since::Unknown => vec!["?".to_owned()],
+            Since::Events(e, _) => e.into_iter().map(|e| e.slug).collect::<Vec<_>>(),
+            Since::Unknown | Since::UnknownAfter => vec!["?".to_owned()],
         };
-        assert_eq!(slugs(feed.since("v1")), ["a", "b", "c"]);
-        assert_eq!(slugs(feed.since("v2")), ["b", "c"]);
-        assert_eq!(slugs(feed.since("v3")), ["b", "c"]);
-        assert!(slugs(feed.since("v4")).is_empty());
-        assert_eq!(feed.since("v0"), Since::Unknown);
+        assert_eq!(slugs(feed.since("v1", None, 10)), ["a", "b", "c"]);
+        assert_eq!(slugs(feed.since("v2", None, 10)), ["b", "c"]);
+        assert_eq!(slugs(feed.since("v3", None, 10)), ["b", "c"]);
+        assert!(slugs(feed.since("v4", None, 10)).is_empty());
+        assert_eq!(feed.since("v0", None, 10), Since::Unknown);
+        // Page by page.
+        let Since::Events(page, more) = feed.since("v1", None, 2) else { panic!() };
+        assert!(more);
+        assert_eq!(slugs(feed.since("v1", Some(&page[1].id), 2)), ["c"]);
+        assert_eq!(feed.since("v1", Some("msg_nope"), 2), Since::UnknownAfter);
         // An embargo lifting under one version: asked from that version,
         // the lifting is given (twice is better than never).
         feed.publish("v4", "v4", at, vec![change(ChangeKind::EmbargoLifted, "d")]);
-        assert_eq!(slugs(feed.since("v4")), ["d"]);
-        assert_eq!(feed.current(), "v4");
+        assert_eq!(slugs(feed.since("v4", None, 10)), ["d"]);
+        // A version come back to: events from its last time, with new ids.
+        let later = at + chrono::Duration::seconds(1);
+        let back = feed.publish("v4", "v1", later, vec![change(ChangeKind::Updated, "a")]);
+        let again = feed.publish("v1", "v2", later, vec![change(ChangeKind::Updated, "a")]);
+        assert_eq!(slugs(feed.since("v1", None, 10)), ["a"]);
+        assert_ne!(back.events[0].id, again.events[0].id);
+        assert_eq!(feed.since("v0", None, 1), Since::Unknown);
+        assert_eq!(feed.current(), "v2");
     }
 
     #[test]
@@ -411,6 +491,11 @@ mod tests {
         let later = one.publish("v2", "v3", Utc::now(), vec![change(ChangeKind::Updated, "a")]);
         assert_ne!(ids(&later)[0], ids(&a)[0], "the same item changing again is a new event");
         let after: Vec<String> = one.after_event(&ids(&a)[0]).unwrap().into_iter().map(|e| e.id).collect();
+        // Too far behind to replay: told to catch up instead.
+        let many: Vec<Change> = (0..=MAX_REPLAY).map(|i| change(ChangeKind::Created, &format!("n{i}"))).collect();
+        let big = two.publish("v2", "v3", Utc::now(), many);
+        assert!(two.after_event(&ids(&b)[1]).is_none());
+        assert_eq!(two.after_event(&big.events[0].id).map(|e| e.len()), Some(MAX_REPLAY));
         assert_eq!(after, [ids(&a)[1].clone(), ids(&later)[0].clone()]);
         assert_eq!(one.after_event("msg_unknown"), None);
     }
@@ -423,9 +508,9 @@ mod tests {
         assert_eq!(feed.keep_in(&path).unwrap(), 0);
         feed.publish("v1", "v2", Utc::now(), vec![change(ChangeKind::Updated, "a")]);
         feed.publish("v2", "v3", Utc::now(), vec![change(ChangeKind::Deleted, "b")]);
-        let before = match feed.since("v1") {
-            Since::Events(e) => e,
-            Since::Unknown => panic!("v1 is known"),
+        let before = match feed.since("v1", None, 10) {
+            Since::Events(e, _) => e,
+            _ => panic!("v1 is known"),
         };
         // A restart at the version the server stopped at knows the history,
         // ids and times included, even past a line cut short by a crash.
@@ -434,18 +519,18 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let again = ChangeFeed::new("v3".to_owned());
         assert_eq!(again.keep_in(&path).unwrap(), 1);
-        assert_eq!(again.since("v1"), Since::Events(before));
+        assert_eq!(again.since("v1", None, 10), Since::Events(before, false));
         // It goes on appending.
         again.publish("v3", "v4", Utc::now(), vec![change(ChangeKind::Created, "c")]);
         let third = ChangeFeed::new("v4".to_owned());
         third.keep_in(&path).unwrap();
-        assert!(matches!(third.since("v1"), Since::Events(e) if e.len() == 3));
+        assert!(matches!(third.since("v1", None, 10), Since::Events(e, _) if e.len() == 3));
         // A restart on other content: the history does not lead to it, and
         // what changed meanwhile is unknown, so it is not offered.
         let moved = ChangeFeed::new("v9".to_owned());
         moved.keep_in(&path).unwrap();
-        assert_eq!(moved.since("v1"), Since::Unknown);
-        assert_eq!(moved.since("v9"), Since::Events(Vec::new()));
+        assert_eq!(moved.since("v1", None, 10), Since::Unknown);
+        assert_eq!(moved.since("v9", None, 10), Since::Events(Vec::new(), false));
     }
 
     #[test]
@@ -454,8 +539,8 @@ mod tests {
         for i in 0..(LOG_VERSIONS + 10) {
             feed.publish(&i.to_string(), &(i + 1).to_string(), Utc::now(), vec![change(ChangeKind::Updated, "a")]);
         }
-        assert_eq!(feed.since("0"), Since::Unknown, "the oldest versions were dropped");
-        assert!(matches!(feed.since("20"), Since::Events(e) if e.len() == LOG_VERSIONS - 10));
+        assert_eq!(feed.since("0", None, 10), Since::Unknown, "the oldest versions were dropped");
+        assert!(matches!(feed.since("20", None, 5000), Since::Events(e, false) if e.len() == LOG_VERSIONS - 10));
     }
 
     #[test]

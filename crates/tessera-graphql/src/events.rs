@@ -66,11 +66,16 @@ pub(crate) async fn stream(
                 }
             }
             None => first.push(Event::default().event("reset").data(
-                serde_json::json!({ "message": "the change log no longer holds that event: catch up with changes(since:)", "version": feed.current() })
-                    .to_string(),
+                serde_json::json!({
+                    "message": "that event is not in the change log, or too many followed it: catch up with changes(since:)",
+                    "version": feed.current(),
+                })
+                .to_string(),
             )),
         }
     }
+    // Shared, not copied for every batch: it holds at most MAX_REPLAY ids.
+    let sent = std::sync::Arc::new(sent);
     let live = futures_util::stream::unfold(receiver, move |mut receiver| {
         let wanted = wanted.clone();
         let sent = sent.clone();
@@ -166,10 +171,14 @@ pub(crate) async fn git_hook(State(state): State<AppState>, headers: HeaderMap, 
         return StatusCode::NOT_FOUND.into_response();
     };
     match tessera_notify::incoming::verify(&headers, &body, &hook.secret) {
-        Ok(provider) => {
+        Ok(provider) if (hook.fetch)() => {
             tracing::info!(?provider, "push webhook: fetching now");
-            (hook.fetch)();
             (StatusCode::ACCEPTED, [(header::CACHE_CONTROL, NO_STORE)], "fetching\n").into_response()
+        }
+        Ok(_) => {
+            tracing::error!("push webhook: nothing follows the repository any more");
+            let text = "not following the repository: see the server's log\n";
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, NO_STORE)], text).into_response()
         }
         Err(rejection) => {
             tracing::warn!(%rejection, "push webhook refused");

@@ -42,6 +42,10 @@ pub struct Scope {
     pub search: Arc<crate::search::SearchIndexes>,
     /// Bytes of text the answer holds so far; see [`MAX_ANSWER_BYTES`].
     pub spent: std::sync::atomic::AtomicUsize,
+    /// Set by fields whose answer can change while the content does not
+    /// (`changes`): the answer is then sent `no-cache`, so that shared
+    /// caches ask again each time (its ETag makes that cheap).
+    pub volatile: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Largest answer a request may produce. Bodies are the big fields; each

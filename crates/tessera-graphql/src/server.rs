@@ -184,8 +184,9 @@ struct Told {
 pub struct GitHook {
     /// The shared secret of the forge's webhook.
     pub secret: Vec<u8>,
-    /// Asks for a fetch; calls while one is pending coalesce.
-    pub fetch: Box<dyn Fn() + Send + Sync>,
+    /// Asks for a fetch; calls while one is pending coalesce. False when
+    /// nothing follows the repository any more.
+    pub fetch: Box<dyn Fn() -> bool + Send + Sync>,
 }
 
 /// The snapshot a request reads, chosen once when it arrives (see
@@ -1020,8 +1021,18 @@ async fn answer(
     }
     let operation = request.operation_name.clone().unwrap_or_default();
     let scope_snapshot = snapshot.clone();
-    let scope = Scope { snapshot, audience, now, status, search: state.search.clone(), spent: Default::default() };
+    let volatile = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scope = Scope {
+        snapshot,
+        audience,
+        now,
+        status,
+        search: state.search.clone(),
+        spent: Default::default(),
+        volatile: volatile.clone(),
+    };
     let mut response = state.schema.execute(request.data(scope)).await;
+    let volatile = volatile.load(Ordering::Relaxed);
     for error in &mut response.errors {
         // Keep internals out of error messages; log what happened instead.
         if error.message.contains("panicked") {
@@ -1073,7 +1084,13 @@ async fn answer(
     // Weak: the same answer is sent gzip-, br- or zstd-encoded or not, and a
     // strong validator would have to differ per coding (RFC 9110 §8.8.3).
     let etag = etag(&body, &scope_snapshot);
-    let cache_control = if response.errors.is_empty() { cache_control } else { NO_STORE.to_owned() };
+    let cache_control = if !response.errors.is_empty() {
+        NO_STORE.to_owned()
+    } else if volatile && audience == Audience::Public {
+        "public, no-cache".to_owned()
+    } else {
+        cache_control
+    };
     let cached = Arc::new(Cached { status, content_type: media, body, etag });
     if let Some(key) = key
         && response.errors.is_empty()

@@ -94,8 +94,19 @@ impl Follower {
     /// Loads the newest commit, or when it is broken the newest good one
     /// of its first [`LOOK_BACK`] parents: a replica that restarts while
     /// the branch is broken still serves the last good content.
-    pub(crate) fn first(&mut self, cache: &mut LoadCache) -> anyhow::Result<First> {
+    ///
+    /// With `resume` (the commit the server served when it stopped, from
+    /// its change log), that commit is loaded first when it still loads:
+    /// the follower's first look then moves to the newest one, and what
+    /// changed meanwhile is announced like any other change.
+    pub(crate) fn first(&mut self, cache: &mut LoadCache, resume: Option<&str>) -> anyhow::Result<First> {
         let newest = self.source.resolve()?;
+        if let Some(commit) = resume.filter(|c| *c != newest && c.len() == 40)
+            && let Ok(snapshot) = self.load(commit, cache)
+        {
+            self.tried = Some(commit.to_owned());
+            return Ok(First::Newest(snapshot));
+        }
         self.tried = Some(newest.clone());
         let diagnostics = match self.load(&newest, cache) {
             Ok(snapshot) => return Ok(First::Newest(snapshot)),
@@ -148,14 +159,16 @@ impl Follower {
         if self.tried.as_deref() == Some(commit.as_str()) {
             return;
         }
-        self.tried = Some(commit.clone());
         let started = Instant::now();
         if let Err(e) = self.checkout.move_to(&self.source, &commit) {
+            // Not marked as tried: a full disk or a lost object may be
+            // gone at the next look.
             let diagnostic = Diagnostic::error(self.checkout.dir(), (0, 0), e.to_string());
             state.report_failure(&[diagnostic]);
             tracing::warn!(commit, error = %e, "cannot check the commit out; still serving the last good content");
             return;
         }
+        self.tried = Some(commit.clone());
         let time = self.source.commit_time(&commit).ok();
         match state.reload_as(self.checkout.dir(), Some((&commit, time))) {
             Ok(()) => tracing::info!(commit, elapsed_ms = started.elapsed().as_millis() as u64, "serving a new commit"),
@@ -194,7 +207,16 @@ pub(crate) fn spawn(
                 // Every sender is gone: the server is stopping.
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            follower.step(&state);
+            // A panic must not end the following silently: it is logged
+            // and reported, and the next look starts afresh.
+            let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| follower.step(&state)));
+            if stepped.is_err() {
+                tracing::error!("following the repository failed unexpectedly; trying again at the next look");
+                let diagnostic =
+                    Diagnostic::error(follower.dir(), (0, 0), "following the repository failed unexpectedly");
+                state.report_failure(&[diagnostic]);
+                follower.tried = None;
+            }
         }
     })?;
     Ok(())

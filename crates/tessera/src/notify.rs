@@ -6,6 +6,9 @@ use std::path::Path;
 use tessera_graphql::AppState;
 use tessera_notify::{Message, Outbox, OutboxOptions, WebhookConfig};
 
+/// Versions whose events a start hands the outbox again.
+const REPLAYED: usize = 10;
+
 /// Opens the outbox (delivering what a previous run left) and queues
 /// each public change the server publishes from now on. The outbox must
 /// be kept alive for as long as deliveries should run.
@@ -14,17 +17,31 @@ pub(crate) fn start(state: &AppState, config: &Path, state_dir: &Path) -> anyhow
     let receivers = config.receivers.len();
     let dir = state_dir.join("outbox");
     let outbox = std::sync::Arc::new(Outbox::open(&dir, config, OutboxOptions::default())?);
+    // Queued on a thread of its own: writing (and syncing) each event to
+    // disk must not hold up a reload. The journal of changes has every
+    // event first, and a restart hands the newest ones to the outbox again.
+    let (sender, receiver) = std::sync::mpsc::channel::<Vec<tessera_graphql::ChangeEvent>>();
     let queue = outbox.clone();
-    state.feed().on_publish(Box::new(move |batch| {
-        for event in &batch.events {
-            let message =
-                Message { id: event.id.clone(), event_type: event.event_type().to_owned(), payload: event.payload() };
-            // Written to disk before this returns; an error (a full disk)
-            // loses this event for webhooks only: `changes(since:)` has it.
-            if let Err(e) = queue.enqueue(&message) {
-                tracing::error!(error = %e, id = event.id, "cannot queue a webhook");
+    std::thread::Builder::new().name("tessera-webhooks".to_owned()).spawn(move || {
+        for events in receiver {
+            for event in &events {
+                let message = Message {
+                    id: event.id.clone(),
+                    event_type: event.event_type().to_owned(),
+                    payload: event.payload(),
+                };
+                if let Err(e) = queue.enqueue(&message) {
+                    tracing::error!(error = %e, id = event.id, "cannot queue a webhook");
+                }
             }
         }
+    })?;
+    let replay = state.feed().recent(REPLAYED);
+    if !replay.is_empty() {
+        let _ = sender.send(replay);
+    }
+    state.feed().on_publish(Box::new(move |batch| {
+        let _ = sender.send(batch.events.clone());
     }));
     eprintln!("webhooks: {receivers} receiver(s), outbox in {}", dir.display());
     Ok(outbox)

@@ -53,7 +53,7 @@ pub(crate) struct ServeArgs {
     /// How often to look for a new commit (with --git): 30s, 500ms, 2m.
     #[arg(long, default_value = "30s", value_parser = crate::follow::parse_duration, requires = "git")]
     poll: std::time::Duration,
-    /// Where the followed commit's content is written out (with --git; default: STATE/checkout, else a folder under the system's temporary folder).
+    /// Where the followed commit's content is written out (with --git; default: STATE/checkout).
     #[arg(long, requires = "git")]
     checkout: Option<PathBuf>,
     /// The secret of the forge's push webhook (POST /hooks/git fetches at once when signed with it).
@@ -142,16 +142,17 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let dir = match (&checkout, &state_dir) {
                 (Some(dir), _) => dir.clone(),
                 (None, Some(state)) => state.join("checkout"),
-                (None, None) => std::env::temp_dir().join(format!(
-                    "tessera-checkout-{:016x}",
-                    xxhash_rust::xxh3::xxh3_64(format!("{repo}\n{reference}").as_bytes())
-                )),
+                // Not a guessable folder under /tmp, which another user
+                // could prepare.
+                (None, None) => anyhow::bail!("--git needs --state DIR or --checkout DIR: where to write the content"),
             };
             let folder = content.to_string_lossy().into_owned();
             // A repository elsewhere is mirrored beside the checkout.
             let mirror = PathBuf::from(format!("{}.git", dir.display()));
             let mut f = crate::follow::Follower::new(repo, &reference, &folder, &dir, &mirror)?;
-            let first = f.first(&mut load_cache)?;
+            let resume =
+                state_dir.as_ref().and_then(|d| tessera_graphql::ChangeFeed::last_version_in(&d.join("changes.jsonl")));
+            let first = f.first(&mut load_cache, resume.as_deref())?;
             follower = Some(f);
             Ok(match first {
                 crate::follow::First::Newest(s) => s,
@@ -212,7 +213,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             secret,
             // Full means a fetch is already pending: this call joins it.
             fetch: Box::new(move || {
-                let _ = sender.try_send(());
+                !matches!(sender.try_send(()), Err(std::sync::mpsc::TrySendError::Disconnected(_)))
             }),
         });
     }
@@ -239,6 +240,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // one until the server stops, hook or not.
     let mut _keep_following = None;
     if let (Some(follower), Some((sender, wake))) = (follower, wake) {
+        // A first look at once: a start that resumed an older commit moves on.
+        let _ = sender.try_send(());
         crate::follow::spawn(follower, state.clone(), poll, wake)?;
         _keep_following = Some(sender);
     }

@@ -136,8 +136,13 @@ fn feed<'c>(ctx: &Context<'c>) -> Result<&'c Arc<ChangeFeed>> {
 pub(crate) fn changes(ctx: &Context<'_>, since: String, first: usize, after: Option<String>) -> Result<ChangeSet> {
     let feed = feed(ctx)?;
     let version = feed.current();
-    let events = match feed.since(&since) {
-        Since::Events(events) => events,
+    // Answers that read the feed change with it, not with the content: no
+    // cache may keep them without asking again.
+    if let Ok(scope) = ctx.data::<crate::schema::Scope>() {
+        scope.volatile.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let (page, has_more) = match feed.since(&since, after.as_deref(), first) {
+        Since::Events(events, more) => (events.into_iter().map(ContentChange).collect::<Vec<_>>(), more),
         Since::Unknown => {
             return Err(Error::new(format!(
                 "version `{since}` is not in this server's change log (it keeps the last {} versions it served): \
@@ -146,16 +151,10 @@ pub(crate) fn changes(ctx: &Context<'_>, since: String, first: usize, after: Opt
             ))
             .extend_with(|_, e| e.set("code", "UNKNOWN_VERSION")));
         }
+        Since::UnknownAfter => {
+            return Err(Error::new(format!("`after`: no change `{}` since `{since}`", after.unwrap_or_default())));
+        }
     };
-    let start = match after {
-        None => 0,
-        Some(id) => match events.iter().position(|e| e.id == id) {
-            Some(i) => i + 1,
-            None => return Err(Error::new(format!("`after`: no change `{id}` since `{since}`"))),
-        },
-    };
-    let page: Vec<ContentChange> = events.iter().skip(start).take(first).cloned().map(ContentChange).collect();
-    let has_more = events.len() > start + page.len();
     Ok(ChangeSet { since, version, changes: page, has_more })
 }
 

@@ -65,6 +65,7 @@ impl QueryRoot {
     /// or a change's `version`), oldest first: a consumer that missed
     /// events catches up here. An error coded `UNKNOWN_VERSION` when the
     /// server's log does not reach back that far.
+    #[graphql(complexity = "first * child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,

@@ -141,6 +141,12 @@ async fn a_reload_publishes_public_changes_and_changes_since_catches_up() {
     let rest = changes(&router, &v1, 1, Some(&id)).await;
     assert_eq!(rest["data"]["changes"]["changes"][0]["slug"], "welcome");
     assert_eq!(rest["data"]["changes"]["hasMore"], false);
+    // Shared caches must ask again each time: the feed moves without the
+    // content (an embargo lifting), and a cached "nothing new" would hide it.
+    let uri = format!("/graphql?query=%7Bchanges(since:%22{v2}%22)%7Bversion%7D%7D");
+    let reply = send(&router, get(&uri)).await;
+    assert_eq!(reply.header("cache-control"), "public, no-cache", "{}", String::from_utf8_lossy(&reply.body));
+    assert!(!reply.header("etag").is_empty());
     // Up to date: nothing. Unknown: an error that says what to do.
     assert_eq!(changes(&router, &v2, 10, None).await["data"]["changes"]["changes"], serde_json::json!([]));
     let unknown = changes(&router, "0000000000000000", 10, None).await;
@@ -243,6 +249,7 @@ async fn the_push_webhook_fetches_only_when_signed() {
         secret: secret.clone(),
         fetch: Box::new(move || {
             counted.fetch_add(1, Ordering::SeqCst);
+            true
         }),
     }));
     let body = br#"{"ref":"refs/heads/main"}"#;

@@ -205,9 +205,9 @@ fn a_replica_follows_a_repository_keeps_the_last_good_commit_and_tells_consumers
 
     // A restart while the branch is broken serves the last good commit.
     let server = serve(&args);
-    let (data, header) = status(&server.addr);
+    let (_, header) = status(&server.addr);
     assert_eq!(header, second, "{:?}", server.log.lock().unwrap());
-    assert_eq!(data["contentStatus"]["ok"], false);
+    wait_for("the broken newest commit reported", || status(&server.addr).0["contentStatus"]["ok"] == false);
     let log = server.log.lock().unwrap().join("\n");
     assert!(log.contains(&broken) && log.contains("broken"), "{log}");
     // The change log survived the restart: a consumer that last saw the
@@ -217,6 +217,17 @@ fn a_replica_follows_a_repository_keeps_the_last_good_commit_and_tells_consumers
     let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(json["data"]["changes"]["version"], second.as_str(), "{json}");
     assert_eq!(json["data"]["changes"]["changes"], serde_json::json!([{ "change": "UPDATED", "slug": "welcome" }]));
+    drop(server);
+
+    // Pushed while the replica was down: announced when it comes back.
+    std::fs::remove_file(work.join("pages/broken.md")).unwrap();
+    edit(&work.join("pages/welcome.md"), "title = \"Welcome back\"", "title = \"Welcome again\"");
+    let fixed = commit_dir(&repo, "main", &work, "content", "fixed while down");
+    let server = serve(&args);
+    wait_for("the fixed commit", || status(&server.addr).1 == fixed);
+    wait_for("its webhook", || {
+        received.lock().unwrap().iter().any(|(_, body)| body.contains(&fixed) && body.contains("\"welcome\""))
+    });
     drop(server);
 
     // Each event was delivered once, restart included.
@@ -232,9 +243,12 @@ fn serve_refuses_what_it_cannot_follow() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("missing.git").display().to_string();
     let o = crate::tessera(&["serve", "--git", &missing, "--addr", "127.0.0.1:0"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--state DIR or --checkout DIR"));
+    let checkout = tmp.path().join("checkout").display().to_string();
+    let o = crate::tessera(&["serve", "--git", &missing, "--checkout", &checkout, "--addr", "127.0.0.1:0"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.git"), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = crate::tessera(&["serve", "--git", "https://example.org/content.git", "--addr", "127.0.0.1:0"]);
+    let o = crate::tessera(&["serve", "--git", "https://example.org/content.git", "--checkout", &checkout]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP(S)"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = crate::tessera(&["serve", "--webhooks", "w.toml", "--addr", "127.0.0.1:0"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--state"), "{}", String::from_utf8_lossy(&o.stderr));
