@@ -42,12 +42,15 @@ pub(crate) async fn stream(
         .0
         .iter()
         .find(|(k, _)| k == "types")
-        .map(|(_, v)| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect());
+        .map(|(_, v)| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect::<HashSet<String>>())
+        // `?types=` with nothing in it asks for no filter, not for nothing.
+        .filter(|t| !t.is_empty());
     if let Some(unknown) =
         types.iter().flatten().find(|t| !tessera_core::ChangeKind::ALL.iter().any(|k| k.event_type() == *t))
     {
         let known: Vec<&str> = tessera_core::ChangeKind::ALL.iter().map(|k| k.event_type()).collect();
-        let text = format!("unknown event type `{unknown}` in `types`: use {}\n", known.join(", "));
+        // Quoted and escaped: the name came from the request.
+        let text = format!("unknown event type {unknown:?} in `types`: use {}\n", known.join(", "));
         return (StatusCode::BAD_REQUEST, [(header::CACHE_CONTROL, NO_STORE)], text).into_response();
     }
     let wanted = move |e: &ChangeEvent| types.as_ref().is_none_or(|t| t.contains(e.event_type()));

@@ -200,7 +200,11 @@ async fn events_stream_public_changes_and_resume_after_the_last_id() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&bad.body).contains("item.updated"));
 
-    let response = tower::ServiceExt::oneshot(router.clone(), get("/events")).await.unwrap();
+    let odd = send(&router, get("/events?types=%1b%5b2J")).await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
+    assert!(!odd.body.contains(&0x1b), "a control character from the request is not echoed raw");
+    // An empty filter is no filter: the stream below gets every type.
+    let response = tower::ServiceExt::oneshot(router.clone(), get("/events?types=")).await.unwrap();
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut body = response.into_body();
     edit(&root, "pages/welcome.md", "The public page.", "The public page, edited.");
