@@ -125,9 +125,9 @@ fn load_bounded(root: &Path) -> Result<Result<(), Vec<tessera_core::Diagnostic>>
                     for doc in snapshot.collection::<tessera_core::Page>().all() {
                         let body = view.body(doc);
                         let _ = (
-                            tessera_core::to_html(&body.blocks),
+                            tessera_core::to_html(&body.blocks()),
                             body.plain_text(),
-                            tessera_core::to_markdown(&body.blocks),
+                            tessera_core::to_markdown(&body.blocks()),
                         );
                     }
                     Ok(())
@@ -457,7 +457,7 @@ proptest! {
     #[test]
     fn markdown_written_from_a_tree_gains_no_markup(md in markdown()) {
         let body = tessera_core::Body::parse(&md);
-        let written = tessera_core::to_markdown(&body.blocks);
+        let written = tessera_core::to_markdown(&body.blocks());
         let again = tessera_core::Body::parse(&written);
         prop_assert!(again.raw_html.is_empty(), "{md:?}\n--- written as\n{written}");
         for link in &again.links {

@@ -249,9 +249,9 @@ fn markdown_written_from_blocks_reads_back_as_the_same_blocks() {
             .chain(snapshot.collection::<tessera_core::Partner>().all().iter().map(|d| &d.body))
             .chain(snapshot.collection::<tessera_core::Story>().all().iter().map(|d| &d.body));
         for body in bodies {
-            let written = tessera_core::to_markdown(&body.blocks);
+            let written = tessera_core::to_markdown(&body.blocks());
             let again = tessera_core::Body::parse(&written);
-            assert_eq!(again.blocks, body.blocks, "{}\n--- written as\n{written}", body.markdown);
+            assert_eq!(again.blocks(), body.blocks(), "{}\n--- written as\n{written}", body.markdown());
             checked += 1;
         }
     }
@@ -260,7 +260,7 @@ fn markdown_written_from_blocks_reads_back_as_the_same_blocks() {
                   ```rust\nlet a = \"```\";\n```\n\n| a | b |\n|:-|-:|\n| x \\| y | ![alt *x*](/i.png) |\n\n---\n\n\
                   +not a list, #not a heading, <b>raw</b> &amp; entity\\\nhard break";
     let body = tessera_core::Body::parse(tricky);
-    let written = tessera_core::to_markdown(&body.blocks);
-    assert_eq!(tessera_core::Body::parse(&written).blocks, body.blocks, "{written}");
+    let written = tessera_core::to_markdown(&body.blocks());
+    assert_eq!(tessera_core::Body::parse(&written).blocks(), body.blocks(), "{written}");
     assert!(checked > 20, "{checked} bodies");
 }

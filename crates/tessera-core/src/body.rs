@@ -6,28 +6,95 @@
 //! never becomes markup by accident.
 
 use pulldown_cmark::{Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::reference::{Kind, parse_item_path};
 
 /// A parsed Markdown body.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// A body keeps its Markdown (a slice of the file it was read from, not a
+/// copy) and what checking needs (its links, raw HTML, nesting); the block
+/// tree, about four times the size of the Markdown, is built again when a
+/// front end asks for it ([`Body::blocks`]), through a bounded cache of
+/// recently used trees. A corpus then takes about as much memory as its
+/// files, whatever its size.
+#[derive(Clone)]
 pub struct Body {
-    /// The Markdown as written.
-    pub markdown: String,
-    /// The block tree.
-    pub blocks: Vec<Block>,
+    /// The text the Markdown is a part of (the whole file, as read).
+    text: Arc<str>,
+    /// Where the Markdown is in `text`.
+    range: std::ops::Range<usize>,
+    /// The site's base URL the Markdown was read under.
+    site: Option<Arc<str>>,
+    /// A tree that is not the parse of the Markdown alone (a body
+    /// rewritten for an audience), kept as built.
+    kept: Option<Blocks>,
     /// Every link and image target in the body, with where it was written.
-    #[serde(skip)]
     pub links: Vec<BodyLink>,
-    /// Byte offsets in `markdown` where raw HTML was written (it is shown as text).
-    #[serde(skip)]
+    /// Byte offsets in the Markdown where raw HTML was written (it is shown as text).
     pub raw_html: Vec<usize>,
     /// Byte offset of the first element nested deeper than [`MAX_NESTING`],
     /// if any. Its content is kept as flat text; the loader reports it as an
     /// error.
-    #[serde(skip)]
     pub too_deep: Option<usize>,
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        self.markdown() == other.markdown()
+            && self.site == other.site
+            && self.kept == other.kept
+            && self.links == other.links
+            && self.raw_html == other.raw_html
+            && self.too_deep == other.too_deep
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body")
+            .field("markdown", &self.markdown())
+            .field("links", &self.links)
+            .field("raw_html", &self.raw_html)
+            .field("too_deep", &self.too_deep)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A body as JSON: its Markdown and its block tree.
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("Body", 2)?;
+        s.serialize_field("markdown", self.markdown())?;
+        s.serialize_field("blocks", &*self.blocks())?;
+        s.end()
+    }
+}
+
+/// A body's block tree, shared: cheap to clone, read as a slice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocks(Arc<[Block]>);
+
+impl std::ops::Deref for Blocks {
+    type Target = [Block];
+    fn deref(&self) -> &[Block] {
+        &self.0
+    }
+}
+
+impl From<Vec<Block>> for Blocks {
+    fn from(blocks: Vec<Block>) -> Blocks {
+        Blocks(Arc::from(blocks))
+    }
+}
+
+impl Serialize for Blocks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 /// How deeply quotes, lists, emphasis and links may nest in a body.
@@ -374,50 +441,242 @@ impl Body {
     /// Parses `markdown` written for the site at `site` (its base URL), so
     /// that absolute addresses of its items are read as item links.
     pub fn parse_with(markdown: &str, site: Option<&str>) -> Body {
-        let mut options = Options::empty();
-        options.insert(Options::ENABLE_TABLES);
-        options.insert(Options::ENABLE_STRIKETHROUGH);
-        let parser = Parser::new_ext(markdown, options);
-        // Reference definitions are where a reference link's address is
-        // written, and they stay in the Markdown even when nothing uses
-        // them: they are links to check and, for some readers, to hide.
-        let mut links: Vec<BodyLink> = parser
-            .reference_definitions()
-            .iter()
-            .map(|(_, def)| BodyLink {
-                target: LinkTarget::parse(&def.dest, site),
-                offset: def.span.start,
-                span: def.span.clone(),
-            })
-            .collect();
-        links.sort_by_key(|l| l.offset);
-        let mut builder = Builder {
-            events: parser.into_offset_iter().collect(),
-            pos: 0,
-            site,
+        let len = markdown.len();
+        Body::parse_in(Arc::from(markdown), 0..len, site)
+    }
+
+    /// Parses the part of `text` at `range` (a file's body), keeping
+    /// `text` rather than a copy of the part. An out-of-range `range`
+    /// reads as an empty body.
+    pub fn parse_in(text: Arc<str>, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
+        let range = if text.get(range.clone()).is_some() { range } else { 0..0 };
+        let parse = parse_tree(&text[range.clone()], site);
+        Body {
+            text,
+            range,
+            site: site.map(Arc::from),
+            kept: None,
+            links: parse.links,
+            raw_html: parse.raw_html,
+            too_deep: parse.too_deep,
+        }
+    }
+
+    /// A body whose tree is not the parse of its Markdown alone: one
+    /// rewritten from another body's tree.
+    pub(crate) fn rewritten(blocks: Vec<Block>, links: Vec<BodyLink>, too_deep: Option<usize>) -> Body {
+        let markdown = to_markdown(&blocks);
+        let len = markdown.len();
+        Body {
+            text: Arc::from(markdown),
+            range: 0..len,
+            site: None,
+            kept: Some(Blocks::from(blocks)),
             links,
             raw_html: Vec::new(),
-            depth: 0,
-            too_deep: None,
-        };
-        let blocks = builder.blocks(None);
-        Body {
-            markdown: markdown.to_owned(),
-            blocks,
-            links: builder.links,
-            raw_html: builder.raw_html,
-            too_deep: builder.too_deep,
+            too_deep,
         }
     }
 
     /// A body with no content.
     pub fn empty() -> Body {
-        Body { markdown: String::new(), blocks: Vec::new(), links: Vec::new(), raw_html: Vec::new(), too_deep: None }
+        Body {
+            text: Arc::from(""),
+            range: 0..0,
+            site: None,
+            kept: None,
+            links: Vec::new(),
+            raw_html: Vec::new(),
+            too_deep: None,
+        }
     }
 
-    /// The body as plain text: see [`plain_text`].
+    /// The Markdown as written.
+    pub fn markdown(&self) -> &str {
+        self.text.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// The block tree: built from the Markdown, or taken from the cache of
+    /// recently built trees.
+    pub fn blocks(&self) -> Blocks {
+        match &self.kept {
+            Some(blocks) => blocks.clone(),
+            None => trees::get(self),
+        }
+    }
+
+    /// The body as plain text: see [`plain_text`]. A tree built for this is
+    /// not kept in the cache: whoever wants every body's text (the search
+    /// index) would push out the trees readers are reading.
     pub fn plain_text(&self) -> String {
-        plain_text(&self.blocks)
+        match &self.kept {
+            Some(blocks) => plain_text(blocks),
+            None => match trees::cached(self) {
+                Some(blocks) => plain_text(&blocks),
+                None => plain_text(&parse_tree(self.markdown(), self.site.as_deref()).blocks),
+            },
+        }
+    }
+}
+
+/// The block tree of `markdown` written for the site at `site`, for
+/// Markdown that is not a body (a front-matter field).
+pub fn parse_blocks(markdown: &str, site: Option<&str>) -> Vec<Block> {
+    parse_tree(markdown, site).blocks
+}
+
+/// What parsing a body's Markdown finds.
+struct Tree {
+    blocks: Vec<Block>,
+    links: Vec<BodyLink>,
+    raw_html: Vec<usize>,
+    too_deep: Option<usize>,
+}
+
+fn parse_tree(markdown: &str, site: Option<&str>) -> Tree {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let parser = Parser::new_ext(markdown, options);
+    // Reference definitions are where a reference link's address is
+    // written, and they stay in the Markdown even when nothing uses
+    // them: they are links to check and, for some readers, to hide.
+    let mut links: Vec<BodyLink> = parser
+        .reference_definitions()
+        .iter()
+        .map(|(_, def)| BodyLink {
+            target: LinkTarget::parse(&def.dest, site),
+            offset: def.span.start,
+            span: def.span.clone(),
+        })
+        .collect();
+    links.sort_by_key(|l| l.offset);
+    let mut builder = Builder {
+        events: parser.into_offset_iter().collect(),
+        pos: 0,
+        site,
+        links,
+        raw_html: Vec::new(),
+        depth: 0,
+        too_deep: None,
+    };
+    let blocks = builder.blocks(None);
+    // Kept as long as the body: no room to grow.
+    builder.links.shrink_to_fit();
+    builder.raw_html.shrink_to_fit();
+    Tree { blocks, links: builder.links, raw_html: builder.raw_html, too_deep: builder.too_deep }
+}
+
+/// The cache of recently built block trees, shared by every snapshot (a
+/// body unchanged between two snapshots has the same tree).
+mod trees {
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use super::{Block, Blocks, Body};
+
+    /// How much Markdown the cached trees may stand for. A tree takes
+    /// about four times the Markdown it comes from, so this keeps about
+    /// 64 MB of trees: some thousands of pages.
+    pub(super) const BUDGET: usize = 16 << 20;
+
+    struct Entry {
+        text: Arc<str>,
+        range: std::ops::Range<usize>,
+        site: Option<Arc<str>>,
+        blocks: Blocks,
+    }
+
+    impl Entry {
+        fn is_of(&self, body: &Body) -> bool {
+            self.site == body.site
+                && ((Arc::ptr_eq(&self.text, &body.text) && self.range == body.range)
+                    || self.text.get(self.range.clone()) == Some(body.markdown()))
+        }
+    }
+
+    struct Trees {
+        entries: lru::LruCache<u64, Entry>,
+        /// Bytes of Markdown the entries stand for.
+        bytes: usize,
+    }
+
+    static TREES: LazyLock<Mutex<Trees>> =
+        LazyLock::new(|| Mutex::new(Trees { entries: lru::LruCache::unbounded(), bytes: 0 }));
+
+    /// The cache's key: the Markdown and the base URL, hashed. Two bodies
+    /// with one key are told apart by comparing their Markdown.
+    fn key(body: &Body) -> u64 {
+        let site = body.site.as_deref().map_or(0, |s| xxhash_rust::xxh3::xxh3_64(s.as_bytes()));
+        xxhash_rust::xxh3::xxh3_64_with_seed(body.markdown().as_bytes(), site)
+    }
+
+    fn lock() -> std::sync::MutexGuard<'static, Trees> {
+        // A panic elsewhere while holding the lock leaves the cache as
+        // consistent as any other moment: every entry is whole.
+        TREES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Bytes of Markdown the cached trees stand for.
+    #[cfg(test)]
+    pub(super) fn bytes() -> usize {
+        lock().bytes
+    }
+
+    /// Files `other`'s tree under `body`'s key, as a hash collision would.
+    #[cfg(test)]
+    pub(super) fn collide(body: &Body, other: &Body) {
+        let entry = Entry {
+            text: other.text.clone(),
+            range: other.range.clone(),
+            site: other.site.clone(),
+            blocks: other.blocks(),
+        };
+        let mut trees = lock();
+        trees.bytes += entry.range.len();
+        if let Some(old) = trees.entries.put(key(body), entry) {
+            trees.bytes -= old.range.len();
+        }
+    }
+
+    /// The tree of `body` if the cache has it.
+    pub(super) fn cached(body: &Body) -> Option<Blocks> {
+        let key = key(body);
+        let mut trees = lock();
+        trees.entries.get(&key).filter(|e| e.is_of(body)).map(|e| e.blocks.clone())
+    }
+
+    /// The tree of `body`, from the cache or built (and then cached).
+    pub(super) fn get(body: &Body) -> Blocks {
+        let key = key(body);
+        if let Some(e) = lock().entries.get(&key).filter(|e| e.is_of(body)) {
+            return e.blocks.clone();
+        }
+        // Built outside the lock: another thread may build the same tree
+        // meanwhile, which costs time, not correctness.
+        let blocks: Vec<Block> = super::parse_tree(body.markdown(), body.site.as_deref()).blocks;
+        let blocks = Blocks::from(blocks);
+        let size = body.range.len();
+        if size > BUDGET {
+            return blocks;
+        }
+        let mut trees = lock();
+        let entry = Entry {
+            text: body.text.clone(),
+            range: body.range.clone(),
+            site: body.site.clone(),
+            blocks: blocks.clone(),
+        };
+        if let Some(old) = trees.entries.put(key, entry) {
+            trees.bytes -= old.range.len();
+        }
+        trees.bytes += size;
+        while trees.bytes > BUDGET {
+            match trees.entries.pop_lru() {
+                Some((_, old)) => trees.bytes -= old.range.len(),
+                None => break,
+            }
+        }
+        blocks
     }
 }
 
@@ -1111,14 +1370,85 @@ mod tests {
     }
 
     #[test]
+    fn a_body_keeps_its_markdown_and_builds_the_same_tree_each_time() {
+        let text: Arc<str> = Arc::from("+++\ntitle = \"x\"\n+++\nSee [the story](@/stories/s.md) and <b>this</b>.\n");
+        let start = text.find("See").unwrap_or(0);
+        let body = Body::parse_in(text.clone(), start..text.len(), None);
+        assert_eq!(body.markdown(), "See [the story](@/stories/s.md) and <b>this</b>.\n");
+        assert_eq!(&*body.blocks(), parse_blocks(body.markdown(), None).as_slice());
+        assert_eq!(body.blocks(), body.blocks());
+        assert_eq!(body.links.len(), 1);
+        assert_eq!(body.raw_html.len(), 2, "offsets of the raw HTML: {:?}", body.raw_html);
+        assert_eq!(body.plain_text(), plain_text(&body.blocks()));
+        // A range that is not in the text reads as an empty body.
+        let outside = Body::parse_in(text.clone(), 5..1000, None);
+        assert_eq!(outside.markdown(), "");
+        assert!(outside.blocks().is_empty());
+    }
+
+    #[test]
+    fn the_same_markdown_under_another_site_is_another_tree() {
+        let md = "[home](https://example.org/pages/home/)";
+        let plain = Body::parse_with(md, None);
+        let on_site = Body::parse_with(md, Some("https://example.org"));
+        let target = |body: &Body| match &body.blocks()[0] {
+            Block::Paragraph { content } => match &content[0] {
+                Inline::Link(link) => link.target.clone(),
+                other => panic!("not a link: {other:?}"),
+            },
+            other => panic!("not a paragraph: {other:?}"),
+        };
+        // Asked in both orders, so that neither answer comes from the
+        // other's cached tree.
+        assert!(matches!(target(&plain), LinkTarget::Url { .. }));
+        assert!(matches!(target(&on_site), LinkTarget::Item { .. }));
+        assert!(matches!(target(&plain), LinkTarget::Url { .. }));
+        assert_ne!(plain, on_site);
+    }
+
+    #[test]
+    fn a_tree_filed_under_a_colliding_key_is_not_taken_for_another_bodys() {
+        let wanted = Body::parse("The *right* body.");
+        let other = Body::parse("Another body, with [a link](https://example.org).");
+        trees::collide(&wanted, &other);
+        assert_eq!(&*wanted.blocks(), parse_blocks("The *right* body.", None).as_slice());
+        assert_eq!(wanted.plain_text(), "The right body.");
+    }
+
+    #[test]
+    fn the_tree_cache_stays_within_its_budget() {
+        // Distinct bodies of 64 KB, more of them than the budget holds.
+        let bodies: Vec<Body> = (0..(trees::BUDGET / 65536 + 8))
+            .map(|i| Body::parse(&format!("Body {i}. {}", "word ".repeat(13_000))))
+            .collect();
+        for body in &bodies {
+            assert!(!body.blocks().is_empty());
+            assert!(trees::bytes() <= trees::BUDGET, "{} bytes cached", trees::bytes());
+        }
+        // The most recent is still there; the first was pushed out.
+        let last = bodies.last().map(|b| trees::cached(b).is_some());
+        assert_eq!(last, Some(true));
+        assert!(trees::cached(&bodies[0]).is_none());
+    }
+
+    #[test]
+    fn a_rewritten_body_keeps_its_tree() {
+        let body = Body::parse("See [the story](@/stories/s.md).");
+        let hidden = unlink(&body.blocks(), &|t| matches!(t, LinkTarget::Item { .. }));
+        let rewritten = Body::rewritten(hidden.clone(), Vec::new(), None);
+        assert_eq!(&*rewritten.blocks(), hidden.as_slice());
+        assert_eq!(rewritten.markdown(), "See the story.\n");
+    }
+
+    #[test]
     fn an_image_alone_in_its_paragraph_places_an_item_or_a_quote() {
         let body = parse(
             "Intro.\n\n![](@/measures/m.md)\n\n- ![Q](@quote/2)\n- ![](@/stories/s.md)\n\nText ![](@/measures/m.md) around.\n\n![](@quote/x)\n\n![](@/media/photo.md)\n",
         );
         let item = |kind, slug: &str| Embed::Item { kind, slug: slug.to_owned() };
-        assert_eq!(body.blocks[1], Block::Embed { embed: item(Kind::Measure, "m") });
+        assert_eq!(body.blocks()[1], Block::Embed { embed: item(Kind::Measure, "m") });
         assert_eq!(
-            body.blocks[2],
+            body.blocks()[2],
             Block::List {
                 start: None,
                 items: vec![
@@ -1129,16 +1459,16 @@ mod tests {
         );
         // With words around it, or naming no quote or a media file, an
         // image stays an image.
-        for block in &body.blocks[3..] {
+        for block in &body.blocks()[3..] {
             assert!(matches!(block, Block::Paragraph { .. }), "{block:?}");
         }
-        assert_eq!(embeds(&body.blocks).len(), 3);
+        assert_eq!(embeds(&body.blocks()).len(), 3);
         // Written back, the embeds read the same.
-        assert_eq!(Body::parse(&to_markdown(&body.blocks)).blocks, body.blocks);
+        assert_eq!(Body::parse(&to_markdown(&body.blocks())).blocks(), body.blocks());
         // An item the reader may not see is not placed.
-        let hidden = unlink(&body.blocks, &|t| matches!(t, LinkTarget::Item { slug, .. } if slug == "m"));
+        let hidden = unlink(&body.blocks(), &|t| matches!(t, LinkTarget::Item { slug, .. } if slug == "m"));
         assert_eq!(embeds(&hidden).len(), 2, "{hidden:?}");
-        assert_eq!(plain_text(&body.blocks[1..2]), "", "an embed says nothing itself");
+        assert_eq!(plain_text(&body.blocks()[1..2]), "", "an embed says nothing itself");
     }
 
     #[test]
@@ -1146,16 +1476,16 @@ mod tests {
         let body = parse(
             "# Title\n\nSome *em* and **strong** `code`.\n\n- one\n- two [link](@/measures/m.md)\n\n> quoted\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n",
         );
-        assert_eq!(body.blocks.len(), 5, "{:#?}", body.blocks);
-        assert!(matches!(&body.blocks[0], Block::Heading { level: 1, .. }));
-        let Block::Paragraph { content } = &body.blocks[1] else { panic!("{:?}", body.blocks[1]) };
+        assert_eq!(body.blocks().len(), 5, "{:#?}", body.blocks());
+        assert!(matches!(&body.blocks()[0], Block::Heading { level: 1, .. }));
+        let Block::Paragraph { content } = &body.blocks()[1] else { panic!("{:?}", body.blocks()[1]) };
         assert!(matches!(content[1], Inline::Emphasis { .. }));
         assert!(matches!(content[3], Inline::Strong { .. }));
         assert!(matches!(content[5], Inline::Code { .. }));
-        let Block::List { start: None, items } = &body.blocks[2] else { panic!() };
+        let Block::List { start: None, items } = &body.blocks()[2] else { panic!() };
         assert_eq!(items.len(), 2);
         assert!(
-            matches!(&body.blocks[4], Block::Table { rows, alignments, .. } if rows.len() == 1 && alignments[1] == Alignment::Right)
+            matches!(&body.blocks()[4], Block::Table { rows, alignments, .. } if rows.len() == 1 && alignments[1] == Alignment::Right)
         );
         assert_eq!(
             body.links,
@@ -1220,9 +1550,9 @@ mod tests {
     #[test]
     fn a_summary_the_body_opens_with_is_recognised() {
         let body = parse("A vibrant civil\nsociety is *essential*. More.\n\nNext.");
-        assert!(opens_with(&body.blocks, "A vibrant civil society is essential."));
-        assert!(!opens_with(&body.blocks, "Something else."));
-        assert!(!opens_with(&body.blocks, "  "));
+        assert!(opens_with(&body.blocks(), "A vibrant civil society is essential."));
+        assert!(!opens_with(&body.blocks(), "Something else."));
+        assert!(!opens_with(&body.blocks(), "  "));
         assert!(!opens_with(&[], "A vibrant"));
     }
 

@@ -194,7 +194,7 @@ mod tests {
         let body = Body::parse(
             "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](\"onmouseover=\"x) <b>unbalanced\n",
         );
-        let html = to_html(&body.blocks);
+        let html = to_html(&body.blocks());
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
@@ -205,13 +205,13 @@ mod tests {
     #[test]
     fn item_links_take_the_address_the_caller_gives_them() {
         let body = Body::parse("See [the story](@/stories/its-about-ability.md#music) *now*.");
-        assert_eq!(to_html(&body.blocks), "<p>See the story <em>now</em>.</p>\n");
+        assert_eq!(to_html(&body.blocks()), "<p>See the story <em>now</em>.</p>\n");
         let href = |t: &LinkTarget| match t {
             LinkTarget::Item { slug, fragment, .. } => Some(format!("/s/{slug}#{}", fragment.as_deref().unwrap_or(""))),
             _ => None,
         };
         assert_eq!(
-            to_html_with(&body.blocks, &HtmlOptions { href: &href, heading_offset: 0 }),
+            to_html_with(&body.blocks(), &HtmlOptions { href: &href, heading_offset: 0 }),
             "<p>See <a href=\"/s/its-about-ability#music\">the story</a> <em>now</em>.</p>\n"
         );
     }

@@ -67,8 +67,8 @@ mod transition;
 
 pub use address::{BadOldAddress, check_old_address, legacy_path};
 pub use body::{
-    Alignment, Block, Body, BodyLink, Embed, Inline, LinkTarget, MAX_NESTING, QUOTE_EMBED, embeds, inline_text,
-    is_safe_url, opens_with, plain_text, to_markdown,
+    Alignment, Block, Blocks, Body, BodyLink, Embed, Inline, LinkTarget, MAX_NESTING, QUOTE_EMBED, embeds, inline_text,
+    is_safe_url, opens_with, parse_blocks, plain_text, to_markdown,
 };
 /// The time types the API takes ([`Snapshot::view`] wants the instant that
 /// embargoes are compared with): re-exported, so that calling the API needs

@@ -97,8 +97,8 @@ pub fn load_with(root: &Path, cache: &mut LoadCache) -> Result<Snapshot, LoadErr
 struct Source {
     /// Relative path.
     path: PathBuf,
-    /// The whole text, without a byte-order mark.
-    text: String,
+    /// The whole text, without a byte-order mark; shared with the body.
+    text: Arc<str>,
     /// Where the front matter is in `text` (all of it for `.toml` files).
     front: Range<usize>,
     /// Where the body is in `text` (empty for `.toml` files).
@@ -116,7 +116,7 @@ impl Source {
     /// A TOML file: front matter only.
     fn whole(path: &Path, text: String) -> Source {
         let end = text.len();
-        Source { path: path.to_owned(), text, front: 0..end, body: end..end }
+        Source { path: path.to_owned(), text: Arc::from(text), front: 0..end, body: end..end }
     }
 
     fn front_text(&self) -> &str {
@@ -1316,7 +1316,7 @@ fn split_markdown(rel: &Path, text: String) -> Result<Source, Diagnostic> {
     let help =
         "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
     match front_matter_ranges(&text) {
-        Some((front, body)) => Ok(Source { path: rel.to_owned(), text, front, body }),
+        Some((front, body)) => Ok(Source { path: rel.to_owned(), text: Arc::from(text), front, body }),
         None if !text.starts_with("+++") => {
             Err(Diagnostic::error(rel, (1, 1), "missing front matter: the file must start with a `+++` line")
                 .with_help(help))
@@ -1439,8 +1439,11 @@ fn parse_text<T: Item + DeserializeOwned>(
     };
     // The body does not depend on the front matter: it is parsed (and later
     // checked) even when the front matter is broken.
-    let body = source.body_text();
-    let body = if body.trim().is_empty() { Body::empty() } else { Body::parse_with(body, site) };
+    let body = if source.body_text().trim().is_empty() {
+        Body::empty()
+    } else {
+        Body::parse_in(source.text.clone(), source.body.clone(), site)
+    };
     let meta = match parse_front::<T>(&source) {
         Ok(meta) => meta,
         Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Arc::new((source, body))) }),

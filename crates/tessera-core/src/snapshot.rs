@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use std::borrow::Cow;
 
-use crate::body::{Body, LinkTarget, to_markdown, unlink};
+use crate::body::{Body, LinkTarget, unlink};
 use crate::diagnostic::Diagnostic;
 use crate::locale::{Country, Locale};
 use crate::model::{Measure, Media, Page, Partner, Publishable, Site, Status, Story, Timestamp, Topic};
@@ -557,7 +557,7 @@ impl<'s> View<'s> {
         // Parsed every time, not guessed from the text: `&#64;/` is `@/` too.
         let body = Body::parse_with(text, Some(&self.snapshot.site.base_url));
         match self.rewrite(&body, locale) {
-            Some(b) => Cow::Owned(b.markdown),
+            Some(b) => Cow::Owned(b.markdown().to_owned()),
             None => Cow::Borrowed(text),
         }
     }
@@ -571,14 +571,12 @@ impl<'s> View<'s> {
         if !body.links.iter().any(|l| hidden(&l.target)) {
             return None;
         }
-        let blocks = unlink(&body.blocks, &hidden);
-        Some(Body {
-            markdown: to_markdown(&blocks),
+        let blocks = unlink(&body.blocks(), &hidden);
+        Some(Body::rewritten(
             blocks,
-            links: body.links.iter().filter(|l| !hidden(&l.target)).cloned().collect(),
-            raw_html: Vec::new(),
-            too_deep: body.too_deep,
-        })
+            body.links.iter().filter(|l| !hidden(&l.target)).cloned().collect(),
+            body.too_deep,
+        ))
     }
 
     /// Every visible body of the snapshot that needs rewriting for this

@@ -41,7 +41,7 @@ fn add<T: Item + serde::Serialize>(ctx: &Context<'_>, out: &mut Output, items: &
             }
             let path = format!("json/{}/{}.{}.json", T::KIND.folder(), doc.slug, doc.locale);
             out.insert(path, pretty(&front));
-            items.push(json!({ "kind": T::KIND, "slug": doc.slug, "locale": doc.locale, "front": front, "body": ctx.view.body(doc).markdown }));
+            items.push(json!({ "kind": T::KIND, "slug": doc.slug, "locale": doc.locale, "front": front, "body": ctx.view.body(doc).markdown() }));
         }
     }
 }

@@ -13,8 +13,8 @@
 use std::collections::HashSet;
 
 use tessera_core::{
-    Block, Body, Country, Embed, Inline, Kind, Locale, Localized, Measure, Media, MediaKind, Page, Partner,
-    PartnerKind, Publishable, Quote, Story, Timestamp, View, embeds, is_safe_url, opens_with,
+    Block, Country, Embed, Inline, Kind, Locale, Localized, Measure, Media, MediaKind, Page, Partner, PartnerKind,
+    Publishable, Quote, Story, Timestamp, View, embeds, is_safe_url, opens_with,
 };
 
 /// One fact shown under an item's title.
@@ -407,7 +407,7 @@ impl ItemView {
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
                 item.changed = changed;
-                item.set_body(&view.body(doc.doc).blocks, &m.quotes, &mut placer);
+                item.set_body(&view.body(doc.doc).blocks(), &m.quotes, &mut placer);
                 item
             }
             Kind::Measure => {
@@ -427,7 +427,7 @@ impl ItemView {
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
                 item.changed = changed;
-                item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
+                item.set_body(&view.body(doc.doc).blocks(), &[], &mut placer);
                 item
             }
             Kind::Partner => {
@@ -446,7 +446,7 @@ impl ItemView {
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
                 item.changed = changed;
-                item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
+                item.set_body(&view.body(doc.doc).blocks(), &[], &mut placer);
                 item
             }
             Kind::Story => {
@@ -466,7 +466,7 @@ impl ItemView {
                 item.topics = topics(&m.topics);
                 item.path = Some(path);
                 item.changed = changed;
-                item.set_body(&view.body(doc.doc).blocks, &[], &mut placer);
+                item.set_body(&view.body(doc.doc).blocks(), &[], &mut placer);
                 item
             }
             Kind::Media | Kind::Topic => return None,
@@ -547,7 +547,7 @@ impl LocalPlacer<'_, '_> {
     /// Markdown from a front-matter field, as blocks this audience may see.
     fn markdown(&self, text: &str, written_in: &Locale) -> Vec<Block> {
         let md = self.view.markdown(text, written_in);
-        Body::parse_with(&md, Some(&self.view.snapshot().site().base_url)).blocks
+        tessera_core::parse_blocks(&md, Some(&self.view.snapshot().site().base_url))
     }
 }
 
@@ -556,17 +556,17 @@ impl Placer for LocalPlacer<'_, '_> {
         let view = self.view;
         let locale = self.locale;
         Some(match kind {
-            Kind::Page => view.get::<Page>(slug, locale).map(|d| view.body(d.doc).blocks.clone())?,
+            Kind::Page => view.get::<Page>(slug, locale).map(|d| view.body(d.doc).blocks().to_vec())?,
             Kind::Measure => {
                 let d = view.get::<Measure>(slug, locale)?;
-                let mut blocks = view.body(d.doc).blocks.clone();
+                let mut blocks = view.body(d.doc).blocks().to_vec();
                 if let Some(e) = &d.meta.example {
                     blocks.extend(self.markdown(e, &d.locale));
                 }
                 blocks
             }
-            Kind::Partner => view.get::<Partner>(slug, locale).map(|d| view.body(d.doc).blocks.clone())?,
-            Kind::Story => view.get::<Story>(slug, locale).map(|d| view.body(d.doc).blocks.clone())?,
+            Kind::Partner => view.get::<Partner>(slug, locale).map(|d| view.body(d.doc).blocks().to_vec())?,
+            Kind::Story => view.get::<Story>(slug, locale).map(|d| view.body(d.doc).blocks().to_vec())?,
             Kind::Media | Kind::Topic => return None,
         })
     }

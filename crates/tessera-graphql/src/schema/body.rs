@@ -15,12 +15,19 @@ pub struct BodyObject<'a> {
     pub(crate) quotes: &'a [core::Quote],
     /// The locale asked for, in which placed items are read.
     pub(crate) locale: core::Locale,
+    /// The block tree, built when a field first needs it.
+    pub(crate) tree: std::sync::OnceLock<core::Blocks>,
 }
 
 impl BodyObject<'_> {
+    /// The block tree of the body.
+    fn tree(&self) -> &[core::Block] {
+        self.tree.get_or_init(|| self.body.blocks())
+    }
+
     /// The blocks with what the body places put in place.
     fn placed(&self, view: &core::View<'_>) -> Vec<core::Block> {
-        tessera_site::placed_body(view, &self.body.blocks, self.quotes, &self.locale)
+        tessera_site::placed_body(view, self.tree(), self.quotes, &self.locale)
     }
 }
 
@@ -33,39 +40,39 @@ impl<'a> BodyObject<'a> {
     /// The Markdown as written (links to items the reader may not see are
     /// shown as their text, and the Markdown is then written anew).
     async fn markdown(&self, ctx: &Context<'_>) -> Result<&str> {
-        charge(ctx, self.body.markdown.len())?;
-        Ok(&self.body.markdown)
+        charge(ctx, self.body.markdown().len())?;
+        Ok(self.body.markdown())
     }
     /// Safe HTML, with placed quotes and items in place: content is
     /// escaped, raw HTML is shown as text, and links to items the reader
     /// may not see are shown as their text.
     async fn html(&self, ctx: &Context<'_>) -> Result<String> {
-        charge(ctx, self.body.markdown.len().saturating_mul(2))?;
+        charge(ctx, self.body.markdown().len().saturating_mul(2))?;
         let view = view(ctx)?;
         let blocks = self.placed(&view);
-        charge(ctx, core::plain_text(&blocks).len().saturating_sub(self.body.markdown.len()))?;
+        charge(ctx, core::plain_text(&blocks).len().saturating_sub(self.body.markdown().len()))?;
         let map = SiteMap::new(view.snapshot().site());
         let href = |target: &core::LinkTarget| address(&view, &map, target);
         Ok(core::to_html_with(&blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
     /// Plain text, with placed quotes and items in place.
     async fn text(&self, ctx: &Context<'_>) -> Result<String> {
-        charge(ctx, self.body.markdown.len())?;
+        charge(ctx, self.body.markdown().len())?;
         let view = view(ctx)?;
         let text = core::plain_text(&self.placed(&view));
-        charge(ctx, text.len().saturating_sub(self.body.markdown.len()))?;
+        charge(ctx, text.len().saturating_sub(self.body.markdown().len()))?;
         Ok(text)
     }
     /// The typed block tree, the same one every front end renders from.
-    async fn blocks(&self, ctx: &Context<'_>) -> Result<Vec<BlockNode<'a>>> {
-        charge(ctx, self.body.markdown.len().saturating_mul(8))?;
-        Ok(blocks(&self.body.blocks))
+    async fn blocks(&self, ctx: &Context<'_>) -> Result<Vec<BlockNode<'_>>> {
+        charge(ctx, self.body.markdown().len().saturating_mul(8))?;
+        Ok(blocks(self.tree()))
     }
     /// The typed block tree as JSON, for clients that render it themselves
     /// without walking the GraphQL union.
-    async fn blocks_json(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<&'a Vec<core::Block>>> {
-        charge(ctx, self.body.markdown.len().saturating_mul(8))?;
-        Ok(async_graphql::Json(&self.body.blocks))
+    async fn blocks_json(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<&[core::Block]>> {
+        charge(ctx, self.body.markdown().len().saturating_mul(8))?;
+        Ok(async_graphql::Json(self.tree()))
     }
 }
 

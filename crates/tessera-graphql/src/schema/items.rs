@@ -106,6 +106,7 @@ macro_rules! item_object {
                 body: self.view.body(self.doc.doc),
                 quotes: Quotes::quotes(&self.doc.doc.meta),
                 locale: self.doc.requested.clone(),
+                tree: std::sync::OnceLock::new(),
             }
         }
         /// Editorial state (only preview ever sees other than published or archived).
@@ -254,7 +255,7 @@ item_object!(
         super::charge(ctx, example.len().saturating_mul(8))?;
         let markdown = self.view.markdown(example, &self.doc.locale);
         let base = &self.view.snapshot().site().base_url;
-        Ok(Some(async_graphql::Json(core::Body::parse_with(&markdown, Some(base)).blocks)))
+        Ok(Some(async_graphql::Json(core::parse_blocks(&markdown, Some(base)))))
     }
     /// The pages that present this measure.
     async fn pages(&self) -> Vec<PageObject<'a>> {
