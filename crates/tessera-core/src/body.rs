@@ -450,7 +450,7 @@ impl Body {
     /// reads as an empty body.
     pub fn parse_in(text: Arc<str>, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
         let range = if text.get(range.clone()).is_some() { range } else { 0..0 };
-        let parse = parse_tree(&text[range.clone()], site);
+        let parse = scan(&text[range.clone()], site);
         Body {
             text,
             range,
@@ -534,13 +534,32 @@ struct Tree {
 }
 
 fn parse_tree(markdown: &str, site: Option<&str>) -> Tree {
+    let parser = Parser::new_ext(markdown, markdown_options());
+    let mut builder = Builder {
+        links: reference_links(&parser, site),
+        events: parser.into_offset_iter().collect(),
+        pos: 0,
+        site,
+        raw_html: Vec::new(),
+        depth: 0,
+        too_deep: None,
+    };
+    let blocks = builder.blocks(None);
+    Tree { blocks, links: builder.links, raw_html: builder.raw_html, too_deep: builder.too_deep }
+}
+
+fn markdown_options() -> Options {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    let parser = Parser::new_ext(markdown, options);
-    // Reference definitions are where a reference link's address is
-    // written, and they stay in the Markdown even when nothing uses
-    // them: they are links to check and, for some readers, to hide.
+    options
+}
+
+/// The links of a body's reference definitions, in the order written.
+/// Reference definitions are where a reference link's address is
+/// written, and they stay in the Markdown even when nothing uses them:
+/// they are links to check and, for some readers, to hide.
+fn reference_links(parser: &Parser<'_>, site: Option<&str>) -> Vec<BodyLink> {
     let mut links: Vec<BodyLink> = parser
         .reference_definitions()
         .iter()
@@ -551,20 +570,87 @@ fn parse_tree(markdown: &str, site: Option<&str>) -> Tree {
         })
         .collect();
     links.sort_by_key(|l| l.offset);
-    let mut builder = Builder {
-        events: parser.into_offset_iter().collect(),
-        pos: 0,
-        site,
-        links,
-        raw_html: Vec::new(),
-        depth: 0,
-        too_deep: None,
+    links
+}
+
+/// What loading needs from a body, found without building its tree: the
+/// links, raw HTML and too-deep place that [`parse_tree`] reports, the
+/// same (a property test holds the two together), walking the parser's
+/// events once with a counter instead of building and dropping a tree.
+fn scan(markdown: &str, site: Option<&str>) -> Tree {
+    let parser = Parser::new_ext(markdown, markdown_options());
+    let mut links = reference_links(&parser, site);
+    let mut raw_html = Vec::new();
+    let mut too_deep = None;
+    // Containers open around the current event, as the tree builder
+    // counts them: list items and table parts are not counted.
+    let mut depth = 0usize;
+    // For each open start tag, whether it was counted.
+    let mut open: Vec<bool> = Vec::new();
+    let mut events = parser.into_offset_iter();
+    // Skips to the end tag matching a start just read, as the builder
+    // does for a too-deep element, a code block or an HTML block.
+    let skip_rest = |events: &mut pulldown_cmark::OffsetIter<'_, pulldown_cmark::DefaultBrokenLinkCallback>| {
+        let mut open = 1usize;
+        for (event, _) in events.by_ref() {
+            match event {
+                Event::Start(_) => open += 1,
+                Event::End(_) => {
+                    open -= 1;
+                    if open == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
     };
-    let blocks = builder.blocks(None);
+    while let Some((event, range)) = events.next() {
+        match event {
+            Event::Start(Tag::Item | Tag::TableHead | Tag::TableRow | Tag::TableCell) => open.push(false),
+            Event::Start(tag) => {
+                if depth >= MAX_NESTING {
+                    too_deep.get_or_insert(range.start);
+                    skip_rest(&mut events);
+                    continue;
+                }
+                match tag {
+                    Tag::CodeBlock(_) => {
+                        skip_rest(&mut events);
+                        continue;
+                    }
+                    Tag::HtmlBlock => {
+                        raw_html.push(range.start);
+                        skip_rest(&mut events);
+                        continue;
+                    }
+                    Tag::Link { link_type, dest_url, .. } | Tag::Image { link_type, dest_url, .. }
+                        if !is_reference(link_type) =>
+                    {
+                        links.push(BodyLink {
+                            target: LinkTarget::parse(&dest_url, site),
+                            offset: range.start,
+                            span: range.clone(),
+                        });
+                    }
+                    _ => {}
+                }
+                depth += 1;
+                open.push(true);
+            }
+            Event::End(_) => {
+                if open.pop() == Some(true) {
+                    depth -= 1;
+                }
+            }
+            Event::Html(_) | Event::InlineHtml(_) => raw_html.push(range.start),
+            _ => {}
+        }
+    }
     // Kept as long as the body: no room to grow.
-    builder.links.shrink_to_fit();
-    builder.raw_html.shrink_to_fit();
-    Tree { blocks, links: builder.links, raw_html: builder.raw_html, too_deep: builder.too_deep }
+    links.shrink_to_fit();
+    raw_html.shrink_to_fit();
+    Tree { blocks: Vec::new(), links, raw_html, too_deep }
 }
 
 /// The cache of recently built block trees, shared by every snapshot (a
@@ -1367,6 +1453,59 @@ mod tests {
 
     fn parse(md: &str) -> Body {
         Body::parse(md)
+    }
+
+    /// Markdown made of pieces that open and close every kind of element,
+    /// nested at random, deep enough to pass [`MAX_NESTING`].
+    fn markdown_pieces() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop::sample::select(vec![
+            "> ", "- ", "* ", "1. ", "  ", "    ", "\n", "\n\n", "# ", "text ", "*", "**", "_", "~~", "`", "```\n",
+            "[a](@/pages/x.md)", "![i](@/media/m.md)", "[r]", "[r]: /x\n", "[s][r]", "<https://e.org>", "<b>", "</b>",
+            "<div>\n", "[", "](https://e.org/pages/y/)", "|a|b|\n|-|-|\n", "| c |", "---\n", "&amp;", "\\",
+            "[x](javascript:alert(1))", "![](@quote/1)",
+        ]);
+        // A run of containers first, so that the limit is often near.
+        let opener = prop::sample::select(vec!["> ", "- ", "1. ", "* ", "**", "_", "[", "> - "]);
+        (opener.clone(), 0..40usize, prop::collection::vec(opener, 0..12), prop::collection::vec(piece, 0..120))
+            .prop_map(|(run, n, openers, pieces)| run.repeat(n) + &openers.concat() + &pieces.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scanning_finds_what_building_the_tree_finds(md in markdown_pieces()) {
+            for site in [None, Some("https://e.org")] {
+                let built = parse_tree(&md, site);
+                let scanned = scan(&md, site);
+                proptest::prop_assert_eq!(&scanned.links, &built.links, "links of {:?}", md);
+                proptest::prop_assert_eq!(&scanned.raw_html, &built.raw_html, "raw HTML of {:?}", md);
+                proptest::prop_assert_eq!(scanned.too_deep, built.too_deep, "depth of {:?}", md);
+            }
+        }
+    }
+
+    #[test]
+    fn scanning_finds_the_too_deep_place_and_skips_what_is_flattened() {
+        for md in [
+            format!("{}[deep](@/pages/x.md) <b>", "> ".repeat(MAX_NESTING + 3)),
+            format!("{}[deep](@/pages/x.md)", "- ".repeat(MAX_NESTING + 3)),
+            format!("{}x{}", "*a ".repeat(MAX_NESTING + 3), "*".repeat(MAX_NESTING + 3)),
+            format!("{}\n```\n<b>[no](@/pages/x.md)\n```\n", "> ".repeat(MAX_NESTING - 1)),
+        ]
+        .into_iter()
+        .chain((MAX_NESTING - 4..MAX_NESTING + 2).flat_map(|k| {
+            // Around the limit inside a table cell and a list item, whose
+            // parts do not count as containers.
+            let deep = format!("{}x{}", "*a ".repeat(k), "* y".repeat(k));
+            [format!("|a|b|\n|-|-|\n| {deep} | c |\n"), format!("- {deep}\n"), format!("> - > {deep}\n")]
+        })) {
+            let built = parse_tree(&md, None);
+            let scanned = scan(&md, None);
+            assert_eq!(scanned.links, built.links, "{md}");
+            assert_eq!(scanned.raw_html, built.raw_html, "{md}");
+            assert_eq!(scanned.too_deep, built.too_deep, "{md}");
+        }
+        assert!(scan(&"> ".repeat(MAX_NESTING + 3), None).too_deep.is_some());
     }
 
     #[test]
