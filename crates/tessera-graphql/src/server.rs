@@ -343,6 +343,7 @@ impl AppState {
     ) -> Result<(), Vec<Diagnostic>> {
         // Reloads run one at a time (the watcher's thread); a poisoned lock
         // only means a reload panicked, and the cache is then rebuilt.
+        let started = Instant::now();
         let loaded = match self.load_cache.lock() {
             Ok(mut cache) => tessera_core::load_with(content, &mut cache),
             Err(_) => tessera_core::load(content),
@@ -364,15 +365,23 @@ impl AppState {
             Ok(snapshot) => {
                 // Index first, swap second: searches never wait for the new index.
                 let snapshot = Arc::new(snapshot);
+                let loaded_at = Instant::now();
                 if let Err(e) = self.search.get_blocking(&snapshot, Audience::Public, chrono::Utc::now()) {
                     tracing::warn!(error = %e, "cannot build the search index; it will be built on the first search");
                 }
+                let indexed_at = Instant::now();
                 // Told under the lock, so that an embargo tick cannot
                 // compare against a snapshot that is being replaced.
                 let mut told = self.told.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 self.status.store(Arc::new(ContentStatus::loaded(&snapshot)));
                 self.snapshot.store(snapshot.clone());
                 self.tell(&mut told, snapshot, chrono::Utc::now());
+                tracing::debug!(
+                    load_ms = (loaded_at - started).as_secs_f64() * 1000.0,
+                    search_ms = (indexed_at - loaded_at).as_secs_f64() * 1000.0,
+                    publish_ms = indexed_at.elapsed().as_secs_f64() * 1000.0,
+                    "reload steps"
+                );
                 Ok(())
             }
             Err(e) => {
