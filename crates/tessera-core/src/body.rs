@@ -638,11 +638,7 @@ fn scan(markdown: &str, site: Option<&str>) -> Tree {
                 depth += 1;
                 open.push(true);
             }
-            Event::End(_) => {
-                if open.pop() == Some(true) {
-                    depth -= 1;
-                }
-            }
+            Event::End(_) if open.pop() == Some(true) => depth -= 1,
             Event::Html(_) | Event::InlineHtml(_) => raw_html.push(range.start),
             _ => {}
         }
@@ -1460,10 +1456,40 @@ mod tests {
     fn markdown_pieces() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let piece = prop::sample::select(vec![
-            "> ", "- ", "* ", "1. ", "  ", "    ", "\n", "\n\n", "# ", "text ", "*", "**", "_", "~~", "`", "```\n",
-            "[a](@/pages/x.md)", "![i](@/media/m.md)", "[r]", "[r]: /x\n", "[s][r]", "<https://e.org>", "<b>", "</b>",
-            "<div>\n", "[", "](https://e.org/pages/y/)", "|a|b|\n|-|-|\n", "| c |", "---\n", "&amp;", "\\",
-            "[x](javascript:alert(1))", "![](@quote/1)",
+            "> ",
+            "- ",
+            "* ",
+            "1. ",
+            "  ",
+            "    ",
+            "\n",
+            "\n\n",
+            "# ",
+            "text ",
+            "*",
+            "**",
+            "_",
+            "~~",
+            "`",
+            "```\n",
+            "[a](@/pages/x.md)",
+            "![i](@/media/m.md)",
+            "[r]",
+            "[r]: /x\n",
+            "[s][r]",
+            "<https://e.org>",
+            "<b>",
+            "</b>",
+            "<div>\n",
+            "[",
+            "](https://e.org/pages/y/)",
+            "|a|b|\n|-|-|\n",
+            "| c |",
+            "---\n",
+            "&amp;",
+            "\\",
+            "[x](javascript:alert(1))",
+            "![](@quote/1)",
         ]);
         // A run of containers first, so that the limit is often near.
         let opener = prop::sample::select(vec!["> ", "- ", "1. ", "* ", "**", "_", "[", "> - "]);
