@@ -61,6 +61,24 @@ export TESSERA_CACHE_DIR="$work/cache"
 journey "local, 80x24" "$bin browse"
 journey "local, NO_COLOR" "NO_COLOR=1 $bin browse"
 
+# The second start draws the home screen kept at the first while the
+# content loads, then the content as it is now.
+echo "== local, the kept home screen gives way to the content as it is now"
+cp -r content "$work/content"
+tmux new-session -d -s tui -x 80 -y 24 "$bin browse --content $work/content"
+expect "New enhanced search"
+keys q
+for _ in $(seq 50); do tmux has-session -t tui 2>/dev/null || break; sleep 0.1; done
+ls "$TESSERA_CACHE_DIR"/home/*.json >/dev/null || { echo "the home screen was not kept" >&2; exit 1; }
+sed -i 's/^title = .*/title = "Renamed since the last start"/' "$work/content/site.toml"
+tmux new-session -d -s tui -x 80 -y 24 "$bin browse --content $work/content"
+expect "Renamed since the last start"
+sleep 0.3
+if screen | grep -qF "loading the content"; then echo "still says it is loading" >&2; screen >&2; exit 1; fi
+keys q
+for _ in $(seq 50); do tmux has-session -t tui 2>/dev/null || break; sleep 0.1; done
+echo "ok"
+
 "$bin" serve --addr "127.0.0.1:$port" 2>/dev/null &
 server=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done

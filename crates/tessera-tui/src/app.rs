@@ -103,6 +103,25 @@ impl<S: Source> App<S> {
         self.quit
     }
 
+    /// Whether the source is still loading: the screen may be provisional
+    /// and [`App::tick`] should be called while the reader is idle.
+    pub fn pending(&self) -> bool {
+        self.source.pending()
+    }
+
+    /// Looks whether the source has finished loading; if so, shows the
+    /// current screen again from the loaded content, at the same line and
+    /// link, and returns true (the screen needs drawing).
+    pub fn tick(&mut self) -> bool {
+        if !self.source.poll() {
+            return false;
+        }
+        if !self.help {
+            self.return_to(self.position);
+        }
+        true
+    }
+
     /// Where the browser is.
     pub fn location(&self) -> &Location {
         &self.history[self.position].location
@@ -165,6 +184,9 @@ impl<S: Source> App<S> {
         self.scroll = 0;
         self.selected = None;
         self.message = self.screen.note.clone();
+        if self.source.pending() {
+            self.message = Some("loading the content… (this screen is as it was at the last start)".to_owned());
+        }
     }
 
     fn layout_for(&mut self, width: usize) -> &Layout {
@@ -712,8 +734,18 @@ pub fn run<S: Source>(mut app: App<S>) -> std::io::Result<()> {
     // ratatui::init installs a panic hook that restores the terminal first.
     let mut terminal = ratatui::init();
     let result = (|| -> std::io::Result<()> {
+        let mut draw = true;
         while !app.quitting() {
-            terminal.draw(|frame| app.draw(frame))?;
+            if draw {
+                terminal.draw(|frame| app.draw(frame))?;
+            }
+            // While the content loads, look for it between keys; after
+            // that, an idle browser sleeps until the next key.
+            if app.pending() && !event::poll(std::time::Duration::from_millis(50))? {
+                draw = app.tick();
+                continue;
+            }
+            draw = true;
             if let Event::Key(key) = event::read()? {
                 app.handle_key(key);
             }

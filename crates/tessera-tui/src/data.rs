@@ -67,7 +67,7 @@ pub enum SourceError {
 }
 
 /// A link to an item with its title (and a line about it).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemLink {
     /// The kind.
     pub kind: Kind,
@@ -80,7 +80,7 @@ pub struct ItemLink {
 }
 
 /// What the home screen shows.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HomeData {
     /// The site's title.
     pub title: String,
@@ -145,6 +145,16 @@ pub trait Source {
     }
     /// Whether the last screen came from the offline cache.
     fn offline(&self) -> bool {
+        false
+    }
+    /// Whether screens shown so far may be provisional: the content is
+    /// still loading.
+    fn pending(&self) -> bool {
+        false
+    }
+    /// Looks, without waiting, whether what was pending has arrived; true
+    /// when it has, and the screen should be asked for again.
+    fn poll(&mut self) -> bool {
         false
     }
 }

@@ -15,6 +15,7 @@ mod local;
 mod read;
 mod remote;
 mod screens;
+mod starting;
 
 pub use app::{App, run};
 pub use data::{Location, OldRoute, Source, SourceError};
@@ -23,3 +24,4 @@ pub use local::LocalSource;
 pub use read::read;
 pub use remote::RemoteSource;
 pub use screens::Screen;
+pub use starting::{StartingSource, kept_home_file};

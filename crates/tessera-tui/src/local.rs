@@ -22,6 +22,11 @@ impl LocalSource {
         LocalSource { snapshot, search: None }
     }
 
+    /// The site's default locale.
+    pub(crate) fn default_locale(&self) -> String {
+        self.snapshot.site().default_locale.to_string()
+    }
+
     fn view(&self) -> View<'_> {
         self.snapshot.view(Audience::Public, chrono::Utc::now())
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use tessera_core::LoadError;
-use tessera_tui::{App, LocalSource, RemoteSource, Source};
+use tessera_tui::{App, LocalSource, RemoteSource, Source, StartingSource};
 
 #[derive(clap::Args)]
 pub(crate) struct SourceArgs {
@@ -67,9 +67,17 @@ pub(crate) fn browse(args: SourceArgs) -> anyhow::Result<ExitCode> {
             tessera_tui::run(App::new(remote(server)?, &locale, color))?;
         }
         None => {
-            let (source, default) = local(&args.content)?;
+            // The home screen kept at the last start is drawn while the
+            // content loads; without one, the content is loaded first, so
+            // that a broken folder is reported before the screen is taken.
+            let kept = cache_dir().map(|c| tessera_tui::kept_home_file(&c, &args.content));
+            let mut starting = StartingSource::start(&args.content, kept);
+            let default = match starting.kept_default_locale() {
+                Some(default) => default.to_owned(),
+                None => starting.wait().map_err(anyhow::Error::msg)?,
+            };
             let locale = args.locale.clone().unwrap_or(default);
-            tessera_tui::run(App::new(source, &locale, color))?;
+            tessera_tui::run(App::new(starting, &locale, color))?;
         }
     }
     Ok(ExitCode::SUCCESS)
