@@ -76,15 +76,6 @@ struct Seen {
     embargoed: bool,
 }
 
-fn seen<T: Item>(view: &View<'_>) -> HashMap<(String, Locale), Seen> {
-    view.snapshot()
-        .collection::<T>()
-        .all()
-        .iter()
-        .map(|doc| ((doc.slug.clone(), doc.locale.clone()), state(view, doc)))
-        .collect()
-}
-
 fn state<T: Item>(view: &View<'_>, doc: &Document<T>) -> Seen {
     let (status, publish_at) = doc.meta.visibility();
     Seen {
@@ -95,13 +86,21 @@ fn state<T: Item>(view: &View<'_>, doc: &Document<T>) -> Seen {
 }
 
 fn compare<T: Item>(old: &View<'_>, new: &View<'_>, out: &mut Vec<Change>) {
-    let before = seen::<T>(old);
-    let after = seen::<T>(new);
-    let mut push = |change: ChangeKind, (slug, locale): &(String, Locale)| {
-        out.push(Change { change, kind: T::KIND, slug: slug.clone(), locale: locale.clone() });
+    // Keyed by borrowed slug and locale: a reload compares every item,
+    // and copying each key twice showed in its profile.
+    let mut before: HashMap<(&str, &Locale), Seen> = old
+        .snapshot()
+        .collection::<T>()
+        .all()
+        .iter()
+        .map(|doc| ((doc.slug.as_str(), &doc.locale), state(old, doc)))
+        .collect();
+    let mut push = |change: ChangeKind, slug: &str, locale: &Locale| {
+        out.push(Change { change, kind: T::KIND, slug: slug.to_owned(), locale: locale.clone() });
     };
-    for (key, now) in &after {
-        let change = match before.get(key) {
+    for doc in new.snapshot().collection::<T>().all() {
+        let now = state(new, doc);
+        let change = match before.remove(&(doc.slug.as_str(), &doc.locale)) {
             None if now.visible => Some(ChangeKind::Created),
             None => None,
             Some(was) => match (was.visible, now.visible) {
@@ -115,12 +114,13 @@ fn compare<T: Item>(old: &View<'_>, new: &View<'_>, out: &mut Vec<Change>) {
             },
         };
         if let Some(change) = change {
-            push(change, key);
+            push(change, &doc.slug, &doc.locale);
         }
     }
-    for (key, was) in &before {
-        if was.visible && !after.contains_key(key) {
-            push(ChangeKind::Deleted, key);
+    // What is left was not found in the new view.
+    for ((slug, locale), was) in before {
+        if was.visible {
+            push(ChangeKind::Deleted, slug, locale);
         }
     }
 }
