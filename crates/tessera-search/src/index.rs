@@ -664,13 +664,16 @@ impl SearchIndex {
         }
         let (top, total, facet_counts) = found;
         let mut hits = Vec::with_capacity(top.len());
+        let mut matchers: BTreeMap<Family, snippet::Matcher<'_>> = BTreeMap::new();
         for Ranked { score, address, .. } in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let locale = get(self.fields.locale);
             let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
-            let words = words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]);
-            let snippet = snippet::make(&mut family.analyzer(), &get(self.fields.text), words, 180);
+            let matcher = matchers.entry(family).or_insert_with(|| {
+                snippet::Matcher::new(family, words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]))
+            });
+            let snippet = snippet::make(matcher, &get(self.fields.text), 180);
             // The index holds only the names it was given; anything else is
             // a stale or foreign index, and its hit is skipped, not guessed.
             let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
