@@ -1018,12 +1018,52 @@ impl Sink for Changes<'_> {
 /// Adds every document `view` can see; returns the items' fingerprints.
 fn fill(index: &Index, fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(Items, bool), SearchError> {
     let mut writer = index.writer::<TantivyDocument>(256 * 1024 * 1024)?;
+    // The segments are merged once, at the end, for searching.
+    writer.set_merge_policy(Box::new(NoMergePolicy));
     let mut sink = Fresh { writer: Some(&mut writer), items: Items::new(), unique: true };
     walk(fields, plan, view, &mut sink)?;
     let (items, unique) = (sink.items, sink.unique);
     writer.commit()?;
+    merge_for_search(index, &mut writer)?;
     writer.wait_merging_threads()?;
     Ok((items, unique))
+}
+
+/// Merges the segments of a fresh build into one per search thread, of
+/// about the same size. Indexing leaves segments of uneven sizes, as many as
+/// its memory budget made; a search walks the term dictionary of every
+/// segment for each prefix and typo, and the segments are searched in
+/// parallel, so the search waits for the thread with the most documents.
+/// Merging takes a couple of seconds on 100,000 items and changes no
+/// result: ranking statistics count live documents whatever the segments,
+/// and ties are broken by the item.
+fn merge_for_search(index: &Index, writer: &mut IndexWriter<TantivyDocument>) -> Result<(), SearchError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let metas = index.searchable_segment_metas()?;
+    let sizes: Vec<u32> = metas.iter().map(|m| m.num_docs()).collect();
+    for group in balanced_groups(&sizes, threads) {
+        if group.len() > 1 {
+            let ids: Vec<_> = group.iter().filter_map(|i| metas.get(*i)).map(|m| m.id()).collect();
+            writer.merge(&ids).wait()?;
+        }
+    }
+    Ok(())
+}
+
+/// Splits items of the given sizes into at most `groups` groups of about
+/// the same total (the largest first, each to the smallest group so far);
+/// returns the items' places, by group.
+fn balanced_groups(sizes: &[u32], groups: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(sizes[*i]));
+    let mut out: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); groups.clamp(1, sizes.len().max(1))];
+    for i in order {
+        if let Some(smallest) = out.iter_mut().min_by_key(|(total, _)| *total) {
+            smallest.0 += u64::from(sizes[i]);
+            smallest.1.push(i);
+        }
+    }
+    out.into_iter().map(|(_, members)| members).filter(|m| !m.is_empty()).collect()
 }
 
 /// The fingerprints of the items `view` can see, writing nothing.
@@ -1236,4 +1276,24 @@ fn document<T: Indexable>(
         d.add_u64(fields.facet, n);
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_grouped_into_even_shares() {
+        let sizes = [17_078, 19_558, 33_012, 33_132];
+        let groups = balanced_groups(&sizes, 2);
+        let totals: Vec<u32> = groups.iter().map(|g| g.iter().map(|i| sizes[*i]).sum()).collect();
+        assert_eq!(totals, [33_132 + 17_078, 33_012 + 19_558]);
+        let mut all: Vec<usize> = groups.concat();
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2, 3]);
+        assert_eq!(balanced_groups(&sizes, 1), [vec![3, 2, 1, 0]]);
+        assert_eq!(balanced_groups(&sizes, 8).len(), 4);
+        assert_eq!(balanced_groups(&[5], 0), [vec![0]]);
+        assert!(balanced_groups(&[], 2).is_empty());
+    }
 }
