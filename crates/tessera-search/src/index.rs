@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::Count;
 use tantivy::merge_policy::NoMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -20,11 +19,11 @@ use tessera_core::{
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::analysis::Family;
-use crate::facets::{self, FacetCounter};
+use crate::facets;
 use crate::live::Live;
 use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
-use crate::top::{Ranked, Top};
+use crate::top::{Gather, Ranked};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
 const LAYOUT: &str = "v3";
@@ -481,7 +480,7 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
             index,
-            live: Live::new(reader.searcher()),
+            live: Live::new(reader.searcher(), ORDER, FACET, facets::facet_numbers(plan.topics.len()))?,
             fields,
             audience,
             version: snapshot.version(),
@@ -653,9 +652,13 @@ impl SearchIndex {
         }
         let attempt = |all_words: bool| -> Result<_, SearchError> {
             let query = self.full_query(request, &words_by_family, all_words);
-            let facets = FacetCounter::new(FACET, self.topics.len());
-            let top = Top { order_field: ORDER, limit, offset: request.offset };
-            Ok(searcher.search_with_statistics_provider(&query, &(top, Count, facets), live)?)
+            let gather = Gather {
+                columns: &live.columns,
+                facet_numbers: facets::facet_numbers(self.topics.len()),
+                limit,
+                offset: request.offset,
+            };
+            Ok(searcher.search_with_statistics_provider(&query, &gather, live)?)
         };
         let mut found = attempt(true)?;
         // Nothing has every word: show what has some of them.
