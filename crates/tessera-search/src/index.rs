@@ -740,11 +740,18 @@ impl SearchIndex {
             // over every segment.
             let mut close: BTreeMap<String, (usize, u64)> = BTreeMap::new();
             let length = term.chars().count();
+            let allowed = usize::from(w.distance.max(1));
+            // Only the words the automaton can still reach within the
+            // edits allowed are visited, not every word with that letter.
+            let Some(within) = crate::query::Within::new(term, allowed) else {
+                out.push(term.to_owned());
+                continue;
+            };
             for (i, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(self.fields.words)?;
                 let mut stream = inverted
                     .terms()
-                    .range()
+                    .search(&within)
                     .ge(first.to_string().as_bytes())
                     .into_stream()
                     .map_err(tantivy::TantivyError::from)?;
@@ -755,7 +762,6 @@ impl SearchIndex {
                     }
                     // Words whose lengths differ by more than the edits
                     // allowed cannot be close: skip them before measuring.
-                    let allowed = usize::from(w.distance.max(1));
                     if candidate.chars().count().abs_diff(length) > allowed {
                         continue;
                     }
