@@ -1056,6 +1056,9 @@ fn merge_for_search(index: &Index, writer: &mut IndexWriter<TantivyDocument>) ->
             writer.merge(&ids).wait()?;
         }
     }
+    // The merged segments' files are no longer listed; without this they
+    // would stay in the folder, doubling the index on disk.
+    writer.garbage_collect_files().wait()?;
     Ok(())
 }
 
