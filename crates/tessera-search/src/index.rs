@@ -1057,7 +1057,10 @@ fn merge_for_search(index: &Index, writer: &mut IndexWriter<TantivyDocument>) ->
         }
     }
     // The merged segments' files are no longer listed; without this they
-    // would stay in the folder, doubling the index on disk.
+    // would stay in the folder, doubling the index on disk. tantivy keeps
+    // the files of every segment whose description is still held, so the
+    // descriptions go first.
+    drop(metas);
     writer.garbage_collect_files().wait()?;
     Ok(())
 }
@@ -1293,6 +1296,36 @@ fn document<T: Indexable>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_for_search_leaves_only_the_merged_segments_files() -> Result<(), SearchError> {
+        let dir = tempfile::tempdir().map_err(|source| SearchError::Cache { path: PathBuf::new(), source })?;
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("text", STRING | STORED);
+        let index = Index::create_in_dir(dir.path(), schema.build())?;
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for word in ["river", "school", "health", "water"] {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(field, word);
+            writer.add_document(doc)?;
+            writer.commit()?;
+        }
+        merge_for_search(&index, &mut writer)?;
+        writer.wait_merging_threads()?;
+        let segments: BTreeSet<String> =
+            index.searchable_segment_metas()?.iter().map(|m| m.id().uuid_string()).collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(segments.len(), threads.min(4));
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir.path())
+            .map_err(|source| SearchError::Cache { path: dir.path().to_owned(), source })?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|name| Some(name.split_once('.')?.0.to_owned()))
+            .filter(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        assert_eq!(on_disk, segments);
+        Ok(())
+    }
 
     #[test]
     fn segments_are_grouped_into_even_shares() {
