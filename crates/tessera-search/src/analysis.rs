@@ -69,6 +69,19 @@ impl Family {
                 .build(),
         }
     }
+
+    /// Where this family's analyser works word by word (split into words,
+    /// then each word normalised on its own): the analyser that only
+    /// splits, without normalising, so that a caller can normalise each
+    /// distinct word once. `None` for n-grams, whose tokens overlap.
+    ///
+    /// It must split exactly as [`Family::analyzer`] does.
+    pub(crate) fn splitter(self) -> Option<TextAnalyzer> {
+        match self {
+            Family::Stemmed(_) | Family::Plain => Some(TextAnalyzer::builder(SimpleTokenizer::default()).build()),
+            Family::Cjk => None,
+        }
+    }
 }
 
 fn stemmer_language(code: &str) -> Language {
@@ -111,4 +124,41 @@ pub(crate) fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
         out.push(Word { text: t.text.clone(), from: t.offset_from, to: t.offset_to });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the analyser gives for `text`, as (normalised form, from, to).
+    fn analysed(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+        words(analyzer, text).into_iter().map(|w| (w.text, w.from, w.to)).collect()
+    }
+
+    #[test]
+    fn splitting_then_analysing_each_word_is_analysing_the_text() {
+        let texts = [
+            "Children's rights: the Convention (1989) — l'éducation des enfants, naïve façades!",
+            "Straße ÉCOLE crèches 2024-11-29 x co-operation Übung İstanbul ǅemal",
+            "a supercalifragilisticexpialidociouslyextraordinarilylongword and short ones",
+            "  \t\n…«»  ",
+            "",
+        ];
+        let families = [Family::Stemmed("en"), Family::Stemmed("fr"), Family::Stemmed("de"), Family::Plain];
+        for family in families {
+            let Some(mut splitter) = family.splitter() else { panic!("{family:?} splits by words") };
+            let mut analyzer = family.analyzer();
+            for text in texts {
+                let mut by_word = Vec::new();
+                for w in words(&mut splitter, text) {
+                    assert_eq!(w.text, text[w.from..w.to], "{family:?}: the splitter keeps words as written");
+                    for (form, _, _) in analysed(&mut analyzer, &text[w.from..w.to]) {
+                        by_word.push((form, w.from, w.to));
+                    }
+                }
+                assert_eq!(by_word, analysed(&mut analyzer, text), "{family:?}: {text:?}");
+            }
+        }
+        assert!(Family::Cjk.splitter().is_none());
+    }
 }

@@ -6,9 +6,8 @@
 //! matching document: no facet dictionary is walked and no ordinal is turned
 //! back into text while counting.
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, SegmentReader};
 use tessera_core::{Country, Kind, PartnerKind};
 
 /// The kinds the index holds, in the order their numbers are given.
@@ -62,67 +61,83 @@ pub(crate) fn value_of(n: u64, topics: &[String]) -> Option<Value<'_>> {
     }
 }
 
-/// Counts matching documents by facet number.
-pub(crate) struct FacetCounter {
-    pub(crate) field: &'static str,
-    /// One past the largest number a document may carry.
-    pub(crate) size: usize,
+/// The facet numbers of every document of one segment, read once per
+/// generation of the index: a document's numbers are
+/// `values[starts[doc]..starts[doc + 1]]`. Counting then reads two plain
+/// arrays instead of decoding a multi-valued column for every match.
+#[derive(Debug, Default)]
+pub(crate) struct FacetTable {
+    starts: Vec<u32>,
+    values: Vec<u32>,
 }
 
-impl FacetCounter {
-    pub(crate) fn new(field: &'static str, topics: usize) -> FacetCounter {
-        FacetCounter { field, size: topic_value(topics) as usize }
-    }
-}
-
-pub(crate) struct SegmentFacetCounter {
-    column: Column<u64>,
-    counts: Vec<u64>,
-}
-
-impl Collector for FacetCounter {
-    type Fruit = Vec<u64>;
-    type Child = SegmentFacetCounter;
-
-    fn for_segment(&self, _: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentFacetCounter> {
-        let column = reader.fast_fields().u64(self.field)?;
-        Ok(SegmentFacetCounter { column, counts: vec![0; self.size] })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
-        let mut total = vec![0; self.size];
-        for fruit in fruits {
-            for (t, n) in total.iter_mut().zip(fruit) {
-                *t += n;
-            }
+impl FacetTable {
+    /// Reads the multi-valued fast field `field` of `reader`; numbers of
+    /// `size` or more (none in an index this crate wrote) are left out.
+    pub(crate) fn read(reader: &SegmentReader, field: &str, size: usize) -> tantivy::Result<FacetTable> {
+        let column: Column<u64> = reader.fast_fields().u64(field)?;
+        let docs = reader.max_doc();
+        let mut table = FacetTable { starts: Vec::with_capacity(docs as usize + 1), values: Vec::new() };
+        for doc in 0..docs {
+            table.starts.push(table.values.len() as u32);
+            let numbers = column.values_for_doc(doc).filter(|n| usize::try_from(*n).is_ok_and(|n| n < size));
+            table.values.extend(numbers.filter_map(|n| u32::try_from(n).ok()));
         }
-        Ok(total)
+        table.starts.push(table.values.len() as u32);
+        Ok(table)
     }
-}
 
-impl SegmentCollector for SegmentFacetCounter {
-    type Fruit = Vec<u64>;
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        for value in self.column.values_for_doc(doc) {
-            if let Some(count) = usize::try_from(value).ok().and_then(|i| self.counts.get_mut(i)) {
+    /// Adds one to `counts` at each facet number of `doc`.
+    #[inline]
+    pub(crate) fn count(&self, doc: DocId, counts: &mut [u64]) {
+        let doc = doc as usize;
+        let (Some(&from), Some(&to)) = (self.starts.get(doc), self.starts.get(doc + 1)) else { return };
+        for &n in self.values.get(from as usize..to as usize).unwrap_or(&[]) {
+            if let Some(count) = counts.get_mut(n as usize) {
                 *count += 1;
             }
         }
     }
+}
 
-    fn harvest(self) -> Vec<u64> {
-        self.counts
-    }
+/// How many facet numbers an index with `topics` topics uses.
+pub(crate) fn facet_numbers(topics: usize) -> usize {
+    topic_value(topics) as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_facet_table_counts_each_number_of_each_document() -> tantivy::Result<()> {
+        use tantivy::schema::{FAST, Schema};
+        use tantivy::{Index, TantivyDocument};
+        let mut schema = Schema::builder();
+        let field = schema.add_u64_field("facet", FAST);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        // Document 2 has no number; 900 is beyond the table's size.
+        for numbers in [vec![0, 8, 40], vec![1], vec![], vec![1, 900, 40]] {
+            let mut doc = TantivyDocument::default();
+            for n in numbers {
+                doc.add_u64(field, n);
+            }
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let searcher = index.reader()?.searcher();
+        let Some(segment) = searcher.segment_readers().first() else { panic!("one segment") };
+        let table = FacetTable::read(segment, "facet", 100)?;
+        let mut counts = vec![0; 100];
+        for doc in [0, 1, 2, 3, 99] {
+            table.count(doc, &mut counts);
+        }
+        let counted: Vec<(usize, u64)> =
+            counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(n, c)| (n, *c)).collect();
+        assert_eq!(counted, [(0, 1), (1, 2), (8, 1), (40, 2)]);
+        Ok(())
+    }
 
     #[test]
     fn every_facet_number_reads_back_as_its_value() {

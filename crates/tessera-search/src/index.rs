@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tantivy::collector::Count;
 use tantivy::merge_policy::NoMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -20,11 +19,11 @@ use tessera_core::{
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::analysis::Family;
-use crate::facets::{self, FacetCounter};
+use crate::facets;
 use crate::live::Live;
 use crate::query::{family_query, query_words};
 use crate::snippet::{self, Snippet};
-use crate::top::{Ranked, Top};
+use crate::top::{Gather, Ranked};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
 const LAYOUT: &str = "v3";
@@ -481,7 +480,7 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
             index,
-            live: Live::new(reader.searcher()),
+            live: Live::new(reader.searcher(), ORDER, FACET, facets::facet_numbers(plan.topics.len()))?,
             fields,
             audience,
             version: snapshot.version(),
@@ -653,9 +652,13 @@ impl SearchIndex {
         }
         let attempt = |all_words: bool| -> Result<_, SearchError> {
             let query = self.full_query(request, &words_by_family, all_words);
-            let facets = FacetCounter::new(FACET, self.topics.len());
-            let top = Top { order_field: ORDER, limit, offset: request.offset };
-            Ok(searcher.search_with_statistics_provider(&query, &(top, Count, facets), live)?)
+            let gather = Gather {
+                columns: &live.columns,
+                facet_numbers: facets::facet_numbers(self.topics.len()),
+                limit,
+                offset: request.offset,
+            };
+            Ok(searcher.search_with_statistics_provider(&query, &gather, live)?)
         };
         let mut found = attempt(true)?;
         // Nothing has every word: show what has some of them.
@@ -664,13 +667,16 @@ impl SearchIndex {
         }
         let (top, total, facet_counts) = found;
         let mut hits = Vec::with_capacity(top.len());
+        let mut matchers: BTreeMap<Family, snippet::Matcher<'_>> = BTreeMap::new();
         for Ranked { score, address, .. } in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let locale = get(self.fields.locale);
             let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
-            let words = words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]);
-            let snippet = snippet::make(&mut family.analyzer(), &get(self.fields.text), words, 180);
+            let matcher = matchers.entry(family).or_insert_with(|| {
+                snippet::Matcher::new(family, words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]))
+            });
+            let snippet = snippet::make(matcher, &get(self.fields.text), 180);
             // The index holds only the names it was given; anything else is
             // a stale or foreign index, and its hit is skipped, not guessed.
             let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
@@ -734,11 +740,18 @@ impl SearchIndex {
             // over every segment.
             let mut close: BTreeMap<String, (usize, u64)> = BTreeMap::new();
             let length = term.chars().count();
+            let allowed = usize::from(w.distance.max(1));
+            // Only the words the automaton can still reach within the
+            // edits allowed are visited, not every word with that letter.
+            let Some(within) = crate::query::Within::new(term, allowed) else {
+                out.push(term.to_owned());
+                continue;
+            };
             for (i, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(self.fields.words)?;
                 let mut stream = inverted
                     .terms()
-                    .range()
+                    .search(&within)
                     .ge(first.to_string().as_bytes())
                     .into_stream()
                     .map_err(tantivy::TantivyError::from)?;
@@ -749,7 +762,6 @@ impl SearchIndex {
                     }
                     // Words whose lengths differ by more than the edits
                     // allowed cannot be close: skip them before measuring.
-                    let allowed = usize::from(w.distance.max(1));
                     if candidate.chars().count().abs_diff(length) > allowed {
                         continue;
                     }
@@ -1015,12 +1027,58 @@ impl Sink for Changes<'_> {
 /// Adds every document `view` can see; returns the items' fingerprints.
 fn fill(index: &Index, fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(Items, bool), SearchError> {
     let mut writer = index.writer::<TantivyDocument>(256 * 1024 * 1024)?;
+    // The segments are merged once, at the end, for searching.
+    writer.set_merge_policy(Box::new(NoMergePolicy));
     let mut sink = Fresh { writer: Some(&mut writer), items: Items::new(), unique: true };
     walk(fields, plan, view, &mut sink)?;
     let (items, unique) = (sink.items, sink.unique);
     writer.commit()?;
+    merge_for_search(index, &mut writer)?;
     writer.wait_merging_threads()?;
     Ok((items, unique))
+}
+
+/// Merges the segments of a fresh build into one per search thread, of
+/// about the same size. Indexing leaves segments of uneven sizes, as many as
+/// its memory budget made; a search walks the term dictionary of every
+/// segment for each prefix and typo, and the segments are searched in
+/// parallel, so the search waits for the thread with the most documents.
+/// Merging takes a couple of seconds on 100,000 items and changes no
+/// result: ranking statistics count live documents whatever the segments,
+/// and ties are broken by the item.
+fn merge_for_search(index: &Index, writer: &mut IndexWriter<TantivyDocument>) -> Result<(), SearchError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let metas = index.searchable_segment_metas()?;
+    let sizes: Vec<u32> = metas.iter().map(|m| m.num_docs()).collect();
+    for group in balanced_groups(&sizes, threads) {
+        if group.len() > 1 {
+            let ids: Vec<_> = group.iter().filter_map(|i| metas.get(*i)).map(|m| m.id()).collect();
+            writer.merge(&ids).wait()?;
+        }
+    }
+    // The merged segments' files are no longer listed; without this they
+    // would stay in the folder, doubling the index on disk. tantivy keeps
+    // the files of every segment whose description is still held, so the
+    // descriptions go first.
+    drop(metas);
+    writer.garbage_collect_files().wait()?;
+    Ok(())
+}
+
+/// Splits items of the given sizes into at most `groups` groups of about
+/// the same total (the largest first, each to the smallest group so far);
+/// returns the items' places, by group.
+fn balanced_groups(sizes: &[u32], groups: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(sizes[*i]));
+    let mut out: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); groups.clamp(1, sizes.len().max(1))];
+    for i in order {
+        if let Some(smallest) = out.iter_mut().min_by_key(|(total, _)| *total) {
+            smallest.0 += u64::from(sizes[i]);
+            smallest.1.push(i);
+        }
+    }
+    out.into_iter().map(|(_, members)| members).filter(|m| !m.is_empty()).collect()
 }
 
 /// The fingerprints of the items `view` can see, writing nothing.
@@ -1233,4 +1291,54 @@ fn document<T: Indexable>(
         d.add_u64(fields.facet, n);
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_for_search_leaves_only_the_merged_segments_files() -> Result<(), SearchError> {
+        let dir = tempfile::tempdir().map_err(|source| SearchError::Cache { path: PathBuf::new(), source })?;
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("text", STRING | STORED);
+        let index = Index::create_in_dir(dir.path(), schema.build())?;
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for word in ["river", "school", "health", "water"] {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(field, word);
+            writer.add_document(doc)?;
+            writer.commit()?;
+        }
+        merge_for_search(&index, &mut writer)?;
+        writer.wait_merging_threads()?;
+        let segments: BTreeSet<String> =
+            index.searchable_segment_metas()?.iter().map(|m| m.id().uuid_string()).collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(segments.len(), threads.min(4));
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir.path())
+            .map_err(|source| SearchError::Cache { path: dir.path().to_owned(), source })?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|name| Some(name.split_once('.')?.0.to_owned()))
+            .filter(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        assert_eq!(on_disk, segments);
+        Ok(())
+    }
+
+    #[test]
+    fn segments_are_grouped_into_even_shares() {
+        let sizes = [17_078, 19_558, 33_012, 33_132];
+        let groups = balanced_groups(&sizes, 2);
+        let totals: Vec<u32> = groups.iter().map(|g| g.iter().map(|i| sizes[*i]).sum()).collect();
+        assert_eq!(totals, [33_132 + 17_078, 33_012 + 19_558]);
+        let mut all: Vec<usize> = groups.concat();
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2, 3]);
+        assert_eq!(balanced_groups(&sizes, 1), [vec![3, 2, 1, 0]]);
+        assert_eq!(balanced_groups(&sizes, 8).len(), 4);
+        assert_eq!(balanced_groups(&[5], 0), [vec![0]]);
+        assert!(balanced_groups(&[], 2).is_empty());
+    }
 }

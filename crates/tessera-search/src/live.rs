@@ -10,12 +10,15 @@
 //! segments.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, InvertedIndexReader, Searcher, TERMINATED, Term};
+
+use crate::top::SegmentColumns;
 
 /// One generation of the index with the statistics of its live documents.
 pub(crate) struct Live {
@@ -25,12 +28,26 @@ pub(crate) struct Live {
     /// By field with norms: the sum of the live documents' field norms.
     tokens: HashMap<Field, u64>,
     docs: u64,
+    /// By segment, in the searcher's order: what collecting reads.
+    pub(crate) columns: Vec<Arc<SegmentColumns>>,
 }
 
 impl Live {
     /// Reads the statistics of `searcher`'s generation: one pass over the
-    /// field norms and deletions, done once per generation.
-    pub(crate) fn new(searcher: Searcher) -> Live {
+    /// field norms and deletions, done once per generation, and the order
+    /// keys and facet numbers collecting reads (`order_field`,
+    /// `facet_field`, numbers below `facet_numbers`).
+    pub(crate) fn new(
+        searcher: Searcher,
+        order_field: &str,
+        facet_field: &str,
+        facet_numbers: usize,
+    ) -> tantivy::Result<Live> {
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| SegmentColumns::read(segment, order_field, facet_field, facet_numbers).map(Arc::new))
+            .collect::<tantivy::Result<_>>()?;
         let mut deleted = Vec::with_capacity(searcher.segment_readers().len());
         let mut tokens: HashMap<Field, u64> = HashMap::new();
         let normed: Vec<Field> =
@@ -56,7 +73,7 @@ impl Live {
             deleted.push(dead);
         }
         let docs = searcher.num_docs();
-        Live { searcher, deleted, tokens, docs }
+        Ok(Live { searcher, deleted, tokens, docs, columns })
     }
 
     /// How many deleted documents the segments still hold.

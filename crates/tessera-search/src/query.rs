@@ -48,6 +48,47 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     strsim::osa_distance(a, b)
 }
 
+/// The words within `distance` edits of a word (a swap of two neighbouring
+/// letters counted as one), as an automaton a term dictionary is walked
+/// with: the walk visits only the branches that can still end close, not
+/// every word. It accepts at least every word [`edit_distance`] puts
+/// within `distance`; callers measure the words it yields.
+pub(crate) struct Within(levenshtein_automata::DFA);
+
+impl Within {
+    /// `None` for distances other than 1 and 2.
+    pub(crate) fn new(word: &str, distance: usize) -> Option<Within> {
+        use levenshtein_automata::LevenshteinAutomatonBuilder as Builder;
+        use std::sync::OnceLock;
+        // Building the tables of an automaton builder takes a while; they
+        // depend on the distance only.
+        static BUILDERS: OnceLock<[Builder; 2]> = OnceLock::new();
+        let builders = BUILDERS.get_or_init(|| [Builder::new(1, true), Builder::new(2, true)]);
+        let builder = builders.get(distance.checked_sub(1)?)?;
+        Some(Within(builder.build_dfa(word)))
+    }
+}
+
+impl tantivy_fst::Automaton for Within {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), levenshtein_automata::Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
 /// Analyses the user's text the way one family's fields were analysed.
 pub(crate) fn query_words(analyzer: &mut TextAnalyzer, text: &str, prefix_last: bool) -> Vec<QueryWord> {
     let raw = words(analyzer, text);
@@ -129,5 +170,39 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("childern", "children"), 1);
         assert_eq!((edit_distance("", "abc"), edit_distance("abc", "")), (3, 3));
+    }
+
+    /// Whether `within` accepts `word`, run byte by byte.
+    fn accepts(within: &Within, word: &str) -> bool {
+        use tantivy_fst::Automaton;
+        let mut state = within.start();
+        for &byte in word.as_bytes() {
+            if !within.can_match(&state) {
+                return false;
+            }
+            state = within.accept(&state, byte);
+        }
+        within.is_match(&state)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_automaton_accepts_every_close_word(
+            word in "[abcé]{0,9}",
+            other in "[abcé]{0,9}",
+            distance in 1usize..=2,
+        ) {
+            let within = Within::new(&word, distance).unwrap_or_else(|| panic!("distance {distance}"));
+            if edit_distance(&word, &other) <= distance {
+                proptest::prop_assert!(accepts(&within, &other), "{word:?} {other:?} {distance}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_automaton_takes_swaps_as_one_edit_and_only_small_distances() {
+        let within = Within::new("children", 1).unwrap_or_else(|| panic!("distance 1"));
+        assert!(accepts(&within, "childern") && accepts(&within, "childre") && !accepts(&within, "chidlern"));
+        assert!(Within::new("children", 0).is_none() && Within::new("children", 3).is_none());
     }
 }

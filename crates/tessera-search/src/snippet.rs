@@ -1,12 +1,13 @@
 //! Snippets: the passage of a text that best matches the query, with the
 //! matching words marked. Typo and prefix matches are marked too.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::analysis::words;
+use crate::analysis::{Family, words};
 use crate::query::QueryWord;
 
 /// A passage of text with the matched words marked.
@@ -41,18 +42,72 @@ impl Snippet {
 /// every hit would cost more than the search itself.
 const SCANNED_BYTES: usize = 2048;
 
+/// Finds the words of texts that match one query, for one language family.
+///
+/// Where the family's analyser works word by word, a word's fate depends on
+/// the word alone, so each distinct word is analysed (stemmed) and compared
+/// once per search, however many times the hits' texts repeat it: stemming
+/// every word of every snippet was most of the time a search took.
+pub(crate) struct Matcher<'q> {
+    analyzer: TextAnalyzer,
+    splitter: Option<TextAnalyzer>,
+    query: &'q [QueryWord],
+    /// Word as written → whether it matches.
+    decided: HashMap<String, bool>,
+}
+
+impl<'q> Matcher<'q> {
+    pub(crate) fn new(family: Family, query: &'q [QueryWord]) -> Matcher<'q> {
+        Matcher { analyzer: family.analyzer(), splitter: family.splitter(), query, decided: HashMap::new() }
+    }
+
+    /// Whether an analysed token matches, `written` being its text as written.
+    fn token_matches(query: &[QueryWord], token: &str, written: &str) -> bool {
+        query.iter().any(|q| q.matches(token) || q.matches_plain(&written.to_lowercase()))
+    }
+
+    /// The byte ranges of `text` holding a matching token, in order.
+    fn matches(&mut self, text: &str) -> Vec<Range<usize>> {
+        let query = self.query;
+        let Some(splitter) = &mut self.splitter else {
+            return words(&mut self.analyzer, text)
+                .into_iter()
+                .filter(|t| Matcher::token_matches(query, &t.text, &text[t.from..t.to]))
+                .map(|t| t.from..t.to)
+                .collect();
+        };
+        let mut out = Vec::new();
+        let mut stream = splitter.token_stream(text);
+        while stream.advance() {
+            let (from, to) = (stream.token().offset_from, stream.token().offset_to);
+            let written = &text[from..to];
+            let matched = match self.decided.get(written) {
+                Some(matched) => *matched,
+                None => {
+                    // The word alone gives the token(s) it gave in the text
+                    // (none when the analyser drops it as too long).
+                    let matched = words(&mut self.analyzer, written)
+                        .iter()
+                        .any(|t| Matcher::token_matches(query, &t.text, written));
+                    self.decided.insert(written.to_owned(), matched);
+                    matched
+                }
+            };
+            if matched {
+                out.push(from..to);
+            }
+        }
+        out
+    }
+}
+
 /// The best passage of about `max_chars` characters of `text`.
-pub(crate) fn make(analyzer: &mut TextAnalyzer, text: &str, query: &[QueryWord], max_chars: usize) -> Snippet {
+pub(crate) fn make(matcher: &mut Matcher<'_>, text: &str, max_chars: usize) -> Snippet {
     let mut scanned = text.len().min(SCANNED_BYTES);
     while !text.is_char_boundary(scanned) {
         scanned -= 1;
     }
-    let tokens = words(analyzer, &text[..scanned]);
-    let hits: Vec<Range<usize>> = tokens
-        .iter()
-        .filter(|t| query.iter().any(|q| q.matches(&t.text) || q.matches_plain(&text[t.from..t.to].to_lowercase())))
-        .map(|t| t.from..t.to)
-        .collect();
+    let hits = matcher.matches(&text[..scanned]);
     // The window holding the most matches, starting at a match.
     let mut best = (0usize, 0usize);
     for (i, h) in hits.iter().enumerate() {
@@ -81,4 +136,66 @@ pub(crate) fn make(analyzer: &mut TextAnalyzer, text: &str, query: &[QueryWord],
         .map(|h| (h.start - start + prefix.len())..(h.end - start + prefix.len()))
         .collect();
     Snippet { text: format!("{prefix}{body}{suffix}"), highlights }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::query_words;
+
+    /// The snippet as every word of `text` analysed in place, without
+    /// remembering decisions: what [`Matcher`] must agree with.
+    fn reference(family: Family, text: &str, query: &[QueryWord]) -> Vec<Range<usize>> {
+        let mut scanned = text.len().min(SCANNED_BYTES);
+        while !text.is_char_boundary(scanned) {
+            scanned -= 1;
+        }
+        words(&mut family.analyzer(), &text[..scanned])
+            .into_iter()
+            .filter(|t| Matcher::token_matches(query, &t.text, &text[t.from..t.to]))
+            .map(|t| t.from..t.to)
+            .collect()
+    }
+
+    #[test]
+    fn remembered_decisions_mark_what_analysing_every_word_marks() {
+        let texts = [
+            "Children and the children's rights. Childern learn; CHILDREN play. Partnerships, partners, partner.",
+            "Les enfants, l'enfance et l'éducation : des enfants éduqués. Écoles, ÉCOLE, école!",
+            "Disabilities disabled disability DISABILITIES disabilites abilities",
+            "短い文 and 日本語のテキスト with children",
+            "",
+        ];
+        for (family, query_text) in [
+            (Family::Stemmed("en"), "childern partn"),
+            (Family::Stemmed("en"), "disabilites"),
+            (Family::Stemmed("fr"), "enfant ecole"),
+            (Family::Plain, "children"),
+            (Family::Cjk, "日本 children"),
+        ] {
+            let mut query = query_words(&mut family.analyzer(), query_text, true);
+            let plain = query_words(&mut Family::Plain.analyzer(), query_text, true);
+            if family != Family::Cjk && plain.len() == query.len() {
+                for (w, p) in query.iter_mut().zip(&plain) {
+                    w.plain = Some((p.term.clone(), p.distance));
+                }
+            }
+            let mut matcher = Matcher::new(family, &query);
+            // Twice over, so the second pass reads remembered decisions.
+            for text in texts.iter().chain(&texts) {
+                assert_eq!(
+                    matcher.matches(text),
+                    reference(family, text, &query),
+                    "{family:?} {query_text:?} {text:?}"
+                );
+            }
+            let long = texts.concat().repeat(40);
+            let snippet = make(&mut matcher, &long, 180);
+            assert!(snippet.highlights.iter().all(|h| snippet.text.is_char_boundary(h.start)));
+            assert_eq!(
+                matcher.matches(&long[..SCANNED_BYTES - 1]),
+                reference(family, &long[..SCANNED_BYTES - 1], &query)
+            );
+        }
+    }
 }

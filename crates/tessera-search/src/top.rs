@@ -14,8 +14,9 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::ColumnValues;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::facets::FacetTable;
 
 /// `score` to 11 significant bits (about 3 decimal digits), rounded.
 pub(crate) fn coarse(score: Score) -> Score {
@@ -59,46 +60,100 @@ impl Ord for Ranked {
     }
 }
 
-/// The `limit` best hits after skipping `offset`.
-pub(crate) struct Top {
-    pub(crate) order_field: &'static str,
+/// What one generation of the index keeps per segment for collecting:
+/// every document's order key and facet numbers, read once when the
+/// generation is opened, so that a match costs array reads, not column
+/// decoding.
+#[derive(Debug, Default)]
+pub(crate) struct SegmentColumns {
+    order: Vec<u64>,
+    facets: FacetTable,
+}
+
+impl SegmentColumns {
+    pub(crate) fn read(
+        reader: &SegmentReader,
+        order_field: &str,
+        facet_field: &str,
+        facet_numbers: usize,
+    ) -> tantivy::Result<SegmentColumns> {
+        let column = reader.fast_fields().u64(order_field)?.first_or_default_col(0);
+        let mut order = vec![0; reader.max_doc() as usize];
+        column.get_range(0, &mut order);
+        Ok(SegmentColumns { order, facets: FacetTable::read(reader, facet_field, facet_numbers)? })
+    }
+}
+
+/// In one pass over the matches: the `limit` best hits after skipping
+/// `offset`, how many match, and the matches' counts by facet number.
+pub(crate) struct Gather<'c> {
+    /// By segment ordinal.
+    pub(crate) columns: &'c [Arc<SegmentColumns>],
+    pub(crate) facet_numbers: usize,
     pub(crate) limit: usize,
     pub(crate) offset: usize,
 }
 
-pub(crate) struct SegmentTop {
-    order: Option<Arc<dyn ColumnValues<u64>>>,
+/// The best hits, the number of matches, the counts by facet number.
+pub(crate) type Gathered = (Vec<Ranked>, usize, Vec<u64>);
+
+pub(crate) struct SegmentGather {
+    columns: Arc<SegmentColumns>,
     segment: SegmentOrdinal,
     keep: usize,
     /// The best so far, worst on top.
     heap: BinaryHeap<Reverse<Ranked>>,
+    count: usize,
+    facets: Vec<u64>,
 }
 
-impl Collector for Top {
-    type Fruit = Vec<Ranked>;
-    type Child = SegmentTop;
+impl Collector for Gather<'_> {
+    type Fruit = Gathered;
+    type Child = SegmentGather;
 
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
-        let order = reader.fast_fields().u64(self.order_field)?.first_or_default_col(0);
+    fn for_segment(&self, segment: SegmentOrdinal, _: &SegmentReader) -> tantivy::Result<SegmentGather> {
+        let columns =
+            self.columns.get(segment as usize).cloned().ok_or_else(|| {
+                tantivy::TantivyError::InternalError(format!("no columns read for segment {segment}"))
+            })?;
         let keep = self.limit.saturating_add(self.offset);
-        Ok(SegmentTop { order: Some(order), segment, keep, heap: BinaryHeap::with_capacity(keep.min(1024) + 1) })
+        Ok(SegmentGather {
+            columns,
+            segment,
+            keep,
+            heap: BinaryHeap::with_capacity(keep.min(1024) + 1),
+            count: 0,
+            facets: vec![0; self.facet_numbers],
+        })
     }
 
     fn requires_scoring(&self) -> bool {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<Ranked>>) -> tantivy::Result<Vec<Ranked>> {
-        let mut all: Vec<Ranked> = fruits.into_iter().flatten().collect();
+    fn merge_fruits(&self, fruits: Vec<Gathered>) -> tantivy::Result<Gathered> {
+        let mut all = Vec::new();
+        let mut count = 0;
+        let mut facets = vec![0; self.facet_numbers];
+        for (top, n, counts) in fruits {
+            all.extend(top);
+            count += n;
+            for (total, n) in facets.iter_mut().zip(counts) {
+                *total += n;
+            }
+        }
         all.sort_unstable_by(|a, b| b.cmp(a));
-        Ok(all.into_iter().skip(self.offset).take(self.limit).collect())
+        Ok((all.into_iter().skip(self.offset).take(self.limit).collect(), count, facets))
     }
 }
 
-impl SegmentCollector for SegmentTop {
-    type Fruit = Vec<Ranked>;
+impl SegmentCollector for SegmentGather {
+    type Fruit = Gathered;
 
+    #[inline]
     fn collect(&mut self, doc: DocId, score: Score) {
+        self.count += 1;
+        self.columns.facets.count(doc, &mut self.facets);
         if self.keep == 0 {
             return;
         }
@@ -108,7 +163,7 @@ impl SegmentCollector for SegmentTop {
         if full && self.heap.peek().is_some_and(|Reverse(worst)| score < worst.score) {
             return;
         }
-        let order = self.order.as_ref().map_or(0, |o| o.get_val(doc));
+        let order = self.columns.order.get(doc as usize).copied().unwrap_or(0);
         let ranked = Ranked { score, order, address: DocAddress::new(self.segment, doc) };
         if !full {
             self.heap.push(Reverse(ranked));
@@ -119,8 +174,8 @@ impl SegmentCollector for SegmentTop {
         }
     }
 
-    fn harvest(self) -> Vec<Ranked> {
-        self.heap.into_iter().map(|Reverse(r)| r).collect()
+    fn harvest(self) -> Gathered {
+        (self.heap.into_iter().map(|Reverse(r)| r).collect(), self.count, self.facets)
     }
 }
 
