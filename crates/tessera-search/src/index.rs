@@ -26,7 +26,7 @@ use crate::snippet::{self, Snippet};
 use crate::top::{Gather, Ranked};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
-const LAYOUT: &str = "v3";
+const LAYOUT: &str = "v4";
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
