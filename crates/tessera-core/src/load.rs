@@ -200,8 +200,9 @@ struct CheckedPart {
     /// A hash of what the check read besides the file: which slugs exist
     /// as what, which have an original, the default locale, the base URL.
     context: u64,
-    diagnostics: Vec<Diagnostic>,
-    referenced: Vec<ItemId>,
+    /// Shared, not copied, by every reload that finds the file unchanged.
+    diagnostics: Arc<[Diagnostic]>,
+    referenced: Arc<[ItemId]>,
 }
 
 impl std::fmt::Debug for LoadCache {
@@ -841,7 +842,12 @@ impl Loader {
             let path = &p.source.path;
             if let Some(done) = self.cache.checks.get(path).filter(|c| c.hash == p.hash && c.context == context) {
                 self.diagnostics.extend(done.diagnostics.iter().cloned());
-                all_referenced.extend(done.referenced.iter().cloned());
+                // Most items are named by many files: copy each name once.
+                for id in done.referenced.iter() {
+                    if !all_referenced.contains(id) {
+                        all_referenced.insert(id.clone());
+                    }
+                }
                 self.next_checks.insert(path.clone(), done.clone());
                 continue;
             }
@@ -917,7 +923,7 @@ impl Loader {
             let done = CheckedPart {
                 hash: p.hash,
                 context,
-                diagnostics: self.diagnostics[first..].to_vec(),
+                diagnostics: self.diagnostics[first..].into(),
                 referenced: file_referenced.iter().cloned().collect(),
             };
             all_referenced.extend(file_referenced);
