@@ -591,19 +591,7 @@ fn scan(markdown: &str, site: Option<&str>) -> Tree {
     // Skips to the end tag matching a start just read, as the builder
     // does for a too-deep element, a code block or an HTML block.
     let skip_rest = |events: &mut pulldown_cmark::OffsetIter<'_, pulldown_cmark::DefaultBrokenLinkCallback>| {
-        let mut open = 1usize;
-        for (event, _) in events.by_ref() {
-            match event {
-                Event::Start(_) => open += 1,
-                Event::End(_) => {
-                    open -= 1;
-                    if open == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        rest_of_element(|| events.next().map(|(e, _)| e), |_| {});
     };
     while let Some((event, range)) = events.next() {
         match event {
@@ -787,22 +775,15 @@ impl<'a> Builder<'a> {
     /// After a start tag: the text of everything up to its end tag, without
     /// building (or recursing into) the elements inside. Linear and flat.
     fn flatten_rest(&mut self) -> String {
-        let mut open = 1usize;
         let mut text = String::new();
-        while let Some((event, _)) = self.next() {
-            match event {
-                Event::Start(_) => open += 1,
-                Event::End(_) => {
-                    open -= 1;
-                    if open == 0 {
-                        break;
-                    }
-                }
-                Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => text.push_str(&t),
+        rest_of_element(
+            || self.next().map(|(e, _)| e),
+            |event| match event {
+                Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => text.push_str(t),
                 Event::SoftBreak | Event::HardBreak => text.push(' '),
                 _ => {}
-            }
-        }
+            },
+        );
         text
     }
 
@@ -1033,6 +1014,25 @@ impl<'a> Builder<'a> {
             }
             Event::End(_) => return None,
         })
+    }
+}
+
+/// After a start tag: reads events up to its matching end tag, handing
+/// each event in between to `inside`. Linear and flat: nothing recurses.
+fn rest_of_element<'a>(mut next: impl FnMut() -> Option<Event<'a>>, mut inside: impl FnMut(&Event<'a>)) {
+    let mut open = 1usize;
+    while let Some(event) = next() {
+        match event {
+            Event::Start(_) => open += 1,
+            Event::End(_) => {
+                open -= 1;
+                if open == 0 {
+                    return;
+                }
+            }
+            _ => {}
+        }
+        inside(&event);
     }
 }
 

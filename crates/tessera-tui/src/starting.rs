@@ -301,6 +301,16 @@ mod tests {
         }
     }
 
+    /// Starts once with nothing kept, so that the home screen is kept in
+    /// `file`; gives what was kept.
+    fn keep_home(file: &Path) -> String {
+        let (mut first, open) = gated(file);
+        open.send(()).unwrap_or_else(|e| panic!("{e}"));
+        first.wait().unwrap_or_else(|e| panic!("{e}"));
+        let _ = first.home("en");
+        std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn screen_text<S: Source>(app: &mut App<S>) -> String {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
         terminal.draw(|f| app.draw(f)).unwrap_or_else(|e| panic!("{e}"));
@@ -342,12 +352,8 @@ mod tests {
     fn the_kept_screen_is_replaced_by_the_content_as_it_is_now() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let file = kept_home_file(dir.path(), &content());
-        let (mut first, open) = gated(&file);
-        open.send(()).unwrap_or_else(|e| panic!("{e}"));
-        first.wait().unwrap_or_else(|e| panic!("{e}"));
-        let _ = first.home("en");
+        let text = keep_home(&file);
         // The site was renamed since: the kept copy says otherwise.
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
         let mut kept: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         let real_title = kept["home"]["title"].as_str().unwrap_or_default().to_owned();
         kept["home"]["title"] = "A title from the last start".into();
@@ -378,11 +384,7 @@ mod tests {
     fn a_kept_file_that_is_broken_or_from_elsewhere_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let file = kept_home_file(dir.path(), &content());
-        let (mut first, open) = gated(&file);
-        open.send(()).unwrap_or_else(|e| panic!("{e}"));
-        first.wait().unwrap_or_else(|e| panic!("{e}"));
-        let _ = first.home("en");
-        let good = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+        let good = keep_home(&file);
         let other_version = good.replacen(env!("CARGO_PKG_VERSION"), "0.0.0-other", 1);
         let other_folder = good.replacen("\"content\":\"", "\"content\":\"/elsewhere", 1);
         for bad in [&good[..good.len() / 2], "", "not json", &other_version, &other_folder] {
