@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use tessera_core::{Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, Story, load, load_with};
+use tessera_core::{
+    Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, Story, load, load_changed, load_with,
+};
 
 use crate::fixture;
 use tessera_tests::copy_dir as copy;
@@ -132,7 +134,29 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-fn apply(root: &Path, original: &Path, edit: &Edit) {
+/// Applies `edit`; gives every path it wrote, removed or renamed, as a
+/// file watcher would report them.
+fn apply(root: &Path, original: &Path, edit: &Edit) -> Vec<PathBuf> {
+    // A file written, even with the same bytes, has a new modification time.
+    let state = |p: &PathBuf| (p.clone(), read(p), std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    let before: Vec<_> = all_files(root).iter().map(state).collect();
+    apply_edit(root, original, edit);
+    let after: Vec<_> = all_files(root).iter().map(state).collect();
+    let mut touched: Vec<PathBuf> = before.iter().filter(|b| !after.contains(b)).map(|(p, ..)| p.clone()).collect();
+    touched.extend(after.iter().filter(|a| !before.contains(a)).map(|(p, ..)| p.clone()));
+    touched.sort();
+    touched.dedup();
+    touched
+}
+
+/// Every file under `root`, `site.toml` included.
+fn all_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = files(root);
+    out.extend(["site.toml", "topics.toml", "legacy.toml"].iter().map(|f| root.join(f)).filter(|p| p.exists()));
+    out
+}
+
+fn apply_edit(root: &Path, original: &Path, edit: &Edit) {
     let all = files(root);
     let pick = |i: usize| (!all.is_empty()).then(|| all[i % all.len()].clone());
     let pages: Vec<&PathBuf> = all.iter().filter(|p| p.starts_with(root.join("pages"))).collect();
@@ -238,11 +262,24 @@ proptest! {
         let mut cache = LoadCache::default();
         let first = load_with(dir.path(), &mut cache);
         prop_assert_eq!(describe(&first), describe(&load(dir.path())));
-        for edit in &edits {
-            apply(dir.path(), &original, edit);
+        // A second cache is told which files changed, as `serve --watch`
+        // tells it; one in two times the paths are relative.
+        // Its files' stamps are trusted at once, so that being told is
+        // what keeps it right, not the clock.
+        let mut told = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
+        prop_assert_eq!(describe(&load_with(dir.path(), &mut told)), describe(&first));
+        for (n, edit) in edits.iter().enumerate() {
+            let touched = apply(dir.path(), &original, edit);
             let incremental = describe(&load_with(dir.path(), &mut cache));
             let fresh = describe(&load(dir.path()));
-            prop_assert_eq!(incremental, fresh, "after {:?}", edit);
+            prop_assert_eq!(&incremental, &fresh, "after {:?}", edit);
+            let touched: Vec<PathBuf> = if n % 2 == 0 {
+                touched
+            } else {
+                touched.iter().map(|p| p.strip_prefix(dir.path()).unwrap_or(p).to_path_buf()).collect()
+            };
+            let hinted = describe(&load_changed(dir.path(), &mut told, &touched));
+            prop_assert_eq!(&hinted, &fresh, "after {:?}, told of {:?}", edit, touched);
         }
     }
 }

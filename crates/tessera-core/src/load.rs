@@ -57,15 +57,54 @@ pub fn load(root: &Path) -> Result<Snapshot, LoadError> {
 /// the result, diagnostics included, is what [`load`] gives. The cache is
 /// emptied when `site.toml` changes (bodies and file names depend on it).
 pub fn load_with(root: &Path, cache: &mut LoadCache) -> Result<Snapshot, LoadError> {
+    load_cached(root, cache, None)
+}
+
+/// Loads `root` like [`load_with`], told that only the files at `changed`
+/// (absolute, or relative to `root`) may differ since `cache` last loaded
+/// it, as a file watcher reports them: the folders are not listed again
+/// and the other files are not looked at (unless the last read of one was
+/// too close to its last change to be sure of). Every check across files
+/// still runs, so the result is what [`load`] gives, as long as `changed`
+/// is complete. A change that is not a file in a kind's folder (a folder,
+/// `site.toml`, a path outside `root`), or a cache that has not loaded this
+/// folder, makes it a full [`load_with`].
+pub fn load_changed(root: &Path, cache: &mut LoadCache, changed: &[PathBuf]) -> Result<Snapshot, LoadError> {
+    load_cached(root, cache, Some(changed))
+}
+
+fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) -> Result<Snapshot, LoadError> {
     let root_error = |reason| LoadError::Root { path: root.to_owned(), reason };
     let canonical_root = root.canonicalize().map_err(root_error)?;
     if !canonical_root.is_dir() {
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
     }
     if cache.root.as_ref() != Some(&canonical_root) {
-        *cache = LoadCache { root: Some(canonical_root.clone()), ..LoadCache::default() };
+        *cache = LoadCache { root: Some(canonical_root.clone()), settle: cache.settle, ..LoadCache::default() };
     }
+    // Only files in a kind's folder can be taken one by one; the paths are
+    // kept relative to the root, as discovery names files.
+    let changed = changed.and_then(|paths| {
+        paths
+            .iter()
+            .map(|p| {
+                let rel = match p.strip_prefix(&canonical_root).or_else(|_| p.strip_prefix(root)) {
+                    Ok(rel) => rel,
+                    Err(_) if p.is_relative() => p.as_path(),
+                    Err(_) => return None,
+                };
+                let mut parts = rel.components();
+                let (Some(std::path::Component::Normal(folder)), Some(std::path::Component::Normal(_)), None) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return None;
+                };
+                Kind::from_folder(&folder.to_string_lossy()).filter(|k| *k != Kind::Topic).map(|_| rel.to_path_buf())
+            })
+            .collect::<Option<HashSet<PathBuf>>>()
+    });
     let mut loader = Loader {
+        changed,
         root: canonical_root,
         diagnostics: Vec::new(),
         site_url: None,
@@ -81,6 +120,8 @@ pub fn load_with(root: &Path, cache: &mut LoadCache) -> Result<Snapshot, LoadErr
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
     cache.checks = std::mem::take(&mut loader.next_checks);
+    cache.discovered = loader.cache.discovered.take();
+    cache.settle = loader.cache.settle;
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     diagnostics.dedup();
@@ -189,6 +230,35 @@ pub struct LoadCache {
     parts: HashMap<PathBuf, CachedPart>,
     /// What checking each file against the rest found, and under what.
     checks: HashMap<PathBuf, CheckedPart>,
+    /// What the last listing of the folders found, kept up to date with
+    /// the changed files [`load_changed`] is told of.
+    discovered: Option<Discovered>,
+    /// How long after its last change a file's stamp is trusted; `None`
+    /// for the default, [`SETTLE`].
+    settle: Option<std::time::Duration>,
+}
+
+/// How long after its last change a file's stamp is trusted: a write in the
+/// same clock tick as a read could leave the stamp as it was.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl LoadCache {
+    /// Sets how long after its last change a file's size, times and inode
+    /// are trusted to stand for its bytes (2 s unless set). Tests that write
+    /// files and load at once set it to zero, so that what they check does
+    /// not depend on the clock.
+    pub fn with_settle_time(mut self, settle: std::time::Duration) -> LoadCache {
+        self.settle = Some(settle);
+        self
+    }
+}
+
+/// The content files found by listing the folders, and what the listing
+/// reported (unknown entries, names that are not content), by path.
+#[derive(Clone)]
+struct Discovered {
+    found: Vec<Found>,
+    notes: Vec<Diagnostic>,
 }
 
 /// The result of checking one file's references and links, valid while
@@ -283,13 +353,13 @@ impl Stamp {
 
     /// Whether a read that began at `read_at` certainly saw the bytes this
     /// stamp stands for.
-    fn settled(&self, read_at: std::time::SystemTime) -> bool {
+    fn settled(&self, read_at: std::time::SystemTime, settle: std::time::Duration) -> bool {
         let (secs, nanos) = self.changed;
         let changed = match (u64::try_from(secs), u32::try_from(nanos)) {
             (Ok(s), Ok(n)) if cfg!(unix) => Some(std::time::UNIX_EPOCH + std::time::Duration::new(s, n)),
             _ => self.modified,
         };
-        changed.is_some_and(|c| c + std::time::Duration::from_secs(2) < read_at)
+        changed.is_some_and(|c| c + settle < read_at)
     }
 }
 
@@ -308,6 +378,9 @@ struct Parsed<T> {
 }
 
 struct Loader {
+    /// The files the caller says may have changed, relative to the root;
+    /// `None` when any file may have.
+    changed: Option<HashSet<PathBuf>>,
     root: PathBuf,
     diagnostics: Vec<Diagnostic>,
     /// The site's base URL, once `site.toml` is read: addresses under it
@@ -331,6 +404,7 @@ struct Loader {
 }
 
 /// A content file found on disk, not read yet.
+#[derive(Clone)]
 struct Found {
     kind: Kind,
     slug: String,
@@ -350,13 +424,23 @@ impl Loader {
         self.site_url = site.as_ref().map(|s| s.base_url.clone());
         if self.cache.site != site {
             self.cache.parts.clear();
+            self.cache.discovered = None;
             self.cache.site = site.clone();
         }
         let topics = topics.map(|(t, src)| {
             self.check_topics(&t, &src);
             t.topics
         });
-        let found = self.discover(site.as_ref());
+        let found = match self.rediscover(site.as_ref()) {
+            Some(found) => found,
+            None => {
+                let first = self.diagnostics.len();
+                let found = self.discover(site.as_ref());
+                let notes = self.diagnostics[first..].to_vec();
+                self.cache.discovered = Some(Discovered { found: found.clone(), notes });
+                found
+            }
+        };
 
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let mut pages = self.parse_all::<Page>(&found, Kind::Page);
@@ -632,6 +716,34 @@ impl Loader {
         found
     }
 
+    /// The last listing brought up to date with the changed files, when
+    /// the caller named them and a listing is kept; `None` otherwise.
+    fn rediscover(&mut self, site: Option<&Site>) -> Option<Vec<Found>> {
+        let changed = self.changed.take()?;
+        let mut kept = self.cache.discovered.take()?;
+        kept.found.retain(|f| !changed.contains(&f.path));
+        kept.notes.retain(|d| !changed.contains(&d.path));
+        for rel in &changed {
+            let (Some(folder), Some(name)) = (rel.parent(), rel.file_name()) else { continue };
+            let Some(kind) = Kind::from_folder(&folder.to_string_lossy()) else { continue };
+            let path = self.root.join(rel);
+            // Gone, or never there (an editor's temporary file).
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let is_dir = if meta.file_type().is_symlink() { path.is_dir() } else { meta.is_dir() };
+            let first = self.diagnostics.len();
+            self.classify(kind, &name.to_string_lossy(), is_dir, site, &mut kept.found);
+            kept.notes.extend_from_slice(&self.diagnostics[first..]);
+        }
+        kept.found.sort_by(|a, b| a.path.cmp(&b.path));
+        // The notes of unchanged entries, said again as a listing would
+        // (diagnostics are sorted by place at the end).
+        self.diagnostics.extend(kept.notes.iter().filter(|d| !changed.contains(&d.path)).cloned());
+        let found = kept.found.clone();
+        self.changed = Some(changed);
+        self.cache.discovered = Some(kept);
+        Some(found)
+    }
+
     fn discover_kind(&mut self, kind: Kind, site: Option<&Site>, found: &mut Vec<Found>) {
         let folder = PathBuf::from(kind.folder());
         let entries = match std::fs::read_dir(self.root.join(&folder)) {
@@ -641,31 +753,40 @@ impl Loader {
                 return;
             }
         };
-        let ext = kind.extension();
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let rel = folder.join(&*name);
-            if name.starts_with('.') {
-                continue;
-            }
             // The type read with the folder saves a call per file; a link
             // is followed to see what it leads to.
             let is_dir = match entry.file_type() {
                 Ok(t) if !t.is_symlink() => t.is_dir(),
                 _ => entry.path().is_dir(),
             };
-            if is_dir {
-                self.push(Diagnostic::warning(&rel, (0, 0), "folders inside a kind's folder are not read"));
-                continue;
-            }
-            let Some(stem) = name.strip_suffix(&format!(".{ext}")) else {
-                self.push(Diagnostic::warning(&rel, (0, 0), format!("not a `.{ext}` file; ignored")));
-                continue;
-            };
-            let (slug, locale) = match stem.split_once('.') {
+            self.classify(kind, &name, is_dir, site, found);
+        }
+    }
+
+    /// Takes the entry `name` of a kind's folder as a content file, or
+    /// says why not.
+    fn classify(&mut self, kind: Kind, name: &str, is_dir: bool, site: Option<&Site>, found: &mut Vec<Found>) {
+        let folder = PathBuf::from(kind.folder());
+        let ext = kind.extension();
+        let rel = folder.join(name);
+        if name.starts_with('.') {
+            return;
+        }
+        if is_dir {
+            self.push(Diagnostic::warning(&rel, (0, 0), "folders inside a kind's folder are not read"));
+            return;
+        }
+        let Some(stem) = name.strip_suffix(&format!(".{ext}")) else {
+            self.push(Diagnostic::warning(&rel, (0, 0), format!("not a `.{ext}` file; ignored")));
+            return;
+        };
+        let (slug, locale) =
+            match stem.split_once('.') {
                 None => {
-                    let Some(site) = site else { continue };
+                    let Some(site) = site else { return };
                     (stem, site.default_locale.clone())
                 }
                 Some((slug, tag)) => match Locale::parse(tag) {
@@ -674,27 +795,26 @@ impl Loader {
                         self.push(Diagnostic::error(&rel, (0, 0), e.to_string()).with_help(format!(
                             "a translation is named `<slug>.<locale>.{ext}`, e.g. `{slug}.fr.{ext}`"
                         )));
-                        continue;
+                        return;
                     }
                 },
             };
-            if !is_valid_slug(slug) {
-                self.push(Diagnostic::error(&rel, (0, 0), format!("`{slug}` is not a valid slug")).with_help(
-                    "name files with lowercase letters, digits and single hyphens, e.g. `its-about-ability.md`",
-                ));
-                continue;
-            }
-            if let Some(site) = site
-                && !site.locales.iter().any(|l| l.code == locale)
-            {
-                self.push(
-                    Diagnostic::error(&rel, (0, 0), format!("locale `{locale}` is not enabled in site.toml"))
-                        .with_help("add it to `locales` in site.toml, or rename the file"),
-                );
-                continue;
-            }
-            found.push(Found { kind, slug: slug.to_owned(), locale, path: rel });
+        if !is_valid_slug(slug) {
+            self.push(Diagnostic::error(&rel, (0, 0), format!("`{slug}` is not a valid slug")).with_help(
+                "name files with lowercase letters, digits and single hyphens, e.g. `its-about-ability.md`",
+            ));
+            return;
         }
+        if let Some(site) = site
+            && !site.locales.iter().any(|l| l.code == locale)
+        {
+            self.push(
+                Diagnostic::error(&rel, (0, 0), format!("locale `{locale}` is not enabled in site.toml"))
+                    .with_help("add it to `locales` in site.toml, or rename the file"),
+            );
+            return;
+        }
+        found.push(Found { kind, slug: slug.to_owned(), locale, path: rel });
     }
 
     /// Reads and parses every file of one kind, in parallel.
@@ -702,11 +822,14 @@ impl Loader {
         let root = &self.root;
         let site = self.site_url.as_deref();
         let cache = &self.cache.parts;
+        let changed = self.changed.as_ref();
+        let settle = self.cache.settle.unwrap_or(SETTLE);
         let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
             .par_iter()
             .filter(|f| f.kind == kind)
             .map(|f| {
-                let (result, keep) = parse_cached::<T>(root, site, f, cache.get(&f.path));
+                let trusted = changed.is_some_and(|c| !c.contains(&f.path));
+                let (result, keep) = parse_cached::<T>(root, site, f, cache.get(&f.path), trusted, settle);
                 (result, keep, f.path.as_path())
             })
             .collect();
@@ -1395,11 +1518,14 @@ fn parse_cached<T: Cached>(
     site: Option<&str>,
     found: &Found,
     cached: Option<&CachedPart>,
+    trusted: bool,
+    settle: std::time::Duration,
 ) -> (Result<Parsed<T>, Broken>, Option<CachedPart>) {
+    // `trusted`: the caller knows the file did not change since it was read.
     if let Some(c) = cached
         && let Some(result) = T::of(&c.part)
-        && c.stamp.settled(c.read_at)
-        && std::fs::metadata(root.join(&found.path)).is_ok_and(|m| Stamp::of(&m) == c.stamp)
+        && c.stamp.settled(c.read_at, settle)
+        && (trusted || std::fs::metadata(root.join(&found.path)).is_ok_and(|m| Stamp::of(&m) == c.stamp))
     {
         return (result.clone(), Some(c.clone()));
     }

@@ -317,6 +317,13 @@ impl AppState {
         self.reload_as(content, None)
     }
 
+    /// Reloads `content` like [`AppState::reload`], told that only the
+    /// files at `changed` may differ since the last load (as the watcher
+    /// reports them): the others are not looked at again.
+    pub fn reload_changed(&self, content: &Path, changed: &[PathBuf]) -> Result<(), Vec<Diagnostic>> {
+        self.reload_with(content, None, Some(changed))
+    }
+
     /// As [`AppState::reload`], naming the content `revision` (the git
     /// commit it was checked out from, and when it was made): answers
     /// carry it as their version, and change events its time.
@@ -325,11 +332,20 @@ impl AppState {
         content: &Path,
         revision: Option<(&str, Option<chrono::DateTime<chrono::Utc>>)>,
     ) -> Result<(), Vec<Diagnostic>> {
+        self.reload_with(content, revision, None)
+    }
+
+    fn reload_with(
+        &self,
+        content: &Path,
+        revision: Option<(&str, Option<chrono::DateTime<chrono::Utc>>)>,
+        changed: Option<&[PathBuf]>,
+    ) -> Result<(), Vec<Diagnostic>> {
         self.reloads.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = Some(Instant::now());
         }
-        let result = self.reload_now(content, revision);
+        let result = self.reload_now(content, revision, changed);
         if let Ok(mut since) = self.reloading_since.lock() {
             *since = None;
         }
@@ -340,12 +356,16 @@ impl AppState {
         &self,
         content: &Path,
         revision: Option<(&str, Option<chrono::DateTime<chrono::Utc>>)>,
+        changed: Option<&[PathBuf]>,
     ) -> Result<(), Vec<Diagnostic>> {
         // Reloads run one at a time (the watcher's thread); a poisoned lock
         // only means a reload panicked, and the cache is then rebuilt.
         let started = Instant::now();
         let loaded = match self.load_cache.lock() {
-            Ok(mut cache) => tessera_core::load_with(content, &mut cache),
+            Ok(mut cache) => match changed {
+                Some(changed) => tessera_core::load_changed(content, &mut cache, changed),
+                None => tessera_core::load_with(content, &mut cache),
+            },
             Err(_) => tessera_core::load(content),
         };
         let loaded = loaded.map(|s| match revision {
@@ -484,31 +504,56 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
     let (tx, rx) = channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
     notify::Watcher::watch(&mut watcher, &root, notify::RecursiveMode::Recursive)?;
-    let relevant = move |event: notify::Result<notify::Event>| match event {
-        Ok(event) => is_content_change(&event, &root, ignore.as_deref()),
-        Err(e) => {
-            tracing::warn!(error = %e, "watching content failed");
-            false
+    let relevant = {
+        let root = root.clone();
+        let ignore = ignore.clone();
+        move |event: &notify::Result<notify::Event>| match event {
+            Ok(event) => is_content_change(event, &root, ignore.as_deref()),
+            Err(e) => {
+                tracing::warn!(error = %e, "watching content failed");
+                false
+            }
+        }
+    };
+    // The files an event names, for a reload that looks at those alone;
+    // `None` when the event cannot say (an error, an overflowed queue, an
+    // event without paths): the reload then looks at every file.
+    let named = move |event: &notify::Result<notify::Event>, into: &mut Option<Vec<PathBuf>>| {
+        let paths = match event {
+            Ok(e) if !e.need_rescan() && !e.paths.is_empty() => &e.paths,
+            _ => {
+                *into = None;
+                return;
+            }
+        };
+        if let Some(list) = into {
+            list.extend(paths.iter().filter(|p| !ignore.as_deref().is_some_and(|i| p.starts_with(i))).cloned());
         }
     };
     std::thread::Builder::new()
         .name("tessera-watch".to_owned())
         .spawn(move || {
             while let Ok(event) = rx.recv() {
-                if !relevant(event) {
+                if !relevant(&event) {
                     continue;
                 }
+                let mut changed = Some(Vec::new());
+                named(&event, &mut changed);
                 // Wait for the editor (or git) to finish writing.
                 loop {
                     match rx.recv_timeout(DEBOUNCE) {
-                        Ok(_) => continue,
+                        Ok(event) => named(&event, &mut changed),
                         Err(RecvTimeoutError::Timeout) => break,
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
                 let started = Instant::now();
                 let before = state.snapshot().version();
-                match state.reload(&content) {
+                let reloaded = match &changed {
+                    Some(changed) => state.reload_changed(&content, changed),
+                    None => state.reload(&content),
+                };
+                match reloaded {
                     Ok(()) if state.snapshot().version() == before => {
                         tracing::debug!("files changed but the content did not; nothing to reload")
                     }

@@ -145,6 +145,35 @@ async fn an_idle_watcher_does_no_work_and_only_real_changes_reload() {
     assert_eq!(state.reload_count(), after, "a reload must not trigger the next one");
 }
 
+/// The watcher tells each reload which files its events named: a new
+/// file, a rename (both names), a deletion and an edit are each seen, one
+/// reload after another, with no full pass needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_follows_creations_renames_deletions_and_edits() {
+    let (_dir, root) = fixture_copy();
+    let snapshot = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    let state = AppState::new(Arc::new(snapshot), ServerConfig::default());
+    let _watcher = watch(state.clone(), root.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let en = tessera_core::Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
+    let title = |slug: &str| {
+        let snapshot = state.snapshot();
+        let title = snapshot.collection::<tessera_core::Page>().exact(slug, &en).map(|d| d.meta.title.clone());
+        title
+    };
+    std::fs::write(root.join("pages/watched.md"), page("Watched")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the new page", || title("watched").as_deref() == Some("Watched")).await;
+    std::fs::rename(root.join("pages/watched.md"), root.join("pages/moved.md")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the renamed page", || title("moved").is_some() && title("watched").is_none()).await;
+    std::fs::write(root.join("pages/moved.md"), page("Moved and edited")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the edit", || title("moved").as_deref() == Some("Moved and edited")).await;
+    std::fs::remove_file(root.join("pages/moved.md")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the deletion", || title("moved").is_none()).await;
+    // What the watcher's reloads built is what a fresh load builds.
+    let fresh = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(state.snapshot().version(), fresh.version());
+    assert!(state.reload_count() >= 4);
+}
+
 /// A FIFO in the content folder is refused, not read: the reload finishes
 /// at once with an error, the last good content keeps serving, and the
 /// watcher goes on working once it is gone.
