@@ -155,10 +155,9 @@ async fn the_watcher_follows_creations_renames_deletions_and_edits() {
     let state = AppState::new(Arc::new(snapshot), ServerConfig::default());
     let _watcher = watch(state.clone(), root.clone()).unwrap_or_else(|e| panic!("{e}"));
     let en = tessera_core::Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
-    let title = |slug: &str| {
+    let title = |slug: &str| -> Option<String> {
         let snapshot = state.snapshot();
-        let title = snapshot.collection::<tessera_core::Page>().exact(slug, &en).map(|d| d.meta.title.clone());
-        title
+        snapshot.collection::<tessera_core::Page>().exact(slug, &en).map(|d| d.meta.title.clone())
     };
     std::fs::write(root.join("pages/watched.md"), page("Watched")).unwrap_or_else(|e| panic!("{e}"));
     wait_for("the new page", || title("watched").as_deref() == Some("Watched")).await;
