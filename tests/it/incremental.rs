@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use tessera_core::{
-    Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, Story, load, load_changed, load_with,
+    Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, StoreStatus, Story, load, load_changed,
+    load_with,
 };
 
 use crate::fixture;
@@ -149,6 +150,20 @@ fn apply(root: &Path, original: &Path, edit: &Edit) -> Vec<PathBuf> {
     touched
 }
 
+/// Gives each file an edit wrote a modification time of its own. Edits
+/// here follow each other faster than the file system's clock ticks, so
+/// a rewritten file of the same size could keep its stamp, which a cache
+/// that trusts stamps at once would take for unchanged; edits by a person
+/// are seconds apart.
+fn restamp(touched: &[PathBuf], step: usize) {
+    for (i, path) in touched.iter().enumerate() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + step as u64 * 100 + i as u64);
+        if let Ok(file) = std::fs::File::options().append(true).open(path) {
+            let _ = file.set_modified(at);
+        }
+    }
+}
+
 /// Every file under `root`, `site.toml` included.
 fn all_files(root: &Path) -> Vec<PathBuf> {
     let mut out = files(root);
@@ -268,10 +283,18 @@ proptest! {
         // what keeps it right, not the clock.
         let mut told = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
         prop_assert_eq!(describe(&load_with(dir.path(), &mut told)), describe(&first));
+        // A third one is a new process each time: it starts from the parse
+        // cache the last one kept on disk.
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut restarted = LoadCache::kept_in(store.path());
+        prop_assert_eq!(describe(&load_with(dir.path(), &mut restarted)), describe(&first));
+        prop_assert!(restarted.keep().is_ok());
         for (n, edit) in edits.iter().enumerate() {
             let touched = apply(dir.path(), &original, edit);
+            restamp(&touched, n);
             let incremental = describe(&load_with(dir.path(), &mut cache));
-            let fresh = describe(&load(dir.path()));
+            let fresh_load = load(dir.path());
+            let fresh = describe(&fresh_load);
             prop_assert_eq!(&incremental, &fresh, "after {:?}", edit);
             let touched: Vec<PathBuf> = if n % 2 == 0 {
                 touched
@@ -280,6 +303,20 @@ proptest! {
             };
             let hinted = describe(&load_changed(dir.path(), &mut told, &touched));
             prop_assert_eq!(&hinted, &fresh, "after {:?}, told of {:?}", edit, touched);
+            let mut restarted = LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+            let kept = describe(&load_with(dir.path(), &mut restarted));
+            prop_assert_eq!(&kept, &fresh, "after {:?}, restarted", edit);
+            // Only what changed is read again (a file that cannot be read
+            // at all is not kept, and a new site.toml changes every parse).
+            let settings = touched.iter().any(|p| p.ends_with("site.toml"));
+            prop_assert!(
+                fresh_load.is_err() || settings || restarted.files_read() <= touched.len(),
+                "after {:?}: {} files read, {} touched",
+                edit,
+                restarted.files_read(),
+                touched.len()
+            );
+            prop_assert!(restarted.keep().is_ok());
         }
     }
 }
@@ -316,4 +353,118 @@ fn unchanged_files_are_shared_not_parsed_again() {
     assert!(Arc::ptr_eq(&b, &c));
     assert_eq!(after.version(), again.version());
     assert_eq!(describe(&Ok(again)), describe(&load(dir.path())));
+}
+
+/// The parse cache kept on disk: a new process that finds the content as
+/// it was reads none of it; one file changed is the one file read; a
+/// deleted file is dropped from the cache; every load equals a fresh one.
+#[test]
+fn a_restart_reads_only_what_changed_since_the_cache_was_kept() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let start = || LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+    let mut first = start();
+    let fresh = describe(&load(dir.path()));
+    assert_eq!(describe(&load_with(dir.path(), &mut first)), fresh);
+    assert_eq!(first.store_status(), &StoreStatus::Missing);
+    let files = first.files_read();
+    assert!(files > 5, "{files} files read");
+    assert!(matches!(first.keep(), Ok(true)));
+    // Nothing changed: nothing read, and nothing to write.
+    let mut second = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut second)), fresh);
+    assert_eq!(second.store_status(), &StoreStatus::Read { files });
+    assert_eq!(second.files_read(), 0);
+    assert!(matches!(second.keep(), Ok(false)));
+    // One file changed: that file is read, and the cache written again.
+    let welcome = dir.path().join("pages/welcome.md");
+    write(&welcome, &read(&welcome).replacen("Welcome", "Wolcome", 1));
+    restamp(std::slice::from_ref(&welcome), 0);
+    let mut third = start();
+    let changed = load_with(dir.path(), &mut third);
+    assert_eq!(describe(&changed), describe(&load(dir.path())));
+    assert!(describe(&changed).contains("Wolcome"));
+    assert_eq!(third.files_read(), 1);
+    assert!(matches!(third.keep(), Ok(true)));
+    // A file deleted is gone from the next load and from the cache.
+    std::fs::remove_file(&welcome).unwrap_or_else(|e| panic!("{e}"));
+    let mut fourth = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut fourth)), describe(&load(dir.path())));
+    assert_eq!(fourth.files_read(), 0);
+    assert!(matches!(fourth.keep(), Ok(true)));
+    let mut fifth = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut fifth)), describe(&load(dir.path())));
+    assert_eq!(fifth.store_status(), &StoreStatus::Read { files: files - 1 });
+}
+
+/// A cache file that is damaged, cut short, empty, for another folder or
+/// from other site settings is refused, never trusted: the load reads the
+/// files and equals a fresh one, and the cache is written again.
+#[test]
+fn a_damaged_or_foreign_cache_is_refused_and_written_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    let other = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), other.path());
+    let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let start = || LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+    let fresh = describe(&load(dir.path()));
+    let mut cache = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut cache)), fresh);
+    assert!(matches!(cache.keep(), Ok(true)));
+    let kept = |store: &Path| -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(store)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    };
+    let [file] = kept(store.path()).try_into().unwrap_or_else(|f| panic!("one cache file: {f:?}"));
+    let good = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+    let mut flipped = good.clone();
+    flipped[good.len() / 3] ^= 0x20;
+    let mut garbage = good.clone();
+    garbage.truncate(good.len() - 30);
+    garbage.extend_from_slice(&[0xff; 30]);
+    let damaged: [(&str, &[u8]); 4] =
+        [("cut in half", &good[..good.len() / 2]), ("a byte changed", &flipped), ("empty", b""), ("garbage", &garbage)];
+    for (what, bytes) in damaged {
+        std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+        let mut cache = start();
+        assert_eq!(describe(&load_with(dir.path(), &mut cache)), fresh, "{what}");
+        assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
+        assert!(cache.files_read() > 5, "{what}");
+        assert!(matches!(cache.keep(), Ok(true)), "{what}");
+        let mut again = start();
+        assert_eq!(describe(&load_with(dir.path(), &mut again)), fresh, "{what}");
+        assert!(matches!(again.store_status(), StoreStatus::Read { .. }), "{what}: {:?}", again.store_status());
+        assert_eq!(again.files_read(), 0, "{what}");
+    }
+    // Another folder's cache, under this folder's name.
+    let mut for_other = start();
+    assert!(load_with(other.path(), &mut for_other).is_ok());
+    assert!(matches!(for_other.keep(), Ok(true)));
+    let other_file = kept(store.path()).into_iter().find(|f| f != &file).unwrap_or_else(|| panic!("two caches"));
+    std::fs::copy(&other_file, &file).unwrap_or_else(|e| panic!("{e}"));
+    let mut cache = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut cache)), fresh);
+    assert!(
+        matches!(cache.store_status(), StoreStatus::Refused(why) if why.contains("another folder")),
+        "{:?}",
+        cache.store_status()
+    );
+    assert!(matches!(cache.keep(), Ok(true)));
+    // New site settings: every body is read under them.
+    let site = dir.path().join("site.toml");
+    write(&site, &read(&site).replace("https://fixture.invalid/", "https://elsewhere.invalid/"));
+    let mut cache = start();
+    let moved = load_with(dir.path(), &mut cache);
+    assert_eq!(describe(&moved), describe(&load(dir.path())));
+    assert!(
+        matches!(cache.store_status(), StoreStatus::Refused(why) if why.contains("site settings")),
+        "{:?}",
+        cache.store_status()
+    );
+    assert!(cache.files_read() > 5);
 }

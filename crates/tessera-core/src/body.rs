@@ -22,8 +22,10 @@ use crate::reference::{Kind, parse_item_path};
 /// files, whatever its size.
 #[derive(Clone)]
 pub struct Body {
-    /// The text the Markdown is a part of (the whole file, as read).
-    text: Arc<str>,
+    /// The text the Markdown is a part of: the whole file as read, or the
+    /// texts of many files as the parse cache keeps them. (An `Arc<String>`,
+    /// not an `Arc<str>`: what was read becomes shared without a copy.)
+    text: Arc<String>,
     /// Where the Markdown is in `text`.
     range: std::ops::Range<usize>,
     /// The site's base URL the Markdown was read under.
@@ -442,13 +444,13 @@ impl Body {
     /// that absolute addresses of its items are read as item links.
     pub fn parse_with(markdown: &str, site: Option<&str>) -> Body {
         let len = markdown.len();
-        Body::parse_in(Arc::from(markdown), 0..len, site)
+        Body::parse_in(Arc::new(markdown.to_owned()), 0..len, site)
     }
 
     /// Parses the part of `text` at `range` (a file's body), keeping
     /// `text` rather than a copy of the part. An out-of-range `range`
     /// reads as an empty body.
-    pub fn parse_in(text: Arc<str>, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
+    pub fn parse_in(text: Arc<String>, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
         let range = if text.get(range.clone()).is_some() { range } else { 0..0 };
         let parse = scan(&text[range.clone()], site);
         Body {
@@ -462,13 +464,32 @@ impl Body {
         }
     }
 
+    /// A body whose scan (links, raw HTML, nesting) was kept from an
+    /// earlier parse of the same Markdown, as the parse cache keeps it:
+    /// the Markdown is not read again. `None` when `range` is not in
+    /// `text`, or a kept offset is not in the Markdown.
+    pub(crate) fn from_scan(
+        text: Arc<String>,
+        range: std::ops::Range<usize>,
+        site: Option<&str>,
+        links: Vec<BodyLink>,
+        raw_html: Vec<usize>,
+        too_deep: Option<usize>,
+    ) -> Option<Body> {
+        let len = text.get(range.clone())?.len();
+        let fits = links.iter().all(|l| l.offset <= len && l.span.start <= l.span.end && l.span.end <= len)
+            && raw_html.iter().all(|&o| o <= len)
+            && too_deep.is_none_or(|o| o <= len);
+        fits.then(|| Body { text, range, site: site.map(Arc::from), kept: None, links, raw_html, too_deep })
+    }
+
     /// A body whose tree is not the parse of its Markdown alone: one
     /// rewritten from another body's tree.
     pub(crate) fn rewritten(blocks: Vec<Block>, links: Vec<BodyLink>, too_deep: Option<usize>) -> Body {
         let markdown = to_markdown(&blocks);
         let len = markdown.len();
         Body {
-            text: Arc::from(markdown),
+            text: Arc::new(markdown),
             range: 0..len,
             site: None,
             kept: Some(Blocks::from(blocks)),
@@ -481,7 +502,7 @@ impl Body {
     /// A body with no content.
     pub fn empty() -> Body {
         Body {
-            text: Arc::from(""),
+            text: Arc::default(),
             range: 0..0,
             site: None,
             kept: None,
@@ -650,7 +671,7 @@ mod trees {
     pub(super) const BUDGET: usize = 16 << 20;
 
     struct Entry {
-        text: Arc<str>,
+        text: Arc<String>,
         range: std::ops::Range<usize>,
         site: Option<Arc<str>>,
         blocks: Blocks,
@@ -1536,7 +1557,8 @@ mod tests {
 
     #[test]
     fn a_body_keeps_its_markdown_and_builds_the_same_tree_each_time() {
-        let text: Arc<str> = Arc::from("+++\ntitle = \"x\"\n+++\nSee [the story](@/stories/s.md) and <b>this</b>.\n");
+        let text: Arc<String> =
+            Arc::new(String::from("+++\ntitle = \"x\"\n+++\nSee [the story](@/stories/s.md) and <b>this</b>.\n"));
         let start = text.find("See").unwrap_or(0);
         let body = Body::parse_in(text.clone(), start..text.len(), None);
         assert_eq!(body.markdown(), "See [the story](@/stories/s.md) and <b>this</b>.\n");

@@ -77,7 +77,9 @@ pub use changes::{Change, ChangeKind, public_changes};
 pub use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, Severity, line_col};
 pub use html::{HtmlOptions, escape_html, to_html, to_html_with};
-pub use load::{LEGACY_FILE, LoadCache, LoadError, MAX_FILE_SIZE, load, load_changed, load_with, split_front_matter};
+pub use load::{
+    LEGACY_FILE, LoadCache, LoadError, MAX_FILE_SIZE, StoreStatus, load, load_changed, load_with, split_front_matter,
+};
 pub use locale::{Country, Direction, IdentifierError, Locale};
 pub use model::{
     Hero, Legacy, LegacyAddress, LegacyState, LocaleConfig, Measure, Media, MediaKind, Page, Partner, PartnerKind,

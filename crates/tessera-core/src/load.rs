@@ -17,6 +17,9 @@ use crate::model::{Legacy, LegacyState, Measure, Media, MediaKind, Page, Partner
 use crate::reference::{Kind, is_valid_slug};
 use crate::snapshot::{Collection, Document, Item, ItemId, Snapshot};
 
+mod store;
+pub use store::StoreStatus;
+
 /// Files larger than this are refused unread.
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 
@@ -80,7 +83,23 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         return Err(root_error(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder")));
     }
     if cache.root.as_ref() != Some(&canonical_root) {
-        *cache = LoadCache { root: Some(canonical_root.clone()), settle: cache.settle, ..LoadCache::default() };
+        *cache = LoadCache {
+            root: Some(canonical_root.clone()),
+            settle: cache.settle,
+            store: cache.store.take(),
+            ..LoadCache::default()
+        };
+        if let Some(dir) = &cache.store {
+            match store::read(&store::file_for(dir, &canonical_root), &canonical_root) {
+                Ok(Some(restored)) => {
+                    cache.status = StoreStatus::Read { files: restored.files() };
+                    cache.restored = Some(restored);
+                }
+                Ok(None) => cache.status = StoreStatus::Missing,
+                Err(why) => cache.status = StoreStatus::Refused(why),
+            }
+            cache.dirty = !matches!(cache.status, StoreStatus::Read { .. });
+        }
     }
     // Only files in a kind's folder can be taken one by one; the paths are
     // kept relative to the root, as discovery names files.
@@ -114,6 +133,8 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         next: HashMap::new(),
         next_checks: HashMap::new(),
         checks_context: 0,
+        fresh: std::sync::atomic::AtomicUsize::new(0),
+        checked: 0,
     };
     let snapshot = loader.run();
     cache.root = loader.cache.root.take();
@@ -122,6 +143,14 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.checks = std::mem::take(&mut loader.next_checks);
     cache.discovered = loader.cache.discovered.take();
     cache.settle = loader.cache.settle;
+    cache.store = loader.cache.store.take();
+    cache.status = std::mem::replace(&mut loader.cache.status, StoreStatus::Unused);
+    // Whether the parts differ from what the disk has: anything read or
+    // checked afresh, a kept file no longer there, or no usable cache.
+    let gone = loader.cache.restored.as_ref().is_some_and(|r| r.files() != cache.parts.len());
+    cache.files_read = *loader.fresh.get_mut();
+    cache.dirty = loader.cache.dirty || gone || cache.files_read > 0 || loader.checked > 0;
+    cache.site_key = loader.cache.site_key;
     let mut diagnostics = loader.diagnostics;
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     diagnostics.dedup();
@@ -138,9 +167,14 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
 struct Source {
     /// Relative path.
     path: PathBuf,
-    /// The whole text, without a byte-order mark; shared with the body.
-    text: Arc<str>,
-    /// Where the front matter is in `text` (all of it for `.toml` files).
+    /// The text the file is a part of, shared with the body: the file as
+    /// read (without a byte-order mark), or the texts of many files as the
+    /// parse cache keeps them.
+    text: Arc<String>,
+    /// Where the file is in `text`.
+    file: Range<usize>,
+    /// Where the front matter is in `text` (all of the file for `.toml`
+    /// files). Every range of a `Source` is a range of `text`.
     front: Range<usize>,
     /// Where the body is in `text` (empty for `.toml` files).
     body: Range<usize>,
@@ -157,7 +191,17 @@ impl Source {
     /// A TOML file: front matter only.
     fn whole(path: &Path, text: String) -> Source {
         let end = text.len();
-        Source { path: path.to_owned(), text: Arc::from(text), front: 0..end, body: end..end }
+        Source { path: path.to_owned(), text: Arc::new(text), file: 0..end, front: 0..end, body: end..end }
+    }
+
+    /// The file's text.
+    fn file_text(&self) -> &str {
+        self.text.get(self.file.clone()).unwrap_or_default()
+    }
+
+    /// A range of `text` as a range of the file.
+    fn in_file(&self, span: Range<usize>) -> Range<usize> {
+        span.start.saturating_sub(self.file.start)..span.end.saturating_sub(self.file.start)
     }
 
     fn front_text(&self) -> &str {
@@ -168,25 +212,25 @@ impl Source {
         &self.text[self.body.clone()]
     }
 
-    /// A range of the front matter as a range of the file.
+    /// A range of the front matter as a range of `text`.
     fn in_front(&self, span: Range<usize>) -> Range<usize> {
         self.front.start + span.start..self.front.start + span.end
     }
 
-    /// A range of the body as a range of the file.
+    /// A range of the body as a range of `text`.
     fn in_body(&self, span: Range<usize>) -> Range<usize> {
         self.body.start + span.start..self.body.start + span.end
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error_at(&self.path, &self.text, span, message)
+        Diagnostic::error_at(&self.path, self.file_text(), self.in_file(span), message)
     }
 
     fn warning(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::warning_at(&self.path, &self.text, span, message)
+        Diagnostic::warning_at(&self.path, self.file_text(), self.in_file(span), message)
     }
 
-    /// Where the value at `path` is written, as a range of the file.
+    /// Where the value at `path` is written, as a range of `text`.
     ///
     /// The front matter is parsed again, this time into TOML's own spanned
     /// tree rather than the model types: the model keeps no spans for
@@ -236,6 +280,18 @@ pub struct LoadCache {
     /// How long after its last change a file's stamp is trusted; `None`
     /// for the default, [`SETTLE`].
     settle: Option<std::time::Duration>,
+    /// The folder the parts are kept in between runs, if any.
+    store: Option<PathBuf>,
+    /// What the first load found there.
+    status: StoreStatus,
+    /// The parts read from there, until a load uses them.
+    restored: Option<store::Restored>,
+    /// Whether the parts differ from the ones kept there.
+    dirty: bool,
+    /// A hash of the site settings the parts were parsed under.
+    site_key: u64,
+    /// How many content files the last load read.
+    files_read: usize,
 }
 
 /// How long after its last change a file's stamp is trusted: a write in the
@@ -250,6 +306,45 @@ impl LoadCache {
     pub fn with_settle_time(mut self, settle: std::time::Duration) -> LoadCache {
         self.settle = Some(settle);
         self
+    }
+
+    /// A cache that also keeps its parts in the folder `dir` between runs
+    /// (one file per content folder; see [`LoadCache::keep`]). The first
+    /// load reads what is kept there for its folder, when it was written by
+    /// this version of Tessera under the same site settings and is whole:
+    /// a kept file whose stamp is unchanged is then neither read nor parsed
+    /// again. A damaged or foreign cache is refused, never trusted
+    /// ([`LoadCache::store_status`] says why), and written again by the next
+    /// [`LoadCache::keep`].
+    pub fn kept_in(dir: impl Into<PathBuf>) -> LoadCache {
+        LoadCache { store: Some(dir.into()), ..LoadCache::default() }
+    }
+
+    /// How many content files the last load read from the folder (the
+    /// others were taken from this cache, or from the one kept on disk).
+    pub fn files_read(&self) -> usize {
+        self.files_read
+    }
+
+    /// What the first load found in the folder given to [`LoadCache::kept_in`].
+    pub fn store_status(&self) -> &StoreStatus {
+        &self.status
+    }
+
+    /// Writes the parts to the folder given to [`LoadCache::kept_in`], if
+    /// they differ from what is kept there: `Ok(true)` when written. The
+    /// file is written beside the old one and renamed over it, so a failed
+    /// write (a full disk) leaves the old one, which is still checked file
+    /// by file when used.
+    pub fn keep(&mut self) -> std::io::Result<bool> {
+        let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
+        if !self.dirty {
+            return Ok(false);
+        }
+        let keep = store::Keep { root, site: self.site_key, parts: &self.parts, checks: &self.checks };
+        store::write(&store::file_for(dir, root), &keep)?;
+        self.dirty = false;
+        Ok(true)
     }
 }
 
@@ -401,6 +496,10 @@ struct Loader {
     /// A hash of which slugs exist as what, the default locale and the
     /// base URL: what every file's checks read besides the file.
     checks_context: u64,
+    /// How many files this load read.
+    fresh: std::sync::atomic::AtomicUsize,
+    /// How many files this load checked afresh.
+    checked: usize,
 }
 
 /// A content file found on disk, not read yet.
@@ -426,6 +525,17 @@ impl Loader {
             self.cache.parts.clear();
             self.cache.discovered = None;
             self.cache.site = site.clone();
+        }
+        self.cache.site_key = store::site_key(site.as_ref());
+        if let Some(restored) = &mut self.cache.restored {
+            if restored.is_for(self.cache.site_key) {
+                if self.cache.checks.is_empty() {
+                    self.cache.checks = restored.take_checks();
+                }
+            } else {
+                self.cache.restored = None;
+                self.cache.status = StoreStatus::Refused("the site settings changed".to_owned());
+            }
         }
         let topics = topics.map(|(t, src)| {
             self.check_topics(&t, &src);
@@ -822,14 +932,17 @@ impl Loader {
         let root = &self.root;
         let site = self.site_url.as_deref();
         let cache = &self.cache.parts;
+        let restored = self.cache.restored.as_ref();
         let changed = self.changed.as_ref();
         let settle = self.cache.settle.unwrap_or(SETTLE);
+        let fresh = &self.fresh;
         let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
             .par_iter()
             .filter(|f| f.kind == kind)
             .map(|f| {
                 let trusted = changed.is_some_and(|c| !c.contains(&f.path));
-                let (result, keep) = parse_cached::<T>(root, site, f, cache.get(&f.path), trusted, settle);
+                let kept = Kept { memory: cache.get(&f.path), disk: restored, trusted, settle };
+                let (result, keep) = parse_cached::<T>(root, site, f, kept, fresh);
                 (result, keep, f.path.as_path())
             })
             .collect();
@@ -1043,6 +1156,7 @@ impl Loader {
                     ));
                 }
             }
+            self.checked += 1;
             let done = CheckedPart {
                 hash: p.hash,
                 context,
@@ -1445,7 +1559,9 @@ fn split_markdown(rel: &Path, text: String) -> Result<Source, Diagnostic> {
     let help =
         "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
     match front_matter_ranges(&text) {
-        Some((front, body)) => Ok(Source { path: rel.to_owned(), text: Arc::from(text), front, body }),
+        Some((front, body)) => {
+            Ok(Source { path: rel.to_owned(), file: 0..text.len(), text: Arc::new(text), front, body })
+        }
         None if !text.starts_with("+++") => {
             Err(Diagnostic::error(rel, (1, 1), "missing front matter: the file must start with a `+++` line")
                 .with_help(help))
@@ -1509,26 +1625,51 @@ impl Broken {
     }
 }
 
-/// One file's parse: the cached one when the file's stamp is unchanged,
-/// else the file is read, and parsed unless its bytes are the cached ones.
-/// Also what to cache for the next load: `None` when the file could not be
-/// read (it is tried again next time).
+/// What earlier loads kept of a file, for [`parse_cached`].
+struct Kept<'a> {
+    /// This process's last parse of it.
+    memory: Option<&'a CachedPart>,
+    /// The parts kept on disk by an earlier run.
+    disk: Option<&'a store::Restored>,
+    /// Whether the caller knows the file did not change since it was read.
+    trusted: bool,
+    /// How long after its last change a file's stamp is trusted.
+    settle: std::time::Duration,
+}
+
+/// One file's parse: the cached one when the file's stamp is unchanged
+/// (from this process, else from the disk), else the file is read, and
+/// parsed unless its bytes are the cached ones. Also what to cache for the
+/// next load: `None` when the file could not be read (it is tried again
+/// next time). `fresh` counts the files read.
 fn parse_cached<T: Cached>(
     root: &Path,
     site: Option<&str>,
     found: &Found,
-    cached: Option<&CachedPart>,
-    trusted: bool,
-    settle: std::time::Duration,
+    kept: Kept<'_>,
+    fresh: &std::sync::atomic::AtomicUsize,
 ) -> (Result<Parsed<T>, Broken>, Option<CachedPart>) {
-    // `trusted`: the caller knows the file did not change since it was read.
+    let cached = kept.memory;
     if let Some(c) = cached
         && let Some(result) = T::of(&c.part)
-        && c.stamp.settled(c.read_at, settle)
-        && (trusted || std::fs::metadata(root.join(&found.path)).is_ok_and(|m| Stamp::of(&m) == c.stamp))
+        && c.stamp.settled(c.read_at, kept.settle)
+        && (kept.trusted || std::fs::metadata(root.join(&found.path)).is_ok_and(|m| Stamp::of(&m) == c.stamp))
     {
         return (result.clone(), Some(c.clone()));
     }
+    if cached.is_none()
+        && let Some((stamp, read_at, hash, file)) = kept.disk.and_then(|d| d.get(&found.path))
+        && stamp.settled(read_at, kept.settle)
+        && let Ok(meta) = std::fs::metadata(root.join(&found.path))
+        && Stamp::of(&meta) == stamp
+        && let Some((source, body)) = kept.disk.and_then(|d| d.source(file, &found.path, site))
+    {
+        let modified = meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
+        let result = parse_source::<T>(found, source, body, modified, hash);
+        let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
+        return (result, Some(keep));
+    }
+    fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let read_at = std::time::SystemTime::now();
     let (text, modified, stamp) = match read_checked(root, &found.path) {
         Ok(read) => read,
@@ -1563,7 +1704,6 @@ fn parse_text<T: Item + DeserializeOwned>(
     modified: Option<chrono::DateTime<chrono::Utc>>,
     hash: u64,
 ) -> Result<Parsed<T>, Broken> {
-    let size = text.len() as u64;
     let source = if found.kind.extension() == "md" {
         split_markdown(&found.path, text).map_err(Broken::unread)?
     } else {
@@ -1576,6 +1716,18 @@ fn parse_text<T: Item + DeserializeOwned>(
     } else {
         Body::parse_in(source.text.clone(), source.body.clone(), site)
     };
+    parse_source(found, source, body, modified, hash)
+}
+
+/// Parses the front matter of a file whose body is parsed.
+fn parse_source<T: Item + DeserializeOwned>(
+    found: &Found,
+    source: Source,
+    body: Body,
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+    hash: u64,
+) -> Result<Parsed<T>, Broken> {
+    let size = source.file.len() as u64;
     let meta = match parse_front::<T>(&source) {
         Ok(meta) => meta,
         Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Arc::new((source, body))) }),
@@ -1702,7 +1854,7 @@ mod tests {
 
     use super::*;
 
-    const SITE: &str = "title = \"T\"\nbase_url = \"https://t.invalid/\"\ndefault_locale = \"en\"\n\n[[locales]]\ncode = \"en\"\nname = \"English\"\n";
+    pub(super) const SITE: &str = "title = \"T\"\nbase_url = \"https://t.invalid/\"\ndefault_locale = \"en\"\n\n[[locales]]\ncode = \"en\"\nname = \"English\"\n";
 
     /// Loads a site whose only page has the given bytes; it must not panic.
     fn load_page(bytes: &[u8]) -> Result<Snapshot, LoadError> {

@@ -472,16 +472,18 @@ mod tests {
     fn ids_are_stable_and_distinct_and_resumable() {
         let one = ChangeFeed::new("v1".to_owned());
         let two = ChangeFeed::new("v1".to_owned());
+        // One time for both: the two servers publish the same commit.
+        let at = Utc::now();
         let a = one.publish(
             "v1",
             "v2",
-            Utc::now(),
+            at,
             vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
         );
         let b = two.publish(
             "v1",
             "v2",
-            Utc::now(),
+            at,
             vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
         );
         let ids = |b: &Batch| b.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();

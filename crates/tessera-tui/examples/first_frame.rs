@@ -26,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     if let Some(kept) = std::env::args().nth(2) {
         let started = Instant::now();
-        let mut source = StartingSource::start(std::path::Path::new(&dir), Some(kept.into()));
+        let mut source =
+            StartingSource::start(std::path::Path::new(&dir), Some(kept.into()), tessera_core::LoadCache::default());
         let kept = source.kept_default_locale().is_some();
         if !kept {
             source.wait()?;

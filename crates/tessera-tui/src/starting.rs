@@ -54,11 +54,18 @@ pub struct StartingSource {
 }
 
 impl StartingSource {
-    /// Starts loading `content` on a thread of its own; `file` is where the
-    /// home screen is kept between starts (`None`: nothing is kept).
-    pub fn start(content: &Path, file: Option<PathBuf>) -> StartingSource {
+    /// Starts loading `content` on a thread of its own, with `cache`;
+    /// `file` is where the home screen is kept between starts (`None`:
+    /// nothing is kept). A cache kept on disk ([`tessera_core::LoadCache::kept_in`])
+    /// is written again after the load when it changed; a failure to write
+    /// it loses nothing but the time it would have saved.
+    pub fn start(content: &Path, file: Option<PathBuf>, mut cache: tessera_core::LoadCache) -> StartingSource {
         let dir = content.to_owned();
-        StartingSource::with_loader(content, file, move || tessera_core::load(&dir).map_err(|e| load_error(&dir, e)))
+        StartingSource::with_loader(content, file, move || {
+            let loaded = tessera_core::load_with(&dir, &mut cache).map_err(|e| load_error(&dir, e));
+            let _ = cache.keep();
+            loaded
+        })
     }
 
     /// Like [`StartingSource::start`], with the snapshot made by `load`.
@@ -399,7 +406,7 @@ mod tests {
     fn a_content_folder_that_does_not_load_says_why() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let missing = dir.path().join("no-such-folder");
-        let mut source = StartingSource::start(&missing, None);
+        let mut source = StartingSource::start(&missing, None, tessera_core::LoadCache::default());
         let error = source.wait().err().unwrap_or_default();
         assert!(error.contains("no-such-folder"), "{error}");
         assert!(source.home("en").is_err());

@@ -21,19 +21,8 @@ pub(crate) struct SourceArgs {
     locale: Option<String>,
 }
 
-/// Where remote answers are kept for offline reading.
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("TESSERA_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("tessera"))
-}
-
 fn local(content: &std::path::Path) -> anyhow::Result<(LocalSource, String)> {
-    match tessera_core::load(content) {
+    match crate::load_kept(content) {
         Ok(snapshot) => {
             let locale = snapshot.site().default_locale.to_string();
             Ok((LocalSource::new(Arc::new(snapshot)), locale))
@@ -51,7 +40,7 @@ fn local(content: &std::path::Path) -> anyhow::Result<(LocalSource, String)> {
 }
 
 fn remote(server: &str) -> anyhow::Result<RemoteSource> {
-    RemoteSource::new(server, cache_dir()).map_err(|e| anyhow::anyhow!("--server: {e}"))
+    RemoteSource::new(server, crate::cache_dir()).map_err(|e| anyhow::anyhow!("--server: {e}"))
 }
 
 pub(crate) fn browse(args: SourceArgs) -> anyhow::Result<ExitCode> {
@@ -70,8 +59,8 @@ pub(crate) fn browse(args: SourceArgs) -> anyhow::Result<ExitCode> {
             // The home screen kept at the last start is drawn while the
             // content loads; without one, the content is loaded first, so
             // that a broken folder is reported before the screen is taken.
-            let kept = cache_dir().map(|c| tessera_tui::kept_home_file(&c, &args.content));
-            let mut starting = StartingSource::start(&args.content, kept);
+            let kept = crate::cache_dir().map(|c| tessera_tui::kept_home_file(&c, &args.content));
+            let mut starting = StartingSource::start(&args.content, kept, crate::load_cache());
             let default = match starting.kept_default_locale() {
                 Some(default) => default.to_owned(),
                 None => starting.wait().map_err(anyhow::Error::msg)?,

@@ -12,7 +12,7 @@ use tessera_core::{Diagnostic, LoadError, Severity};
 use crate::Format;
 
 pub(crate) fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
-    let (diagnostics, files) = match tessera_core::load(dir) {
+    let (diagnostics, files) = match crate::load_kept(dir) {
         Ok(snapshot) => {
             let files = count_files(&snapshot);
             let warnings = snapshot.warnings().to_vec();

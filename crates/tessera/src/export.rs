@@ -52,7 +52,7 @@ pub(crate) fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     // Before the work, not after it: the content folder itself must never be replaced.
     tessera_export::check_target(&args.out, &[&args.content])?;
-    let snapshot = match tessera_core::load(&args.content) {
+    let snapshot = match crate::load_kept(&args.content) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
             let mut renderer = crate::check::Renderer::new(&args.content);

@@ -184,6 +184,47 @@ fn write_schema(out: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where Tessera keeps what it can make again: the parse cache, the
+/// terminal's home screens, remote answers for offline reading.
+/// `TESSERA_CACHE_DIR`, else `$XDG_CACHE_HOME/tessera`, else `~/.cache/tessera`.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Some(dir) = std::env::var_os("TESSERA_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("tessera"))
+}
+
+/// A load cache that keeps its parts on disk between runs, under
+/// [`cache_dir`]`/parts` (only in memory when there is no cache folder).
+fn load_cache() -> tessera_core::LoadCache {
+    match cache_dir() {
+        Some(dir) => tessera_core::LoadCache::kept_in(dir.join("parts")),
+        None => tessera_core::LoadCache::default(),
+    }
+}
+
+/// Writes the parse cache back if the load changed it (a refused one, from
+/// another version or damaged, is written anew). A cache that cannot be
+/// written is said on standard error; it changes nothing else.
+fn keep(cache: &mut tessera_core::LoadCache) {
+    if let Err(e) = cache.keep() {
+        eprintln!("note: cannot write the parse cache: {e} (the next run parses the content again)");
+    }
+}
+
+/// Loads `content` through the parse cache kept on disk, and keeps it.
+fn load_kept(content: &std::path::Path) -> Result<tessera_core::Snapshot, tessera_core::LoadError> {
+    let mut cache = load_cache();
+    let loaded = tessera_core::load_with(content, &mut cache);
+    keep(&mut cache);
+    loaded
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it into
 /// place, so that a failure (a full disk) never leaves half a file.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {

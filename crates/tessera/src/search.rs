@@ -19,7 +19,7 @@ pub(crate) struct Options {
 }
 
 pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> {
-    let snapshot = match tessera_core::load(content) {
+    let snapshot = match crate::load_kept(content) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();

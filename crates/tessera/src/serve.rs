@@ -132,7 +132,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let preview_token = preview_token(token_file)?;
-    let mut load_cache = tessera_core::LoadCache::default();
+    let mut load_cache = crate::load_cache();
     // With --git: the follower, what its newest commit lacked, and where
     // the content is read from.
     let mut follower = None;
@@ -168,6 +168,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => tessera_core::load_with(content, &mut load_cache),
     };
+    // What the next start need not parse again.
+    crate::keep(&mut load_cache);
     let content_dir = follower.as_ref().map_or_else(|| content.to_owned(), |f| f.dir());
     let content = content_dir.as_path();
     let snapshot = match loaded {

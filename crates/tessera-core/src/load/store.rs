@@ -1,0 +1,548 @@
+//! The parse cache kept on disk between runs: what a [`LoadCache`] knows of
+//! each file, so that a new process does not read and parse an unchanged
+//! corpus again.
+//!
+//! One file per content folder, `parts-<hash of the folder's path>.bin`:
+//!
+//! ```text
+//! [texts][index][index length: u64][checksum: u64][MAGIC]
+//! ```
+//!
+//! `texts` is every kept file's text, one after the other, so that a start
+//! reads one file instead of one per content file and keeps the texts as
+//! one string, without a copy. `index` (postcard) says, for each file,
+//! where its text is, its stamp and hash, where its front matter and body
+//! are, and its body's links, raw HTML and nesting (the scan that
+//! pulldown-cmark would otherwise repeat); and what checking each file
+//! against the rest found. The checksum (xxh3 of texts and index) and the
+//! magic make a truncated or damaged file refused, never trusted; the
+//! index names the format, Tessera's version, the folder and the site
+//! settings, and a cache that differs in any of them is not used.
+//!
+//! A kept file is used only when the file on disk has the stamp it had
+//! when read (size, modification and change times, inode, as the
+//! in-memory cache decides); otherwise it is read and parsed again.
+//! Front matter is parsed again from the kept text: TOML is a small part
+//! of the cost, and the model types stay out of the format.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::{CheckedPart, Part, Source, Stamp};
+use crate::body::{Body, BodyLink, LinkTarget};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::reference::Kind;
+use crate::snapshot::ItemId;
+
+/// Bumped whenever what is kept, or what a parse finds, changes.
+const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"TSPARTS\x01";
+/// Index length, checksum, magic.
+const TRAILER: usize = 8 + 8 + 8;
+/// How many folders' caches are kept; the least recently written go first.
+const KEEP: usize = 4;
+
+/// What a load found of the cache on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoreStatus {
+    /// No cache folder was given, or the load has not looked yet.
+    #[default]
+    Unused,
+    /// There was no cache for this folder yet.
+    Missing,
+    /// The cache was read; it held this many files.
+    Read {
+        /// Files it held.
+        files: usize,
+    },
+    /// The cache was refused (and will be written again): why.
+    Refused(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    format: u32,
+    tessera: String,
+    root: String,
+    site: u64,
+    files: Vec<StoredFile>,
+    checks: Vec<StoredCheck>,
+}
+
+/// One file's text and parse, as kept.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredFile {
+    path: String,
+    stamp: StoredStamp,
+    read_at: (u64, u32),
+    hash: u64,
+    /// Where the file's text is in the texts.
+    start: u64,
+    len: u64,
+    /// Where the front matter and body are in the file's text.
+    front: (u64, u64),
+    body: (u64, u64),
+    /// The body's scan; `None` for an empty body.
+    scan: Option<StoredScan>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredStamp {
+    len: u64,
+    modified: Option<(u64, u32)>,
+    changed: (i64, i64),
+    inode: (u64, u64),
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredScan {
+    links: Vec<StoredLink>,
+    raw_html: Vec<u64>,
+    too_deep: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredLink {
+    target: StoredTarget,
+    offset: u64,
+    span: (u64, u64),
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredTarget {
+    Item { kind: Kind, slug: String, fragment: Option<String> },
+    Url(String),
+    Invalid(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCheck {
+    path: String,
+    hash: u64,
+    context: u64,
+    diagnostics: Vec<StoredDiagnostic>,
+    referenced: Vec<(Kind, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDiagnostic {
+    path: String,
+    line: u32,
+    column: u32,
+    error: bool,
+    message: String,
+    help: Option<String>,
+    span: Option<(u64, u64)>,
+}
+
+/// A cache read from disk, waiting for the site settings to be known.
+pub(super) struct Restored {
+    site: u64,
+    texts: Arc<String>,
+    files: HashMap<PathBuf, StoredFile>,
+    checks: HashMap<PathBuf, CheckedPart>,
+}
+
+/// The cache file for the content folder `root` (canonical) in `dir`.
+pub(super) fn file_for(dir: &Path, root: &Path) -> PathBuf {
+    let key = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    dir.join(format!("parts-{key:016x}.bin"))
+}
+
+/// A hash of the site settings the parts were parsed under.
+pub(super) fn site_key(site: Option<&crate::model::Site>) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("{site:?}").as_bytes())
+}
+
+fn to_pair(t: SystemTime) -> Option<(u64, u32)> {
+    t.duration_since(UNIX_EPOCH).ok().map(|d| (d.as_secs(), d.subsec_nanos()))
+}
+
+fn from_pair((secs, nanos): (u64, u32)) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::new(secs, nanos.min(999_999_999)))
+}
+
+fn range(r: &Range<usize>) -> (u64, u64) {
+    (r.start as u64, r.end as u64)
+}
+
+fn usize_range((start, end): (u64, u64)) -> Option<Range<usize>> {
+    let (start, end) = (usize::try_from(start).ok()?, usize::try_from(end).ok()?);
+    (start <= end).then_some(start..end)
+}
+
+/// Reads the cache for `root` from `path`: `Ok(None)` when there is none.
+pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read it: {e}")),
+    };
+    let truncated = || "it is truncated or damaged".to_owned();
+    let body_len = bytes.len().checked_sub(TRAILER).ok_or_else(truncated)?;
+    let trailer = &bytes[body_len..];
+    let word = |i: usize| trailer.get(i * 8..i * 8 + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
+    let (Some(index_len), Some(checksum), Some(magic)) = (word(0), word(1), word(2)) else {
+        return Err(truncated());
+    };
+    if &magic != MAGIC {
+        return Err("it is not a parse cache of this format".to_owned());
+    }
+    if xxhash_rust::xxh3::xxh3_64(&bytes[..body_len]) != u64::from_le_bytes(checksum) {
+        return Err(truncated());
+    }
+    let texts_len = usize::try_from(u64::from_le_bytes(index_len))
+        .ok()
+        .and_then(|n| body_len.checked_sub(n))
+        .ok_or_else(truncated)?;
+    let index: Index = postcard::from_bytes(&bytes[texts_len..body_len]).map_err(|_| truncated())?;
+    if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
+        return Err(format!("it was written by another version of Tessera ({})", index.tessera));
+    }
+    if Path::new(&index.root) != root {
+        return Err(format!("it is for another folder ({})", index.root));
+    }
+    bytes.truncate(texts_len);
+    let texts = Arc::new(String::from_utf8(bytes).map_err(|_| truncated())?);
+    let mut files = HashMap::with_capacity(index.files.len());
+    for f in index.files {
+        let fits = usize_range((f.start, f.start.saturating_add(f.len)))
+            .filter(|r| texts.get(r.clone()).is_some())
+            .zip(usize_range(f.front).zip(usize_range(f.body)))
+            .is_some_and(|(file, (front, body))| {
+                let text = &texts[file];
+                text.get(front).is_some() && text.get(body).is_some()
+            });
+        if !fits {
+            return Err(truncated());
+        }
+        files.insert(PathBuf::from(&f.path), f);
+    }
+    let checks = index
+        .checks
+        .into_iter()
+        .map(|c| {
+            let diagnostics = c.diagnostics.into_iter().map(|d| Diagnostic {
+                path: PathBuf::from(d.path),
+                line: d.line,
+                column: d.column,
+                severity: if d.error { Severity::Error } else { Severity::Warning },
+                message: d.message,
+                help: d.help,
+                span: d.span.and_then(usize_range),
+            });
+            let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug });
+            let part = CheckedPart {
+                hash: c.hash,
+                context: c.context,
+                diagnostics: diagnostics.collect(),
+                referenced: referenced.collect(),
+            };
+            (PathBuf::from(c.path), part)
+        })
+        .collect();
+    Ok(Some(Restored { site: index.site, texts, files, checks }))
+}
+
+impl Restored {
+    /// Whether the parts were parsed under these site settings.
+    pub(super) fn is_for(&self, site: u64) -> bool {
+        self.site == site
+    }
+
+    pub(super) fn files(&self) -> usize {
+        self.files.len()
+    }
+
+    /// What checking each file found, by path.
+    pub(super) fn take_checks(&mut self) -> HashMap<PathBuf, CheckedPart> {
+        std::mem::take(&mut self.checks)
+    }
+
+    /// The kept file at `path` with its stamp and hash, if it is kept.
+    pub(super) fn get(&self, path: &Path) -> Option<(Stamp, SystemTime, u64, &StoredFile)> {
+        let f = self.files.get(path)?;
+        let stamp = Stamp {
+            len: f.stamp.len,
+            modified: f.stamp.modified.and_then(from_pair),
+            changed: f.stamp.changed,
+            inode: f.stamp.inode,
+        };
+        Some((stamp, from_pair(f.read_at)?, f.hash, f))
+    }
+
+    /// The kept file as it was read: its text and its body, scanned under
+    /// `site`. `None` if what was kept does not fit the text.
+    pub(super) fn source(&self, file: &StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body)> {
+        let at = usize_range((file.start, file.start.saturating_add(file.len)))?;
+        let shift = |r: (u64, u64)| usize_range(r).map(|r| at.start + r.start..at.start + r.end);
+        let (front, body) = (shift(file.front)?, shift(file.body)?);
+        let source = Source { path: path.to_owned(), text: self.texts.clone(), file: at, front, body };
+        let body = match &file.scan {
+            None => Body::empty(),
+            Some(scan) => {
+                let links = scan
+                    .links
+                    .iter()
+                    .map(|l| {
+                        let target = match &l.target {
+                            StoredTarget::Item { kind, slug, fragment } => {
+                                LinkTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
+                            }
+                            StoredTarget::Url(url) => LinkTarget::Url { url: url.clone() },
+                            StoredTarget::Invalid(written) => LinkTarget::Invalid { written: written.clone() },
+                        };
+                        Some(BodyLink { target, offset: usize::try_from(l.offset).ok()?, span: usize_range(l.span)? })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                let raw_html = scan.raw_html.iter().map(|&o| usize::try_from(o).ok()).collect::<Option<Vec<_>>>()?;
+                let too_deep = match scan.too_deep {
+                    Some(o) => Some(usize::try_from(o).ok()?),
+                    None => None,
+                };
+                Body::from_scan(self.texts.clone(), source.body.clone(), site, links, raw_html, too_deep)?
+            }
+        };
+        Some((source, body))
+    }
+}
+
+/// The text and parse of a kept part, if it has one to keep (a file that
+/// could not be read or split has none).
+fn source_of(part: &Part) -> Option<(&Source, &Body)> {
+    fn of<T>(r: &super::ParseResult<T>) -> Option<(&Source, &Body)> {
+        match r {
+            Ok(p) => Some((&p.source, &p.doc.body)),
+            Err(broken) => broken.rest.as_deref().map(|(s, b)| (s, b)),
+        }
+    }
+    match part {
+        Part::Page(r) => of(r),
+        Part::Measure(r) => of(r),
+        Part::Partner(r) => of(r),
+        Part::Story(r) => of(r),
+        Part::Media(r) => of(r),
+    }
+}
+
+/// What [`write`] is given: the load cache's parts and checks.
+pub(super) struct Keep<'a> {
+    pub(super) root: &'a Path,
+    pub(super) site: u64,
+    pub(super) parts: &'a HashMap<PathBuf, super::CachedPart>,
+    pub(super) checks: &'a HashMap<PathBuf, CheckedPart>,
+}
+
+/// Writes the cache to `path`: to a file beside it first, renamed over it
+/// once whole, so that a reader never sees half of one and a full disk
+/// loses nothing but the new cache. Then removes the least recently
+/// written caches of other folders beyond [`KEEP`].
+pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?;
+    {
+        let mut out =
+            Hashed { out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()), hash: Default::default() };
+        let mut files = Vec::with_capacity(keep.parts.len());
+        let mut at = 0u64;
+        for (path, cached) in keep.parts {
+            let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
+            let text = source.file_text();
+            out.write_all(text.as_bytes())?;
+            let relative = |r: &Range<usize>| range(&source.in_file(r.clone()));
+            let scan = (!body.markdown().is_empty()).then(|| StoredScan {
+                links: body
+                    .links
+                    .iter()
+                    .map(|l| StoredLink {
+                        target: match &l.target {
+                            LinkTarget::Item { kind, slug, fragment } => {
+                                StoredTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
+                            }
+                            LinkTarget::Url { url } => StoredTarget::Url(url.clone()),
+                            LinkTarget::Invalid { written } => StoredTarget::Invalid(written.clone()),
+                        },
+                        offset: l.offset as u64,
+                        span: range(&l.span),
+                    })
+                    .collect(),
+                raw_html: body.raw_html.iter().map(|&o| o as u64).collect(),
+                too_deep: body.too_deep.map(|o| o as u64),
+            });
+            let stamp = &cached.stamp;
+            files.push(StoredFile {
+                path: path.to_owned(),
+                stamp: StoredStamp {
+                    len: stamp.len,
+                    modified: stamp.modified.and_then(to_pair),
+                    changed: stamp.changed,
+                    inode: stamp.inode,
+                },
+                read_at: to_pair(cached.read_at).unwrap_or_default(),
+                hash: cached.hash,
+                start: at,
+                len: text.len() as u64,
+                front: relative(&source.front),
+                body: relative(&source.body),
+                scan,
+            });
+            at += text.len() as u64;
+        }
+        let checks = keep
+            .checks
+            .iter()
+            .filter_map(|(path, c)| {
+                Some(StoredCheck {
+                    path: path.to_str()?.to_owned(),
+                    hash: c.hash,
+                    context: c.context,
+                    diagnostics: c
+                        .diagnostics
+                        .iter()
+                        .map(|d| {
+                            Some(StoredDiagnostic {
+                                path: d.path.to_str()?.to_owned(),
+                                line: d.line,
+                                column: d.column,
+                                error: d.is_error(),
+                                message: d.message.clone(),
+                                help: d.help.clone(),
+                                span: d.span.as_ref().map(range),
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()?,
+                    referenced: c.referenced.iter().map(|id| (id.kind, id.slug.clone())).collect(),
+                })
+            })
+            .collect();
+        let index = Index {
+            format: FORMAT,
+            tessera: env!("CARGO_PKG_VERSION").to_owned(),
+            root: keep.root.to_string_lossy().into_owned(),
+            site: keep.site,
+            files,
+            checks,
+        };
+        let index = postcard::to_allocvec(&index).map_err(std::io::Error::other)?;
+        out.write_all(&index)?;
+        let checksum = out.hash.digest();
+        let mut out = out.out;
+        out.write_all(&(index.len() as u64).to_le_bytes())?;
+        out.write_all(&checksum.to_le_bytes())?;
+        out.write_all(MAGIC)?;
+        out.flush()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    prune(dir, path);
+    Ok(())
+}
+
+/// A writer that hashes what goes through it.
+struct Hashed<W> {
+    out: W,
+    hash: xxhash_rust::xxh3::Xxh3,
+}
+
+impl<W: Write> Write for Hashed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Removes the caches of other folders beyond the [`KEEP`] most recently
+/// written, and files left half-written by a run that was killed (an hour
+/// old: another run may be writing one now). Best effort: a file that
+/// cannot be removed stays.
+fn prune(dir: &Path, kept: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut caches: Vec<(SystemTime, PathBuf)> = Vec::new();
+    let an_hour_ago = SystemTime::now().checked_sub(Duration::from_secs(3600));
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else { continue };
+        if name.starts_with("parts-") && name.ends_with(".bin") && e.path() != kept {
+            caches.push((modified, e.path()));
+        } else if name.starts_with(".parts-") && name.ends_with(".tmp") && an_hour_ago.is_some_and(|t| modified < t) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    caches.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (_, old) in caches.into_iter().skip(KEEP - 1) {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadCache, load, load_with};
+
+    /// Writes the cache file `path` again with its index changed by `edit`,
+    /// checksum and all, as another build of Tessera would have written it.
+    fn rewrite(path: &Path, edit: impl FnOnce(&mut Index)) {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
+        let body_len = bytes.len() - TRAILER;
+        let index_len = u64::from_le_bytes(bytes[body_len..body_len + 8].try_into().unwrap_or_default()) as usize;
+        let texts = &bytes[..body_len - index_len];
+        let mut index: Index =
+            postcard::from_bytes(&bytes[body_len - index_len..body_len]).unwrap_or_else(|e| panic!("{e}"));
+        edit(&mut index);
+        let index = postcard::to_allocvec(&index).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = texts.to_vec();
+        out.extend_from_slice(&index);
+        let checksum = xxhash_rust::xxh3::xxh3_64(&out);
+        out.extend_from_slice(&(index.len() as u64).to_le_bytes());
+        out.extend_from_slice(&checksum.to_le_bytes());
+        out.extend_from_slice(MAGIC);
+        std::fs::write(path, out).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_cache_from_another_version_or_format_or_with_parts_out_of_its_texts_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        let page = "+++\ntitle = \"A page\"\nstatus = \"published\"\n+++\nSee [this](@/pages/nowhere.md).\n";
+        std::fs::write(dir.path().join("pages/p.md"), page).unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let fresh = format!("{:?}", load(dir.path()).err());
+        let start = || LoadCache::kept_in(store.path()).with_settle_time(Duration::ZERO);
+        let mut cache = start();
+        assert_eq!(format!("{:?}", load_with(dir.path(), &mut cache).err()), fresh);
+        assert!(matches!(cache.keep(), Ok(true)));
+        let file = file_for(store.path(), &root);
+        let mut good = start();
+        assert_eq!(format!("{:?}", load_with(dir.path(), &mut good).err()), fresh);
+        assert_eq!(good.store_status(), &StoreStatus::Read { files: 1 });
+        let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+        type Edit = Box<dyn FnOnce(&mut Index)>;
+        let edits: [(&str, Edit); 4] = [
+            ("another version", Box::new(|i: &mut Index| i.tessera = "0.0.0-other".to_owned())),
+            ("another format", Box::new(|i: &mut Index| i.format += 1)),
+            ("a text past the end", Box::new(|i: &mut Index| i.files[0].len += 1000)),
+            ("a body past the end of its file", Box::new(|i: &mut Index| i.files[0].body.1 += 1000)),
+        ];
+        for (what, edit) in edits {
+            std::fs::write(&file, &kept).unwrap_or_else(|e| panic!("{e}"));
+            rewrite(&file, edit);
+            let mut cache = start();
+            assert_eq!(format!("{:?}", load_with(dir.path(), &mut cache).err()), fresh, "{what}");
+            assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
+            assert_eq!(cache.files_read(), 1, "{what}");
+        }
+    }
+}
