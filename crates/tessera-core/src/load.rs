@@ -1658,11 +1658,13 @@ fn parse_cached<T: Cached>(
         return (result.clone(), Some(c.clone()));
     }
     if cached.is_none()
-        && let Some((stamp, read_at, hash, file)) = kept.disk.and_then(|d| d.get(&found.path))
+        && let Some(disk) = kept.disk
+        && let Some(file) = disk.take(&found.path)
+        && let Some((stamp, read_at, hash)) = file.stamp()
         && stamp.settled(read_at, kept.settle)
         && let Ok(meta) = std::fs::metadata(root.join(&found.path))
         && Stamp::of(&meta) == stamp
-        && let Some((source, body)) = kept.disk.and_then(|d| d.source(file, &found.path, site))
+        && let Some((source, body)) = disk.source(file, &found.path, site)
     {
         let modified = meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
         let result = parse_source::<T>(found, source, body, modified, hash);

@@ -474,18 +474,8 @@ mod tests {
         let two = ChangeFeed::new("v1".to_owned());
         // One time for both: the two servers publish the same commit.
         let at = Utc::now();
-        let a = one.publish(
-            "v1",
-            "v2",
-            at,
-            vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
-        );
-        let b = two.publish(
-            "v1",
-            "v2",
-            at,
-            vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")],
-        );
+        let a = one.publish("v1", "v2", at, vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")]);
+        let b = two.publish("v1", "v2", at, vec![change(ChangeKind::Updated, "a"), change(ChangeKind::Updated, "b")]);
         let ids = |b: &Batch| b.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b), "two servers name the same change the same way");
         assert_ne!(ids(&a)[0], ids(&a)[1]);

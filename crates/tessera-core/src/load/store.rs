@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -65,19 +65,21 @@ pub enum StoreStatus {
     Refused(String),
 }
 
+/// The index: generic so that [`write`] can serialize views of the load
+/// cache one file at a time, in the very shape that is read back.
 #[derive(Serialize, Deserialize)]
-struct Index {
+struct Index<Files = Vec<StoredFile>, Checks = Vec<StoredCheck>> {
     format: u32,
     tessera: String,
     root: String,
     site: u64,
-    files: Vec<StoredFile>,
-    checks: Vec<StoredCheck>,
+    files: Files,
+    checks: Checks,
 }
 
 /// One file's text and parse, as kept.
 #[derive(Serialize, Deserialize)]
-pub(super) struct StoredFile {
+pub(super) struct StoredFile<Scan = StoredScan> {
     path: String,
     stamp: StoredStamp,
     read_at: (u64, u32),
@@ -89,7 +91,7 @@ pub(super) struct StoredFile {
     front: (u64, u64),
     body: (u64, u64),
     /// The body's scan; `None` for an empty body.
-    scan: Option<StoredScan>,
+    scan: Option<Scan>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -101,7 +103,7 @@ struct StoredStamp {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredScan {
+pub(super) struct StoredScan {
     links: Vec<StoredLink>,
     raw_html: Vec<u64>,
     too_deep: Option<u64>,
@@ -145,7 +147,9 @@ struct StoredDiagnostic {
 pub(super) struct Restored {
     site: u64,
     texts: Arc<String>,
-    files: HashMap<PathBuf, StoredFile>,
+    /// Each taken by the load that uses it: its links are moved into the
+    /// body, not copied.
+    files: HashMap<PathBuf, Mutex<Option<StoredFile>>>,
     checks: HashMap<PathBuf, CheckedPart>,
 }
 
@@ -222,7 +226,7 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
         if !fits {
             return Err(truncated());
         }
-        files.insert(PathBuf::from(&f.path), f);
+        files.insert(PathBuf::from(&f.path), Mutex::new(Some(f)));
     }
     let checks = index
         .checks
@@ -265,38 +269,29 @@ impl Restored {
         std::mem::take(&mut self.checks)
     }
 
-    /// The kept file at `path` with its stamp and hash, if it is kept.
-    pub(super) fn get(&self, path: &Path) -> Option<(Stamp, SystemTime, u64, &StoredFile)> {
-        let f = self.files.get(path)?;
-        let stamp = Stamp {
-            len: f.stamp.len,
-            modified: f.stamp.modified.and_then(from_pair),
-            changed: f.stamp.changed,
-            inode: f.stamp.inode,
-        };
-        Some((stamp, from_pair(f.read_at)?, f.hash, f))
+    /// The kept file at `path`, if it is kept (and not taken already).
+    pub(super) fn take(&self, path: &Path) -> Option<StoredFile> {
+        self.files.get(path)?.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     /// The kept file as it was read: its text and its body, scanned under
     /// `site`. `None` if what was kept does not fit the text.
-    pub(super) fn source(&self, file: &StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body)> {
+    pub(super) fn source(&self, file: StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body)> {
         let at = usize_range((file.start, file.start.saturating_add(file.len)))?;
         let shift = |r: (u64, u64)| usize_range(r).map(|r| at.start + r.start..at.start + r.end);
         let (front, body) = (shift(file.front)?, shift(file.body)?);
         let source = Source { path: path.to_owned(), text: self.texts.clone(), file: at, front, body };
-        let body = match &file.scan {
+        let body = match file.scan {
             None => Body::empty(),
             Some(scan) => {
                 let links = scan
                     .links
-                    .iter()
+                    .into_iter()
                     .map(|l| {
-                        let target = match &l.target {
-                            StoredTarget::Item { kind, slug, fragment } => {
-                                LinkTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
-                            }
-                            StoredTarget::Url(url) => LinkTarget::Url { url: url.clone() },
-                            StoredTarget::Invalid(written) => LinkTarget::Invalid { written: written.clone() },
+                        let target = match l.target {
+                            StoredTarget::Item { kind, slug, fragment } => LinkTarget::Item { kind, slug, fragment },
+                            StoredTarget::Url(url) => LinkTarget::Url { url },
+                            StoredTarget::Invalid(written) => LinkTarget::Invalid { written },
                         };
                         Some(BodyLink { target, offset: usize::try_from(l.offset).ok()?, span: usize_range(l.span)? })
                     })
@@ -310,6 +305,20 @@ impl Restored {
             }
         };
         Some((source, body))
+    }
+}
+
+impl StoredFile {
+    /// The file's stamp when it was read, when that read began, and the
+    /// hash of its bytes.
+    pub(super) fn stamp(&self) -> Option<(Stamp, SystemTime, u64)> {
+        let stamp = Stamp {
+            len: self.stamp.len,
+            modified: self.stamp.modified.and_then(from_pair),
+            changed: self.stamp.changed,
+            inode: self.stamp.inode,
+        };
+        Some((stamp, from_pair(self.read_at)?, self.hash))
     }
 }
 
@@ -348,93 +357,42 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?;
     {
-        let mut out =
-            Hashed { out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()), hash: Default::default() };
+        let mut out = Hashed {
+            out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()),
+            hash: xxhash_rust::xxh3::Xxh3::new(),
+            written: 0,
+        };
+        // The texts first, noting where each is; then the index, made and
+        // written one file at a time rather than copied whole.
         let mut files = Vec::with_capacity(keep.parts.len());
-        let mut at = 0u64;
         for (path, cached) in keep.parts {
             let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
-            let text = source.file_text();
-            out.write_all(text.as_bytes())?;
-            let relative = |r: &Range<usize>| range(&source.in_file(r.clone()));
-            let scan = (!body.markdown().is_empty()).then(|| StoredScan {
-                links: body
-                    .links
-                    .iter()
-                    .map(|l| StoredLink {
-                        target: match &l.target {
-                            LinkTarget::Item { kind, slug, fragment } => {
-                                StoredTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
-                            }
-                            LinkTarget::Url { url } => StoredTarget::Url(url.clone()),
-                            LinkTarget::Invalid { written } => StoredTarget::Invalid(written.clone()),
-                        },
-                        offset: l.offset as u64,
-                        span: range(&l.span),
-                    })
-                    .collect(),
-                raw_html: body.raw_html.iter().map(|&o| o as u64).collect(),
-                too_deep: body.too_deep.map(|o| o as u64),
-            });
-            let stamp = &cached.stamp;
-            files.push(StoredFile {
-                path: path.to_owned(),
-                stamp: StoredStamp {
-                    len: stamp.len,
-                    modified: stamp.modified.and_then(to_pair),
-                    changed: stamp.changed,
-                    inode: stamp.inode,
-                },
-                read_at: to_pair(cached.read_at).unwrap_or_default(),
-                hash: cached.hash,
-                start: at,
-                len: text.len() as u64,
-                front: relative(&source.front),
-                body: relative(&source.body),
-                scan,
-            });
-            at += text.len() as u64;
+            let start = out.written;
+            out.write_all(source.file_text().as_bytes())?;
+            files.push((path, cached, source, body, start));
         }
-        let checks = keep
+        let checks: Vec<(&str, &CheckedPart)> = keep
             .checks
             .iter()
-            .filter_map(|(path, c)| {
-                Some(StoredCheck {
-                    path: path.to_str()?.to_owned(),
-                    hash: c.hash,
-                    context: c.context,
-                    diagnostics: c
-                        .diagnostics
-                        .iter()
-                        .map(|d| {
-                            Some(StoredDiagnostic {
-                                path: d.path.to_str()?.to_owned(),
-                                line: d.line,
-                                column: d.column,
-                                error: d.is_error(),
-                                message: d.message.clone(),
-                                help: d.help.clone(),
-                                span: d.span.as_ref().map(range),
-                            })
-                        })
-                        .collect::<Option<Vec<_>>>()?,
-                    referenced: c.referenced.iter().map(|id| (id.kind, id.slug.clone())).collect(),
-                })
-            })
+            .filter(|(_, c)| c.diagnostics.iter().all(|d| d.path.to_str().is_some()))
+            .filter_map(|(path, c)| Some((path.to_str()?, c)))
             .collect();
         let index = Index {
             format: FORMAT,
             tessera: env!("CARGO_PKG_VERSION").to_owned(),
             root: keep.root.to_string_lossy().into_owned(),
             site: keep.site,
-            files,
-            checks,
+            files: Seq(|| {
+                files.iter().map(|&(path, cached, source, body, start)| stored_file(path, cached, source, body, start))
+            }),
+            checks: Seq(|| checks.iter().map(|&(path, c)| stored_check(path, c))),
         };
-        let index = postcard::to_allocvec(&index).map_err(std::io::Error::other)?;
-        out.write_all(&index)?;
+        let texts = out.written;
+        postcard::to_io(&index, &mut out).map_err(std::io::Error::other)?;
+        let index_len = out.written - texts;
         let checksum = out.hash.digest();
         let mut out = out.out;
-        out.write_all(&(index.len() as u64).to_le_bytes())?;
+        out.write_all(&index_len.to_le_bytes())?;
         out.write_all(&checksum.to_le_bytes())?;
         out.write_all(MAGIC)?;
         out.flush()?;
@@ -444,16 +402,111 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A writer that hashes what goes through it.
+/// A sequence serialized from an iterator made on demand, without
+/// collecting it.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: ExactSizeIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
+}
+
+/// A body's scan, serialized as a [`StoredScan`] straight from the body.
+struct ScanOf<'a>(&'a Body);
+
+impl Serialize for ScanOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let body = self.0;
+        let mut scan = serializer.serialize_struct("StoredScan", 3)?;
+        scan.serialize_field("links", &Seq(|| body.links.iter().map(stored_link)))?;
+        scan.serialize_field("raw_html", &Seq(|| body.raw_html.iter().map(|&o| o as u64)))?;
+        scan.serialize_field("too_deep", &body.too_deep.map(|o| o as u64))?;
+        scan.end()
+    }
+}
+
+fn stored_link(l: &BodyLink) -> StoredLink {
+    StoredLink {
+        target: match &l.target {
+            LinkTarget::Item { kind, slug, fragment } => {
+                StoredTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
+            }
+            LinkTarget::Url { url } => StoredTarget::Url(url.clone()),
+            LinkTarget::Invalid { written } => StoredTarget::Invalid(written.clone()),
+        },
+        offset: l.offset as u64,
+        span: range(&l.span),
+    }
+}
+
+fn stored_file<'a>(
+    path: &str,
+    cached: &super::CachedPart,
+    source: &Source,
+    body: &'a Body,
+    start: u64,
+) -> StoredFile<ScanOf<'a>> {
+    let relative = |r: &Range<usize>| range(&source.in_file(r.clone()));
+    let stamp = &cached.stamp;
+    StoredFile {
+        path: path.to_owned(),
+        stamp: StoredStamp {
+            len: stamp.len,
+            modified: stamp.modified.and_then(to_pair),
+            changed: stamp.changed,
+            inode: stamp.inode,
+        },
+        read_at: to_pair(cached.read_at).unwrap_or_default(),
+        hash: cached.hash,
+        start,
+        len: source.file.len() as u64,
+        front: relative(&source.front),
+        body: relative(&source.body),
+        scan: (!body.markdown().is_empty()).then_some(ScanOf(body)),
+    }
+}
+
+fn stored_check(path: &str, c: &CheckedPart) -> StoredCheck {
+    StoredCheck {
+        path: path.to_owned(),
+        hash: c.hash,
+        context: c.context,
+        diagnostics: c
+            .diagnostics
+            .iter()
+            .map(|d| StoredDiagnostic {
+                path: d.path.to_string_lossy().into_owned(),
+                line: d.line,
+                column: d.column,
+                error: d.is_error(),
+                message: d.message.clone(),
+                help: d.help.clone(),
+                span: d.span.as_ref().map(range),
+            })
+            .collect(),
+        referenced: c.referenced.iter().map(|id| (id.kind, id.slug.clone())).collect(),
+    }
+}
+
+/// A writer that hashes and counts what goes through it.
 struct Hashed<W> {
     out: W,
     hash: xxhash_rust::xxh3::Xxh3,
+    written: u64,
 }
 
 impl<W: Write> Write for Hashed<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
         self.hash.update(&buf[..n]);
+        self.written += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {

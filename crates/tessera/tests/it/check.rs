@@ -103,3 +103,42 @@ fn warnings_do_not_fail_the_check() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("warning: no page or item links to this measure"), "{}", stdout(&out));
 }
+
+/// `check` keeps what it parsed in the cache folder, and the cache changes
+/// nothing but the time: a second run, a run over a damaged cache and a run
+/// that cannot write its cache all print what the first printed; only the
+/// last says, on standard error, that the cache could not be written.
+#[test]
+fn the_parse_cache_changes_nothing_but_the_time() {
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = |cache: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["check", "tests/fixtures/invalid/broken-front-matter/site"])
+            .env("TESSERA_CACHE_DIR", cache)
+            .current_dir(crate::workspace())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run tessera: {e}"))
+    };
+    let first = run(cache.path());
+    assert_eq!(first.status.code(), Some(1));
+    assert!(stdout(&first).contains("broken link"), "{}", stdout(&first));
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("parts"))
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let [file] = kept.as_slice() else { panic!("one cache file: {kept:?}") };
+    let written = std::fs::read(file).unwrap_or_default();
+    assert!(written.len() > 100, "{} bytes", written.len());
+    let second = run(cache.path());
+    assert_eq!((second.status.code(), stdout(&second)), (Some(1), stdout(&first)));
+    assert!(second.stderr.is_empty(), "{}", String::from_utf8_lossy(&second.stderr));
+    std::fs::write(file, &written[..written.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let damaged = run(cache.path());
+    assert_eq!((damaged.status.code(), stdout(&damaged)), (Some(1), stdout(&first)));
+    assert_eq!(std::fs::metadata(file).map(|m| m.len()).ok(), Some(written.len() as u64), "written again");
+    // A cache folder that is a file cannot be written.
+    let not_a_folder = cache.path().join("parts").join(file.file_name().unwrap_or_default());
+    let unwritable = run(&not_a_folder);
+    assert_eq!((unwritable.status.code(), stdout(&unwritable)), (Some(1), stdout(&first)));
+    let stderr = String::from_utf8_lossy(&unwritable.stderr);
+    assert!(stderr.contains("cannot write the parse cache"), "{stderr}");
+}
