@@ -183,14 +183,18 @@ fn usize_range((start, end): (u64, u64)) -> Option<Range<usize>> {
 
 /// Reads the cache for `root` from `path`: `Ok(None)` when there is none.
 pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String> {
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     let truncated = || "it is truncated or damaged".to_owned();
-    let body_len = bytes.len().checked_sub(TRAILER).ok_or_else(truncated)?;
-    let trailer = &bytes[body_len..];
+    let io = |e: std::io::Error| format!("cannot read it: {e}");
+    let len = file.metadata().map_err(io)?.len();
+    let body_len = len.checked_sub(TRAILER as u64).ok_or_else(truncated)?;
+    let mut trailer = [0u8; TRAILER];
+    file.seek(SeekFrom::Start(body_len)).and_then(|_| file.read_exact(&mut trailer)).map_err(io)?;
     let word = |i: usize| trailer.get(i * 8..i * 8 + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
     let (Some(index_len), Some(checksum), Some(magic)) = (word(0), word(1), word(2)) else {
         return Err(truncated());
@@ -198,22 +202,39 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     if &magic != MAGIC {
         return Err("it is not a parse cache of this format".to_owned());
     }
-    if xxhash_rust::xxh3::xxh3_64(&bytes[..body_len]) != u64::from_le_bytes(checksum) {
+    let index_len = u64::from_le_bytes(index_len);
+    let texts_len = body_len.checked_sub(index_len).ok_or_else(truncated)?;
+    let (Ok(index_size), Ok(texts_size)) = (usize::try_from(index_len), usize::try_from(texts_len)) else {
+        return Err(truncated());
+    };
+    // The index first: a cache from another version or for another folder
+    // is refused without reading its texts.
+    let mut index_bytes = Vec::with_capacity(index_size);
+    file.seek(SeekFrom::Start(texts_len))
+        .and_then(|_| (&mut file).take(index_len).read_to_end(&mut index_bytes))
+        .map_err(io)?;
+    let index: Option<Index> = postcard::from_bytes(&index_bytes).ok();
+    if let Some(index) = &index {
+        if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
+            return Err(format!("it was written by another version of Tessera ({})", index.tessera));
+        }
+        if Path::new(&index.root) != root {
+            return Err(format!("it is for another folder ({})", index.root));
+        }
+    }
+    // Read into a buffer of the texts' exact size: it becomes the string
+    // every kept file's source points into.
+    let mut texts = Vec::with_capacity(texts_size);
+    file.seek(SeekFrom::Start(0)).and_then(|_| (&mut file).take(texts_len).read_to_end(&mut texts)).map_err(io)?;
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    hash.update(&texts);
+    hash.update(&index_bytes);
+    if texts.len() != texts_size || index_bytes.len() != index_size || hash.digest() != u64::from_le_bytes(checksum) {
         return Err(truncated());
     }
-    let texts_len = usize::try_from(u64::from_le_bytes(index_len))
-        .ok()
-        .and_then(|n| body_len.checked_sub(n))
-        .ok_or_else(truncated)?;
-    let index: Index = postcard::from_bytes(&bytes[texts_len..body_len]).map_err(|_| truncated())?;
-    if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
-        return Err(format!("it was written by another version of Tessera ({})", index.tessera));
-    }
-    if Path::new(&index.root) != root {
-        return Err(format!("it is for another folder ({})", index.root));
-    }
-    bytes.truncate(texts_len);
-    let texts = Arc::new(String::from_utf8(bytes).map_err(|_| truncated())?);
+    let index = index.ok_or_else(truncated)?;
+    drop(index_bytes);
+    let texts = Arc::new(String::from_utf8(texts).map_err(|_| truncated())?);
     let mut files = HashMap::with_capacity(index.files.len());
     for f in index.files {
         let fits = usize_range((f.start, f.start.saturating_add(f.len)))
