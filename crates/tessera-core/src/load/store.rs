@@ -184,14 +184,20 @@ fn usize_range((start, end): (u64, u64)) -> Option<Range<usize>> {
 /// Reads the cache for `root` from `path`: `Ok(None)` when there is none.
 pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut file = match std::fs::File::open(path) {
+    // Opened without blocking: a FIFO put in its place must not hang the
+    // start; only a regular file is read.
+    let mut file = match super::open_nonblocking(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     let truncated = || "it is truncated or damaged".to_owned();
     let io = |e: std::io::Error| format!("cannot read it: {e}");
-    let len = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".to_owned());
+    }
+    let len = meta.len();
     let body_len = len.checked_sub(TRAILER as u64).ok_or_else(truncated)?;
     let mut trailer = [0u8; TRAILER];
     file.seek(SeekFrom::Start(body_len)).and_then(|_| file.read_exact(&mut trailer)).map_err(io)?;
@@ -610,6 +616,17 @@ mod tests {
             ("a text past the end", Box::new(|i: &mut Index| i.files[0].len += 1000)),
             ("a body past the end of its file", Box::new(|i: &mut Index| i.files[0].body.1 += 1000)),
         ];
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{e}"));
+            let made = std::process::Command::new("mkfifo").arg(&file).status();
+            if made.is_ok_and(|s| s.success()) {
+                let mut cache = start();
+                assert_eq!(format!("{:?}", load_with(dir.path(), &mut cache).err()), fresh, "a FIFO");
+                assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{:?}", cache.store_status());
+                std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
         for (what, edit) in edits {
             std::fs::write(&file, &kept).unwrap_or_else(|e| panic!("{e}"));
             rewrite(&file, edit);
