@@ -27,8 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     if let Some(kept) = std::env::args().nth(2) {
         let started = Instant::now();
-        let mut source =
-            StartingSource::start(std::path::Path::new(&dir), Some(kept.into()), load_cache());
+        let mut source = StartingSource::start(std::path::Path::new(&dir), Some(kept.into()), load_cache());
         let kept = source.kept_default_locale().is_some();
         if !kept {
             source.wait()?;
