@@ -706,7 +706,8 @@ impl Loader {
             }
             return None;
         }
-        let text = match read_checked(&self.root, rel) {
+        // Files at the root: their folder is the (canonical) root itself.
+        let text = match read_checked(&self.root, rel, rel.components().count() == 1) {
             Ok((text, _, _)) => text,
             Err(d) => {
                 self.push(d);
@@ -936,12 +937,15 @@ impl Loader {
         let changed = self.changed.as_ref();
         let settle = self.cache.settle.unwrap_or(SETTLE);
         let fresh = &self.fresh;
+        // Whether the kind's folder resolves to itself (not a link elsewhere).
+        let folder = root.join(kind.folder());
+        let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
             .par_iter()
             .filter(|f| f.kind == kind)
             .map(|f| {
                 let trusted = changed.is_some_and(|c| !c.contains(&f.path));
-                let kept = Kept { memory: cache.get(&f.path), disk: restored, trusted, settle };
+                let kept = Kept { memory: cache.get(&f.path), disk: restored, trusted, settle, plain_folder };
                 let (result, keep) = parse_cached::<T>(root, site, f, kept, fresh);
                 (result, keep, f.path.as_path())
             })
@@ -1454,30 +1458,46 @@ fn index<T: Item>(
 /// file or to any folder on its way), and anything that is not a regular
 /// file (a FIFO would block forever, a device would never end).
 /// The text of a content file, and when it was last modified (when the
-/// file system says).
+/// file system says). `plain_folder`: the file's folder is known to be
+/// the content folder's own (it resolves to itself), so that a file that
+/// is not a symbolic link is where its path says, and need not be
+/// resolved component by component.
 #[allow(clippy::type_complexity)]
-fn read_checked(root: &Path, rel: &Path) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>, Stamp), Diagnostic> {
+fn read_checked(
+    root: &Path,
+    rel: &Path,
+    plain_folder: bool,
+) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>, Stamp), Diagnostic> {
     let full = root.join(rel);
     let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
-    let is_link = std::fs::symlink_metadata(&full).map_err(io_error)?.file_type().is_symlink();
-    let target = full.canonicalize().map_err(|e| {
-        let what = if is_link { "broken symbolic link" } else { "cannot read file" };
-        Diagnostic::error(rel, (0, 0), format!("{what}: {e}"))
-    })?;
-    if !target.starts_with(root) {
-        return Err(Diagnostic::error(rel, (0, 0), "refused: the path leads outside the content folder")
-            .with_help("a symbolic link (to the file or to a folder on its way) points elsewhere; copy the file into the content folder instead"));
-    }
     let not_regular = || {
         Diagnostic::error(rel, (0, 0), "refused: not a regular file (a FIFO, socket or device)")
             .with_help("content files are ordinary files; remove this one")
     };
-    if !std::fs::metadata(&target).map_err(io_error)?.is_file() {
-        return Err(not_regular());
-    }
-    // Opened without blocking and checked again on the open handle: a FIFO
-    // swapped in after the check above must not hang the loader.
-    let file = open_nonblocking(&target).map_err(io_error)?;
+    let link_meta = std::fs::symlink_metadata(&full).map_err(io_error)?;
+    // A regular file in a plain folder is opened as it is, refusing to
+    // follow a link swapped in meanwhile; anything else is resolved first.
+    let opened = if plain_folder && link_meta.is_file() { open_nonblocking_nofollow(&full).ok() } else { None };
+    let file = match opened {
+        Some(file) => file,
+        None => {
+            let is_link = link_meta.file_type().is_symlink();
+            let target = full.canonicalize().map_err(|e| {
+                let what = if is_link { "broken symbolic link" } else { "cannot read file" };
+                Diagnostic::error(rel, (0, 0), format!("{what}: {e}"))
+            })?;
+            if !target.starts_with(root) {
+                return Err(Diagnostic::error(rel, (0, 0), "refused: the path leads outside the content folder")
+                    .with_help("a symbolic link (to the file or to a folder on its way) points elsewhere; copy the file into the content folder instead"));
+            }
+            if !std::fs::metadata(&target).map_err(io_error)?.is_file() {
+                return Err(not_regular());
+            }
+            // Opened without blocking and checked again on the open handle:
+            // a FIFO swapped in after the check above must not hang the loader.
+            open_nonblocking(&target).map_err(io_error)?
+        }
+    };
     let meta = file.metadata().map_err(io_error)?;
     if !meta.is_file() {
         return Err(not_regular());
@@ -1525,6 +1545,18 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
+}
+
+/// Opens `path` without blocking, failing if it is a symbolic link.
+#[cfg(unix)]
+fn open_nonblocking_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking_nofollow(_: &Path) -> std::io::Result<std::fs::File> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// Splits the text of a Markdown content file into its TOML front matter
@@ -1635,6 +1667,8 @@ struct Kept<'a> {
     trusted: bool,
     /// How long after its last change a file's stamp is trusted.
     settle: std::time::Duration,
+    /// Whether the file's folder is the content folder's own.
+    plain_folder: bool,
 }
 
 /// One file's parse: the cached one when the file's stamp is unchanged
@@ -1673,7 +1707,7 @@ fn parse_cached<T: Cached>(
     }
     fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let read_at = std::time::SystemTime::now();
-    let (text, modified, stamp) = match read_checked(root, &found.path) {
+    let (text, modified, stamp) = match read_checked(root, &found.path, kept.plain_folder) {
         Ok(read) => read,
         Err(d) => return (Err(Broken::unread(d)), None),
     };
