@@ -213,7 +213,8 @@ fn load_cache() -> tessera_core::LoadCache {
 /// written is said on standard error; it changes nothing else.
 fn keep(cache: &mut tessera_core::LoadCache) {
     if let Err(e) = cache.keep() {
-        eprintln!("note: cannot write the parse cache: {e} (the next run parses the content again)");
+        let at = cache_dir().map(|d| format!(" in `{}`", d.join("parts").display())).unwrap_or_default();
+        eprintln!("note: cannot write the parse cache{at}: {e} (the next run parses the content again)");
     }
 }
 

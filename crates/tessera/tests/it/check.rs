@@ -143,5 +143,6 @@ fn the_parse_cache_changes_nothing_but_the_time() {
     let unwritable = run(&not_a_folder);
     assert_eq!((unwritable.status.code(), stdout(&unwritable)), (Some(1), stdout(&first)));
     let stderr = String::from_utf8_lossy(&unwritable.stderr);
-    assert!(stderr.contains("cannot write the parse cache"), "{stderr}");
+    assert!(stderr.contains("cannot write the parse cache in `"), "{stderr}");
+    assert!(stderr.contains(&not_a_folder.join("parts").display().to_string()), "names where: {stderr}");
 }
