@@ -66,8 +66,16 @@ fn describe(result: &Result<Snapshot, LoadError>) -> String {
         let now = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().unwrap_or_else(|| panic!());
         let view = snapshot.view(Audience::Public, now);
         let _ = writeln!(out, "public {year}: {:x}", snapshot.public_version(now));
-        for page in view.list::<Page>(&snapshot.site().default_locale) {
-            let _ = writeln!(out, "  {} {}", page.slug, page.locale);
+        let locale = &snapshot.site().default_locale;
+        for page in view.list::<Page>(locale) {
+            // The body as the public gets it: links to what it may not see
+            // are rewritten.
+            let _ = writeln!(out, "  {} {} {:?}", page.slug, page.locale, view.body(page.doc));
+        }
+        for measure in view.list::<Measure>(locale) {
+            let cited: Vec<String> =
+                view.referrers::<Measure, Page>(&measure.slug, locale).iter().map(|p| p.slug.clone()).collect();
+            let _ = writeln!(out, "  {} cited by {cited:?}", measure.slug);
         }
         for a in snapshot.editorial_transition(now).addresses {
             let _ = writeln!(out, "  old {} {}", a.path, a.state());
@@ -98,6 +106,10 @@ enum Edit {
     Touch(usize),
     /// Changes the site's base URL (every body depends on it).
     Settings(bool),
+    /// Rewords a file without changing what it refers to: a paragraph
+    /// added, a title changed, a link to an item added, a media caption
+    /// changed (what a patched load takes).
+    Reword(usize, u8),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -112,6 +124,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => any::<u8>().prop_map(Edit::Create),
         1 => (0usize..64).prop_map(Edit::Touch),
         1 => any::<bool>().prop_map(Edit::Settings),
+        3 => (0usize..64, any::<u8>()).prop_map(|(i, n)| Edit::Reword(i, n)),
     ]
 }
 
@@ -249,6 +262,24 @@ fn apply_edit(root: &Path, original: &Path, edit: &Edit) {
         Edit::Touch(i) => {
             if let Some(p) = pick(*i) {
                 write(&p, &read(&p));
+            }
+        }
+        Edit::Reword(i, n) => {
+            if let Some(p) = pick(*i) {
+                let text = read(&p);
+                let text = match n % 4 {
+                    _ if p.extension().is_some_and(|e| e == "toml") => {
+                        text.replacen("caption = \"", &format!("caption = \"Reworded {n} "), 1)
+                    }
+                    0 => text.replacen("title = \"", &format!("title = \"Reworded {n} "), 1),
+                    // A public item, or a hidden one (the public gets the
+                    // link's text alone).
+                    1 if n % 8 == 1 => format!("{text}\nSee [the story](@/stories/public-story.md), {n}.\n"),
+                    1 => format!("{text}\nSee [the draft](@/measures/draft-measure.md), {n}.\n"),
+                    2 => format!("{text}\nA <b>reworded</b> line {n}.\n"),
+                    _ => format!("{text}\nA reworded line {n}.\n"),
+                };
+                write(&p, &text);
             }
         }
         Edit::Settings(other) => {
@@ -467,4 +498,80 @@ fn a_damaged_or_foreign_cache_is_refused_and_written_again() {
         cache.store_status()
     );
     assert!(cache.files_read() > 5);
+}
+
+/// A load told of a few edited files patches the last snapshot when the
+/// edits change nothing other files depend on, and loads in full when they
+/// do; either way it gives what a fresh load gives.
+#[test]
+fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    let mut cache = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
+    let first = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!cache.patched());
+    let welcome = dir.path().join("pages/welcome.md");
+    let original = read(&welcome);
+    let mut step = 0;
+    let mut edit = |path: &Path, text: &str, cache: &mut LoadCache| {
+        write(path, text);
+        step += 1;
+        restamp(&[path.to_path_buf()], step);
+        let result = load_changed(dir.path(), cache, &[path.to_path_buf()]);
+        assert_eq!(describe(&result), describe(&load(dir.path())), "after step {step}");
+        result
+    };
+
+    // A paragraph added: patched, the other documents shared.
+    let after = edit(&welcome, &format!("{original}\nA new paragraph.\n"), &mut cache);
+    assert!(cache.patched());
+    let after = after.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_ne!(after.version(), first.version());
+    let story = |s: &Snapshot| s.collection::<Story>().all().first().cloned();
+    let (Some(a), Some(b)) = (story(&first), story(&after)) else { panic!("no story") };
+    assert!(Arc::ptr_eq(&a, &b));
+
+    // A new title, a link to an item it already refers to, raw HTML (a new
+    // warning): patched.
+    for text in [
+        original.replacen("title = \"Welcome\"", "title = \"Welcome home\"", 1),
+        format!("{original}\nSee [the measure](@/measures/public-measure.md) again.\n"),
+        // The draft measure it names in its front matter: the public must
+        // not get this link.
+        format!("{original}\nSee [the draft](@/measures/draft-measure.md).\n"),
+        format!("{original}\nSome <b>bold</b> HTML.\n"),
+    ] {
+        assert!(edit(&welcome, &text, &mut cache).is_ok());
+        assert!(cache.patched(), "{text}");
+    }
+
+    // What others read changed: a full load.
+    for text in [
+        // A topic more.
+        original.replacen("topics = [\"education\"]", "topics = [\"education\", \"health\"]", 1),
+        // An embargo.
+        original.replacen("status = \"published\"", "status = \"published\"\npublish_at = 2099-01-01T00:00:00Z", 1),
+        // Another legacy URL.
+        original.replacen("legacy_urls = [", "legacy_urls = [\"/old/other.html\", ", 1),
+    ] {
+        let _ = edit(&welcome, &text, &mut cache);
+        assert!(!cache.patched(), "{text}");
+        let _ = edit(&welcome, &original, &mut cache);
+    }
+    // An error: a full load, which reports it; the next edit after the fix
+    // is patched again.
+    assert!(edit(&welcome, &format!("{original}\n[broken](@/measures/no-such.md)\n"), &mut cache).is_err());
+    assert!(!cache.patched());
+    assert!(edit(&welcome, &original, &mut cache).is_ok());
+    assert!(edit(&welcome, &format!("{original}\nAgain.\n"), &mut cache).is_ok());
+    assert!(cache.patched());
+
+    // A file the last load did not have, and one removed: full loads.
+    let new_page = dir.path().join("pages/new-page.md");
+    let _ = edit(&new_page, &original.replacen("legacy_urls", "old_urls_gone", 1), &mut cache);
+    assert!(!cache.patched());
+    std::fs::remove_file(&new_page).unwrap_or_else(|e| panic!("{e}"));
+    let removed = load_changed(dir.path(), &mut cache, std::slice::from_ref(&new_page));
+    assert!(!cache.patched());
+    assert_eq!(describe(&removed), describe(&load(dir.path())));
 }

@@ -1,6 +1,7 @@
 //! Times a load, a reload with nothing changed, and a reload after a
 //! one-line edit of one page, with the load cache: what `serve --watch`
-//! does on an edit, without the server.
+//! does on an edit, without the server; then the same edit told of the
+//! file that changed, as the server's watcher tells it.
 //!
 //! usage: cargo run --release -p tessera-core --example reload -- CONTENT_DIR
 //! (it appends a line to one page of CONTENT_DIR)
@@ -27,6 +28,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..5 {
         std::fs::OpenOptions::new().append(true).open(page)?.write_all(format!("\nAn edit {n}.\n").as_bytes())?;
         time("reload after a one-line edit", &mut cache)?;
+    }
+    // As `serve --watch` reloads: told which file changed.
+    for n in 0..5 {
+        std::fs::OpenOptions::new().append(true).open(page)?.write_all(format!("\nAn edit {n}.\n").as_bytes())?;
+        let started = Instant::now();
+        let snapshot =
+            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(page)).map_err(|e| format!("{e:?}"))?;
+        println!(
+            "reload told of the edited file: {:.1} ms ({:016x}, {})",
+            started.elapsed().as_secs_f64() * 1000.0,
+            snapshot.version(),
+            if cache.patched() { "patched" } else { "loaded in full" }
+        );
     }
     Ok(())
 }

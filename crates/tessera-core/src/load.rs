@@ -1,6 +1,6 @@
 //! Reading a content folder into a [`Snapshot`], collecting every problem.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -135,8 +135,23 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         checks_context: 0,
         fresh: std::sync::atomic::AtomicUsize::new(0),
         checked: 0,
+        contexts: HashMap::new(),
+        existing: None,
     };
+    if let Some(snapshot) = loader.patch() {
+        let files_read = *loader.fresh.get_mut();
+        *cache = std::mem::take(&mut loader.cache);
+        cache.files_read = files_read;
+        cache.dirty |= files_read > 0 || loader.checked > 0;
+        cache.patched = true;
+        return Ok(snapshot);
+    }
+    // What a patch that could not be made left behind.
+    *loader.fresh.get_mut() = 0;
+    loader.checked = 0;
+    loader.diagnostics.clear();
     let snapshot = loader.run();
+    cache.patched = false;
     cache.root = loader.cache.root.take();
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
@@ -152,13 +167,16 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.dirty = loader.cache.dirty || gone || cache.files_read > 0 || loader.checked > 0;
     cache.site_key = loader.cache.site_key;
     let mut diagnostics = loader.diagnostics;
-    diagnostics.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    diagnostics.dedup();
+    sort_diagnostics(&mut diagnostics);
+    cache.last = None;
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(LoadError::Invalid { diagnostics });
     }
     let mut snapshot = snapshot.ok_or(LoadError::Invalid { diagnostics: Vec::new() })?;
     snapshot.warnings = diagnostics;
+    if let Some(existing) = loader.existing.take() {
+        cache.last = Some(Last { snapshot: snapshot.clone(), existing, contexts: loader.contexts });
+    }
     Ok(snapshot)
 }
 
@@ -292,6 +310,10 @@ pub struct LoadCache {
     site_key: u64,
     /// How many content files the last load read.
     files_read: usize,
+    /// What the last load built, if it succeeded.
+    last: Option<Last>,
+    /// Whether the last load patched the snapshot before it.
+    patched: bool,
 }
 
 /// How long after its last change a file's stamp is trusted: a write in the
@@ -324,6 +346,17 @@ impl LoadCache {
     /// others were taken from this cache, or from the one kept on disk).
     pub fn files_read(&self) -> usize {
         self.files_read
+    }
+
+    /// Whether the last load patched the snapshot of the load before it
+    /// instead of building one: what [`load_changed`] does when the few
+    /// changed files were there before, still parse without errors, and
+    /// changed nothing that other files or the snapshot's indexes read of
+    /// them (slug and locale, references, visibility, country, legacy
+    /// URLs, the media their bodies show, which items they are linked
+    /// from). The result is the same either way.
+    pub fn patched(&self) -> bool {
+        self.patched
     }
 
     /// What the first load found in the folder given to [`LoadCache::kept_in`].
@@ -401,10 +434,19 @@ enum Part {
 trait Cached: Item + DeserializeOwned + Clone {
     fn part(result: Result<Parsed<Self>, Broken>) -> Part;
     fn of(part: &Part) -> Option<&Result<Parsed<Self>, Broken>>;
+    /// This kind's documents in a snapshot being patched.
+    fn slot(snapshot: &mut Snapshot) -> &mut Collection<Self>;
+    /// The checks of one file that only this kind has, and that read
+    /// nothing but the file.
+    fn own_checks(loader: &mut Loader, parsed: &Parsed<Self>);
+    /// Whether what other files' checks and the snapshot's indexes read of
+    /// an item of this kind, beyond what every kind has, is the same in
+    /// `a` and `b`.
+    fn same_for_others(a: &Self, b: &Self) -> bool;
 }
 
 macro_rules! cached {
-    ($($ty:ident),*) => {$(
+    ($($ty:ident: $field:ident, |$l:ident, $p:ident| $own:expr, |$a:ident, $b:ident| $same:expr;)*) => {$(
         impl Cached for $ty {
             fn part(result: Result<Parsed<Self>, Broken>) -> Part {
                 Part::$ty(result)
@@ -415,10 +457,27 @@ macro_rules! cached {
                     _ => None,
                 }
             }
+            fn slot(snapshot: &mut Snapshot) -> &mut Collection<Self> {
+                &mut snapshot.$field
+            }
+            fn own_checks($l: &mut Loader, $p: &Parsed<Self>) {
+                $own
+            }
+            fn same_for_others($a: &Self, $b: &Self) -> bool {
+                $same
+            }
         }
     )*};
 }
-cached!(Page, Measure, Partner, Story, Media);
+cached! {
+    // A page's legacy URLs are checked against the other pages' and the
+    // list's, and make the index of old addresses.
+    Page: pages, |loader, parsed| loader.check_page_quotes(parsed), |a, b| a.legacy_urls == b.legacy_urls;
+    Measure: measures, |_loader, _parsed| (), |_a, _b| true;
+    Partner: partners, |_loader, _parsed| (), |_a, _b| true;
+    Story: stories, |_loader, _parsed| (), |_a, _b| true;
+    Media: media, |loader, parsed| loader.check_media_alt(parsed), |_a, _b| true;
+}
 
 /// What identifies a file's bytes without reading them: its size,
 /// modification and change times and inode. Trusted only when the read
@@ -500,7 +559,15 @@ struct Loader {
     fresh: std::sync::atomic::AtomicUsize,
     /// How many files this load checked afresh.
     checked: usize,
+    /// The hash each kind's checks ran under ([`CheckedPart::context`]).
+    contexts: HashMap<Kind, u64>,
+    /// Which kinds each slug names, once checked.
+    existing: Option<Arc<Existing>>,
 }
+
+/// Which kinds of item (and topics) each slug names: what references and
+/// links are checked against.
+type Existing = HashMap<String, BTreeSet<Kind>>;
 
 /// A content file found on disk, not read yet.
 #[derive(Clone)]
@@ -595,18 +662,25 @@ impl Loader {
 
         let topics = topics.unwrap_or_default();
         let topic_slugs: HashSet<&str> = topics.iter().map(|t| t.slug.as_str()).collect();
-        let mut existing: HashMap<&str, BTreeSet<Kind>> = HashMap::new();
+        let mut existing: Existing = HashMap::new();
         for f in &found {
-            existing.entry(f.slug.as_str()).or_default().insert(f.kind);
+            match existing.get_mut(f.slug.as_str()) {
+                Some(kinds) => {
+                    kinds.insert(f.kind);
+                }
+                None => {
+                    existing.insert(f.slug.clone(), BTreeSet::from([f.kind]));
+                }
+            }
         }
         for t in &topic_slugs {
-            existing.entry(t).or_default().insert(Kind::Topic);
+            existing.entry((*t).to_owned()).or_default().insert(Kind::Topic);
         }
         let default_locale = site.as_ref().map(|s| s.default_locale.clone());
 
         let mut referenced: HashSet<ItemId> = HashSet::new();
         let existing_hash = {
-            let mut names: Vec<(&str, &BTreeSet<Kind>)> = existing.iter().map(|(s, k)| (*s, k)).collect();
+            let mut names: Vec<(&str, &BTreeSet<Kind>)> = existing.iter().map(|(s, k)| (s.as_str(), k)).collect();
             names.sort_unstable();
             let mut h = xxhash_rust::xxh3::Xxh3::new();
             h.update(format!("{default_locale:?}{:?}", self.site_url).as_bytes());
@@ -629,6 +703,7 @@ impl Loader {
             self.check_legacy(&legacy, &src, &pages, &existing);
             legacy.addresses
         });
+        self.existing = Some(Arc::new(existing));
         self.check_media(&media);
         self.warn_unreferenced(&measures, &referenced);
         self.warn_unreferenced(&partners, &referenced);
@@ -636,7 +711,6 @@ impl Loader {
         self.warn_unreferenced(&media, &referenced);
 
         let site = site?;
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         let mut snapshot = Snapshot {
             site,
             topics,
@@ -645,46 +719,44 @@ impl Loader {
             partners: Collection::default(),
             stories: Collection::default(),
             media: Collection::default(),
-            by_topic: HashMap::new(),
-            by_country: HashMap::new(),
-            referrers: HashMap::new(),
-            media_users: HashMap::new(),
+            by_topic: Arc::default(),
+            by_country: Arc::default(),
+            referrers: Arc::default(),
+            media_users: Arc::default(),
             warnings: Vec::new(),
             version: 0,
             settings_hash: 0,
             embargoes: Vec::new(),
             public_versions: Vec::new(),
             public_bodies: Vec::new(),
-            link_sensitive: HashSet::new(),
-            legacy: legacy.unwrap_or_default(),
-            old_addresses: BTreeMap::new(),
+            link_sensitive: Arc::default(),
+            legacy: Arc::new(legacy.unwrap_or_default()),
+            old_addresses: Arc::default(),
             revision: None,
             revision_time: None,
         };
-        index(&mut snapshot, pages, &mut hasher, |s| &mut s.pages);
-        index(&mut snapshot, measures, &mut hasher, |s| &mut s.measures);
-        index(&mut snapshot, partners, &mut hasher, |s| &mut s.partners);
-        index(&mut snapshot, stories, &mut hasher, |s| &mut s.stories);
-        index(&mut snapshot, media, &mut hasher, |s| &mut s.media);
+        index(&mut snapshot, pages, |s| &mut s.pages);
+        index(&mut snapshot, measures, |s| &mut s.measures);
+        index(&mut snapshot, partners, |s| &mut s.partners);
+        index(&mut snapshot, stories, |s| &mut s.stories);
+        index(&mut snapshot, media, |s| &mut s.media);
         let settings = format!("{:?}{:?}{:?}", snapshot.site, snapshot.topics, snapshot.legacy);
-        snapshot.old_addresses = crate::transition::index(&snapshot, &snapshot.legacy);
-        hasher.update(settings.as_bytes());
-        snapshot.version = hasher.digest();
+        snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
         snapshot.settings_hash = xxhash_rust::xxh3::xxh3_64(settings.as_bytes());
+        snapshot.version = version_of(&snapshot);
         snapshot.embargoes.sort();
         snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        snapshot.link_sensitive = link_sensitive(&snapshot);
-        for ids in snapshot
-            .by_topic
+        snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
+        for ids in Arc::make_mut(&mut snapshot.by_topic)
             .values_mut()
-            .chain(snapshot.by_country.values_mut())
-            .chain(snapshot.referrers.values_mut())
+            .chain(Arc::make_mut(&mut snapshot.by_country).values_mut())
+            .chain(Arc::make_mut(&mut snapshot.referrers).values_mut())
         {
             ids.sort();
             ids.dedup();
         }
-        for users in snapshot.media_users.values_mut() {
+        for users in Arc::make_mut(&mut snapshot.media_users).values_mut() {
             users.sort();
             users.dedup();
         }
@@ -1030,7 +1102,7 @@ impl Loader {
     /// reference. That is generous (a title that happens to be a slug
     /// counts too), which errs on the side of a missing warning for a file
     /// that has an error to fix anyway.
-    fn check_broken(&mut self, existing: &HashMap<&str, BTreeSet<Kind>>, referenced: &mut HashSet<ItemId>) {
+    fn check_broken(&mut self, existing: &Existing, referenced: &mut HashSet<ItemId>) {
         for broken in std::mem::take(&mut self.broken) {
             let (src, body) = &*broken;
             let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
@@ -1059,7 +1131,7 @@ impl Loader {
     fn check_items<T: Item>(
         &mut self,
         parsed: &[Parsed<T>],
-        existing: &HashMap<&str, BTreeSet<Kind>>,
+        existing: &Existing,
         referenced: &mut HashSet<ItemId>,
         default_locale: Option<&Locale>,
     ) {
@@ -1077,6 +1149,7 @@ impl Loader {
             }
             h.digest()
         };
+        self.contexts.insert(T::KIND, context);
         let all_referenced = referenced;
         for p in parsed {
             let path = &p.source.path;
@@ -1091,84 +1164,100 @@ impl Loader {
                 self.next_checks.insert(path.clone(), done.clone());
                 continue;
             }
-            let first = self.diagnostics.len();
-            let mut file_referenced = HashSet::new();
-            let referenced = &mut file_referenced;
-            let src = &p.source;
-            if default_locale.is_some_and(|d| d != &p.doc.locale) && !originals.contains(p.doc.slug.as_str()) {
-                self.push(
-                    Diagnostic::error(
-                        &src.path,
-                        (0, 0),
-                        format!(
-                            "translation without an original: there is no `{}/{}.{}` in the default locale",
-                            T::KIND.folder(),
-                            p.doc.slug,
-                            T::KIND.extension()
-                        ),
-                    )
-                    .with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"),
-                );
-            }
-            for r in p.doc.meta.references() {
-                let at = r.span.clone().map_or(src.front.start..src.front.start, |s| src.in_front(s));
-                let kinds = existing.get(r.slug);
-                if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
-                    self.push(
-                        src.error(at, format!("`{}` must list {} items, but this names a {written}", r.field, r.kind))
-                            .with_help(format!("`{}` takes references to `{}/`", r.field, r.kind.folder())),
-                    );
-                    continue;
-                }
-                if kinds.is_some_and(|k| k.contains(&r.kind)) {
-                    referenced.insert(ItemId { kind: r.kind, slug: r.slug.to_owned() });
-                    continue;
-                }
-                let message = match kinds.and_then(|k| k.iter().next()) {
-                    Some(other) => format!(
-                        "`{}` is a {other}, not a {}: `{}` takes {} references",
-                        r.slug, r.kind, r.field, r.kind
+            let done = self.check_item(p, existing, &|slug| originals.contains(slug), default_locale, context);
+            all_referenced.extend(done.referenced.iter().cloned());
+            self.next_checks.insert(path.clone(), done);
+        }
+    }
+
+    /// Checks one item's references, body links and translation against
+    /// the rest (`is_original`: whether a slug of this kind has a file in
+    /// the default locale); what it finds is also pushed to the
+    /// diagnostics.
+    fn check_item<T: Item>(
+        &mut self,
+        p: &Parsed<T>,
+        existing: &Existing,
+        is_original: &dyn Fn(&str) -> bool,
+        default_locale: Option<&Locale>,
+        context: u64,
+    ) -> CheckedPart {
+        let first = self.diagnostics.len();
+        let mut file_referenced = HashSet::new();
+        let referenced = &mut file_referenced;
+        let src = &p.source;
+        if default_locale.is_some_and(|d| d != &p.doc.locale) && !is_original(p.doc.slug.as_str()) {
+            self.push(
+                Diagnostic::error(
+                    &src.path,
+                    (0, 0),
+                    format!(
+                        "translation without an original: there is no `{}/{}.{}` in the default locale",
+                        T::KIND.folder(),
+                        p.doc.slug,
+                        T::KIND.extension()
                     ),
-                    None => format!("no {} named `{}` (in `{}`)", r.kind, r.slug, r.field),
-                };
-                let candidates: Vec<&str> =
-                    existing.iter().filter(|(_, k)| k.contains(&r.kind)).map(|(s, _)| *s).collect();
-                let help = match closest(r.slug, &candidates) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
-                    None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
-                };
-                self.push(src.error(at, message).with_help(help));
+                )
+                .with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"),
+            );
+        }
+        for r in p.doc.meta.references() {
+            let at = r.span.clone().map_or(src.front.start..src.front.start, |s| src.in_front(s));
+            let kinds = existing.get(r.slug);
+            if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
+                self.push(
+                    src.error(at, format!("`{}` must list {} items, but this names a {written}", r.field, r.kind))
+                        .with_help(format!("`{}` takes references to `{}/`", r.field, r.kind.folder())),
+                );
+                continue;
             }
-            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
-            self.check_links(src, &p.doc.body.links, &target, existing, referenced);
-            if T::KIND != Kind::Page {
-                self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
+            if kinds.is_some_and(|k| k.contains(&r.kind)) {
+                referenced.insert(ItemId { kind: r.kind, slug: r.slug.to_owned() });
+                continue;
             }
-            // Markdown written in front-matter fields (a measure's example)
-            // is checked like a body. Its offsets are in the string's
-            // value, not in the file (TOML escapes lie between), so its
-            // problems point at the whole value.
-            for (field, text) in p.doc.meta.markdown_fields() {
-                let parsed = Body::parse_with(text, self.site_url.as_deref());
-                let at = src.value_span(&[Step::Key(field)]).unwrap_or(src.front.start..src.front.start);
-                self.check_links(src, &parsed.links, &|_| at.clone(), existing, referenced);
-                if parsed.too_deep.is_some() {
-                    self.push(src.error(
+            let message = match kinds.and_then(|k| k.iter().next()) {
+                Some(other) => {
+                    format!("`{}` is a {other}, not a {}: `{}` takes {} references", r.slug, r.kind, r.field, r.kind)
+                }
+                None => format!("no {} named `{}` (in `{}`)", r.kind, r.slug, r.field),
+            };
+            let candidates: Vec<&str> =
+                existing.iter().filter(|(_, k)| k.contains(&r.kind)).map(|(s, _)| s.as_str()).collect();
+            let help = match closest(r.slug, &candidates) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
+                None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
+            };
+            self.push(src.error(at, message).with_help(help));
+        }
+        let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+        self.check_links(src, &p.doc.body.links, &target, existing, referenced);
+        if T::KIND != Kind::Page {
+            self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
+        }
+        // Markdown written in front-matter fields (a measure's example)
+        // is checked like a body. Its offsets are in the string's
+        // value, not in the file (TOML escapes lie between), so its
+        // problems point at the whole value.
+        for (field, text) in p.doc.meta.markdown_fields() {
+            let parsed = Body::parse_with(text, self.site_url.as_deref());
+            let at = src.value_span(&[Step::Key(field)]).unwrap_or(src.front.start..src.front.start);
+            self.check_links(src, &parsed.links, &|_| at.clone(), existing, referenced);
+            if parsed.too_deep.is_some() {
+                self.push(
+                    src.error(
                         at,
                         format!("`{field}`: Markdown nested deeper than {} levels", crate::body::MAX_NESTING),
-                    ));
-                }
+                    ),
+                );
             }
-            self.checked += 1;
-            let done = CheckedPart {
-                hash: p.hash,
-                context,
-                diagnostics: self.diagnostics[first..].into(),
-                referenced: file_referenced.iter().cloned().collect(),
-            };
-            all_referenced.extend(file_referenced);
-            self.next_checks.insert(path.clone(), done);
+        }
+        self.checked += 1;
+        CheckedPart {
+            hash: p.hash,
+            context,
+            diagnostics: self.diagnostics[first..].into(),
+            referenced: file_referenced.into_iter().collect(),
         }
     }
 
@@ -1180,7 +1269,7 @@ impl Loader {
         src: &Source,
         links: &[BodyLink],
         target: &dyn Fn(&BodyLink) -> Range<usize>,
-        existing: &HashMap<&str, BTreeSet<Kind>>,
+        existing: &Existing,
         referenced: &mut HashSet<ItemId>,
     ) {
         for link in links {
@@ -1191,7 +1280,7 @@ impl Loader {
                         referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
                     } else {
                         let candidates: Vec<&str> =
-                            existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| *s).collect();
+                            existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| s.as_str()).collect();
                         let help = match closest(slug, &candidates) {
                             Some(c) => format!("did you mean `@/{}/{c}.{}`?", kind.folder(), kind.extension()),
                             None => "link to an existing item as `@/<kind>/<slug>.md`".to_owned(),
@@ -1246,14 +1335,20 @@ impl Loader {
         }
     }
 
+    /// A page's placed quotes must name one of its quotes.
+    fn check_page_quotes(&mut self, p: &Parsed<Page>) {
+        let src = &p.source;
+        let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+        self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
+    }
+
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
         // Translations of a page may repeat its legacy URLs; other pages may
         // not, in any form of the address.
         let mut seen: HashMap<String, (&str, &Path)> = HashMap::new();
         for p in pages {
             let src = &p.source;
-            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
-            self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
+            self.check_page_quotes(p);
             for (i, url) in p.doc.meta.legacy_urls.iter().enumerate() {
                 let at = [Step::Key("legacy_urls"), Step::Index(i)];
                 let Some(path) = self.check_old_address(src, &at, url) else { continue };
@@ -1291,13 +1386,7 @@ impl Loader {
 
     /// Checks `legacy.toml`: each address valid and listed once, a retired
     /// address carried by no page, and `instead` naming a page.
-    fn check_legacy(
-        &mut self,
-        legacy: &Legacy,
-        src: &Source,
-        pages: &[Parsed<Page>],
-        existing: &HashMap<&str, BTreeSet<Kind>>,
-    ) {
+    fn check_legacy(&mut self, legacy: &Legacy, src: &Source, pages: &[Parsed<Page>], existing: &Existing) {
         let mut carried: HashMap<String, &Path> = HashMap::new();
         for p in pages {
             for url in &p.doc.meta.legacy_urls {
@@ -1307,7 +1396,7 @@ impl Loader {
             }
         }
         let page_slugs: Vec<&str> =
-            existing.iter().filter(|(_, k)| k.contains(&Kind::Page)).map(|(slug, _)| *slug).collect();
+            existing.iter().filter(|(_, k)| k.contains(&Kind::Page)).map(|(slug, _)| slug.as_str()).collect();
         let mut seen: HashMap<String, &str> = HashMap::new();
         for (i, address) in legacy.addresses.iter().enumerate() {
             let at = [Step::Key("addresses"), Step::Index(i), Step::Key("url")];
@@ -1352,14 +1441,18 @@ impl Loader {
 
     fn check_media(&mut self, media: &[Parsed<Media>]) {
         for p in media {
-            let m = &p.doc.meta;
-            if m.kind == MediaKind::Image && m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
-                self.push(
-                    p.source
-                        .value_error(&[Step::Key("kind")], "image without alt text")
-                        .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"),
-                );
-            }
+            self.check_media_alt(p);
+        }
+    }
+
+    fn check_media_alt(&mut self, p: &Parsed<Media>) {
+        let m = &p.doc.meta;
+        if m.kind == MediaKind::Image && m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+            self.push(
+                p.source
+                    .value_error(&[Step::Key("kind")], "image without alt text")
+                    .with_help("add `alt = \"...\"` describing what the image shows, for people who cannot see it"),
+            );
         }
     }
 
@@ -1377,6 +1470,221 @@ impl Loader {
             }
         }
     }
+}
+
+/// How many files a load told of changes may patch the last snapshot
+/// with; more (a checkout, say) are loaded in full, which is then faster.
+const PATCH_LIMIT: usize = 64;
+
+/// What the last load built, when it succeeded: enough to patch its
+/// snapshot when a few files change and nothing else depends on what
+/// changed in them.
+#[derive(Clone)]
+struct Last {
+    snapshot: Snapshot,
+    /// Which kinds each slug names, as its checks saw them.
+    existing: Arc<Existing>,
+    /// The hash each kind's checks ran under.
+    contexts: HashMap<Kind, u64>,
+}
+
+/// Puts one document in a snapshot in place of the one with its slug and
+/// locale; `false` when there is none.
+type Put = Box<dyn FnOnce(&mut Snapshot) -> bool>;
+
+/// One changed file, ready to go into a patched snapshot.
+struct PatchedFile {
+    path: PathBuf,
+    keep: CachedPart,
+    check: CheckedPart,
+    /// The diagnostics of the file alone, as the last load found them and
+    /// as they are now.
+    old_own: Vec<Diagnostic>,
+    new_own: Vec<Diagnostic>,
+    /// Puts the new document in the snapshot (`None`: the snapshot's is
+    /// the file's as it is).
+    apply: Option<Put>,
+    /// Whether the items its body links to changed.
+    links_changed: bool,
+}
+
+impl Loader {
+    /// The last snapshot with the changed files put in, when that is what
+    /// a full load would give: every changed file was there before and
+    /// still parses, without errors; and nothing other files or the
+    /// snapshot's indexes read of it changed (its slug and locale, what
+    /// its front matter refers to, what its body links to as far as that
+    /// counts for other items, its visibility, country and legacy URLs).
+    /// `None` otherwise, with nothing changed: the caller then loads in
+    /// full.
+    fn patch(&mut self) -> Option<Snapshot> {
+        let changed = self.changed.as_ref()?;
+        let last = self.cache.last.take()?;
+        // `site.toml` is not among the changed files (they are all in
+        // kinds' folders): the last load's settings still hold.
+        self.site_url = Some(last.snapshot.site.base_url.clone());
+        // Files read too close to their last change are looked at again,
+        // as a full load would.
+        let settle = self.cache.settle.unwrap_or(SETTLE);
+        let mut paths: Vec<PathBuf> = changed.iter().cloned().collect();
+        for (path, part) in &self.cache.parts {
+            if !part.stamp.settled(part.read_at, settle) && !changed.contains(path) {
+                paths.push(path.clone());
+            }
+            if paths.len() > PATCH_LIMIT {
+                return None;
+            }
+        }
+        if paths.len() > PATCH_LIMIT {
+            return None;
+        }
+        paths.sort();
+        let mut files = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let folder = path.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+            let file = match folder.as_deref().and_then(Kind::from_folder) {
+                Some(Kind::Page) => self.patch_file::<Page>(path, &last),
+                Some(Kind::Measure) => self.patch_file::<Measure>(path, &last),
+                Some(Kind::Partner) => self.patch_file::<Partner>(path, &last),
+                Some(Kind::Story) => self.patch_file::<Story>(path, &last),
+                Some(Kind::Media) => self.patch_file::<Media>(path, &last),
+                Some(Kind::Topic) | None => None,
+            };
+            files.push(file?);
+        }
+        let mut snapshot = last.snapshot.clone();
+        let mut warnings = std::mem::take(&mut snapshot.warnings);
+        for file in &files {
+            for d in &file.old_own {
+                let at = warnings.iter().position(|w| w == d)?;
+                warnings.remove(at);
+            }
+            warnings.extend(file.new_own.iter().cloned());
+        }
+        sort_diagnostics(&mut warnings);
+        snapshot.warnings = warnings;
+        let mut links_changed = false;
+        let mut keep = Vec::with_capacity(files.len());
+        for file in files {
+            if let Some(apply) = file.apply
+                && !apply(&mut snapshot)
+            {
+                return None;
+            }
+            links_changed |= file.links_changed;
+            keep.push((file.path, file.keep, file.check));
+        }
+        snapshot.version = version_of(&snapshot);
+        snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        if links_changed {
+            snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
+        }
+        for (path, part, check) in keep {
+            self.cache.parts.insert(path.clone(), part);
+            self.cache.checks.insert(path, check);
+        }
+        self.cache.last = Some(Last { snapshot: snapshot.clone(), ..last });
+        Some(snapshot)
+    }
+
+    /// One changed file of kind `T` for [`Loader::patch`], or `None` when
+    /// it cannot be patched in.
+    fn patch_file<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
+        let kept = self.cache.parts.get(path)?.clone();
+        let old = T::of(&kept.part)?.as_ref().ok()?.clone();
+        let found =
+            Found { kind: T::KIND, slug: old.doc.slug.clone(), locale: old.doc.locale.clone(), path: path.to_owned() };
+        let folder = self.root.join(T::KIND.folder());
+        let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
+        let settle = self.cache.settle.unwrap_or(SETTLE);
+        let from = Kept { memory: Some(&kept), disk: None, trusted: false, settle, plain_folder };
+        let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let (mut new, keep) = (result.ok()?, keep?);
+        let unchanged = Arc::ptr_eq(&new.doc, &old.doc);
+        let (a, b) = (&old.doc, &new.doc);
+        let item_links = |d: &Document<T>| -> Vec<(Kind, String)> {
+            d.body
+                .links
+                .iter()
+                .filter_map(|l| match &l.target {
+                    LinkTarget::Item { kind, slug, .. } => Some((*kind, slug.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let references = |d: &Document<T>| -> Vec<(Kind, String, Option<Kind>)> {
+            d.meta.references().iter().map(|r| (r.kind, r.slug.to_owned(), r.written_kind)).collect()
+        };
+        let (old_links, new_links) = (item_links(a), item_links(b));
+        let media = |links: &[(Kind, String)]| -> Vec<String> {
+            links.iter().filter(|(k, _)| *k == Kind::Media).map(|(_, s)| s.clone()).collect()
+        };
+        let same_for_others = a.meta.visibility() == b.meta.visibility()
+            && a.meta.country() == b.meta.country()
+            && references(a) == references(b)
+            && media(&old_links) == media(&new_links)
+            && T::same_for_others(&a.meta, &b.meta);
+        if !same_for_others {
+            return None;
+        }
+        let context = *last.contexts.get(&T::KIND)?;
+        let old_check = self.cache.checks.get(path).filter(|c| c.hash == old.hash && c.context == context)?.clone();
+        let default_locale = last.snapshot.site.default_locale.clone();
+        let first = self.diagnostics.len();
+        self.check_markup(&old.source, &old.doc.body);
+        T::own_checks(self, &old);
+        let mut old_own = self.diagnostics.split_off(first);
+        old_own.extend(old_check.diagnostics.iter().cloned());
+        let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, &default_locale).is_some();
+        let check = if unchanged {
+            old_check.clone()
+        } else {
+            self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context)
+        };
+        self.diagnostics.truncate(first);
+        self.check_markup(&new.source, &new.doc.body);
+        T::own_checks(self, &new);
+        let mut new_own = self.diagnostics.split_off(first);
+        new_own.extend(check.diagnostics.iter().cloned());
+        fn names(ids: &[ItemId]) -> BTreeSet<&ItemId> {
+            ids.iter().collect()
+        }
+        if new_own.iter().any(Diagnostic::is_error) || names(&old_check.referenced) != names(&check.referenced) {
+            return None;
+        }
+        // In a git repository, a file committed as it is is dated by its
+        // last commit, as a full load dates it.
+        #[cfg(feature = "git")]
+        if !unchanged {
+            let dates = crate::history::last_commits(&self.root, &[(path.to_owned(), new.size, new.doc.modified)]);
+            if let Some(d) = dates.get(path)
+                && new.doc.modified != Some(*d)
+            {
+                Arc::make_mut(&mut new.doc).modified = Some(*d);
+            }
+        }
+        let links_changed = old_links != new_links;
+        let doc = new.doc;
+        let apply: Option<Put> =
+            (!unchanged).then(|| Box::new(move |s: &mut Snapshot| T::slot(s).replace(doc)) as Box<_>);
+        Some(PatchedFile { path: path.to_owned(), keep, check, old_own, new_own, apply, links_changed })
+    }
+}
+
+/// Sorts diagnostics by file and place, then by everything else, and
+/// drops repeats: one order, whichever way they were found.
+fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.severity, &a.message, &a.help)
+            .cmp(&(&b.path, b.line, b.column, b.severity, &b.message, &b.help))
+            .then_with(|| {
+                let span = |d: &Diagnostic| d.span.as_ref().map(|s| (s.start, s.end));
+                span(a).cmp(&span(b))
+            })
+    });
+    diagnostics.dedup();
 }
 
 /// The documents whose bodies link to an item the public may not see at
@@ -1417,37 +1725,60 @@ fn link_sensitive(snapshot: &Snapshot) -> HashSet<PathBuf> {
     out
 }
 
+/// A snapshot's version: a hash of every file's hash, in order, and of
+/// the settings. A pass over the documents, no more, so that a patched
+/// snapshot gets the version a full load would give it.
+fn version_of(snapshot: &Snapshot) -> u64 {
+    fn add<T>(collection: &Collection<T>, hasher: &mut xxhash_rust::xxh3::Xxh3) {
+        for doc in collection.all() {
+            hasher.update(&doc.hash.to_le_bytes());
+        }
+    }
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    add(&snapshot.pages, &mut hasher);
+    add(&snapshot.measures, &mut hasher);
+    add(&snapshot.partners, &mut hasher);
+    add(&snapshot.stories, &mut hasher);
+    add(&snapshot.media, &mut hasher);
+    hasher.update(&snapshot.settings_hash.to_le_bytes());
+    hasher.digest()
+}
+
 /// Adds parsed documents to the snapshot and its indexes.
 fn index<T: Item>(
     snapshot: &mut Snapshot,
     parsed: Vec<Parsed<T>>,
-    hasher: &mut xxhash_rust::xxh3::Xxh3,
     collection: impl Fn(&mut Snapshot) -> &mut Collection<T>,
 ) {
     for p in parsed {
-        hasher.update(&p.hash.to_le_bytes());
         let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
         for r in p.doc.meta.references() {
             let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
             if r.kind == Kind::Topic {
-                snapshot.by_topic.entry(r.slug.to_owned()).or_default().push(id.clone());
+                Arc::make_mut(&mut snapshot.by_topic).entry(r.slug.to_owned()).or_default().push(id.clone());
             } else {
                 if r.kind == Kind::Media {
-                    snapshot.media_users.entry(r.slug.to_owned()).or_default().push((id.clone(), p.doc.locale.clone()));
+                    Arc::make_mut(&mut snapshot.media_users)
+                        .entry(r.slug.to_owned())
+                        .or_default()
+                        .push((id.clone(), p.doc.locale.clone()));
                 }
-                snapshot.referrers.entry(target).or_default().push(id.clone());
+                Arc::make_mut(&mut snapshot.referrers).entry(target).or_default().push(id.clone());
             }
         }
         for link in &p.doc.body.links {
             if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
-                snapshot.media_users.entry(slug.clone()).or_default().push((id.clone(), p.doc.locale.clone()));
+                Arc::make_mut(&mut snapshot.media_users)
+                    .entry(slug.clone())
+                    .or_default()
+                    .push((id.clone(), p.doc.locale.clone()));
             }
         }
         if let Some(t) = p.doc.meta.visibility().1 {
             snapshot.embargoes.push(t.instant());
         }
         if let Some(country) = p.doc.meta.country() {
-            snapshot.by_country.entry(country).or_default().push(id.clone());
+            Arc::make_mut(&mut snapshot.by_country).entry(country).or_default().push(id.clone());
         }
         collection(snapshot).insert(p.doc);
     }

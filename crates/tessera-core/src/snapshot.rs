@@ -162,22 +162,37 @@ impl Item for Media {
 pub struct Collection<T> {
     /// Shared with the load cache: a reload that finds a file unchanged
     /// reuses its document instead of parsing or copying it.
-    docs: Vec<Arc<Document<T>>>,
+    /// Both behind `Arc`, so that a snapshot patched from another (one
+    /// file edited) shares what did not change instead of copying it.
+    docs: Arc<Vec<Arc<Document<T>>>>,
     /// Slug → (locale → index in `docs`), slugs in order.
-    by_slug: BTreeMap<String, HashMap<Locale, usize>>,
+    by_slug: Arc<BTreeMap<String, HashMap<Locale, usize>>>,
 }
 
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Collection { docs: Vec::new(), by_slug: BTreeMap::new() }
+        Collection { docs: Arc::default(), by_slug: Arc::default() }
     }
 }
 
 impl<T> Collection<T> {
     pub(crate) fn insert(&mut self, doc: Arc<Document<T>>) {
         let index = self.docs.len();
-        self.by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
-        self.docs.push(doc);
+        Arc::make_mut(&mut self.by_slug).entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), index);
+        Arc::make_mut(&mut self.docs).push(doc);
+    }
+
+    /// Puts `doc` in the place of the document with its slug and locale;
+    /// `false` (and nothing changed) when there is none.
+    pub(crate) fn replace(&mut self, doc: Arc<Document<T>>) -> bool {
+        let Some(&index) = self.by_slug.get(&doc.slug).and_then(|l| l.get(&doc.locale)) else { return false };
+        match Arc::make_mut(&mut self.docs).get_mut(index) {
+            Some(slot) => {
+                *slot = doc;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Every document, every locale, every state, in load order (sorted by path).
@@ -239,14 +254,16 @@ pub struct Snapshot {
     pub(crate) stories: Collection<Story>,
     pub(crate) media: Collection<Media>,
     /// Topic slug → items filed under it.
-    pub(crate) by_topic: HashMap<String, Vec<ItemId>>,
+    /// (This index and the ones below are behind `Arc`: a snapshot patched
+    /// from another shares them when the edit left them as they were.)
+    pub(crate) by_topic: Arc<HashMap<String, Vec<ItemId>>>,
     /// Country → items about it.
-    pub(crate) by_country: HashMap<Country, Vec<ItemId>>,
+    pub(crate) by_country: Arc<HashMap<Country, Vec<ItemId>>>,
     /// Target → the items whose front matter references it.
-    pub(crate) referrers: HashMap<ItemId, Vec<ItemId>>,
+    pub(crate) referrers: Arc<HashMap<ItemId, Vec<ItemId>>>,
     /// Media slug → the documents (item and locale) that show it, in front
     /// matter or in their bodies.
-    pub(crate) media_users: HashMap<String, Vec<(ItemId, Locale)>>,
+    pub(crate) media_users: Arc<HashMap<String, Vec<(ItemId, Locale)>>>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) version: u64,
     /// A hash of `site.toml` and `topics.toml`.
@@ -261,11 +278,11 @@ pub struct Snapshot {
     /// The files whose bodies link to an item that may be hidden from the
     /// public (its original is not published, or is embargoed). Only these
     /// can need rewriting; found while loading.
-    pub(crate) link_sensitive: std::collections::HashSet<PathBuf>,
+    pub(crate) link_sensitive: Arc<std::collections::HashSet<PathBuf>>,
     /// The addresses listed in `legacy.toml`, as written.
-    pub(crate) legacy: Vec<crate::model::LegacyAddress>,
+    pub(crate) legacy: Arc<Vec<crate::model::LegacyAddress>>,
     /// Every old address (listed, or carried by a page), by its path.
-    pub(crate) old_addresses: BTreeMap<String, crate::transition::OldEntry>,
+    pub(crate) old_addresses: Arc<BTreeMap<String, crate::transition::OldEntry>>,
     /// Where the content came from, when that has a name of its own: the
     /// git commit a replica serves.
     pub(crate) revision: Option<String>,
