@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use tessera_core::{
     Audience, LoadCache, LoadError, Measure, Media, Page, Partner, Snapshot, StoreStatus, Story, load, load_changed,
-    load_with,
+    load_with, public_changes,
 };
 
 use crate::fixture;
@@ -313,7 +313,9 @@ proptest! {
         // Its files' stamps are trusted at once, so that being told is
         // what keeps it right, not the clock.
         let mut told = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
-        prop_assert_eq!(describe(&load_with(dir.path(), &mut told)), describe(&first));
+        let told_first = load_with(dir.path(), &mut told);
+        prop_assert_eq!(describe(&told_first), describe(&first));
+        let mut told_before = told_first.ok();
         // A third one is a new process each time: it starts from the parse
         // cache the last one kept on disk.
         let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -332,8 +334,24 @@ proptest! {
             } else {
                 touched.iter().map(|p| p.strip_prefix(dir.path()).unwrap_or(p).to_path_buf()).collect()
             };
-            let hinted = describe(&load_changed(dir.path(), &mut told, &touched));
+            let hinted_load = load_changed(dir.path(), &mut told, &touched);
+            let hinted = describe(&hinted_load);
             prop_assert_eq!(&hinted, &fresh, "after {:?}, told of {:?}", edit, touched);
+            // What the public is told changed (from the item alone when the
+            // load was a patch) is what comparing everything finds.
+            if let (Some(before), Ok(after), Ok(fresh)) = (&told_before, &hinted_load, &fresh_load) {
+                for year in [2026, 2100] {
+                    let now = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().unwrap_or_else(|| panic!());
+                    let view = |s| Snapshot::view(s, Audience::Public, now);
+                    prop_assert_eq!(
+                        public_changes(&view(before), &view(after)),
+                        public_changes(&view(before), &view(fresh)),
+                        "after {:?}",
+                        edit
+                    );
+                }
+            }
+            told_before = hinted_load.ok();
             let mut restarted = LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
             let kept = describe(&load_with(dir.path(), &mut restarted));
             prop_assert_eq!(&kept, &fresh, "after {:?}, restarted", edit);

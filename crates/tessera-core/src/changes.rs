@@ -85,6 +85,45 @@ fn state<T: Item>(view: &View<'_>, doc: &Document<T>) -> Seen {
     }
 }
 
+/// How one file changed for the public, seen as `was` and then `now`.
+fn change(was: Option<Seen>, now: &Seen) -> Option<ChangeKind> {
+    match was {
+        None if now.visible => Some(ChangeKind::Created),
+        None => None,
+        Some(was) => match (was.visible, now.visible) {
+            (true, true) if was.hash != now.hash => Some(ChangeKind::Updated),
+            (true, false) => Some(ChangeKind::Unpublished),
+            // The same file, public by status before and now visible:
+            // only time passed.
+            (false, true) if was.embargoed && was.hash == now.hash => Some(ChangeKind::EmbargoLifted),
+            (false, true) => Some(ChangeKind::Published),
+            _ => None,
+        },
+    }
+}
+
+/// [`compare`] for one item, every locale.
+fn compare_item<T: Item>(old: &View<'_>, new: &View<'_>, slug: &str, out: &mut Vec<Change>) {
+    let mut before: Vec<(&Locale, Seen)> =
+        T::collection(old.snapshot()).locales_of(slug).map(|doc| (&doc.locale, state(old, doc))).collect();
+    for doc in T::collection(new.snapshot()).locales_of(slug) {
+        let was = before.iter().position(|(l, _)| *l == &doc.locale).map(|i| before.swap_remove(i).1);
+        if let Some(change) = change(was, &state(new, doc)) {
+            out.push(Change { change, kind: T::KIND, slug: slug.to_owned(), locale: doc.locale.clone() });
+        }
+    }
+    for (locale, was) in before {
+        if was.visible {
+            out.push(Change {
+                change: ChangeKind::Deleted,
+                kind: T::KIND,
+                slug: slug.to_owned(),
+                locale: locale.clone(),
+            });
+        }
+    }
+}
+
 fn compare<T: Item>(old: &View<'_>, new: &View<'_>, out: &mut Vec<Change>) {
     // Keyed by borrowed slug and locale: a reload compares every item,
     // and copying each key twice showed in its profile.
@@ -100,20 +139,7 @@ fn compare<T: Item>(old: &View<'_>, new: &View<'_>, out: &mut Vec<Change>) {
     };
     for doc in new.snapshot().collection::<T>().all() {
         let now = state(new, doc);
-        let change = match before.remove(&(doc.slug.as_str(), &doc.locale)) {
-            None if now.visible => Some(ChangeKind::Created),
-            None => None,
-            Some(was) => match (was.visible, now.visible) {
-                (true, true) if was.hash != now.hash => Some(ChangeKind::Updated),
-                (true, false) => Some(ChangeKind::Unpublished),
-                // The same file, public by status before and now visible:
-                // only time passed.
-                (false, true) if was.embargoed && was.hash == now.hash => Some(ChangeKind::EmbargoLifted),
-                (false, true) => Some(ChangeKind::Published),
-                _ => None,
-            },
-        };
-        if let Some(change) = change {
+        if let Some(change) = change(before.remove(&(doc.slug.as_str(), &doc.locale)), &now) {
             push(change, &doc.slug, &doc.locale);
         }
     }
@@ -131,6 +157,25 @@ fn compare<T: Item>(old: &View<'_>, new: &View<'_>, out: &mut Vec<Change>) {
 /// be public; a preview view sees every file as visible.
 pub fn public_changes(old: &View<'_>, new: &View<'_>) -> Vec<Change> {
     let mut out = Vec::new();
+    // A snapshot patched from the old one, at the same visibility epoch:
+    // only the items whose files changed can have changed for the public.
+    let (before, after) = (old.snapshot(), new.snapshot());
+    if let Some(ids) = after.changed_since(before.version())
+        && before.visibility_epoch(old.now()) == after.visibility_epoch(new.now())
+    {
+        for id in ids {
+            match id.kind {
+                Kind::Page => compare_item::<Page>(old, new, &id.slug, &mut out),
+                Kind::Measure => compare_item::<Measure>(old, new, &id.slug, &mut out),
+                Kind::Partner => compare_item::<Partner>(old, new, &id.slug, &mut out),
+                Kind::Story => compare_item::<Story>(old, new, &id.slug, &mut out),
+                Kind::Media => compare_item::<Media>(old, new, &id.slug, &mut out),
+                Kind::Topic => {}
+            }
+        }
+        out.sort_by(|a, b| (a.kind, &a.slug, &a.locale, a.change).cmp(&(b.kind, &b.slug, &b.locale, b.change)));
+        return out;
+    }
     compare::<Page>(old, new, &mut out);
     compare::<Measure>(old, new, &mut out);
     compare::<Partner>(old, new, &mut out);

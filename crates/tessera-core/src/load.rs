@@ -734,6 +734,7 @@ impl Loader {
             old_addresses: Arc::default(),
             revision: None,
             revision_time: None,
+            patched_from: None,
         };
         index(&mut snapshot, pages, |s| &mut s.pages);
         index(&mut snapshot, measures, |s| &mut s.measures);
@@ -1506,6 +1507,8 @@ struct PatchedFile {
     apply: Option<Put>,
     /// Whether the items its body links to changed.
     links_changed: bool,
+    /// Its item.
+    id: ItemId,
 }
 
 impl Loader {
@@ -1565,16 +1568,21 @@ impl Loader {
         snapshot.warnings = warnings;
         let mut links_changed = false;
         let mut keep = Vec::with_capacity(files.len());
+        let mut ids = Vec::new();
         for file in files {
-            if let Some(apply) = file.apply
-                && !apply(&mut snapshot)
-            {
-                return None;
+            if let Some(apply) = file.apply {
+                if !apply(&mut snapshot) {
+                    return None;
+                }
+                ids.push(file.id);
             }
             links_changed |= file.links_changed;
             keep.push((file.path, file.keep, file.check));
         }
         snapshot.version = version_of(&snapshot);
+        ids.sort();
+        ids.dedup();
+        snapshot.patched_from = Some(Arc::new((last.snapshot.version, ids)));
         snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         if links_changed {
@@ -1669,7 +1677,8 @@ impl Loader {
         let doc = new.doc;
         let apply: Option<Put> =
             (!unchanged).then(|| Box::new(move |s: &mut Snapshot| T::slot(s).replace(doc)) as Box<_>);
-        Some(PatchedFile { path: path.to_owned(), keep, check, old_own, new_own, apply, links_changed })
+        let id = ItemId { kind: T::KIND, slug: found.slug };
+        Some(PatchedFile { path: path.to_owned(), keep, check, old_own, new_own, apply, links_changed, id })
     }
 }
 

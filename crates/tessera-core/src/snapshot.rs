@@ -288,6 +288,9 @@ pub struct Snapshot {
     pub(crate) revision: Option<String>,
     /// When the revision was made (the commit's time).
     pub(crate) revision_time: Option<DateTime<Utc>>,
+    /// When this snapshot was patched from another: that one's version,
+    /// and the items whose files changed.
+    pub(crate) patched_from: Option<Arc<(u64, Vec<ItemId>)>>,
 }
 
 fn empty_body() -> &'static Body {
@@ -347,6 +350,16 @@ impl Snapshot {
     pub fn with_revision(mut self, revision: impl Into<String>) -> Snapshot {
         self.revision = Some(revision.into());
         self
+    }
+
+    /// The items whose files changed since the snapshot of version
+    /// `version`, when this one was made from it by patching a few files
+    /// in (see `LoadCache::patched`): no item was added or removed, and no
+    /// item's visibility, references or place in the indexes changed, so
+    /// comparing these items is comparing the snapshots. `None` when this
+    /// snapshot was not patched from that version: compare everything.
+    pub fn changed_since(&self, version: u64) -> Option<&[ItemId]> {
+        self.patched_from.as_deref().filter(|(from, _)| *from == version).map(|(_, ids)| ids.as_slice())
     }
 
     /// When the revision was made (a commit's committer time), if known.

@@ -14,7 +14,8 @@ use tantivy::schema::{
 use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 pub use tessera_core::Audience;
 use tessera_core::{
-    Country, Document, Item, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story, View,
+    Country, Document, Item, ItemId, Kind, Locale, Measure, Page, Partner, PartnerKind, Publishable, Snapshot, Story,
+    View,
 };
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
@@ -533,6 +534,12 @@ impl SearchIndex {
         }
         let view = snapshot.view(self.audience, now);
         let (schema, fields) = schema_for(&plan.families);
+        // Patched from this index's snapshot, at the same epoch: only the
+        // items whose files changed can have other documents, unless one
+        // is a media item (the items that show it change with it).
+        let only = snapshot
+            .changed_since(self.version)
+            .filter(|ids| plan.epoch == self.epoch && ids.iter().all(|id| id.kind != Kind::Media));
         match &self.cache {
             Some((root, dir)) => {
                 let key = root.join(&plan.key);
@@ -547,7 +554,7 @@ impl SearchIndex {
                         return Ok(None);
                     }
                     register_tokenizers(&index, &plan.families);
-                    apply(&index, &fields, &plan, view, &self.items, policy)
+                    apply(&index, &fields, &plan, view, &self.items, only, policy)
                 });
                 let (items, unique, changed, removed) = match applied {
                     Ok(Some(done)) => done,
@@ -569,7 +576,7 @@ impl SearchIndex {
                     return SearchIndex::build_plan(plan, snapshot, self.audience, now, None);
                 }
                 let index = self.index.clone();
-                match apply(&index, &fields, &plan, view, &self.items, policy)? {
+                match apply(&index, &fields, &plan, view, &self.items, only, policy)? {
                     Some((items, unique, changed, removed)) => {
                         let open =
                             SearchIndex::open(index, fields, plan, snapshot, self.audience, items, unique, None)?;
@@ -1030,7 +1037,7 @@ fn fill(index: &Index, fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(
     // The segments are merged once, at the end, for searching.
     writer.set_merge_policy(Box::new(NoMergePolicy));
     let mut sink = Fresh { writer: Some(&mut writer), items: Items::new(), unique: true };
-    walk(fields, plan, view, &mut sink)?;
+    walk(fields, plan, view, None, &mut sink)?;
     let (items, unique) = (sink.items, sink.unique);
     writer.commit()?;
     merge_for_search(index, &mut writer)?;
@@ -1084,7 +1091,7 @@ fn balanced_groups(sizes: &[u32], groups: usize) -> Vec<Vec<usize>> {
 /// The fingerprints of the items `view` can see, writing nothing.
 fn fingerprints(fields: &Fields, plan: &Plan, view: View<'_>) -> Result<(Items, bool), SearchError> {
     let mut sink = Fresh { writer: None, items: Items::new(), unique: true };
-    walk(fields, plan, view, &mut sink)?;
+    walk(fields, plan, view, None, &mut sink)?;
     Ok((sink.items, sink.unique))
 }
 
@@ -1097,22 +1104,36 @@ fn apply(
     plan: &Plan,
     view: View<'_>,
     old: &Items,
+    only: Option<&[ItemId]>,
     policy: UpdatePolicy,
 ) -> Result<Option<(Items, bool, usize, usize)>, SearchError> {
     // One thread: an update writes few documents, and the server answers
     // searches meanwhile.
     let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 64 * 1024 * 1024)?;
     writer.set_merge_policy(Box::new(NoMergePolicy));
+    // Told which items changed: the others keep their fingerprints and
+    // documents, and only these are visited (one that is no longer
+    // visited is deleted below).
+    let items = match only {
+        Some(ids) => {
+            let mut items = old.clone();
+            for id in ids {
+                items.remove(&item_key(id.kind, &id.slug));
+            }
+            items
+        }
+        None => Items::new(),
+    };
     let mut sink = Changes {
         writer: &mut writer,
         item: fields.item,
         old,
-        items: Items::new(),
+        items,
         unique: true,
         changed: 0,
         limit: policy.max_changed_items,
     };
-    walk(fields, plan, view, &mut sink)?;
+    walk(fields, plan, view, only, &mut sink)?;
     let (items, unique, changed) = (sink.items, sink.unique, sink.changed);
     let mut removed = 0;
     for key in old.keys().filter(|k| !items.contains_key(k)) {
@@ -1144,16 +1165,23 @@ fn item_key(kind: Kind, slug: &str) -> u64 {
     xxh3_64(format!("{}/{slug}", kind.name()).as_bytes())
 }
 
-/// Visits every item `view` can see, kind by kind.
-fn walk(fields: &Fields, plan: &Plan, view: View<'_>, sink: &mut dyn Sink) -> Result<(), SearchError> {
+/// Visits every item `view` can see, kind by kind; `only` these when
+/// given.
+fn walk(
+    fields: &Fields,
+    plan: &Plan,
+    view: View<'_>,
+    only: Option<&[ItemId]>,
+    sink: &mut dyn Sink,
+) -> Result<(), SearchError> {
     let snapshot = view.snapshot();
     let locales = snapshot.locales();
     let topics: HashMap<&str, usize> = plan.topics.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
     let context = Context { fields, topics: &topics };
-    walk_kind::<Page>(&context, view, &locales, sink)?;
-    walk_kind::<Measure>(&context, view, &locales, sink)?;
-    walk_kind::<Partner>(&context, view, &locales, sink)?;
-    walk_kind::<Story>(&context, view, &locales, sink)?;
+    walk_kind::<Page>(&context, view, &locales, only, sink)?;
+    walk_kind::<Measure>(&context, view, &locales, only, sink)?;
+    walk_kind::<Partner>(&context, view, &locales, only, sink)?;
+    walk_kind::<Story>(&context, view, &locales, only, sink)?;
     Ok(())
 }
 
@@ -1167,10 +1195,15 @@ fn walk_kind<T: Indexable>(
     context: &Context<'_>,
     view: View<'_>,
     locales: &[Locale],
+    only: Option<&[ItemId]>,
     sink: &mut dyn Sink,
 ) -> Result<(), SearchError> {
     let snapshot = view.snapshot();
-    for slug in snapshot.collection::<T>().slugs() {
+    let slugs: Box<dyn Iterator<Item = &str>> = match only {
+        Some(ids) => Box::new(ids.iter().filter(|id| id.kind == T::KIND).map(|id| id.slug.as_str())),
+        None => Box::new(snapshot.collection::<T>().slugs()),
+    };
+    for slug in slugs {
         // One index document per file, listing the locales that read it
         // (its own and those that fall back to it).
         let mut readers: Vec<(&Document<T>, Vec<&Locale>)> = Vec::new();

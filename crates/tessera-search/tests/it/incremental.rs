@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use tessera_core::{Country, Kind, Locale, Snapshot};
+use tessera_core::{Country, Kind, LoadCache, Locale, Snapshot};
 use tessera_search::{Audience, Refresh, SearchIndex, SearchRequest, UpdatePolicy};
 
 const WORDS: &[&str] = &[
@@ -265,6 +265,18 @@ fn front(kind: Kind, item: &Item, title: &str, published: bool) -> String {
     f
 }
 
+/// Every content file under `dir`, with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for sub in ["pages", "measures", "partners", "stories", "media"] {
+        for entry in std::fs::read_dir(dir.join(sub)).into_iter().flatten().flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap_or_else(|e| panic!("{e}"));
+            out.insert(entry.path(), bytes);
+        }
+    }
+    out
+}
+
 fn load(dir: &Path) -> Snapshot {
     tessera_core::load(dir).unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -336,12 +348,23 @@ fn check(edits: &[Edit], audience: Audience, on_disk: bool, policy: UpdatePolicy
     let cache_dir = on_disk.then_some(cache.path());
     let mut site = Site::new();
     site.write(content.path());
-    let snapshot = load(content.path());
+    // Loaded as `serve --watch` loads: told which files changed, so that
+    // an edit of a few files patches the last snapshot, and the index is
+    // updated from the items the patch names.
+    let mut loads = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
+    let snapshot = tessera_core::load_with(content.path(), &mut loads).unwrap_or_else(|e| panic!("{e:?}"));
     let (mut index, _) = SearchIndex::build(&snapshot, audience, site.now, cache_dir).unwrap_or_else(|e| panic!("{e}"));
     for edit in edits {
+        let before = files(content.path());
         site.apply(edit);
         site.write(content.path());
-        let snapshot = load(content.path());
+        let after = files(content.path());
+        let mut changed: Vec<PathBuf> =
+            before.iter().filter(|(p, b)| after.get(*p) != Some(b)).map(|(p, _)| p.clone()).collect();
+        changed.extend(after.keys().filter(|p| !before.contains_key(*p)).cloned());
+        let snapshot =
+            tessera_core::load_changed(content.path(), &mut loads, &changed).unwrap_or_else(|e| panic!("{e:?}"));
+        prop_assert_eq!(snapshot.version(), load(content.path()).version());
         let (updated, refresh) =
             index.update_with(&snapshot, site.now, policy).unwrap_or_else(|e| panic!("{edit:?}: {e}"));
         prop_assert!(
