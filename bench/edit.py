@@ -8,7 +8,7 @@ each, one at a time, a second apart. Prints each time and the medians.
 
 usage: bench/edit.py TESSERA CORPUS [RUNS]
 Needs hugo (Debian package `hugo`) for the comparison; without it, Tessera
-alone is measured.
+alone is measured. EDIT_LOG=FILE keeps the server's log.
 """
 
 import json
@@ -127,6 +127,10 @@ def main():
                 hugo.send_signal(signal.SIGTERM)
                 hugo.wait(timeout=30)
     finally:
+        # EDIT_LOG=FILE keeps the server's log (with RUST_LOG=tessera_graphql=debug
+        # it says how long each reload step took).
+        if os.environ.get("EDIT_LOG"):
+            shutil.copyfile(os.path.join(work, "tessera.log"), os.environ["EDIT_LOG"])
         shutil.rmtree(work, ignore_errors=True)
     for name, times in results.items():
         print(f"{name}: median {statistics.median(times):.0f} ms over {len(times)} edits")

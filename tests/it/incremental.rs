@@ -525,11 +525,14 @@ fn a_damaged_or_foreign_cache_is_refused_and_written_again() {
 fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     copy(&fixture("valid-site"), dir.path());
+    // The page links to a draft: the public gets its body rewritten (the
+    // link made text), and a patch must rewrite it again.
+    let welcome = dir.path().join("pages/welcome.md");
+    let original = format!("{}\nSee [the draft](@/measures/draft-measure.md).\n", read(&welcome));
+    write(&welcome, &original);
     let mut cache = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
     let first = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(!cache.patched());
-    let welcome = dir.path().join("pages/welcome.md");
-    let original = read(&welcome);
     let mut step = 0;
     let mut edit = |path: &Path, text: &str, cache: &mut LoadCache| {
         write(path, text);
@@ -554,9 +557,9 @@ fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
     for text in [
         original.replacen("title = \"Welcome\"", "title = \"Welcome home\"", 1),
         format!("{original}\nSee [the measure](@/measures/public-measure.md) again.\n"),
-        // The draft measure it names in its front matter: the public must
-        // not get this link.
-        format!("{original}\nSee [the draft](@/measures/draft-measure.md).\n"),
+        // The draft measure it names in its front matter, again: the
+        // public must not get this link either.
+        format!("{original}\nSee [the draft](@/measures/draft-measure.md) again.\n"),
         format!("{original}\nSome <b>bold</b> HTML.\n"),
     ] {
         assert!(edit(&welcome, &text, &mut cache).is_ok());

@@ -15,7 +15,7 @@ use crate::diagnostic::Diagnostic;
 use crate::locale::Locale;
 use crate::model::{Legacy, LegacyState, Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
 use crate::reference::{Kind, is_valid_slug};
-use crate::snapshot::{Collection, Document, Item, ItemId, Snapshot};
+use crate::snapshot::{Collection, Document, Item, ItemId, Snapshot, View};
 
 mod store;
 pub use store::StoreStatus;
@@ -727,8 +727,8 @@ impl Loader {
             version: 0,
             settings_hash: 0,
             embargoes: Vec::new(),
-            public_versions: Vec::new(),
-            public_bodies: Vec::new(),
+            public_versions: Arc::default(),
+            public_bodies: Arc::default(),
             link_sensitive: Arc::default(),
             legacy: Arc::new(legacy.unwrap_or_default()),
             old_addresses: Arc::default(),
@@ -746,8 +746,9 @@ impl Loader {
         snapshot.settings_hash = xxhash_rust::xxh3::xxh3_64(settings.as_bytes());
         snapshot.version = version_of(&snapshot);
         snapshot.embargoes.sort();
-        snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        snapshot.public_versions =
+            Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
+        snapshot.public_bodies = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
         snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
         for ids in Arc::make_mut(&mut snapshot.by_topic)
             .values_mut()
@@ -1509,6 +1510,22 @@ struct PatchedFile {
     links_changed: bool,
     /// Its item.
     id: ItemId,
+    /// The hashes of its old and new document.
+    hashes: (u64, u64),
+    /// Whether the public sees its document in a view.
+    visible: Box<dyn Fn(&View<'_>) -> bool>,
+}
+
+/// An instant at which `embargoes` (sorted) put a snapshot in visibility
+/// epoch `epoch`, if there is one.
+fn epoch_instant(embargoes: &[chrono::DateTime<chrono::Utc>], epoch: usize) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = match epoch.checked_sub(1) {
+        Some(last_lifted) => *embargoes.get(last_lifted)?,
+        None => embargoes
+            .first()
+            .map_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH, |first| *first - chrono::Duration::seconds(1)),
+    };
+    (embargoes.partition_point(|t| *t <= at) == epoch).then_some(at)
 }
 
 impl Loader {
@@ -1569,12 +1586,16 @@ impl Loader {
         let mut links_changed = false;
         let mut keep = Vec::with_capacity(files.len());
         let mut ids = Vec::new();
+        let mut applied = Vec::new();
+        let mut hashes = Vec::new();
         for file in files {
             if let Some(apply) = file.apply {
                 if !apply(&mut snapshot) {
                     return None;
                 }
                 ids.push(file.id);
+                applied.push(file.path.clone());
+                hashes.push((file.hashes, file.visible));
             }
             links_changed |= file.links_changed;
             keep.push((file.path, file.keep, file.check));
@@ -1583,11 +1604,47 @@ impl Loader {
         ids.sort();
         ids.dedup();
         snapshot.patched_from = Some(Arc::new((last.snapshot.version, ids)));
-        snapshot.public_versions = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        snapshot.public_bodies = (0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect();
         if links_changed {
             snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
         }
+        // What the public sees changes in the changed files alone (their
+        // visibility is as it was): the public versions and rewritten
+        // bodies already made for the last snapshot are patched, not made
+        // again (at 100,000 items, rewriting every body that links to a
+        // hidden item takes seconds).
+        let epochs = last.snapshot.public_versions.len();
+        let mut versions = Vec::with_capacity(epochs);
+        for (epoch, cell) in last.snapshot.public_versions.iter().enumerate() {
+            let patched = std::sync::OnceLock::new();
+            if let Some(&sum) = cell.get()
+                && let Some(at) = epoch_instant(&snapshot.embargoes, epoch)
+            {
+                let view = snapshot.view(crate::Audience::Public, at);
+                let mut sum = sum;
+                for ((old, new), visible) in &hashes {
+                    if visible(&view) {
+                        sum = sum.wrapping_sub(xxhash_rust::xxh3::xxh3_64(&old.to_le_bytes()));
+                        sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_64(&new.to_le_bytes()));
+                    }
+                }
+                let _ = patched.set(sum);
+            }
+            versions.push(patched);
+        }
+        snapshot.public_versions = Arc::new(versions);
+        snapshot.public_bodies = Arc::new(
+            last.snapshot
+                .public_bodies
+                .iter()
+                .map(|cell| {
+                    let patched = std::sync::OnceLock::new();
+                    if let Some(bodies) = cell.get() {
+                        let _ = patched.set(bodies.patched(&applied, &snapshot.link_sensitive));
+                    }
+                    patched
+                })
+                .collect(),
+        );
         for (path, part, check) in keep {
             self.cache.parts.insert(path.clone(), part);
             self.cache.checks.insert(path, check);
@@ -1674,11 +1731,27 @@ impl Loader {
             }
         }
         let links_changed = old_links != new_links;
+        let hashes = (old.doc.hash, new.doc.hash);
+        let visible: Box<dyn Fn(&View<'_>) -> bool> = {
+            let doc = new.doc.clone();
+            Box::new(move |view: &View<'_>| view.is_visible(&doc))
+        };
         let doc = new.doc;
         let apply: Option<Put> =
             (!unchanged).then(|| Box::new(move |s: &mut Snapshot| T::slot(s).replace(doc)) as Box<_>);
         let id = ItemId { kind: T::KIND, slug: found.slug };
-        Some(PatchedFile { path: path.to_owned(), keep, check, old_own, new_own, apply, links_changed, id })
+        Some(PatchedFile {
+            path: path.to_owned(),
+            keep,
+            check,
+            old_own,
+            new_own,
+            apply,
+            links_changed,
+            id,
+            hashes,
+            visible,
+        })
     }
 }
 

@@ -271,10 +271,12 @@ pub struct Snapshot {
     /// Every `publish_at` instant, sorted.
     pub(crate) embargoes: Vec<DateTime<Utc>>,
     /// [`Snapshot::public_version`] by visibility epoch, computed on first use.
-    pub(crate) public_versions: Vec<std::sync::OnceLock<u64>>,
+    /// (Behind `Arc`, as the public bodies: a clone of a snapshot is the
+    /// same content, and shares what either computes.)
+    pub(crate) public_versions: Arc<Vec<std::sync::OnceLock<u64>>>,
     /// Bodies rewritten for the public ([`View::body`]) by visibility
-    /// epoch, then by file hash; computed on first use.
-    pub(crate) public_bodies: Vec<std::sync::OnceLock<HashMap<PathBuf, Body>>>,
+    /// epoch, each made on first use.
+    pub(crate) public_bodies: Arc<Vec<std::sync::OnceLock<PublicBodies>>>,
     /// The files whose bodies link to an item that may be hidden from the
     /// public (its original is not published, or is embargoed). Only these
     /// can need rewriting; found while loading.
@@ -291,6 +293,43 @@ pub struct Snapshot {
     /// When this snapshot was patched from another: that one's version,
     /// and the items whose files changed.
     pub(crate) patched_from: Option<Arc<(u64, Vec<ItemId>)>>,
+}
+
+/// The public rewrites of the link-sensitive bodies at one visibility
+/// epoch: a cell for each file, filled when its body is first asked for,
+/// so that no request waits for every body to be rewritten.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PublicBodies {
+    /// Shared by the snapshots patched from the one that made it: their
+    /// unchanged files' rewrites are the same.
+    shared: Arc<HashMap<PathBuf, std::sync::OnceLock<Option<Body>>>>,
+    /// The cells of files patched in since, in front of `shared`.
+    own: HashMap<PathBuf, std::sync::OnceLock<Option<Body>>>,
+}
+
+impl PublicBodies {
+    fn new(sensitive: &std::collections::HashSet<PathBuf>) -> PublicBodies {
+        let shared = sensitive.iter().map(|p| (p.clone(), std::sync::OnceLock::new())).collect();
+        PublicBodies { shared: Arc::new(shared), own: HashMap::new() }
+    }
+
+    /// These rewrites for a snapshot that differs from this one's in the
+    /// files at `changed` alone (and has `sensitive` as its link-sensitive
+    /// files): the others' cells are shared, these get new ones.
+    pub(crate) fn patched(&self, changed: &[PathBuf], sensitive: &std::collections::HashSet<PathBuf>) -> PublicBodies {
+        let own = self
+            .own
+            .keys()
+            .chain(changed)
+            .filter(|p| sensitive.contains(*p))
+            .map(|p| (p.clone(), std::sync::OnceLock::new()))
+            .collect();
+        PublicBodies { shared: self.shared.clone(), own }
+    }
+
+    fn cell(&self, path: &std::path::Path) -> Option<&std::sync::OnceLock<Option<Body>>> {
+        self.own.get(path).or_else(|| self.shared.get(path))
+    }
 }
 
 fn empty_body() -> &'static Body {
@@ -557,23 +596,29 @@ impl<'s> View<'s> {
     /// for an audience: every representation of a body that a front end
     /// sends (Markdown, blocks, HTML, text, JSON) must come from here.
     ///
-    /// The public rewrites are computed once per snapshot and visibility
-    /// epoch (what the public sees changes only when an embargo lifts), so
-    /// the result borrows from the snapshot like the document itself.
+    /// A body's public rewrite is made once per snapshot and visibility
+    /// epoch (what the public sees changes only when an embargo lifts), the
+    /// first time it is asked for, so the result borrows from the snapshot
+    /// like the document itself.
     pub fn body<T: Item>(&self, doc: &'s Document<T>) -> &'s Body {
         if self.audience == Audience::Preview || !self.snapshot.link_sensitive.contains(doc.path.as_path()) {
             return &doc.body;
         }
         let epoch = self.snapshot.visibility_epoch(self.now);
-        match self.snapshot.public_bodies.get(epoch) {
-            Some(cell) => match cell.get_or_init(|| self.public_rewrites()).get(doc.path.as_path()) {
-                Some(rewritten) => rewritten,
-                // Not rewritten: hidden from the public, or nothing to hide.
-                None if self.is_visible(doc) => &doc.body,
-                None => empty_body(),
-            },
-            // Only a snapshot built by hand lacks the cells; show nothing
-            // rather than risk a link to a hidden item.
+        let cell = self
+            .snapshot
+            .public_bodies
+            .get(epoch)
+            .map(|bodies| bodies.get_or_init(|| PublicBodies::new(&self.snapshot.link_sensitive)))
+            .and_then(|bodies| bodies.cell(doc.path.as_path()));
+        // Only a snapshot built by hand lacks the cells; show nothing
+        // rather than risk a link to a hidden item.
+        let Some(cell) = cell else { return empty_body() };
+        let visible = self.is_visible(doc);
+        match cell.get_or_init(|| if visible { self.rewrite(&doc.body, &doc.locale) } else { None }) {
+            Some(rewritten) => rewritten,
+            // Not rewritten: hidden from the public, or nothing to hide.
+            None if visible => &doc.body,
             None => empty_body(),
         }
     }
@@ -607,27 +652,6 @@ impl<'s> View<'s> {
             body.links.iter().filter(|l| !hidden(&l.target)).cloned().collect(),
             body.too_deep,
         ))
-    }
-
-    /// Every visible body of the snapshot that needs rewriting for this
-    /// view, by file path.
-    fn public_rewrites(&self) -> HashMap<PathBuf, Body> {
-        fn add<T: Item>(view: &View<'_>, out: &mut HashMap<PathBuf, Body>) {
-            for d in T::collection(view.snapshot).all() {
-                if view.snapshot.link_sensitive.contains(d.path.as_path())
-                    && view.is_visible(d)
-                    && let Some(b) = view.rewrite(&d.body, &d.locale)
-                {
-                    out.insert(d.path.clone(), b);
-                }
-            }
-        }
-        let mut out = HashMap::new();
-        add::<Page>(self, &mut out);
-        add::<Measure>(self, &mut out);
-        add::<Partner>(self, &mut out);
-        add::<Story>(self, &mut out);
-        out
     }
 
     /// The visible document for `slug`, in `locale` or the first locale of

@@ -361,11 +361,16 @@ impl AppState {
         // Reloads run one at a time (the watcher's thread); a poisoned lock
         // only means a reload panicked, and the cache is then rebuilt.
         let started = Instant::now();
+        let mut patched = false;
         let loaded = match self.load_cache.lock() {
-            Ok(mut cache) => match changed {
-                Some(changed) => tessera_core::load_changed(content, &mut cache, changed),
-                None => tessera_core::load_with(content, &mut cache),
-            },
+            Ok(mut cache) => {
+                let loaded = match changed {
+                    Some(changed) => tessera_core::load_changed(content, &mut cache, changed),
+                    None => tessera_core::load_with(content, &mut cache),
+                };
+                patched = cache.patched();
+                loaded
+            }
             Err(_) => tessera_core::load(content),
         };
         let loaded = loaded.map(|s| match revision {
@@ -397,6 +402,7 @@ impl AppState {
                 self.snapshot.store(snapshot.clone());
                 self.tell(&mut told, snapshot, chrono::Utc::now());
                 tracing::debug!(
+                    patched,
                     load_ms = (loaded_at - started).as_secs_f64() * 1000.0,
                     search_ms = (indexed_at - loaded_at).as_secs_f64() * 1000.0,
                     publish_ms = indexed_at.elapsed().as_secs_f64() * 1000.0,
