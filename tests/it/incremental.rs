@@ -72,6 +72,14 @@ fn describe(result: &Result<Snapshot, LoadError>) -> String {
             // are rewritten.
             let _ = writeln!(out, "  {} {} {:?}", page.slug, page.locale, view.body(page.doc));
         }
+        for topic in snapshot.topics() {
+            let filed: Vec<String> =
+                view.with_topic::<Page>(&topic.slug, locale).iter().map(|p| p.slug.clone()).collect();
+            let _ = writeln!(out, "  topic {} {filed:?}", topic.slug);
+        }
+        for media in view.list::<Media>(locale) {
+            let _ = writeln!(out, "  media {}", media.slug);
+        }
         for measure in view.list::<Measure>(locale) {
             let cited: Vec<String> =
                 view.referrers::<Measure, Page>(&measure.slug, locale).iter().map(|p| p.slug.clone()).collect();
@@ -271,7 +279,10 @@ fn apply_edit(root: &Path, original: &Path, edit: &Edit) {
                     _ if p.extension().is_some_and(|e| e == "toml") => {
                         text.replacen("caption = \"", &format!("caption = \"Reworded {n} "), 1)
                     }
-                    0 => text.replacen("title = \"", &format!("title = \"Reworded {n} "), 1),
+                    0 if n % 8 == 0 => text.replacen("title = \"", &format!("title = \"Reworded {n} "), 1),
+                    // A reference more or fewer, a topic more.
+                    0 if n % 8 == 4 => text.replacen("measures = [\"public-measure\", ", "measures = [", 1),
+                    0 => text.replacen("topics = [", "topics = [\"health\", ", 1),
                     // A public item, or a hidden one (the public gets the
                     // link's text alone).
                     1 if n % 8 == 1 => format!("{text}\nSee [the story](@/stories/public-story.md), {n}.\n"),
@@ -566,10 +577,24 @@ fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
         assert!(cache.patched(), "{text}");
     }
 
-    // What others read changed: a full load.
+    // What it refers to changed: patched, the indexes and what is linked
+    // from nowhere updated.
     for text in [
         // A topic more.
         original.replacen("topics = [\"education\"]", "topics = [\"education\", \"health\"]", 1),
+        // A partner fewer: nothing else names it now.
+        original.replacen("partners = [\"public-partner\", \"review-partner\"]", "partners = [\"public-partner\"]", 1),
+        // A photo more in the body.
+        format!("{original}\n![A photo](@/media/photo.toml)\n"),
+    ] {
+        let _ = edit(&welcome, &text, &mut cache);
+        assert!(cache.patched(), "{text}");
+        let _ = edit(&welcome, &original, &mut cache);
+        assert!(cache.patched(), "{text}");
+    }
+
+    // What others read changed: a full load.
+    for text in [
         // An embargo.
         original.replacen("status = \"published\"", "status = \"published\"\npublish_at = 2099-01-01T00:00:00Z", 1),
         // Another legacy URL.

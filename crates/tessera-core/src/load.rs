@@ -137,6 +137,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         checked: 0,
         contexts: HashMap::new(),
         existing: None,
+        referenced: None,
     };
     if let Some(snapshot) = loader.patch() {
         let files_read = *loader.fresh.get_mut();
@@ -175,7 +176,13 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     let mut snapshot = snapshot.ok_or(LoadError::Invalid { diagnostics: Vec::new() })?;
     snapshot.warnings = diagnostics;
     if let Some(existing) = loader.existing.take() {
-        cache.last = Some(Last { snapshot: snapshot.clone(), existing, contexts: loader.contexts });
+        cache.last = Some(Last {
+            snapshot: snapshot.clone(),
+            existing,
+            contexts: loader.contexts,
+            referenced: loader.referenced.take().unwrap_or_default(),
+            references_unknown: loader.references_unknown,
+        });
     }
     Ok(snapshot)
 }
@@ -563,6 +570,8 @@ struct Loader {
     contexts: HashMap<Kind, u64>,
     /// Which kinds each slug names, once checked.
     existing: Option<Arc<Existing>>,
+    /// How many files name each item, once checked.
+    referenced: Option<Referenced>,
 }
 
 /// Which kinds of item (and topics) each slug names: what references and
@@ -678,7 +687,7 @@ impl Loader {
         }
         let default_locale = site.as_ref().map(|s| s.default_locale.clone());
 
-        let mut referenced: HashSet<ItemId> = HashSet::new();
+        let mut referenced: Referenced = HashMap::new();
         let existing_hash = {
             let mut names: Vec<(&str, &BTreeSet<Kind>)> = existing.iter().map(|(s, k)| (s.as_str(), k)).collect();
             names.sort_unstable();
@@ -709,6 +718,7 @@ impl Loader {
         self.warn_unreferenced(&partners, &referenced);
         self.warn_unreferenced(&stories, &referenced);
         self.warn_unreferenced(&media, &referenced);
+        self.referenced = Some(referenced);
 
         let site = site?;
         let mut snapshot = Snapshot {
@@ -1104,11 +1114,12 @@ impl Loader {
     /// reference. That is generous (a title that happens to be a slug
     /// counts too), which errs on the side of a missing warning for a file
     /// that has an error to fix anyway.
-    fn check_broken(&mut self, existing: &Existing, referenced: &mut HashSet<ItemId>) {
+    fn check_broken(&mut self, existing: &Existing, all_referenced: &mut Referenced) {
         for broken in std::mem::take(&mut self.broken) {
             let (src, body) = &*broken;
             let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
-            self.check_links(src, &body.links, &target, existing, referenced);
+            let mut referenced = HashSet::new();
+            self.check_links(src, &body.links, &target, existing, &mut referenced);
             let (table, _) = toml::de::DeTable::parse_recoverable(src.front_text());
             // A stack, not recursion: nesting in the file is not bounded here.
             let mut values: Vec<&toml::de::DeValue<'_>> = table.get_ref().values().map(|v| v.get_ref()).collect();
@@ -1126,6 +1137,9 @@ impl Loader {
                     _ => {}
                 }
             }
+            for id in referenced {
+                count(all_referenced, &id);
+            }
         }
     }
 
@@ -1134,7 +1148,7 @@ impl Loader {
         &mut self,
         parsed: &[Parsed<T>],
         existing: &Existing,
-        referenced: &mut HashSet<ItemId>,
+        referenced: &mut Referenced,
         default_locale: Option<&Locale>,
     ) {
         let originals: HashSet<&str> =
@@ -1157,17 +1171,16 @@ impl Loader {
             let path = &p.source.path;
             if let Some(done) = self.cache.checks.get(path).filter(|c| c.hash == p.hash && c.context == context) {
                 self.diagnostics.extend(done.diagnostics.iter().cloned());
-                // Most items are named by many files: copy each name once.
                 for id in done.referenced.iter() {
-                    if !all_referenced.contains(id) {
-                        all_referenced.insert(id.clone());
-                    }
+                    count(all_referenced, id);
                 }
                 self.next_checks.insert(path.clone(), done.clone());
                 continue;
             }
             let done = self.check_item(p, existing, &|slug| originals.contains(slug), default_locale, context);
-            all_referenced.extend(done.referenced.iter().cloned());
+            for id in done.referenced.iter() {
+                count(all_referenced, id);
+            }
             self.next_checks.insert(path.clone(), done);
         }
     }
@@ -1458,20 +1471,41 @@ impl Loader {
         }
     }
 
-    fn warn_unreferenced<T: Item>(&mut self, parsed: &[Parsed<T>], referenced: &HashSet<ItemId>) {
+    fn warn_unreferenced<T: Item>(&mut self, parsed: &[Parsed<T>], referenced: &Referenced) {
         for p in parsed {
             let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
-            let is_original = p.doc.path.file_stem().is_some_and(|s| !s.to_string_lossy().contains('.'));
             // When some file could not be read at all, what it links to is
             // unknown, and any warning here could be false.
-            if is_original && !referenced.contains(&id) && !self.references_unknown {
-                self.push(
-                    Diagnostic::warning(&p.source.path, (0, 0), format!("no page or item links to this {}", T::KIND))
-                        .with_help("reference it from a page, or remove it if it is no longer needed"),
-                );
+            if is_original(&p.doc.path) && !referenced.contains_key(&id) && !self.references_unknown {
+                self.push(unreferenced(T::KIND, &p.source.path));
             }
         }
     }
+}
+
+/// How many files name each item (in a reference or a link).
+type Referenced = HashMap<ItemId, usize>;
+
+/// Counts one more file naming `id`.
+fn count(referenced: &mut Referenced, id: &ItemId) {
+    match referenced.get_mut(id) {
+        Some(n) => *n += 1,
+        None => {
+            referenced.insert(id.clone(), 1);
+        }
+    }
+}
+
+/// Whether the file at `path` is an item's original (`slug.md`, not
+/// `slug.fr.md`).
+fn is_original(path: &Path) -> bool {
+    path.file_stem().is_some_and(|s| !s.to_string_lossy().contains('.'))
+}
+
+/// The warning for an item (its original at `path`) that nothing names.
+fn unreferenced(kind: Kind, path: &Path) -> Diagnostic {
+    Diagnostic::warning(path, (0, 0), format!("no page or item links to this {kind}"))
+        .with_help("reference it from a page, or remove it if it is no longer needed")
 }
 
 /// How many files a load told of changes may patch the last snapshot
@@ -1488,6 +1522,10 @@ struct Last {
     existing: Arc<Existing>,
     /// The hash each kind's checks ran under.
     contexts: HashMap<Kind, u64>,
+    /// How many files name each item: which items are linked from nowhere.
+    referenced: Referenced,
+    /// Whether some file could not be read, which silences those warnings.
+    references_unknown: bool,
 }
 
 /// Puts one document in a snapshot in place of the one with its slug and
@@ -1514,6 +1552,118 @@ struct PatchedFile {
     hashes: (u64, u64),
     /// Whether the public sees its document in a view.
     visible: Box<dyn Fn(&View<'_>) -> bool>,
+    /// The items it named before.
+    was_naming: Arc<[ItemId]>,
+    /// Puts its item in the snapshot's indexes as its documents now say;
+    /// gives the media items it shows or no longer shows.
+    reindex: Option<Reindex>,
+}
+
+/// See [`PatchedFile::reindex`].
+type Reindex = Box<dyn FnOnce(&mut Snapshot) -> Vec<ItemId>>;
+
+/// The path of the original (default-locale file) of the item `id`.
+fn original_path(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
+    fn find<T: Item>(snapshot: &Snapshot, slug: &str) -> Option<PathBuf> {
+        T::collection(snapshot).locales_of(slug).find(|d| is_original(&d.path)).map(|d| d.path.clone())
+    }
+    match id.kind {
+        Kind::Page => find::<Page>(snapshot, &id.slug),
+        Kind::Measure => find::<Measure>(snapshot, &id.slug),
+        Kind::Partner => find::<Partner>(snapshot, &id.slug),
+        Kind::Story => find::<Story>(snapshot, &id.slug),
+        Kind::Media => find::<Media>(snapshot, &id.slug),
+        Kind::Topic => None,
+    }
+}
+
+/// Makes `value` a member of the sorted list at `key` or not, copying the
+/// map (shared with the last snapshot) only when that changes it; a list
+/// left empty goes, as a full load would not make it.
+fn set_member<K, V>(map: &mut Arc<HashMap<K, Vec<V>>>, key: K, value: &V, present: bool) -> bool
+where
+    K: Eq + std::hash::Hash + Clone,
+    V: Ord + Clone,
+{
+    if map.get(&key).is_some_and(|list| list.binary_search(value).is_ok()) == present {
+        return false;
+    }
+    let map = Arc::make_mut(map);
+    if present {
+        let list = map.entry(key).or_default();
+        if let Err(at) = list.binary_search(value) {
+            list.insert(at, value.clone());
+        }
+    } else if let Some(list) = map.get_mut(&key) {
+        if let Ok(at) = list.binary_search(value) {
+            list.remove(at);
+        }
+        if list.is_empty() {
+            map.remove(&key);
+        }
+    }
+    true
+}
+
+/// The media items a document shows: named in its front matter or its body.
+fn shown_media<T: Item>(doc: &Document<T>) -> BTreeSet<String> {
+    let named = doc.meta.references().into_iter().filter(|r| r.kind == Kind::Media).map(|r| r.slug.to_owned());
+    let linked = doc.body.links.iter().filter_map(|l| match &l.target {
+        LinkTarget::Item { kind: Kind::Media, slug, .. } => Some(slug.clone()),
+        _ => None,
+    });
+    named.chain(linked).collect()
+}
+
+/// Puts the item of `new` (which replaced `old` in `snapshot`) in the
+/// snapshot's indexes as its documents now say, as [`index`] does for a
+/// whole load; gives the media items whose users changed.
+fn reindex<T: Item>(snapshot: &mut Snapshot, old: &Document<T>, new: &Document<T>) -> Vec<ItemId> {
+    let refs = |d: &Document<T>| -> BTreeSet<(Kind, String)> {
+        d.meta.references().iter().map(|r| (r.kind, r.slug.to_owned())).collect()
+    };
+    let (old_refs, new_refs) = (refs(old), refs(new));
+    let (old_media, new_media) = (shown_media(old), shown_media(new));
+    if old_refs == new_refs && old_media == new_media && old.meta.country() == new.meta.country() {
+        return Vec::new();
+    }
+    let id = ItemId { kind: T::KIND, slug: new.slug.clone() };
+    // Whether any document of the item (every locale) still says so.
+    let (refs_now, countries_now) = {
+        let docs: Vec<&Document<T>> = T::collection(snapshot).locales_of(&new.slug).collect();
+        let refs_now: Vec<((Kind, String), bool)> = old_refs
+            .union(&new_refs)
+            .map(|(kind, slug)| {
+                let present =
+                    docs.iter().any(|d| d.meta.references().iter().any(|r| r.kind == *kind && r.slug == slug));
+                ((*kind, slug.clone()), present)
+            })
+            .collect();
+        let countries_now: Vec<(crate::Country, bool)> = [old.meta.country(), new.meta.country()]
+            .into_iter()
+            .flatten()
+            .map(|c| (c, docs.iter().any(|d| d.meta.country() == Some(c))))
+            .collect();
+        (refs_now, countries_now)
+    };
+    for ((kind, slug), present) in refs_now {
+        if kind == Kind::Topic {
+            set_member(&mut snapshot.by_topic, slug, &id, present);
+        } else {
+            set_member(&mut snapshot.referrers, ItemId { kind, slug }, &id, present);
+        }
+    }
+    for (country, present) in countries_now {
+        set_member(&mut snapshot.by_country, country, &id, present);
+    }
+    let user = (id.clone(), new.locale.clone());
+    let mut changed = Vec::new();
+    for slug in old_media.union(&new_media) {
+        if set_member(&mut snapshot.media_users, slug.clone(), &user, new_media.contains(slug)) {
+            changed.push(ItemId { kind: Kind::Media, slug: slug.clone() });
+        }
+    }
+    changed
 }
 
 /// An instant at which `embargoes` (sorted) put a snapshot in visibility
@@ -1539,7 +1689,7 @@ impl Loader {
     /// full.
     fn patch(&mut self) -> Option<Snapshot> {
         let changed = self.changed.as_ref()?;
-        let last = self.cache.last.take()?;
+        let mut last = self.cache.last.take()?;
         // `site.toml` is not among the changed files (they are all in
         // kinds' folders): the last load's settings still hold.
         self.site_url = Some(last.snapshot.site.base_url.clone());
@@ -1588,6 +1738,9 @@ impl Loader {
         let mut ids = Vec::new();
         let mut applied = Vec::new();
         let mut hashes = Vec::new();
+        let mut reindex = Vec::new();
+        // The items whose count of files naming them went to or from zero.
+        let mut named = Vec::new();
         for file in files {
             if let Some(apply) = file.apply {
                 if !apply(&mut snapshot) {
@@ -1597,9 +1750,56 @@ impl Loader {
                 applied.push(file.path.clone());
                 hashes.push((file.hashes, file.visible));
             }
+            reindex.extend(file.reindex);
+            let (before, after): (BTreeSet<&ItemId>, BTreeSet<&ItemId>) =
+                (file.was_naming.iter().collect(), file.check.referenced.iter().collect());
+            for &id in before.difference(&after) {
+                if let Some(n) = last.referenced.get_mut(id) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        last.referenced.remove(id);
+                        named.push(id.clone());
+                    }
+                }
+            }
+            for &id in after.difference(&before) {
+                count(&mut last.referenced, id);
+                if last.referenced.get(id) == Some(&1) {
+                    named.push(id.clone());
+                }
+            }
             links_changed |= file.links_changed;
             keep.push((file.path, file.keep, file.check));
         }
+        // The indexes, once every changed document is in: an item is in an
+        // index when any of its documents puts it there.
+        let mut shown_changed = Vec::new();
+        for reindex in reindex {
+            shown_changed.extend(reindex(&mut snapshot));
+        }
+        // What is linked from nowhere now, or no longer.
+        if !last.references_unknown && !named.is_empty() {
+            for id in named {
+                let Some(path) = original_path(&snapshot, &id) else { continue };
+                let warning = unreferenced(id.kind, &path);
+                let at = snapshot.warnings.iter().position(|w| *w == warning);
+                match (last.referenced.contains_key(&id), at) {
+                    (true, Some(at)) => {
+                        snapshot.warnings.remove(at);
+                    }
+                    (false, None) => snapshot.warnings.push(warning),
+                    _ => {}
+                }
+            }
+            sort_diagnostics(&mut snapshot.warnings);
+        }
+        // A media item shown by other documents than before may be seen by
+        // the public or not: its own version counts, and those who compare
+        // snapshots must look at it too.
+        shown_changed.sort();
+        shown_changed.dedup();
+        let media_changed = !shown_changed.is_empty();
+        ids.extend(shown_changed);
         snapshot.version = version_of(&snapshot);
         ids.sort();
         ids.dedup();
@@ -1616,7 +1816,8 @@ impl Loader {
         let mut versions = Vec::with_capacity(epochs);
         for (epoch, cell) in last.snapshot.public_versions.iter().enumerate() {
             let patched = std::sync::OnceLock::new();
-            if let Some(&sum) = cell.get()
+            if !media_changed
+                && let Some(&sum) = cell.get()
                 && let Some(at) = epoch_instant(&snapshot.embargoes, epoch)
             {
                 let view = snapshot.view(crate::Audience::Public, at);
@@ -1679,18 +1880,8 @@ impl Loader {
                 })
                 .collect()
         };
-        let references = |d: &Document<T>| -> Vec<(Kind, String, Option<Kind>)> {
-            d.meta.references().iter().map(|r| (r.kind, r.slug.to_owned(), r.written_kind)).collect()
-        };
         let (old_links, new_links) = (item_links(a), item_links(b));
-        let media = |links: &[(Kind, String)]| -> Vec<String> {
-            links.iter().filter(|(k, _)| *k == Kind::Media).map(|(_, s)| s.clone()).collect()
-        };
-        let same_for_others = a.meta.visibility() == b.meta.visibility()
-            && a.meta.country() == b.meta.country()
-            && references(a) == references(b)
-            && media(&old_links) == media(&new_links)
-            && T::same_for_others(&a.meta, &b.meta);
+        let same_for_others = a.meta.visibility() == b.meta.visibility() && T::same_for_others(&a.meta, &b.meta);
         if !same_for_others {
             return None;
         }
@@ -1713,10 +1904,7 @@ impl Loader {
         T::own_checks(self, &new);
         let mut new_own = self.diagnostics.split_off(first);
         new_own.extend(check.diagnostics.iter().cloned());
-        fn names(ids: &[ItemId]) -> BTreeSet<&ItemId> {
-            ids.iter().collect()
-        }
-        if new_own.iter().any(Diagnostic::is_error) || names(&old_check.referenced) != names(&check.referenced) {
+        if new_own.iter().any(Diagnostic::is_error) {
             return None;
         }
         // In a git repository, a file committed as it is is dated by its
@@ -1736,6 +1924,11 @@ impl Loader {
             let doc = new.doc.clone();
             Box::new(move |view: &View<'_>| view.is_visible(&doc))
         };
+        let reindex: Option<Reindex> = (!unchanged).then(|| {
+            let (old, new) = (old.doc.clone(), new.doc.clone());
+            Box::new(move |s: &mut Snapshot| reindex::<T>(s, &old, &new)) as Reindex
+        });
+        let was_naming = old_check.referenced.clone();
         let doc = new.doc;
         let apply: Option<Put> =
             (!unchanged).then(|| Box::new(move |s: &mut Snapshot| T::slot(s).replace(doc)) as Box<_>);
@@ -1751,6 +1944,8 @@ impl Loader {
             id,
             hashes,
             visible,
+            was_naming,
+            reindex,
         })
     }
 }
