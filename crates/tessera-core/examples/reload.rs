@@ -42,5 +42,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if cache.patched() { "patched" } else { "loaded in full" }
         );
     }
+    // A front-matter edit: the page's first reference taken out, then put
+    // back (its item is then cited by one page fewer, then as before).
+    let original = std::fs::read_to_string(page)?;
+    let Some(start) = original.find("measures = [\"") else { return Ok(()) };
+    let first = start + "measures = [".len();
+    let Some(end) = original[first..].find(", ").map(|e| first + e + 2) else { return Ok(()) };
+    let fewer = format!("{}{}", &original[..first], &original[end..]);
+    for text in [&fewer, &original, &fewer, &original] {
+        std::fs::write(page, text)?;
+        let started = Instant::now();
+        let snapshot =
+            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(page)).map_err(|e| format!("{e:?}"))?;
+        println!(
+            "reload told of a reference taken out or put back: {:.1} ms ({:016x}, {})",
+            started.elapsed().as_secs_f64() * 1000.0,
+            snapshot.version(),
+            if cache.patched() { "patched" } else { "loaded in full" }
+        );
+    }
     Ok(())
 }
