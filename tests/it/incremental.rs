@@ -621,3 +621,55 @@ fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
     assert!(!cache.patched());
     assert_eq!(describe(&removed), describe(&load(dir.path())));
 }
+
+/// A file a load is told changed that is now hostile (a link out of the
+/// content folder, a FIFO, a folder, bytes that are not text) is refused
+/// as a full load refuses it, never patched in; put back, it is patched
+/// again.
+#[cfg(unix)]
+#[test]
+fn a_changed_file_turned_hostile_is_refused_as_a_full_load_refuses_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    let mut cache = LoadCache::default().with_settle_time(std::time::Duration::ZERO);
+    assert!(load_with(dir.path(), &mut cache).is_ok());
+    let story = dir.path().join("stories/public-story.md");
+    let original = read(&story);
+    let outside = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(outside.path(), &original).unwrap_or_else(|e| panic!("{e}"));
+    let hostile: [(&str, &dyn Fn(&Path)); 4] = [
+        ("a link out of the folder", &|p| {
+            std::os::unix::fs::symlink(outside.path(), p).unwrap_or_else(|e| panic!("{e}"));
+        }),
+        ("a FIFO", &|p| {
+            let status = std::process::Command::new("mkfifo").arg(p).status();
+            assert!(status.is_ok_and(|s| s.success()));
+        }),
+        ("a folder", &|p| std::fs::create_dir(p).unwrap_or_else(|e| panic!("{e}"))),
+        ("bytes that are not UTF-8", &|p| std::fs::write(p, b"+++\n\xff\xfe\n+++\n").unwrap_or_else(|e| panic!("{e}"))),
+    ];
+    for (step, (what, make)) in hostile.iter().enumerate() {
+        std::fs::remove_file(&story).unwrap_or_else(|e| panic!("{what}: {e}"));
+        make(&story);
+        let result = load_changed(dir.path(), &mut cache, std::slice::from_ref(&story));
+        assert!(!cache.patched(), "{what}");
+        assert!(result.is_err(), "{what}");
+        assert_eq!(describe(&result), describe(&load(dir.path())), "{what}");
+        if story.is_dir() {
+            std::fs::remove_dir(&story).unwrap_or_else(|e| panic!("{what}: {e}"));
+        } else {
+            std::fs::remove_file(&story).unwrap_or_else(|e| panic!("{what}: {e}"));
+        }
+        write(&story, &original);
+        restamp(&[story.clone()], step);
+        assert!(load_changed(dir.path(), &mut cache, std::slice::from_ref(&story)).is_ok(), "{what}");
+        write(&story, &format!("{original}\nA line more.\n"));
+        restamp(&[story.clone()], step + 10);
+        let patched = load_changed(dir.path(), &mut cache, std::slice::from_ref(&story));
+        assert!(cache.patched(), "after {what}");
+        assert_eq!(describe(&patched), describe(&load(dir.path())), "after {what}");
+        write(&story, &original);
+        restamp(&[story.clone()], step + 20);
+        assert!(load_changed(dir.path(), &mut cache, std::slice::from_ref(&story)).is_ok(), "{what}");
+    }
+}
