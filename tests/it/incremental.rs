@@ -637,7 +637,8 @@ fn a_changed_file_turned_hostile_is_refused_as_a_full_load_refuses_it() {
     let original = read(&story);
     let outside = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(outside.path(), &original).unwrap_or_else(|e| panic!("{e}"));
-    let hostile: [(&str, &dyn Fn(&Path)); 4] = [
+    type Make<'a> = &'a dyn Fn(&Path);
+    let hostile: [(&str, Make<'_>); 4] = [
         ("a link out of the folder", &|p| {
             std::os::unix::fs::symlink(outside.path(), p).unwrap_or_else(|e| panic!("{e}"));
         }),
@@ -661,15 +662,15 @@ fn a_changed_file_turned_hostile_is_refused_as_a_full_load_refuses_it() {
             std::fs::remove_file(&story).unwrap_or_else(|e| panic!("{what}: {e}"));
         }
         write(&story, &original);
-        restamp(&[story.clone()], step);
+        restamp(std::slice::from_ref(&story), step);
         assert!(load_changed(dir.path(), &mut cache, std::slice::from_ref(&story)).is_ok(), "{what}");
         write(&story, &format!("{original}\nA line more.\n"));
-        restamp(&[story.clone()], step + 10);
+        restamp(std::slice::from_ref(&story), step + 10);
         let patched = load_changed(dir.path(), &mut cache, std::slice::from_ref(&story));
         assert!(cache.patched(), "after {what}");
         assert_eq!(describe(&patched), describe(&load(dir.path())), "after {what}");
         write(&story, &original);
-        restamp(&[story.clone()], step + 20);
+        restamp(std::slice::from_ref(&story), step + 20);
         assert!(load_changed(dir.path(), &mut cache, std::slice::from_ref(&story)).is_ok(), "{what}");
     }
 }
