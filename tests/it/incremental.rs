@@ -286,6 +286,8 @@ fn apply_edit(root: &Path, original: &Path, edit: &Edit) {
                     // A public item, or a hidden one (the public gets the
                     // link's text alone).
                     1 if n % 8 == 1 => format!("{text}\nSee [the story](@/stories/public-story.md), {n}.\n"),
+                    // A page (pages are never "linked from nowhere").
+                    1 if n % 8 == 3 => format!("{text}\nSee [the page](@/pages/review-page.md), {n}.\n"),
                     1 => format!("{text}\nSee [the draft](@/measures/draft-measure.md), {n}.\n"),
                     2 => format!("{text}\nA <b>reworded</b> line {n}.\n"),
                     _ => format!("{text}\nA reworded line {n}.\n"),
@@ -586,6 +588,8 @@ fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
         original.replacen("partners = [\"public-partner\", \"review-partner\"]", "partners = [\"public-partner\"]", 1),
         // A photo more in the body.
         format!("{original}\n![A photo](@/media/photo.toml)\n"),
+        // A link to a page nothing else links to (and then not).
+        format!("{original}\nSee [the page](@/pages/review-page.md).\n"),
     ] {
         let _ = edit(&welcome, &text, &mut cache);
         assert!(cache.patched(), "{text}");

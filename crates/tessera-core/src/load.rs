@@ -1779,7 +1779,12 @@ impl Loader {
         }
         // What is linked from nowhere now, or no longer.
         if !last.references_unknown && !named.is_empty() {
-            for id in named {
+            // Pages are the way in: they are never reported as linked from
+            // nowhere (see `Loader::run`).
+            for id in named
+                .into_iter()
+                .filter(|id| matches!(id.kind, Kind::Measure | Kind::Partner | Kind::Story | Kind::Media))
+            {
                 let Some(path) = original_path(&snapshot, &id) else { continue };
                 let warning = unreferenced(id.kind, &path);
                 let at = snapshot.warnings.iter().position(|w| *w == warning);
