@@ -597,6 +597,26 @@ fn a_small_edit_patches_the_last_snapshot_and_a_structural_one_does_not() {
         assert!(cache.patched(), "{text}");
     }
 
+    // Saved as many editors save: written beside, then renamed over it;
+    // the watcher names both paths.
+    let beside = dir.path().join("pages/welcome.md.tmp");
+    write(&beside, &format!("{original}\nSaved through a temporary file.\n"));
+    std::fs::rename(&beside, &welcome).unwrap_or_else(|e| panic!("{e}"));
+    restamp(std::slice::from_ref(&welcome), 1000);
+    let saved = load_changed(dir.path(), &mut cache, &[beside.clone(), welcome.clone()]);
+    assert!(cache.patched());
+    assert_eq!(describe(&saved), describe(&load(dir.path())));
+
+    // A file that is not content, noted by the listing, then removed: the
+    // note goes with it.
+    let notes = dir.path().join("pages/notes.txt");
+    let with_note = edit(&notes, "not content", &mut cache);
+    assert!(format!("{:?}", with_note.as_ref().map(Snapshot::warnings)).contains("notes.txt"));
+    std::fs::remove_file(&notes).unwrap_or_else(|e| panic!("{e}"));
+    let without = load_changed(dir.path(), &mut cache, std::slice::from_ref(&notes));
+    assert_eq!(describe(&without), describe(&load(dir.path())));
+    assert!(!format!("{:?}", without.as_ref().map(Snapshot::warnings)).contains("notes.txt"));
+
     // What others read changed: a full load.
     for text in [
         // An embargo.

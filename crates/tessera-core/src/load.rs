@@ -1708,6 +1708,16 @@ impl Loader {
         if paths.len() > PATCH_LIMIT {
             return None;
         }
+        // A path that is gone and that the last load knew nothing of (an
+        // editor's temporary file, renamed over the one it saves) changes
+        // nothing.
+        let listed =
+            |path: &PathBuf| self.cache.discovered.as_ref().is_none_or(|d| d.notes.iter().any(|n| &n.path == path));
+        paths.retain(|path| {
+            self.cache.parts.contains_key(path)
+                || listed(path)
+                || !matches!(std::fs::symlink_metadata(self.root.join(path)), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        });
         paths.sort();
         let mut files = Vec::with_capacity(paths.len());
         for path in &paths {
