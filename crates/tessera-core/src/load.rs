@@ -450,10 +450,13 @@ trait Cached: Item + DeserializeOwned + Clone {
     /// an item of this kind, beyond what every kind has, is the same in
     /// `a` and `b`.
     fn same_for_others(a: &Self, b: &Self) -> bool;
+    /// Whether a new or deleted item of this kind leaves what other files'
+    /// checks read as it was (beyond what every kind has).
+    fn quiet(meta: &Self) -> bool;
 }
 
 macro_rules! cached {
-    ($($ty:ident: $field:ident, |$l:ident, $p:ident| $own:expr, |$a:ident, $b:ident| $same:expr;)*) => {$(
+    ($($ty:ident: $field:ident, |$l:ident, $p:ident| $own:expr, |$a:ident, $b:ident| $same:expr, |$q:ident| $quiet:expr;)*) => {$(
         impl Cached for $ty {
             fn part(result: Result<Parsed<Self>, Broken>) -> Part {
                 Part::$ty(result)
@@ -473,17 +476,21 @@ macro_rules! cached {
             fn same_for_others($a: &Self, $b: &Self) -> bool {
                 $same
             }
+            fn quiet($q: &Self) -> bool {
+                $quiet
+            }
         }
     )*};
 }
 cached! {
     // A page's legacy URLs are checked against the other pages' and the
     // list's, and make the index of old addresses.
-    Page: pages, |loader, parsed| loader.check_page_quotes(parsed), |a, b| a.legacy_urls == b.legacy_urls;
-    Measure: measures, |_loader, _parsed| (), |_a, _b| true;
-    Partner: partners, |_loader, _parsed| (), |_a, _b| true;
-    Story: stories, |_loader, _parsed| (), |_a, _b| true;
-    Media: media, |loader, parsed| loader.check_media_alt(parsed), |_a, _b| true;
+    Page: pages, |loader, parsed| loader.check_page_quotes(parsed), |a, b| a.legacy_urls == b.legacy_urls,
+        |page| page.legacy_urls.is_empty();
+    Measure: measures, |_loader, _parsed| (), |_a, _b| true, |_measure| true;
+    Partner: partners, |_loader, _parsed| (), |_a, _b| true, |_partner| true;
+    Story: stories, |_loader, _parsed| (), |_a, _b| true, |_story| true;
+    Media: media, |loader, parsed| loader.check_media_alt(parsed), |_a, _b| true, |_media| true;
 }
 
 /// What identifies a file's bytes without reading them: its size,
@@ -1535,8 +1542,11 @@ type Put = Box<dyn FnOnce(&mut Snapshot) -> bool>;
 /// One changed file, ready to go into a patched snapshot.
 struct PatchedFile {
     path: PathBuf,
-    keep: CachedPart,
-    check: CheckedPart,
+    /// What the cache keeps for it (`None`: it is gone).
+    keep: Option<CachedPart>,
+    check: Option<CheckedPart>,
+    /// Whether it was edited, is new or is gone.
+    change: FileChange,
     /// The diagnostics of the file alone, as the last load found them and
     /// as they are now.
     old_own: Vec<Diagnostic>,
@@ -1559,8 +1569,31 @@ struct PatchedFile {
     reindex: Option<Reindex>,
 }
 
+/// How a file changed for [`Loader::patch`].
+enum FileChange {
+    Edited,
+    /// New, as the listing would find it.
+    Created(Found),
+    Deleted,
+}
+
 /// See [`PatchedFile::reindex`].
 type Reindex = Box<dyn FnOnce(&mut Snapshot) -> Vec<ItemId>>;
+
+/// The path of some file of the item `id`, if it has one.
+fn original_path_any(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
+    fn find<T: Item>(snapshot: &Snapshot, slug: &str) -> Option<PathBuf> {
+        T::collection(snapshot).locales_of(slug).next().map(|d| d.path.clone())
+    }
+    match id.kind {
+        Kind::Page => find::<Page>(snapshot, &id.slug),
+        Kind::Measure => find::<Measure>(snapshot, &id.slug),
+        Kind::Partner => find::<Partner>(snapshot, &id.slug),
+        Kind::Story => find::<Story>(snapshot, &id.slug),
+        Kind::Media => find::<Media>(snapshot, &id.slug),
+        Kind::Topic => None,
+    }
+}
 
 /// The path of the original (default-locale file) of the item `id`.
 fn original_path(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
@@ -1618,19 +1651,21 @@ fn shown_media<T: Item>(doc: &Document<T>) -> BTreeSet<String> {
 /// Puts the item of `new` (which replaced `old` in `snapshot`) in the
 /// snapshot's indexes as its documents now say, as [`index`] does for a
 /// whole load; gives the media items whose users changed.
-fn reindex<T: Item>(snapshot: &mut Snapshot, old: &Document<T>, new: &Document<T>) -> Vec<ItemId> {
-    let refs = |d: &Document<T>| -> BTreeSet<(Kind, String)> {
-        d.meta.references().iter().map(|r| (r.kind, r.slug.to_owned())).collect()
+fn reindex<T: Item>(snapshot: &mut Snapshot, old: Option<&Document<T>>, new: Option<&Document<T>>) -> Vec<ItemId> {
+    let Some(either) = new.or(old) else { return Vec::new() };
+    let refs = |d: Option<&Document<T>>| -> BTreeSet<(Kind, String)> {
+        d.map(|d| d.meta.references().iter().map(|r| (r.kind, r.slug.to_owned())).collect()).unwrap_or_default()
     };
     let (old_refs, new_refs) = (refs(old), refs(new));
-    let (old_media, new_media) = (shown_media(old), shown_media(new));
-    if old_refs == new_refs && old_media == new_media && old.meta.country() == new.meta.country() {
+    let (old_media, new_media) = (old.map(shown_media).unwrap_or_default(), new.map(shown_media).unwrap_or_default());
+    let country = |d: Option<&Document<T>>| d.and_then(|d| d.meta.country());
+    if old_refs == new_refs && old_media == new_media && country(old) == country(new) {
         return Vec::new();
     }
-    let id = ItemId { kind: T::KIND, slug: new.slug.clone() };
+    let id = ItemId { kind: T::KIND, slug: either.slug.clone() };
     // Whether any document of the item (every locale) still says so.
     let (refs_now, countries_now) = {
-        let docs: Vec<&Document<T>> = T::collection(snapshot).locales_of(&new.slug).collect();
+        let docs: Vec<&Document<T>> = T::collection(snapshot).locales_of(&id.slug).collect();
         let refs_now: Vec<((Kind, String), bool)> = old_refs
             .union(&new_refs)
             .map(|(kind, slug)| {
@@ -1639,7 +1674,7 @@ fn reindex<T: Item>(snapshot: &mut Snapshot, old: &Document<T>, new: &Document<T
                 ((*kind, slug.clone()), present)
             })
             .collect();
-        let countries_now: Vec<(crate::Country, bool)> = [old.meta.country(), new.meta.country()]
+        let countries_now: Vec<(crate::Country, bool)> = [country(old), country(new)]
             .into_iter()
             .flatten()
             .map(|c| (c, docs.iter().any(|d| d.meta.country() == Some(c))))
@@ -1656,7 +1691,7 @@ fn reindex<T: Item>(snapshot: &mut Snapshot, old: &Document<T>, new: &Document<T
     for (country, present) in countries_now {
         set_member(&mut snapshot.by_country, country, &id, present);
     }
-    let user = (id.clone(), new.locale.clone());
+    let user = (id.clone(), either.locale.clone());
     let mut changed = Vec::new();
     for slug in old_media.union(&new_media) {
         if set_member(&mut snapshot.media_users, slug.clone(), &user, new_media.contains(slug)) {
@@ -1723,11 +1758,11 @@ impl Loader {
         for path in &paths {
             let folder = path.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
             let file = match folder.as_deref().and_then(Kind::from_folder) {
-                Some(Kind::Page) => self.patch_file::<Page>(path, &last),
-                Some(Kind::Measure) => self.patch_file::<Measure>(path, &last),
-                Some(Kind::Partner) => self.patch_file::<Partner>(path, &last),
-                Some(Kind::Story) => self.patch_file::<Story>(path, &last),
-                Some(Kind::Media) => self.patch_file::<Media>(path, &last),
+                Some(Kind::Page) => self.patch_any::<Page>(path, &last),
+                Some(Kind::Measure) => self.patch_any::<Measure>(path, &last),
+                Some(Kind::Partner) => self.patch_any::<Partner>(path, &last),
+                Some(Kind::Story) => self.patch_any::<Story>(path, &last),
+                Some(Kind::Media) => self.patch_any::<Media>(path, &last),
                 Some(Kind::Topic) | None => None,
             };
             files.push(file?);
@@ -1735,6 +1770,11 @@ impl Loader {
         let mut snapshot = last.snapshot.clone();
         let mut warnings = std::mem::take(&mut snapshot.warnings);
         for file in &files {
+            if matches!(file.change, FileChange::Deleted) {
+                // Nothing is said of a file that is not there.
+                warnings.retain(|w| w.path != file.path);
+                continue;
+            }
             for d in &file.old_own {
                 let at = warnings.iter().position(|w| w == d)?;
                 warnings.remove(at);
@@ -1751,18 +1791,22 @@ impl Loader {
         let mut reindex = Vec::new();
         // The items whose count of files naming them went to or from zero.
         let mut named = Vec::new();
+        // Files new or gone: the items they may leave or bring.
+        let mut created = Vec::new();
+        let mut deleted = Vec::new();
         for file in files {
             if let Some(apply) = file.apply {
                 if !apply(&mut snapshot) {
                     return None;
                 }
-                ids.push(file.id);
+                ids.push(file.id.clone());
                 applied.push(file.path.clone());
                 hashes.push((file.hashes, file.visible));
             }
             reindex.extend(file.reindex);
+            let naming: Arc<[ItemId]> = file.check.as_ref().map_or_else(|| Arc::from([]), |c| c.referenced.clone());
             let (before, after): (BTreeSet<&ItemId>, BTreeSet<&ItemId>) =
-                (file.was_naming.iter().collect(), file.check.referenced.iter().collect());
+                (file.was_naming.iter().collect(), naming.iter().collect());
             for &id in before.difference(&after) {
                 if let Some(n) = last.referenced.get_mut(id) {
                     *n = n.saturating_sub(1);
@@ -1779,7 +1823,32 @@ impl Loader {
                 }
             }
             links_changed |= file.links_changed;
+            match file.change {
+                FileChange::Edited => {}
+                FileChange::Created(found) => created.push((file.id, found)),
+                FileChange::Deleted => deleted.push((file.id, file.path.clone())),
+            }
             keep.push((file.path, file.keep, file.check));
+        }
+        let versions_kept = created.is_empty() && deleted.is_empty();
+        // An item left without a file must not be named by any other; an
+        // item with a new file is one more slug of its kind.
+        for (id, _) in &deleted {
+            if original_path_any(&snapshot, id).is_none() {
+                if last.referenced.contains_key(id) {
+                    return None;
+                }
+                if let Some(kinds) = Arc::make_mut(&mut last.existing).get_mut(&id.slug) {
+                    kinds.remove(&id.kind);
+                    if kinds.is_empty() {
+                        Arc::make_mut(&mut last.existing).remove(&id.slug);
+                    }
+                }
+            }
+        }
+        for (id, _) in &created {
+            Arc::make_mut(&mut last.existing).entry(id.slug.clone()).or_default().insert(id.kind);
+            named.push(id.clone());
         }
         // The indexes, once every changed document is in: an item is in an
         // index when any of its documents puts it there.
@@ -1832,6 +1901,7 @@ impl Loader {
         for (epoch, cell) in last.snapshot.public_versions.iter().enumerate() {
             let patched = std::sync::OnceLock::new();
             if !media_changed
+                && versions_kept
                 && let Some(&sum) = cell.get()
                 && let Some(at) = epoch_instant(&snapshot.embargoes, epoch)
             {
@@ -1862,11 +1932,149 @@ impl Loader {
                 .collect(),
         );
         for (path, part, check) in keep {
-            self.cache.parts.insert(path.clone(), part);
-            self.cache.checks.insert(path, check);
+            match (part, check) {
+                (Some(part), Some(check)) => {
+                    self.cache.parts.insert(path.clone(), part);
+                    self.cache.checks.insert(path, check);
+                }
+                _ => {
+                    self.cache.parts.remove(&path);
+                    self.cache.checks.remove(&path);
+                }
+            }
+        }
+        // The listing, as the next load that is told of changes keeps it.
+        if let Some(discovered) = &mut self.cache.discovered {
+            let gone: HashSet<&PathBuf> = deleted.iter().map(|(_, path)| path).collect();
+            discovered.found.retain(|f| !gone.contains(&f.path));
+            discovered.found.extend(created.into_iter().map(|(_, found)| found));
+            discovered.found.sort_by(|a, b| a.path.cmp(&b.path));
         }
         self.cache.last = Some(Last { snapshot: snapshot.clone(), ..last });
         Some(snapshot)
+    }
+
+    /// One changed file of kind `T` for [`Loader::patch`]: edited, new or
+    /// gone; `None` when it cannot be patched in.
+    fn patch_any<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
+        let there = match std::fs::symlink_metadata(self.root.join(path)) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(_) => return None,
+        };
+        match (self.cache.parts.contains_key(path), there) {
+            (true, true) => self.patch_file::<T>(path, last),
+            (true, false) => self.patch_deleted::<T>(path, last),
+            (false, true) => self.patch_created::<T>(path, last),
+            (false, false) => None,
+        }
+    }
+
+    /// A new file for [`Loader::patch`]: one the listing would take as
+    /// content, of an item and locale no other file has, that parses
+    /// without errors, has no embargo (the visibility epochs stay) and, if
+    /// a page, no legacy URLs.
+    fn patch_created<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
+        if !std::fs::symlink_metadata(self.root.join(path)).ok()?.is_file() {
+            return None;
+        }
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        let first = self.diagnostics.len();
+        let mut listed = Vec::new();
+        self.classify(T::KIND, &name, false, Some(&last.snapshot.site), &mut listed);
+        if self.diagnostics.len() != first {
+            return None;
+        }
+        let found = listed.pop().filter(|f| f.path == path && listed.is_empty())?;
+        if T::collection(&last.snapshot).exact(&found.slug, &found.locale).is_some() {
+            return None;
+        }
+        let folder = self.root.join(T::KIND.folder());
+        let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
+        let settle = self.cache.settle.unwrap_or(SETTLE);
+        let from = Kept { memory: None, disk: None, trusted: false, settle, plain_folder };
+        let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
+        #[cfg_attr(not(feature = "git"), allow(unused_mut))]
+        let (mut new, keep) = (result.ok()?, keep?);
+        if new.doc.meta.visibility().1.is_some() || !T::quiet(&new.doc.meta) {
+            return None;
+        }
+        let context = *last.contexts.get(&T::KIND)?;
+        let default_locale = last.snapshot.site.default_locale.clone();
+        let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, &default_locale).is_some();
+        let check = self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context);
+        self.diagnostics.truncate(first);
+        self.check_markup(&new.source, &new.doc.body);
+        T::own_checks(self, &new);
+        let mut new_own = self.diagnostics.split_off(first);
+        new_own.extend(check.diagnostics.iter().cloned());
+        if new_own.iter().any(Diagnostic::is_error) {
+            return None;
+        }
+        #[cfg(feature = "git")]
+        {
+            let dates = crate::history::last_commits(&self.root, &[(path.to_owned(), new.size, new.doc.modified)]);
+            if let Some(d) = dates.get(path)
+                && new.doc.modified != Some(*d)
+            {
+                Arc::make_mut(&mut new.doc).modified = Some(*d);
+            }
+        }
+        let doc = new.doc.clone();
+        let reindex: Reindex = Box::new(move |s: &mut Snapshot| reindex::<T>(s, None, Some(&doc)));
+        let doc = new.doc;
+        let apply: Put = Box::new(move |s: &mut Snapshot| T::slot(s).insert_sorted(doc));
+        Some(PatchedFile {
+            path: path.to_owned(),
+            keep: Some(keep),
+            check: Some(check),
+            id: ItemId { kind: T::KIND, slug: found.slug.clone() },
+            change: FileChange::Created(found),
+            old_own: Vec::new(),
+            new_own,
+            apply: Some(apply),
+            links_changed: true,
+            hashes: (0, 0),
+            visible: Box::new(|_| false),
+            was_naming: Arc::from([]),
+            reindex: Some(reindex),
+        })
+    }
+
+    /// A file gone, for [`Loader::patch`]: it parsed before, had no embargo
+    /// and, if a page, no legacy URLs, and is not an original with
+    /// translations left. (Whether another file still names its item is
+    /// known once every change is counted.)
+    fn patch_deleted<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
+        let kept = self.cache.parts.get(path)?.clone();
+        let old = T::of(&kept.part)?.as_ref().ok()?.clone();
+        if old.doc.meta.visibility().1.is_some() || !T::quiet(&old.doc.meta) {
+            return None;
+        }
+        if is_original(path) && T::collection(&last.snapshot).locales_of(&old.doc.slug).any(|d| d.path != path) {
+            return None;
+        }
+        let context = *last.contexts.get(&T::KIND)?;
+        let old_check = self.cache.checks.get(path).filter(|c| c.hash == old.hash && c.context == context)?.clone();
+        let doc = old.doc.clone();
+        let reindex: Reindex = Box::new(move |s: &mut Snapshot| reindex::<T>(s, Some(&doc), None));
+        let (slug, locale) = (old.doc.slug.clone(), old.doc.locale.clone());
+        let apply: Put = Box::new(move |s: &mut Snapshot| T::slot(s).remove(&slug, &locale));
+        Some(PatchedFile {
+            path: path.to_owned(),
+            keep: None,
+            check: None,
+            change: FileChange::Deleted,
+            old_own: Vec::new(),
+            new_own: Vec::new(),
+            apply: Some(apply),
+            links_changed: true,
+            id: ItemId { kind: T::KIND, slug: old.doc.slug.clone() },
+            hashes: (0, 0),
+            visible: Box::new(|_| false),
+            was_naming: old_check.referenced.clone(),
+            reindex: Some(reindex),
+        })
     }
 
     /// One changed file of kind `T` for [`Loader::patch`], or `None` when
@@ -1941,7 +2149,7 @@ impl Loader {
         };
         let reindex: Option<Reindex> = (!unchanged).then(|| {
             let (old, new) = (old.doc.clone(), new.doc.clone());
-            Box::new(move |s: &mut Snapshot| reindex::<T>(s, &old, &new)) as Reindex
+            Box::new(move |s: &mut Snapshot| reindex::<T>(s, Some(&old), Some(&new))) as Reindex
         });
         let was_naming = old_check.referenced.clone();
         let doc = new.doc;
@@ -1950,8 +2158,9 @@ impl Loader {
         let id = ItemId { kind: T::KIND, slug: found.slug };
         Some(PatchedFile {
             path: path.to_owned(),
-            keep,
-            check,
+            keep: Some(keep),
+            check: Some(check),
+            change: FileChange::Edited,
             old_own,
             new_own,
             apply,

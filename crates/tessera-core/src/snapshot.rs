@@ -195,6 +195,47 @@ impl<T> Collection<T> {
         }
     }
 
+    /// Adds `doc` in its place by path, as a load would have put it;
+    /// `false` (and nothing changed) when its slug and locale are taken.
+    pub(crate) fn insert_sorted(&mut self, doc: Arc<Document<T>>) -> bool {
+        if self.exact(&doc.slug, &doc.locale).is_some() {
+            return false;
+        }
+        let at = self.docs.partition_point(|d| d.path < doc.path);
+        let by_slug = Arc::make_mut(&mut self.by_slug);
+        for index in by_slug.values_mut().flat_map(|l| l.values_mut()) {
+            if *index >= at {
+                *index += 1;
+            }
+        }
+        by_slug.entry(doc.slug.clone()).or_default().insert(doc.locale.clone(), at);
+        Arc::make_mut(&mut self.docs).insert(at, doc);
+        true
+    }
+
+    /// Takes out the document with this slug and locale; `false` when
+    /// there is none.
+    pub(crate) fn remove(&mut self, slug: &str, locale: &Locale) -> bool {
+        let Some(&at) = self.by_slug.get(slug).and_then(|l| l.get(locale)) else { return false };
+        let by_slug = Arc::make_mut(&mut self.by_slug);
+        if let Some(locales) = by_slug.get_mut(slug) {
+            locales.remove(locale);
+            if locales.is_empty() {
+                by_slug.remove(slug);
+            }
+        }
+        for index in by_slug.values_mut().flat_map(|l| l.values_mut()) {
+            if *index > at {
+                *index -= 1;
+            }
+        }
+        let docs = Arc::make_mut(&mut self.docs);
+        if at < docs.len() {
+            docs.remove(at);
+        }
+        true
+    }
+
     /// Every document, every locale, every state, in load order (sorted by path).
     pub fn all(&self) -> &[Arc<Document<T>>] {
         &self.docs
