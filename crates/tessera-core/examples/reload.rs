@@ -4,7 +4,8 @@
 //! file that changed, as the server's watcher tells it.
 //!
 //! usage: cargo run --release -p tessera-core --example reload -- CONTENT_DIR
-//! (it appends a line to one page of CONTENT_DIR)
+//! (it appends lines to one page of CONTENT_DIR, and adds and removes a
+//! page beside it)
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,6 +57,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(page)).map_err(|e| format!("{e:?}"))?;
         println!(
             "reload told of a reference taken out or put back: {:.1} ms ({:016x}, {})",
+            started.elapsed().as_secs_f64() * 1000.0,
+            snapshot.version(),
+            if cache.patched() { "patched" } else { "loaded in full" }
+        );
+    }
+    // A new page (a copy without its old addresses, which other pages'
+    // checks read), then the same page deleted.
+    let Some(folder) = page.parent() else { return Ok(()) };
+    let copy = folder.join("page-new-copy.md");
+    let without_legacy: String =
+        original.lines().filter(|l| !l.starts_with("legacy_urls")).map(|l| format!("{l}\n")).collect();
+    for create in [true, false, true, false] {
+        if create {
+            std::fs::write(&copy, &without_legacy)?;
+        } else {
+            std::fs::remove_file(&copy)?;
+        }
+        let started = Instant::now();
+        let snapshot =
+            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(&copy)).map_err(|e| format!("{e:?}"))?;
+        println!(
+            "reload told of a page {}: {:.1} ms ({:016x}, {})",
+            if create { "created" } else { "deleted" },
             started.elapsed().as_secs_f64() * 1000.0,
             snapshot.version(),
             if cache.patched() { "patched" } else { "loaded in full" }

@@ -357,11 +357,10 @@ impl LoadCache {
 
     /// Whether the last load patched the snapshot of the load before it
     /// instead of building one: what [`load_changed`] does when the few
-    /// changed files were there before, still parse without errors, and
-    /// changed nothing that other files or the snapshot's indexes read of
-    /// them (slug and locale, references, visibility, country, legacy
-    /// URLs, the media their bodies show, which items they are linked
-    /// from). The result is the same either way.
+    /// changed files (edited, new, deleted or renamed) parse without
+    /// errors and change nothing that other files' checks read: their
+    /// visibility, a page's legacy URLs, an item another file names going
+    /// away. The result is the same either way.
     pub fn patched(&self) -> bool {
         self.patched
     }
@@ -1714,14 +1713,12 @@ fn epoch_instant(embargoes: &[chrono::DateTime<chrono::Utc>], epoch: usize) -> O
 }
 
 impl Loader {
-    /// The last snapshot with the changed files put in, when that is what
-    /// a full load would give: every changed file was there before and
-    /// still parses, without errors; and nothing other files or the
-    /// snapshot's indexes read of it changed (its slug and locale, what
-    /// its front matter refers to, what its body links to as far as that
-    /// counts for other items, its visibility, country and legacy URLs).
-    /// `None` otherwise, with nothing changed: the caller then loads in
-    /// full.
+    /// The last snapshot with the changed files put in, taken out or
+    /// replaced, when that is what a full load would give: every file
+    /// there parses without errors, no visibility or legacy URL changed,
+    /// and no item another file names is left without a file (see
+    /// [`Loader::patch_any`]). The indexes are updated for the changed
+    /// items. `None` otherwise: the caller then loads in full.
     fn patch(&mut self) -> Option<Snapshot> {
         let changed = self.changed.as_ref()?;
         let mut last = self.cache.last.take()?;
@@ -2077,8 +2074,8 @@ impl Loader {
         })
     }
 
-    /// One changed file of kind `T` for [`Loader::patch`], or `None` when
-    /// it cannot be patched in.
+    /// An edited file for [`Loader::patch`]: it parsed before and still
+    /// does, with the same visibility and (pages) legacy URLs.
     fn patch_file<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
         let kept = self.cache.parts.get(path)?.clone();
         let old = T::of(&kept.part)?.as_ref().ok()?.clone();
