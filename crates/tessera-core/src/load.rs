@@ -1941,7 +1941,9 @@ impl Loader {
             }
         }
         // The listing, as the next load that is told of changes keeps it.
-        if let Some(discovered) = &mut self.cache.discovered {
+        if (!created.is_empty() || !deleted.is_empty())
+            && let Some(discovered) = &mut self.cache.discovered
+        {
             let gone: HashSet<&PathBuf> = deleted.iter().map(|(_, path)| path).collect();
             discovered.found.retain(|f| !gone.contains(&f.path));
             discovered.found.extend(created.into_iter().map(|(_, found)| found));
