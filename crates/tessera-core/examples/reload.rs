@@ -20,6 +20,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{what}: {:.1} ms ({:016x})", started.elapsed().as_secs_f64() * 1000.0, snapshot.version());
         Ok(())
     };
+    // As `serve --watch` reloads: told which file changed.
+    let told = |what: &str,
+                path: &std::path::Path,
+                cache: &mut tessera_core::LoadCache|
+     -> Result<(), Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let snapshot = tessera_core::load_changed(&root, cache, &[path.to_path_buf()]).map_err(|e| format!("{e:?}"))?;
+        println!(
+            "reload told of {what}: {:.1} ms ({:016x}, {})",
+            started.elapsed().as_secs_f64() * 1000.0,
+            snapshot.version(),
+            if cache.patched() { "patched" } else { "loaded in full" }
+        );
+        Ok(())
+    };
     time("first load", &mut cache)?;
     time("reload, nothing changed", &mut cache)?;
     let mut pages: Vec<PathBuf> =
@@ -30,18 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::OpenOptions::new().append(true).open(page)?.write_all(format!("\nAn edit {n}.\n").as_bytes())?;
         time("reload after a one-line edit", &mut cache)?;
     }
-    // As `serve --watch` reloads: told which file changed.
     for n in 0..5 {
         std::fs::OpenOptions::new().append(true).open(page)?.write_all(format!("\nAn edit {n}.\n").as_bytes())?;
-        let started = Instant::now();
-        let snapshot =
-            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(page)).map_err(|e| format!("{e:?}"))?;
-        println!(
-            "reload told of the edited file: {:.1} ms ({:016x}, {})",
-            started.elapsed().as_secs_f64() * 1000.0,
-            snapshot.version(),
-            if cache.patched() { "patched" } else { "loaded in full" }
-        );
+        told("the edited file", page, &mut cache)?;
     }
     // A front-matter edit: the page's first reference taken out, then put
     // back (its item is then cited by one page fewer, then as before).
@@ -52,15 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fewer = format!("{}{}", &original[..first], &original[end..]);
     for text in [&fewer, &original, &fewer, &original] {
         std::fs::write(page, text)?;
-        let started = Instant::now();
-        let snapshot =
-            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(page)).map_err(|e| format!("{e:?}"))?;
-        println!(
-            "reload told of a reference taken out or put back: {:.1} ms ({:016x}, {})",
-            started.elapsed().as_secs_f64() * 1000.0,
-            snapshot.version(),
-            if cache.patched() { "patched" } else { "loaded in full" }
-        );
+        told("a reference taken out or put back", page, &mut cache)?;
     }
     // A new page (a copy without its old addresses, which other pages'
     // checks read), then the same page deleted.
@@ -74,16 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             std::fs::remove_file(&copy)?;
         }
-        let started = Instant::now();
-        let snapshot =
-            tessera_core::load_changed(&root, &mut cache, std::slice::from_ref(&copy)).map_err(|e| format!("{e:?}"))?;
-        println!(
-            "reload told of a page {}: {:.1} ms ({:016x}, {})",
-            if create { "created" } else { "deleted" },
-            started.elapsed().as_secs_f64() * 1000.0,
-            snapshot.version(),
-            if cache.patched() { "patched" } else { "loaded in full" }
-        );
+        told(if create { "a page created" } else { "a page deleted" }, &copy, &mut cache)?;
     }
     Ok(())
 }

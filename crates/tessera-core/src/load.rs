@@ -1579,10 +1579,10 @@ enum FileChange {
 /// See [`PatchedFile::reindex`].
 type Reindex = Box<dyn FnOnce(&mut Snapshot) -> Vec<ItemId>>;
 
-/// The path of some file of the item `id`, if it has one.
-fn original_path_any(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
-    fn find<T: Item>(snapshot: &Snapshot, slug: &str) -> Option<PathBuf> {
-        T::collection(snapshot).locales_of(slug).next().map(|d| d.path.clone())
+/// The paths of the files of the item `id`, in locale order.
+fn item_files(snapshot: &Snapshot, id: &ItemId) -> Vec<PathBuf> {
+    fn find<T: Item>(snapshot: &Snapshot, slug: &str) -> Vec<PathBuf> {
+        T::collection(snapshot).locales_of(slug).map(|d| d.path.clone()).collect()
     }
     match id.kind {
         Kind::Page => find::<Page>(snapshot, &id.slug),
@@ -1590,22 +1590,7 @@ fn original_path_any(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
         Kind::Partner => find::<Partner>(snapshot, &id.slug),
         Kind::Story => find::<Story>(snapshot, &id.slug),
         Kind::Media => find::<Media>(snapshot, &id.slug),
-        Kind::Topic => None,
-    }
-}
-
-/// The path of the original (default-locale file) of the item `id`.
-fn original_path(snapshot: &Snapshot, id: &ItemId) -> Option<PathBuf> {
-    fn find<T: Item>(snapshot: &Snapshot, slug: &str) -> Option<PathBuf> {
-        T::collection(snapshot).locales_of(slug).find(|d| is_original(&d.path)).map(|d| d.path.clone())
-    }
-    match id.kind {
-        Kind::Page => find::<Page>(snapshot, &id.slug),
-        Kind::Measure => find::<Measure>(snapshot, &id.slug),
-        Kind::Partner => find::<Partner>(snapshot, &id.slug),
-        Kind::Story => find::<Story>(snapshot, &id.slug),
-        Kind::Media => find::<Media>(snapshot, &id.slug),
-        Kind::Topic => None,
+        Kind::Topic => Vec::new(),
     }
 }
 
@@ -1831,7 +1816,7 @@ impl Loader {
         // An item left without a file must not be named by any other; an
         // item with a new file is one more slug of its kind.
         for (id, _) in &deleted {
-            if original_path_any(&snapshot, id).is_none() {
+            if item_files(&snapshot, id).is_empty() {
                 if last.referenced.contains_key(id) {
                     return None;
                 }
@@ -1861,7 +1846,7 @@ impl Loader {
                 .into_iter()
                 .filter(|id| matches!(id.kind, Kind::Measure | Kind::Partner | Kind::Story | Kind::Media))
             {
-                let Some(path) = original_path(&snapshot, &id) else { continue };
+                let Some(path) = item_files(&snapshot, &id).into_iter().find(|p| is_original(p)) else { continue };
                 let warning = unreferenced(id.kind, &path);
                 let at = snapshot.warnings.iter().position(|w| *w == warning);
                 match (last.referenced.contains_key(&id), at) {
@@ -1953,6 +1938,36 @@ impl Loader {
         Some(snapshot)
     }
 
+    /// What a full load finds in the file `parsed` alone, with `check` its
+    /// checks against the rest (whose diagnostics, pushed from `first` on,
+    /// are dropped here and taken from `check`); `None` when that is an
+    /// error, which only a full load reports whole.
+    fn own_diagnostics<T: Cached>(
+        &mut self,
+        parsed: &Parsed<T>,
+        check: &CheckedPart,
+        first: usize,
+    ) -> Option<Vec<Diagnostic>> {
+        self.diagnostics.truncate(first);
+        self.check_markup(&parsed.source, &parsed.doc.body);
+        T::own_checks(self, parsed);
+        let mut own = self.diagnostics.split_off(first);
+        own.extend(check.diagnostics.iter().cloned());
+        (!own.iter().any(Diagnostic::is_error)).then_some(own)
+    }
+
+    /// In a git repository, a file committed as it is is dated by its last
+    /// commit, as a full load dates it.
+    #[cfg(feature = "git")]
+    fn date<T: Clone>(&self, path: &Path, parsed: &mut Parsed<T>) {
+        let dates = crate::history::last_commits(&self.root, &[(path.to_owned(), parsed.size, parsed.doc.modified)]);
+        if let Some(d) = dates.get(path)
+            && parsed.doc.modified != Some(*d)
+        {
+            Arc::make_mut(&mut parsed.doc).modified = Some(*d);
+        }
+    }
+
     /// One changed file of kind `T` for [`Loader::patch`]: edited, new or
     /// gone; `None` when it cannot be patched in.
     fn patch_any<T: Cached>(&mut self, path: &Path, last: &Last) -> Option<PatchedFile> {
@@ -2002,23 +2017,9 @@ impl Loader {
         let default_locale = last.snapshot.site.default_locale.clone();
         let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, &default_locale).is_some();
         let check = self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context);
-        self.diagnostics.truncate(first);
-        self.check_markup(&new.source, &new.doc.body);
-        T::own_checks(self, &new);
-        let mut new_own = self.diagnostics.split_off(first);
-        new_own.extend(check.diagnostics.iter().cloned());
-        if new_own.iter().any(Diagnostic::is_error) {
-            return None;
-        }
+        let new_own = self.own_diagnostics(&new, &check, first)?;
         #[cfg(feature = "git")]
-        {
-            let dates = crate::history::last_commits(&self.root, &[(path.to_owned(), new.size, new.doc.modified)]);
-            if let Some(d) = dates.get(path)
-                && new.doc.modified != Some(*d)
-            {
-                Arc::make_mut(&mut new.doc).modified = Some(*d);
-            }
-        }
+        self.date(path, &mut new);
         let doc = new.doc.clone();
         let reindex: Reindex = Box::new(move |s: &mut Snapshot| reindex::<T>(s, None, Some(&doc)));
         let doc = new.doc;
@@ -2121,24 +2122,10 @@ impl Loader {
         } else {
             self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context)
         };
-        self.diagnostics.truncate(first);
-        self.check_markup(&new.source, &new.doc.body);
-        T::own_checks(self, &new);
-        let mut new_own = self.diagnostics.split_off(first);
-        new_own.extend(check.diagnostics.iter().cloned());
-        if new_own.iter().any(Diagnostic::is_error) {
-            return None;
-        }
-        // In a git repository, a file committed as it is is dated by its
-        // last commit, as a full load dates it.
+        let new_own = self.own_diagnostics(&new, &check, first)?;
         #[cfg(feature = "git")]
         if !unchanged {
-            let dates = crate::history::last_commits(&self.root, &[(path.to_owned(), new.size, new.doc.modified)]);
-            if let Some(d) = dates.get(path)
-                && new.doc.modified != Some(*d)
-            {
-                Arc::make_mut(&mut new.doc).modified = Some(*d);
-            }
+            self.date(path, &mut new);
         }
         let links_changed = old_links != new_links;
         let hashes = (old.doc.hash, new.doc.hash);
