@@ -22,12 +22,12 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::analysis::Family;
 use crate::facets;
 use crate::live::Live;
-use crate::query::{family_query, query_words};
+use crate::query::{query_words, words_query};
 use crate::snippet::{self, Snippet};
 use crate::top::{Gather, Ranked};
 
 /// Changes whenever the index layout changes, so that old caches are not reused.
-const LAYOUT: &str = "v4";
+const LAYOUT: &str = "v5";
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
@@ -186,12 +186,6 @@ pub enum Refresh {
     },
 }
 
-struct TextFields {
-    title: Field,
-    summary: Field,
-    body: Field,
-}
-
 struct Fields {
     /// The item (kind and slug) as a number: what an update deletes by.
     item: Field,
@@ -212,10 +206,16 @@ struct Fields {
     /// a stemmed word ("disabilites") is matched against the word as
     /// written ("disabilities"), and where suggestions come from.
     words: Field,
-    families: BTreeMap<Family, TextFields>,
+    /// Each language family's words, stemmed: every word of an item, the
+    /// title's three times and the summary's twice ([`TITLE_WEIGHT`]).
+    families: BTreeMap<Family, Field>,
 }
 
 const ORDER: &str = "order";
+/// How many times a word of the title counts in its family's text field.
+const TITLE_WEIGHT: usize = 3;
+/// How many times a word of the summary counts.
+const SUMMARY_WEIGHT: usize = 2;
 const FACET: &str = "facet";
 
 /// Item key → fingerprint of everything its index documents are made of.
@@ -337,19 +337,9 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
     let mut by_family = BTreeMap::new();
     for family in families {
         let options = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(family.name())
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default().set_tokenizer(family.name()).set_index_option(IndexRecordOption::WithFreqs),
         );
-        let name = family.name();
-        by_family.insert(
-            *family,
-            TextFields {
-                title: b.add_text_field(&format!("title_{name}"), options.clone()),
-                summary: b.add_text_field(&format!("summary_{name}"), options.clone()),
-                body: b.add_text_field(&format!("body_{name}"), options),
-            },
-        );
+        by_family.insert(*family, b.add_text_field(&format!("text_{}", family.name()), options));
     }
     let fields =
         Fields { item, order, kind, slug, locale, visible_in, title, text, tags, facet, words, families: by_family };
@@ -435,16 +425,22 @@ impl SearchIndex {
         let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
         let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
-            // The fingerprints saved beside the index, or (an older cache,
-            // a damaged file) made again from the snapshot.
-            let (items, unique) = match load_items(&key) {
-                Some(saved) => saved,
-                None => fingerprints(&fields, &plan, view)?,
-            };
-            let index = Index::open_in_dir(&key)?;
-            let cache = Some((cache_dir.to_owned(), key));
-            let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
-            return Ok((open, Refresh::Cached));
+            match Index::open_in_dir(&key) {
+                Ok(index) if index.schema() == schema => {
+                    // The fingerprints saved beside the index, or (an older
+                    // cache, a damaged file) made again from the snapshot.
+                    let (items, unique) = match load_items(&key) {
+                        Some(saved) => saved,
+                        None => fingerprints(&fields, &plan, view)?,
+                    };
+                    let cache = Some((cache_dir.to_owned(), key));
+                    let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
+                    return Ok((open, Refresh::Cached));
+                }
+                // Unreadable, or made with other fields: never trusted, the
+                // index is built again in its place.
+                _ => std::fs::remove_dir_all(&key).map_err(cache_error)?,
+            }
         }
         std::fs::create_dir_all(cache_dir).map_err(cache_error)?;
         // Build beside the final place, then rename: a crash never leaves a
@@ -481,7 +477,13 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
             index,
-            live: Live::new(reader.searcher(), ORDER, FACET, facets::facet_numbers(plan.topics.len()))?,
+            live: Live::new(
+                reader.searcher(),
+                ORDER,
+                FACET,
+                facets::facet_numbers(plan.topics.len()),
+                fields.visible_in,
+            )?,
             fields,
             audience,
             version: snapshot.version(),
@@ -648,7 +650,7 @@ impl SearchIndex {
             // A word the index knows is taken as meant: looking for typos of
             // it would only cost time and add noise.
             for w in &mut words {
-                if [f.title, f.body].iter().any(|field| live.knows(&Term::from_field_text(*field, &w.term))) {
+                if live.knows(&Term::from_field_text(*f, &w.term)) {
                     w.distance = 0;
                 }
             }
@@ -661,6 +663,7 @@ impl SearchIndex {
             let query = self.full_query(request, &words_by_family, all_words);
             let gather = Gather {
                 columns: &live.columns,
+                locale: request.locale.as_str(),
                 facet_numbers: facets::facet_numbers(self.topics.len()),
                 limit,
                 offset: request.offset,
@@ -683,7 +686,8 @@ impl SearchIndex {
             let matcher = matchers.entry(family).or_insert_with(|| {
                 snippet::Matcher::new(family, words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]))
             });
-            let snippet = snippet::make(matcher, &get(self.fields.text), 180);
+            let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
+            let snippet = snippet::make(matcher, text);
             // The index holds only the names it was given; anything else is
             // a stale or foreign index, and its hit is skipped, not guessed.
             let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
@@ -802,14 +806,21 @@ impl SearchIndex {
         words_by_family: &BTreeMap<Family, Vec<crate::query::QueryWord>>,
         all_words: bool,
     ) -> BooleanQuery {
-        let text: Vec<(Occur, Box<dyn Query>)> = self
-            .fields
-            .families
-            .iter()
-            .filter_map(|(family, f)| {
-                let words = words_by_family.get(family)?;
-                family_query(words, &[(f.title, 3.0), (f.summary, 2.0), (f.body, 1.0)], self.fields.words, all_words)
-            })
+        // Families that paired their words with the plain ones are searched
+        // word by word together; the others (n-grams) each on their own.
+        let mut together = Vec::new();
+        let mut apart = Vec::new();
+        for (family, &field) in &self.fields.families {
+            let Some(words) = words_by_family.get(family) else { continue };
+            if !words.is_empty() && words.iter().all(|w| w.plain.is_some()) {
+                together.push((words.as_slice(), field));
+            } else {
+                apart.push([(words.as_slice(), field)]);
+            }
+        }
+        let text: Vec<(Occur, Box<dyn Query>)> = std::iter::once(together.as_slice())
+            .chain(apart.iter().map(|one| one.as_slice()))
+            .filter_map(|families| words_query(families, self.fields.words, all_words))
             .map(|q| (Occur::Should, q))
             .collect();
         let term = |field, value: &str| -> Box<dyn Query> {
@@ -818,10 +829,9 @@ impl SearchIndex {
         let any_of = |tags: Vec<String>| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(tags.into_iter().map(|t| (Occur::Should, term(self.fields.tags, &t))).collect()))
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(text))),
-            (Occur::Must, term(self.fields.visible_in, request.locale.as_str())),
-        ];
+        // Which items the locale sees is decided by the collector
+        // ([`Gather`]), from sets read once per generation of the index.
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(text)))];
         if !request.kinds.is_empty() {
             clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| kind_tag(*k)).collect())));
         }
@@ -1287,17 +1297,24 @@ fn document<T: Indexable>(
     let extra = meta.extra_text();
     let summary = meta.summary().unwrap_or("");
     // The stored text snippets come from: the summary (unless the body
-    // repeats it), the body, then quotes or examples, on one line.
+    // repeats it), the body, then quotes or examples, on one line; only
+    // its start, all a snippet can show.
     let summary_part = if body.starts_with(summary) { "" } else { summary };
     let text: Vec<&str> =
         [summary_part, body.as_str(), extra.as_str()].iter().flat_map(|part| part.split_whitespace()).collect();
-    d.add_text(fields.text, text.join(" "));
-    if let Some(f) = fields.families.get(&Family::of(&doc.locale)) {
-        d.add_text(f.title, title);
-        d.add_text(f.summary, summary);
-        d.add_text(f.body, &body);
-        d.add_text(f.body, &extra);
-        d.add_text(f.body, shown);
+    d.add_text(fields.text, snippet::stored(&text.join(" ")));
+    if let Some(&f) = fields.families.get(&Family::of(&doc.locale)) {
+        // A word of the title counts three times, of the summary twice: the
+        // field weights of BM25F, in one field and one length.
+        for _ in 0..TITLE_WEIGHT {
+            d.add_text(f, title);
+        }
+        for _ in 0..SUMMARY_WEIGHT {
+            d.add_text(f, summary);
+        }
+        for part in [body.as_str(), extra.as_str(), shown] {
+            d.add_text(f, part);
+        }
     }
     for part in [title, summary, body.as_str(), extra.as_str(), shown] {
         d.add_text(fields.words, part);

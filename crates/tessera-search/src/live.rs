@@ -35,18 +35,21 @@ pub(crate) struct Live {
 impl Live {
     /// Reads the statistics of `searcher`'s generation: one pass over the
     /// field norms and deletions, done once per generation, and the order
-    /// keys and facet numbers collecting reads (`order_field`,
-    /// `facet_field`, numbers below `facet_numbers`).
+    /// keys, facet numbers and visibility collecting reads (`order_field`,
+    /// `facet_field`, numbers below `facet_numbers`, `visible_field`).
     pub(crate) fn new(
         searcher: Searcher,
         order_field: &str,
         facet_field: &str,
         facet_numbers: usize,
+        visible_field: Field,
     ) -> tantivy::Result<Live> {
         let columns = searcher
             .segment_readers()
             .iter()
-            .map(|segment| SegmentColumns::read(segment, order_field, facet_field, facet_numbers).map(Arc::new))
+            .map(|segment| {
+                SegmentColumns::read(segment, order_field, facet_field, facet_numbers, visible_field).map(Arc::new)
+            })
             .collect::<tantivy::Result<_>>()?;
         let mut deleted = Vec::with_capacity(searcher.segment_readers().len());
         let mut tokens: HashMap<Field, u64> = HashMap::new();

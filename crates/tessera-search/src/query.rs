@@ -2,8 +2,13 @@
 //! typo, or (the last one, for search as you type) as a prefix. Query syntax
 //! characters are just text.
 
+use std::sync::Arc;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+
+use tantivy::query::{
+    AutomatonWeight, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, FuzzyTermQuery, Occur, Query,
+    TermQuery, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -107,51 +112,122 @@ pub(crate) fn query_words(analyzer: &mut TextAnalyzer, text: &str, prefix_last: 
         .collect()
 }
 
-/// The query for one family's fields: each word must match one of the
-/// fields (`all_words`), or any word may (the fallback when nothing has all).
-/// `plain` is the field of unstemmed words every family shares.
-pub(crate) fn family_query(
-    words: &[QueryWord],
-    fields: &[(Field, f32)],
-    plain: Field,
-    all_words: bool,
-) -> Option<Box<dyn Query>> {
-    if words.is_empty() {
+/// The words longer than a word they start with, as an automaton the term
+/// dictionary is walked with. The word itself is left out: its own clause
+/// finds it, scored, and the items that have it would otherwise be read a
+/// second time, into the set of a prefix's items.
+#[derive(Debug)]
+pub(crate) struct Extends(Box<[u8]>);
+
+/// [`Extends`]'s states: how many bytes of the word were read, one more
+/// once the word goes on, or [`Extends::DEAD`].
+impl Extends {
+    const DEAD: usize = usize::MAX;
+}
+
+impl tantivy_fst::Automaton for Extends {
+    type State = usize;
+
+    fn start(&self) -> usize {
+        0
+    }
+
+    fn is_match(&self, state: &usize) -> bool {
+        *state == self.0.len() + 1
+    }
+
+    fn can_match(&self, state: &usize) -> bool {
+        *state != Extends::DEAD
+    }
+
+    fn will_always_match(&self, state: &usize) -> bool {
+        self.is_match(state)
+    }
+
+    fn accept(&self, state: &usize, byte: u8) -> usize {
+        match self.0.get(*state) {
+            Some(&expected) if expected == byte => state + 1,
+            Some(_) => Extends::DEAD,
+            None if *state == Extends::DEAD => Extends::DEAD,
+            None => self.0.len() + 1,
+        }
+    }
+}
+
+/// The items having a word of `field` that [`Extends`] `start`, all
+/// scoring alike (the boost they are given).
+#[derive(Debug, Clone)]
+struct Longer {
+    field: Field,
+    start: Arc<Extends>,
+}
+
+impl Query for Longer {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(AutomatonWeight::<Extends>::new(self.field, Arc::clone(&self.start))))
+    }
+}
+
+fn boosted(query: impl Query, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(Box::new(query), boost))
+}
+
+/// One word in one family's text field, by its best form: as written
+/// (stemmed), over the start of a longer word, over a typo.
+fn word_in(w: &QueryWord, text: Field) -> Box<dyn Query> {
+    let term = Term::from_field_text(text, &w.term);
+    let mut forms: Vec<Box<dyn Query>> = vec![Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs))];
+    if w.distance > 0 {
+        forms.push(boosted(FuzzyTermQuery::new(term.clone(), w.distance, true), 0.4));
+    }
+    if w.prefix {
+        forms.push(boosted(Longer { field: text, start: Arc::new(Extends(w.term.as_bytes().into())) }, 0.6));
+    }
+    match forms.len() {
+        1 => forms.remove(0),
+        _ => Box::new(DisjunctionMaxQuery::with_tie_breaker(forms, 0.1)),
+    }
+}
+
+/// The query for the words of some families, each searched in its text
+/// field: each word must be found (`all_words`), or any word may be (the
+/// fallback when nothing has all), in any of the families, or (with a
+/// typo, where the family pairs each word with its unstemmed form) in
+/// `plain`, the field of unstemmed words every family shares.
+///
+/// The families given together must have split the text into the same
+/// words (every family but n-grams, paired with the plain words). An item
+/// is in one family only, so a word is looked for once per family, and in
+/// the unstemmed field once: the word exactly as typed needs no clause of
+/// its own, since an item that has it has its stem in its family's text.
+pub(crate) fn words_query(families: &[(&[QueryWord], Field)], plain: Field, all_words: bool) -> Option<Box<dyn Query>> {
+    let count = families.iter().map(|(words, _)| words.len()).max()?;
+    if count == 0 {
         return None;
     }
     let occur = if all_words { Occur::Must } else { Occur::Should };
-    let clauses = words
-        .iter()
-        .map(|w| {
-            // A word scores by its best match (title over summary over body,
-            // exact over typo), not by the sum: an item is not more relevant
-            // for repeating a word in every field.
-            let mut variants: Vec<Box<dyn Query>> = Vec::new();
-            for &(field, boost) in fields {
-                let term = Term::from_field_text(field, &w.term);
-                let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                variants.push(Box::new(BoostQuery::new(Box::new(exact), boost)));
-                if w.distance > 0 {
-                    let fuzzy = FuzzyTermQuery::new(term.clone(), w.distance, true);
-                    variants.push(Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4)));
-                }
-                if w.prefix {
-                    let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
-                    variants.push(Box::new(BoostQuery::new(Box::new(prefix), boost * 0.6)));
+    let clauses = (0..count)
+        .map(|i| {
+            let mut found: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (words, text) in families {
+                if let Some(w) = words.get(i) {
+                    found.push((Occur::Should, word_in(w, *text)));
                 }
             }
-            // The word as typed, unstemmed: below every stemmed match, so it
-            // only decides when the stemmed forms found nothing.
-            if let Some((word, distance)) = &w.plain {
-                let term = Term::from_field_text(plain, word);
-                let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                variants.push(Box::new(BoostQuery::new(Box::new(exact), 0.3)));
-                if *distance > 0 {
-                    let fuzzy = FuzzyTermQuery::new(term, *distance, true);
-                    variants.push(Box::new(BoostQuery::new(Box::new(fuzzy), 0.25)));
-                }
+            // A typo of the word as typed, which the stemmer may cut
+            // differently ("disabilites"): below every stemmed match.
+            let typed = families.iter().find_map(|(words, _)| words.get(i)?.plain.as_ref());
+            if let Some((word, distance)) = typed
+                && *distance > 0
+            {
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(plain, word), *distance, true);
+                found.push((Occur::Should, boosted(fuzzy, 0.25)));
             }
-            (occur, Box::new(DisjunctionMaxQuery::with_tie_breaker(variants, 0.1)) as Box<dyn Query>)
+            let word: Box<dyn Query> = match found.len() {
+                1 => found.remove(0).1,
+                _ => Box::new(BooleanQuery::new(found)),
+            };
+            (occur, word)
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
@@ -195,6 +271,24 @@ mod tests {
             let within = Within::new(&word, distance).unwrap_or_else(|| panic!("distance {distance}"));
             if edit_distance(&word, &other) <= distance {
                 proptest::prop_assert!(accepts(&within, &other), "{word:?} {other:?} {distance}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_prefix_matches_the_longer_words_it_starts_and_not_itself(
+            start in "[a-cé]{0,4}",
+            word in "[a-cé]{0,6}",
+        ) {
+            use tantivy_fst::Automaton;
+            let extends = Extends(start.as_bytes().into());
+            let state = word.bytes().fold(extends.start(), |state, byte| extends.accept(&state, byte));
+            let longer = word.len() > start.len() && word.starts_with(&start);
+            proptest::prop_assert_eq!(extends.is_match(&state), longer, "{:?} {:?}", start, word);
+            // A walk is cut off as soon as no word can match any more.
+            if !extends.can_match(&state) {
+                proptest::prop_assert!(!word.starts_with(&start) && !start.starts_with(&word));
             }
         }
     }

@@ -1,8 +1,9 @@
 //! Snippets: the passage of a text that best matches the query, with the
 //! matching words marked. Typo and prefix matches are marked too.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
@@ -42,6 +43,26 @@ impl Snippet {
 /// every hit would cost more than the search itself.
 const SCANNED_BYTES: usize = 2048;
 
+/// How long a snippet is, in bytes at most (about as many characters in
+/// most scripts).
+pub(crate) const SNIPPET_BYTES: usize = 180;
+
+/// How much of an item's text the index stores for snippets: a passage
+/// starts at the latest at the last byte scanned, and what it can reach
+/// from there is stored, and one byte more, so that whether the text goes on
+/// ("…") is the same for the cut text as for the whole.
+const STORED_BYTES: usize = SCANNED_BYTES + SNIPPET_BYTES;
+
+/// The start of `text` that snippets are made from: at most
+/// [`STORED_BYTES`], cut at a character boundary.
+pub(crate) fn stored(text: &str) -> &str {
+    let mut end = text.len().min(STORED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Finds the words of texts that match one query, for one language family.
 ///
 /// Where the family's analyser works word by word, a word's fate depends on
@@ -53,12 +74,12 @@ pub(crate) struct Matcher<'q> {
     splitter: Option<TextAnalyzer>,
     query: &'q [QueryWord],
     /// Word as written → whether it matches.
-    decided: HashMap<String, bool>,
+    decided: FxHashMap<String, bool>,
 }
 
 impl<'q> Matcher<'q> {
     pub(crate) fn new(family: Family, query: &'q [QueryWord]) -> Matcher<'q> {
-        Matcher { analyzer: family.analyzer(), splitter: family.splitter(), query, decided: HashMap::new() }
+        Matcher { analyzer: family.analyzer(), splitter: family.splitter(), query, decided: FxHashMap::default() }
     }
 
     /// Whether an analysed token matches, `written` being its text as written.
@@ -101,8 +122,9 @@ impl<'q> Matcher<'q> {
     }
 }
 
-/// The best passage of about `max_chars` characters of `text`.
-pub(crate) fn make(matcher: &mut Matcher<'_>, text: &str, max_chars: usize) -> Snippet {
+/// The best passage of `text`, of about [`SNIPPET_BYTES`].
+pub(crate) fn make(matcher: &mut Matcher<'_>, text: &str) -> Snippet {
+    let max_chars = SNIPPET_BYTES;
     let mut scanned = text.len().min(SCANNED_BYTES);
     while !text.is_char_boundary(scanned) {
         scanned -= 1;
@@ -190,12 +212,44 @@ mod tests {
                 );
             }
             let long = texts.concat().repeat(40);
-            let snippet = make(&mut matcher, &long, 180);
+            let snippet = make(&mut matcher, &long);
             assert!(snippet.highlights.iter().all(|h| snippet.text.is_char_boundary(h.start)));
             assert_eq!(
                 matcher.matches(&long[..SCANNED_BYTES - 1]),
                 reference(family, &long[..SCANNED_BYTES - 1], &query)
             );
+        }
+    }
+
+    #[test]
+    fn a_passage_starting_at_the_last_byte_scanned_is_the_same_from_the_stored_start() {
+        // The only match is the last byte scanned, right after a space.
+        let text = format!("{} c{}", "x".repeat(SCANNED_BYTES - 2), " yy".repeat(200));
+        let query = query_words(&mut Family::Plain.analyzer(), "c", true);
+        let whole = make(&mut Matcher::new(Family::Plain, &query), &text);
+        assert_eq!(whole.highlights.len(), 1);
+        assert!(whole.text.ends_with('…'));
+        assert_eq!(make(&mut Matcher::new(Family::Plain, &query), stored(&text)), whole);
+    }
+
+    proptest::proptest! {
+        /// The index stores only the start of each text: the snippets made
+        /// from it are the snippets of the whole text.
+        #[test]
+        fn a_snippet_of_the_stored_start_is_the_snippet_of_the_whole(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["child", "children", "école", "écoles", "play", "rights", "日本", "and", "—", "x"]),
+                0..1200,
+            ),
+            query_text in proptest::sample::select(vec!["children", "ecole", "pla", "rihgts", "日本 play"]),
+        ) {
+            let text = words.join(" ");
+            for family in [Family::Stemmed("en"), Family::Stemmed("fr"), Family::Cjk] {
+                let query = query_words(&mut family.analyzer(), query_text, true);
+                let whole = make(&mut Matcher::new(family, &query), &text);
+                let cut = make(&mut Matcher::new(family, &query), stored(&text));
+                proptest::prop_assert_eq!(&cut, &whole);
+            }
         }
     }
 }

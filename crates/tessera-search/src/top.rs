@@ -14,7 +14,8 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet as _, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use crate::facets::FacetTable;
 
@@ -61,13 +62,16 @@ impl Ord for Ranked {
 }
 
 /// What one generation of the index keeps per segment for collecting:
-/// every document's order key and facet numbers, read once when the
-/// generation is opened, so that a match costs array reads, not column
-/// decoding.
-#[derive(Debug, Default)]
+/// every document's order key and facet numbers, and for each locale the
+/// documents visible in it, read once when the generation is opened, so
+/// that a match costs array reads, not column decoding, and a search is
+/// not an intersection with every document of its locale.
+#[derive(Default)]
 pub(crate) struct SegmentColumns {
     order: Vec<u64>,
     facets: FacetTable,
+    /// By locale tag.
+    visible: Vec<(String, DocBits)>,
 }
 
 impl SegmentColumns {
@@ -76,19 +80,54 @@ impl SegmentColumns {
         order_field: &str,
         facet_field: &str,
         facet_numbers: usize,
+        visible_field: Field,
     ) -> tantivy::Result<SegmentColumns> {
         let column = reader.fast_fields().u64(order_field)?.first_or_default_col(0);
         let mut order = vec![0; reader.max_doc() as usize];
         column.get_range(0, &mut order);
-        Ok(SegmentColumns { order, facets: FacetTable::read(reader, facet_field, facet_numbers)? })
+        let inverted = reader.inverted_index(visible_field)?;
+        let mut locales = inverted.terms().stream()?;
+        let mut visible = Vec::new();
+        while locales.advance() {
+            let mut docs = DocBits::new(reader.max_doc());
+            let mut postings = inverted.read_postings_from_terminfo(locales.value(), IndexRecordOption::Basic)?;
+            while postings.doc() != TERMINATED {
+                docs.insert(postings.doc());
+                postings.advance();
+            }
+            visible.push((String::from_utf8_lossy(locales.key()).into_owned(), docs));
+        }
+        Ok(SegmentColumns { order, facets: FacetTable::read(reader, facet_field, facet_numbers)?, visible })
     }
 }
 
-/// In one pass over the matches: the `limit` best hits after skipping
-/// `offset`, how many match, and the matches' counts by facet number.
+/// A set of a segment's documents, one bit each.
+#[derive(Debug, Default)]
+pub(crate) struct DocBits(Vec<u64>);
+
+impl DocBits {
+    fn new(max_doc: DocId) -> DocBits {
+        DocBits(vec![0; (max_doc as usize).div_ceil(64)])
+    }
+
+    fn insert(&mut self, doc: DocId) {
+        if let Some(word) = self.0.get_mut(doc as usize / 64) {
+            *word |= 1 << (doc % 64);
+        }
+    }
+
+    fn contains(&self, doc: DocId) -> bool {
+        self.0.get(doc as usize / 64).is_some_and(|word| word & (1 << (doc % 64)) != 0)
+    }
+}
+
+/// In one pass over the matches visible in `locale`: the `limit` best hits
+/// after skipping `offset`, how many match, and the matches' counts by
+/// facet number.
 pub(crate) struct Gather<'c> {
     /// By segment ordinal.
     pub(crate) columns: &'c [Arc<SegmentColumns>],
+    pub(crate) locale: &'c str,
     pub(crate) facet_numbers: usize,
     pub(crate) limit: usize,
     pub(crate) offset: usize,
@@ -99,6 +138,9 @@ pub(crate) type Gathered = (Vec<Ranked>, usize, Vec<u64>);
 
 pub(crate) struct SegmentGather {
     columns: Arc<SegmentColumns>,
+    /// Where the locale's documents are in `columns.visible`; `None`
+    /// when no document of the segment is visible in it.
+    visible: Option<usize>,
     segment: SegmentOrdinal,
     keep: usize,
     /// The best so far, worst on top.
@@ -117,8 +159,10 @@ impl Collector for Gather<'_> {
                 tantivy::TantivyError::InternalError(format!("no columns read for segment {segment}"))
             })?;
         let keep = self.limit.saturating_add(self.offset);
+        let visible = columns.visible.iter().position(|(locale, _)| locale == self.locale);
         Ok(SegmentGather {
             columns,
+            visible,
             segment,
             keep,
             heap: BinaryHeap::with_capacity(keep.min(1024) + 1),
@@ -152,6 +196,11 @@ impl SegmentCollector for SegmentGather {
 
     #[inline]
     fn collect(&mut self, doc: DocId, score: Score) {
+        let visible =
+            self.visible.and_then(|i| self.columns.visible.get(i)).is_some_and(|(_, docs)| docs.contains(doc));
+        if !visible {
+            return;
+        }
         self.count += 1;
         self.columns.facets.count(doc, &mut self.facets);
         if self.keep == 0 {

@@ -124,6 +124,16 @@ fn each_locale_searches_its_own_words_and_falls_back() {
     let fr = search(&index, "mesures publiques", "fr");
     assert_eq!(fr.hits[0].slug, "public-measure");
     assert_eq!(fr.hits[0].locale, "fr");
+    // Where the reader's translation exists, the other versions are not
+    // found, nor counted.
+    let versions = |results: &SearchResults, tag: &str| {
+        results.hits.iter().filter(|h| h.slug == "public-measure" && h.locale == tag).count()
+    };
+    assert_eq!(versions(&fr, "en"), 0, "{:?}", fr.hits);
+    let en = search(&index, "mesures publiques", "en");
+    assert_eq!(versions(&en, "fr"), 0, "{:?}", en.hits);
+    assert_eq!(en.total, en.hits.len(), "{:?}", en.hits);
+    assert_eq!(fr.total, fr.hits.len(), "{:?}", fr.hits);
     // The story has no French translation: French readers find the English one.
     let story = search(&index, "story", "fr");
     assert!(story.hits.iter().any(|h| h.slug == "public-story" && h.locale == "en"), "{:?}", story.hits);
@@ -195,4 +205,48 @@ fn a_restart_reuses_the_cached_index_of_the_same_content() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!cached);
     assert!(second.is_current(&snapshot, Utc::now()));
+}
+
+#[test]
+fn a_cached_index_with_other_fields_or_damaged_is_built_again() {
+    let snapshot = load("content");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let build = || SearchIndex::build(&snapshot, Audience::Public, Utc::now(), Some(dir.path()));
+    let (fresh, _) = build().unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<_> = search(&fresh, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
+    assert!(!expected.is_empty());
+    drop(fresh);
+    let folders = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect()
+    };
+    let [folder] = folders().try_into().unwrap_or_else(|f| panic!("one index folder expected: {f:?}"));
+    let replace = |write: &dyn Fn(&Path)| {
+        std::fs::remove_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(&folder).unwrap_or_else(|e| panic!("{e}"));
+        write(&folder);
+    };
+    // An index of the same name made with other fields (another layout
+    // that kept the name), then a damaged one.
+    let other_fields = |folder: &Path| {
+        let mut schema = tantivy::schema::Schema::builder();
+        schema.add_text_field("title", tantivy::schema::TEXT);
+        tantivy::Index::create_in_dir(folder, schema.build()).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let damaged = |folder: &Path| {
+        std::fs::write(folder.join("meta.json"), b"{ not json").unwrap_or_else(|e| panic!("{e}"));
+    };
+    for write in [&other_fields as &dyn Fn(&Path), &damaged] {
+        replace(write);
+        let (again, cached) = build().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!cached, "a foreign or damaged index is never trusted");
+        let found: Vec<_> = search(&again, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
+        assert_eq!(found, expected);
+        drop(again);
+        let (_, cached) = build().unwrap_or_else(|e| panic!("{e}"));
+        assert!(cached, "the index built again is reused");
+    }
 }
