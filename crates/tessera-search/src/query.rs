@@ -35,14 +35,14 @@ impl QueryWord {
     pub(crate) fn matches(&self, token: &str) -> bool {
         token == self.term
             || (self.prefix && token.starts_with(&self.term))
-            || (self.distance > 0 && edit_distance(token, &self.term) <= self.distance as usize)
+            || (self.distance > 0 && within(token, &self.term, usize::from(self.distance)))
     }
 
     /// Whether a word of a document, lowercased but not stemmed, matches
     /// the word as typed.
     pub(crate) fn matches_plain(&self, word: &str) -> bool {
         self.plain.as_ref().is_some_and(|(plain, distance)| {
-            word == plain || (*distance > 0 && edit_distance(word, plain) <= usize::from(*distance))
+            word == plain || (*distance > 0 && within(word, plain, usize::from(*distance)))
         })
     }
 }
@@ -51,6 +51,13 @@ impl QueryWord {
 /// edit ("childern"), as the index's fuzzy queries count it.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     strsim::osa_distance(a, b)
+}
+
+/// Whether two words are at most `distance` edits apart. Words whose
+/// lengths differ by more cannot be, and most words of a text are ruled
+/// out so, without measuring.
+pub(crate) fn within(a: &str, b: &str, distance: usize) -> bool {
+    a.chars().count().abs_diff(b.chars().count()) <= distance && edit_distance(a, b) <= distance
 }
 
 /// The words within `distance` edits of a word (a swap of two neighbouring
@@ -272,6 +279,15 @@ mod tests {
             if edit_distance(&word, &other) <= distance {
                 proptest::prop_assert!(accepts(&within, &other), "{word:?} {other:?} {distance}");
             }
+        }
+
+        #[test]
+        fn ruling_out_by_length_rules_out_only_far_words(
+            word in "[abcé]{0,9}",
+            other in "[abcé]{0,9}",
+            distance in 0usize..=3,
+        ) {
+            proptest::prop_assert_eq!(super::within(&word, &other, distance), edit_distance(&word, &other) <= distance);
         }
     }
 

@@ -84,7 +84,14 @@ impl<'q> Matcher<'q> {
 
     /// Whether an analysed token matches, `written` being its text as written.
     fn token_matches(query: &[QueryWord], token: &str, written: &str) -> bool {
-        query.iter().any(|q| q.matches(token) || q.matches_plain(&written.to_lowercase()))
+        if query.iter().any(|q| q.matches(token)) {
+            return true;
+        }
+        if query.iter().all(|q| q.plain.is_none()) {
+            return false;
+        }
+        let lowercase = written.to_lowercase();
+        query.iter().any(|q| q.matches_plain(&lowercase))
     }
 
     /// The byte ranges of `text` holding a matching token, in order.
