@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::analysis::Family;
 use crate::facets;
 use crate::live::Live;
-use crate::query::{query_words, words_query};
+use crate::query::{FamilyFields, query_words, title_query, words_query};
 use crate::snippet::{self, Snippet};
 use crate::top::{Gather, Ranked};
 
@@ -206,15 +206,11 @@ struct Fields {
     /// a stemmed word ("disabilites") is matched against the word as
     /// written ("disabilities"), and where suggestions come from.
     words: Field,
-    /// Each language family's words, stemmed: every word of an item, the
-    /// title's three times and the summary's twice ([`TITLE_WEIGHT`]).
-    families: BTreeMap<Family, Field>,
+    families: BTreeMap<Family, FamilyFields>,
 }
 
 const ORDER: &str = "order";
-/// How many times a word of the title counts in its family's text field.
-const TITLE_WEIGHT: usize = 3;
-/// How many times a word of the summary counts.
+/// How many times a word of the summary counts in its family's text field.
 const SUMMARY_WEIGHT: usize = 2;
 const FACET: &str = "facet";
 
@@ -339,7 +335,14 @@ fn schema_for(families: &BTreeSet<Family>) -> (Schema, Fields) {
         let options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default().set_tokenizer(family.name()).set_index_option(IndexRecordOption::WithFreqs),
         );
-        by_family.insert(*family, b.add_text_field(&format!("text_{}", family.name()), options));
+        let name = family.name();
+        by_family.insert(
+            *family,
+            FamilyFields {
+                text: b.add_text_field(&format!("text_{name}"), options.clone()),
+                title: b.add_text_field(&format!("title_{name}"), options),
+            },
+        );
     }
     let fields =
         Fields { item, order, kind, slug, locale, visible_in, title, text, tags, facet, words, families: by_family };
@@ -650,7 +653,7 @@ impl SearchIndex {
             // A word the index knows is taken as meant: looking for typos of
             // it would only cost time and add noise.
             for w in &mut words {
-                if live.knows(&Term::from_field_text(*f, &w.term)) {
+                if live.knows(&Term::from_field_text(f.text, &w.term)) {
                     w.distance = 0;
                 }
             }
@@ -810,12 +813,12 @@ impl SearchIndex {
         // word by word together; the others (n-grams) each on their own.
         let mut together = Vec::new();
         let mut apart = Vec::new();
-        for (family, &field) in &self.fields.families {
+        for (family, &fields) in &self.fields.families {
             let Some(words) = words_by_family.get(family) else { continue };
             if !words.is_empty() && words.iter().all(|w| w.plain.is_some()) {
-                together.push((words.as_slice(), field));
+                together.push((words.as_slice(), fields));
             } else {
-                apart.push([(words.as_slice(), field)]);
+                apart.push([(words.as_slice(), fields)]);
             }
         }
         let text: Vec<(Occur, Box<dyn Query>)> = std::iter::once(together.as_slice())
@@ -823,6 +826,8 @@ impl SearchIndex {
             .filter_map(|families| words_query(families, self.fields.words, all_words))
             .map(|q| (Occur::Should, q))
             .collect();
+        let all: Vec<_> = together.iter().chain(apart.iter().flatten()).copied().collect();
+        let titles = title_query(&all);
         let term = |field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
         };
@@ -832,6 +837,7 @@ impl SearchIndex {
         // Which items the locale sees is decided by the collector
         // ([`Gather`]), from sets read once per generation of the index.
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(text)))];
+        clauses.extend(titles.map(|t| (Occur::Should, t)));
         if !request.kinds.is_empty() {
             clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| kind_tag(*k)).collect())));
         }
@@ -1303,17 +1309,16 @@ fn document<T: Indexable>(
     let text: Vec<&str> =
         [summary_part, body.as_str(), extra.as_str()].iter().flat_map(|part| part.split_whitespace()).collect();
     d.add_text(fields.text, snippet::stored(&text.join(" ")));
-    if let Some(&f) = fields.families.get(&Family::of(&doc.locale)) {
-        // A word of the title counts three times, of the summary twice: the
-        // field weights of BM25F, in one field and one length.
-        for _ in 0..TITLE_WEIGHT {
-            d.add_text(f, title);
-        }
+    if let Some(f) = fields.families.get(&Family::of(&doc.locale)) {
+        // A word of the summary counts twice (a field weight of BM25F, in
+        // one field and one length); the title is also on its own.
+        d.add_text(f.title, title);
+        d.add_text(f.text, title);
         for _ in 0..SUMMARY_WEIGHT {
-            d.add_text(f, summary);
+            d.add_text(f.text, summary);
         }
         for part in [body.as_str(), extra.as_str(), shown] {
-            d.add_text(f, part);
+            d.add_text(f.text, part);
         }
     }
     for part in [title, summary, body.as_str(), extra.as_str(), shown] {

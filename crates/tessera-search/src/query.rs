@@ -179,16 +179,41 @@ fn boosted(query: impl Query, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(Box::new(query), boost))
 }
 
-/// One word in one family's text field, by its best form: as written
-/// (stemmed), over the start of a longer word, over a typo.
-fn word_in(w: &QueryWord, text: Field) -> Box<dyn Query> {
-    let term = Term::from_field_text(text, &w.term);
+/// One language family's fields: `text` holds every word of an item (the
+/// summary's twice), `title` the title's again, on their own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FamilyFields {
+    pub(crate) text: Field,
+    pub(crate) title: Field,
+}
+
+/// How much more a word found in the title weighs.
+const TITLE_BOOST: f32 = 3.0;
+
+/// What the words add to the score of an item that has them in its title,
+/// in the form they were found in the text. It decides nothing about what
+/// matches: it is looked up only for the items the text found, and a
+/// title's list of items is short.
+pub(crate) fn title_query(families: &[(&[QueryWord], FamilyFields)]) -> Option<Box<dyn Query>> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = families
+        .iter()
+        .flat_map(|(words, fields)| {
+            words.iter().map(|w| (Occur::Should, boosted(word_in(w, fields.title), TITLE_BOOST)))
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// One word in one family's field, by its best form: as written (stemmed),
+/// over the start of a longer word, over a typo.
+fn word_in(w: &QueryWord, field: Field) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, &w.term);
     let mut forms: Vec<Box<dyn Query>> = vec![Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs))];
     if w.distance > 0 {
         forms.push(boosted(FuzzyTermQuery::new(term.clone(), w.distance, true), 0.4));
     }
     if w.prefix {
-        forms.push(boosted(Longer { field: text, start: Arc::new(Extends(w.term.as_bytes().into())) }, 0.6));
+        forms.push(boosted(Longer { field, start: Arc::new(Extends(w.term.as_bytes().into())) }, 0.6));
     }
     match forms.len() {
         1 => forms.remove(0),
@@ -196,8 +221,8 @@ fn word_in(w: &QueryWord, text: Field) -> Box<dyn Query> {
     }
 }
 
-/// The query for the words of some families, each searched in its text
-/// field: each word must be found (`all_words`), or any word may be (the
+/// The query for the words of some families, each searched in its text:
+/// each word must be found (`all_words`), or any word may be (the
 /// fallback when nothing has all), in any of the families, or (with a
 /// typo, where the family pairs each word with its unstemmed form) in
 /// `plain`, the field of unstemmed words every family shares.
@@ -207,7 +232,11 @@ fn word_in(w: &QueryWord, text: Field) -> Box<dyn Query> {
 /// is in one family only, so a word is looked for once per family, and in
 /// the unstemmed field once: the word exactly as typed needs no clause of
 /// its own, since an item that has it has its stem in its family's text.
-pub(crate) fn words_query(families: &[(&[QueryWord], Field)], plain: Field, all_words: bool) -> Option<Box<dyn Query>> {
+pub(crate) fn words_query(
+    families: &[(&[QueryWord], FamilyFields)],
+    plain: Field,
+    all_words: bool,
+) -> Option<Box<dyn Query>> {
     let count = families.iter().map(|(words, _)| words.len()).max()?;
     if count == 0 {
         return None;
@@ -216,9 +245,9 @@ pub(crate) fn words_query(families: &[(&[QueryWord], Field)], plain: Field, all_
     let clauses = (0..count)
         .map(|i| {
             let mut found: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (words, text) in families {
+            for (words, fields) in families {
                 if let Some(w) = words.get(i) {
-                    found.push((Occur::Should, word_in(w, *text)));
+                    found.push((Occur::Should, word_in(w, fields.text)));
                 }
             }
             // A typo of the word as typed, which the stemmer may cut

@@ -250,3 +250,51 @@ fn a_cached_index_with_other_fields_or_damaged_is_built_again() {
         assert!(cached, "the index built again is reused");
     }
 }
+
+#[test]
+fn a_word_in_the_title_outranks_the_same_word_repeated_in_bodies() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap_or(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    };
+    write(
+        "site.toml",
+        "title = \"Titles\"\nbase_url = \"https://titles.invalid/\"\ndefault_locale = \"en\"\n\
+         search_label = \"Search\"\n\n[[locales]]\ncode = \"en\"\nname = \"English\"\n",
+    );
+    write("topics.toml", "[[topics]]\nslug = \"health\"\nname = \"Health\"\n");
+    // The title holds the word once; its long body never repeats it.
+    let filler = "Evening classes meet in the hall every week for reading and writing. ".repeat(20);
+    write(
+        "measures/lantern-workshops.md",
+        &format!("+++\ntitle = \"Lantern workshops\"\nstatus = \"published\"\n+++\n{filler}\n"),
+    );
+    // Short bodies that repeat it.
+    let others = [
+        ("reading-corners", "Reading corners"),
+        ("night-school", "Night school"),
+        ("evening-classes", "Evening classes"),
+        ("village-halls", "Village halls"),
+        ("study-circles", "Study circles"),
+        ("book-clubs", "Book clubs"),
+    ];
+    for (slug, title) in others {
+        write(
+            &format!("measures/{slug}.md"),
+            &format!(
+                "+++\ntitle = \"{title}\"\nstatus = \"published\"\n+++\nA lantern, a lantern, another lantern for the night.\n"
+            ),
+        );
+    }
+    let snapshot = tessera_core::load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+    let index = index(&snapshot, Audience::Public);
+    // As written, as the start of a longer word, with a typo.
+    for query in ["lantern", "lanterns", "lante", "lantren"] {
+        let results = search(&index, query, "en");
+        assert_eq!(results.total, others.len() + 1, "{query}: {:#?}", results.hits);
+        let first = results.hits.first().map(|h| h.slug.as_str());
+        assert_eq!(first, Some("lantern-workshops"), "{query}: {:#?}", results.hits);
+    }
+}
