@@ -663,10 +663,13 @@ impl SearchIndex {
             return Err(SearchError::EmptyQuery);
         }
         let attempt = |all_words: bool| -> Result<_, SearchError> {
-            let query = self.full_query(request, &words_by_family, all_words);
+            let (query, titles) = self.full_query(request, &words_by_family, all_words);
+            let scoring = tantivy::query::EnableScoring::enabled_from_statistics_provider(live, searcher);
+            let titles = titles.map(|t| t.weight(scoring)).transpose()?;
             let gather = Gather {
                 columns: &live.columns,
                 locale: request.locale.as_str(),
+                titles: titles.as_deref(),
                 facet_numbers: facets::facet_numbers(self.topics.len()),
                 limit,
                 offset: request.offset,
@@ -808,7 +811,7 @@ impl SearchIndex {
         request: &SearchRequest,
         words_by_family: &BTreeMap<Family, Vec<crate::query::QueryWord>>,
         all_words: bool,
-    ) -> BooleanQuery {
+    ) -> (BooleanQuery, Option<Box<dyn Query>>) {
         // Families that paired their words with the plain ones are searched
         // word by word together; the others (n-grams) each on their own.
         let mut together = Vec::new();
@@ -837,7 +840,6 @@ impl SearchIndex {
         // Which items the locale sees is decided by the collector
         // ([`Gather`]), from sets read once per generation of the index.
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(text)))];
-        clauses.extend(titles.map(|t| (Occur::Should, t)));
         if !request.kinds.is_empty() {
             clauses.push((Occur::Must, any_of(request.kinds.iter().map(|k| kind_tag(*k)).collect())));
         }
@@ -850,7 +852,7 @@ impl SearchIndex {
         if !request.partner_kinds.is_empty() {
             clauses.push((Occur::Must, any_of(request.partner_kinds.iter().map(|k| partner_kind_tag(*k)).collect())));
         }
-        BooleanQuery::new(clauses)
+        (BooleanQuery::new(clauses), titles)
     }
 }
 

@@ -14,6 +14,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet as _, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
@@ -128,6 +129,8 @@ pub(crate) struct Gather<'c> {
     /// By segment ordinal.
     pub(crate) columns: &'c [Arc<SegmentColumns>],
     pub(crate) locale: &'c str,
+    /// What a match's title adds to its score, if anything can.
+    pub(crate) titles: Option<&'c dyn Weight>,
     pub(crate) facet_numbers: usize,
     pub(crate) limit: usize,
     pub(crate) offset: usize,
@@ -141,6 +144,11 @@ pub(crate) struct SegmentGather {
     /// Where the locale's documents are in `columns.visible`; `None`
     /// when no document of the segment is visible in it.
     visible: Option<usize>,
+    /// The documents whose titles add to their score, ascending, with
+    /// what they add, and the first one not passed yet: matches come in
+    /// ascending order too, so each costs a comparison or two.
+    titles: Vec<(DocId, Score)>,
+    next_title: usize,
     segment: SegmentOrdinal,
     keep: usize,
     /// The best so far, worst on top.
@@ -153,16 +161,22 @@ impl Collector for Gather<'_> {
     type Fruit = Gathered;
     type Child = SegmentGather;
 
-    fn for_segment(&self, segment: SegmentOrdinal, _: &SegmentReader) -> tantivy::Result<SegmentGather> {
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentGather> {
         let columns =
             self.columns.get(segment as usize).cloned().ok_or_else(|| {
                 tantivy::TantivyError::InternalError(format!("no columns read for segment {segment}"))
             })?;
         let keep = self.limit.saturating_add(self.offset);
         let visible = columns.visible.iter().position(|(locale, _)| locale == self.locale);
+        let mut titles = Vec::new();
+        if let Some(weight) = self.titles {
+            weight.for_each(reader, &mut |doc, score| titles.push((doc, score)))?;
+        }
         Ok(SegmentGather {
             columns,
             visible,
+            titles,
+            next_title: 0,
             segment,
             keep,
             heap: BinaryHeap::with_capacity(keep.min(1024) + 1),
@@ -205,6 +219,17 @@ impl SegmentCollector for SegmentGather {
         self.columns.facets.count(doc, &mut self.facets);
         if self.keep == 0 {
             return;
+        }
+        let mut score = score;
+        while let Some(&(title, adds)) = self.titles.get(self.next_title) {
+            if title > doc {
+                break;
+            }
+            self.next_title += 1;
+            if title == doc {
+                score += adds;
+                break;
+            }
         }
         let score = coarse(score);
         let full = self.heap.len() >= self.keep;
