@@ -186,6 +186,7 @@ pub enum Refresh {
     },
 }
 
+#[derive(Clone)]
 struct Fields {
     /// The item (kind and slug) as a number: what an update deletes by.
     item: Field,
@@ -360,6 +361,7 @@ fn register_tokenizers(index: &Index, families: &BTreeSet<Family>) {
 }
 
 /// What an index of one snapshot for one audience at one instant is made of.
+#[derive(Clone)]
 struct Plan {
     families: BTreeSet<Family>,
     topics: Vec<String>,
@@ -428,22 +430,29 @@ impl SearchIndex {
         let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
         let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
-            match Index::open_in_dir(&key) {
-                Ok(index) if index.schema() == schema => {
-                    // The fingerprints saved beside the index, or (an older
-                    // cache, a damaged file) made again from the snapshot.
-                    let (items, unique) = match load_items(&key) {
-                        Some(saved) => saved,
-                        None => fingerprints(&fields, &plan, view)?,
-                    };
-                    let cache = Some((cache_dir.to_owned(), key));
-                    let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, cache)?;
+            // Every file of the index is checked against its checksum before
+            // it is read: a damaged file could otherwise stop a search.
+            if let Ok(index) = Index::open_in_dir(&key)
+                && index.schema() == schema
+                && footers_fit(&key)
+                && index.validate_checksum().is_ok_and(|damaged| damaged.is_empty())
+            {
+                // The fingerprints saved beside the index, or (an older
+                // cache, a damaged file) made again from the snapshot.
+                let (items, unique) = match load_items(&key) {
+                    Some(saved) => saved,
+                    None => fingerprints(&fields, &plan, view)?,
+                };
+                let cache = Some((cache_dir.to_owned(), key.clone()));
+                let opened =
+                    SearchIndex::open(index, fields.clone(), plan.clone(), snapshot, audience, items, unique, cache);
+                if let Ok(open) = opened {
                     return Ok((open, Refresh::Cached));
                 }
-                // Unreadable, or made with other fields: never trusted, the
-                // index is built again in its place.
-                _ => std::fs::remove_dir_all(&key).map_err(cache_error)?,
             }
+            // Unreadable (a damaged or truncated file), or made with other
+            // fields: never trusted, the index is built again in its place.
+            std::fs::remove_dir_all(&key).map_err(cache_error)?;
         }
         std::fs::create_dir_all(cache_dir).map_err(cache_error)?;
         // Build beside the final place, then rename: a crash never leaves a
@@ -867,6 +876,19 @@ fn country_tag(country: Country) -> String {
 }
 fn partner_kind_tag(kind: PartnerKind) -> String {
     format!("partner-kind/{}", kind.as_str())
+}
+
+/// Whether every segment file in `dir` is long enough to hold the footer
+/// tantivy reads its checksum from: tantivy panics on a file of 4 to 7
+/// bytes instead of refusing it.
+fn footers_fit(dir: &Path) -> bool {
+    const SEGMENT_FILES: [&str; 7] = ["idx", "term", "pos", "store", "fast", "fieldnorm", "del"];
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.filter_map(Result::ok).all(|entry| {
+        let path = entry.path();
+        let segment_file = path.extension().and_then(|e| e.to_str()).is_some_and(|e| SEGMENT_FILES.contains(&e));
+        !segment_file || entry.metadata().is_ok_and(|m| m.len() >= 8)
+    })
 }
 
 /// A fresh folder inside `parent` for building an index.

@@ -216,38 +216,59 @@ fn a_cached_index_with_other_fields_or_damaged_is_built_again() {
     let expected: Vec<_> = search(&fresh, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
     assert!(!expected.is_empty());
     drop(fresh);
-    let folders = || -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(dir.path())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect()
+    let folders: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    let [folder] = folders.try_into().unwrap_or_else(|f| panic!("one index folder expected: {f:?}"));
+    // Damages the cached index, then builds: never trusted, built again,
+    // and the index built again is reused.
+    let check = |damage: &dyn Fn(&Path), what: &str| {
+        damage(&folder);
+        let (again, cached) = build().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(!cached, "{what}: a foreign or damaged index is never trusted");
+        let found: Vec<_> = search(&again, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
+        assert_eq!(found, expected, "{what}");
+        drop(again);
+        let (_, cached) = build().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(cached, "{what}: the index built again is reused");
     };
-    let [folder] = folders().try_into().unwrap_or_else(|f| panic!("one index folder expected: {f:?}"));
-    let replace = |write: &dyn Fn(&Path)| {
-        std::fs::remove_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::create_dir(&folder).unwrap_or_else(|e| panic!("{e}"));
-        write(&folder);
+    let replace = |folder: &Path| {
+        std::fs::remove_dir_all(folder).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(folder).unwrap_or_else(|e| panic!("{e}"));
     };
     // An index of the same name made with other fields (another layout
-    // that kept the name), then a damaged one.
-    let other_fields = |folder: &Path| {
-        let mut schema = tantivy::schema::Schema::builder();
-        schema.add_text_field("title", tantivy::schema::TEXT);
-        tantivy::Index::create_in_dir(folder, schema.build()).unwrap_or_else(|e| panic!("{e}"));
-    };
-    let damaged = |folder: &Path| {
-        std::fs::write(folder.join("meta.json"), b"{ not json").unwrap_or_else(|e| panic!("{e}"));
-    };
-    for write in [&other_fields as &dyn Fn(&Path), &damaged] {
-        replace(write);
-        let (again, cached) = build().unwrap_or_else(|e| panic!("{e}"));
-        assert!(!cached, "a foreign or damaged index is never trusted");
-        let found: Vec<_> = search(&again, "Montenegro", "en").hits.into_iter().map(|h| h.slug).collect();
-        assert_eq!(found, expected);
-        drop(again);
-        let (_, cached) = build().unwrap_or_else(|e| panic!("{e}"));
-        assert!(cached, "the index built again is reused");
+    // that kept the name).
+    check(
+        &|folder| {
+            replace(folder);
+            let mut schema = tantivy::schema::Schema::builder();
+            schema.add_text_field("title", tantivy::schema::TEXT);
+            tantivy::Index::create_in_dir(folder, schema.build()).unwrap_or_else(|e| panic!("{e}"));
+        },
+        "other fields",
+    );
+    check(
+        &|folder| std::fs::write(folder.join("meta.json"), b"{ not json").unwrap_or_else(|e| panic!("{e}")),
+        "meta.json damaged",
+    );
+    // A segment's file overwritten, another truncated, in an index that is
+    // otherwise whole.
+    for (ending, damage) in
+        [("idx", b"garbage".as_slice()), ("term", b"".as_slice()), ("store", b"a longer line of garbage".as_slice())]
+    {
+        check(
+            &|folder| {
+                let file = std::fs::read_dir(folder)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .find(|p| p.extension().is_some_and(|x| x == ending))
+                    .unwrap_or_else(|| panic!("no .{ending} file"));
+                std::fs::write(&file, damage).unwrap_or_else(|e| panic!("{e}"));
+            },
+            ending,
+        );
     }
 }
 
