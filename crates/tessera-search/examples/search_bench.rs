@@ -78,7 +78,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         queries.push(q);
     }
     let locale = snapshot.site().default_locale.clone();
-    latency("1,000 queries (10 hits with snippets, facets)", &index, &queries, &locale)?;
+    // SEARCH_BENCH_ROUNDS=N runs the 1,000 queries N times (each round
+    // reported), for a steadier median on a noisy host.
+    let rounds: usize = std::env::var("SEARCH_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
+    for _ in 0..rounds.max(1) {
+        latency("1,000 queries (10 hits with snippets, facets)", &index, &queries, &locale)?;
+    }
+    // SEARCH_BENCH_CLIENTS=N: N threads each run the 1,000 queries at once,
+    // for the throughput of a busy server rather than one search's latency.
+    if let Some(clients) = std::env::var("SEARCH_BENCH_CLIENTS").ok().and_then(|c| c.parse::<usize>().ok()) {
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..clients {
+                scope.spawn(|| {
+                    for q in &queries {
+                        let _ = index.search(&SearchRequest::new(q.as_str(), Locale::clone(&locale)));
+                    }
+                });
+            }
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        println!("{clients} clients at once: {:.0} searches/s", (clients * queries.len()) as f64 / seconds);
+    }
 
     // One page edited: reload the corpus, update the index, search again.
     let page = snapshot.collection::<Page>().all().first().map(|d| Path::new(&corpus).join(&d.path));

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::analysis::Family;
 use crate::facets;
 use crate::live::Live;
-use crate::query::{FamilyFields, query_words, title_query, words_query};
+use crate::query::{FamilyFields, QueryWord, query_words, title_query, words_query};
 use crate::snippet::{self, Snippet};
 use crate::top::{Gather, Ranked};
 
@@ -32,6 +32,9 @@ const LAYOUT: &str = "v5";
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
 pub const MAX_LIMIT: usize = 100;
+/// The fewest hits a search thread is given to make snippets for: fewer
+/// and handing them over costs more than it saves.
+const HITS_PER_SNIPPET_TASK: usize = 4;
 
 /// Why a search could not run.
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +247,25 @@ pub struct SearchIndex {
     /// Set once an in-memory index has been updated in place: its own
     /// searches still see its generation, but it cannot be updated again.
     superseded: AtomicBool,
+    /// How many searches are running on this index now.
+    searching: AtomicUsize,
+}
+
+/// One running search, counted in [`SearchIndex::searching`] while it lives.
+struct Searching<'i>(&'i AtomicUsize);
+
+impl<'i> Searching<'i> {
+    /// Counts a search in; also whether it is the only one running.
+    fn enter(count: &'i AtomicUsize) -> (Searching<'i>, bool) {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        (Searching(count), before == 0)
+    }
+}
+
+impl Drop for Searching<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// What the index needs from each kind of item.
@@ -506,6 +528,7 @@ impl SearchIndex {
             unique,
             cache,
             superseded: AtomicBool::new(false),
+            searching: AtomicUsize::new(0),
         })
     }
 
@@ -643,6 +666,7 @@ impl SearchIndex {
             return Err(SearchError::QueryTooLong { max: MAX_QUERY_CHARS });
         }
         let limit = request.limit.clamp(1, MAX_LIMIT);
+        let (_searching, alone) = Searching::enter(&self.searching);
         let live = &self.live;
         let searcher = &live.searcher;
         let known_plain = |word: &str| live.knows(&Term::from_field_text(self.fields.words, word));
@@ -691,23 +715,28 @@ impl SearchIndex {
             found = attempt(false)?;
         }
         let (top, total, facet_counts) = found;
-        let mut hits = Vec::with_capacity(top.len());
-        let mut matchers: BTreeMap<Family, snippet::Matcher<'_>> = BTreeMap::new();
-        for Ranked { score, address, .. } in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
-            let locale = get(self.fields.locale);
-            let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
-            let matcher = matchers.entry(family).or_insert_with(|| {
-                snippet::Matcher::new(family, words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]))
-            });
-            let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
-            let snippet = snippet::make(matcher, text);
-            // The index holds only the names it was given; anything else is
-            // a stale or foreign index, and its hit is skipped, not guessed.
-            let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
-            hits.push(Hit { kind, slug: get(self.fields.slug), locale, title: get(self.fields.title), score, snippet });
-        }
+        // Snippets are most of what a search costs after collecting. When
+        // no other search is running the search threads are idle by then,
+        // so the hits are shared between them, a few each, in order (each
+        // part stems its own words). Under load each search makes its own:
+        // sharing would cost the stemming twice and the handing over, and
+        // the cores are busy anyway.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let parts = if alone { top.len().div_ceil(HITS_PER_SNIPPET_TASK).clamp(1, threads) } else { 1 };
+        let hits = if parts == 1 {
+            self.hits(searcher, &top, &words_by_family)?
+        } else {
+            let chunks = top.chunks(top.len().div_ceil(parts));
+            let made = searcher
+                .index()
+                .search_executor()
+                .map(|chunk| Ok(self.hits(searcher, chunk, &words_by_family)), chunks)?;
+            let mut hits = Vec::with_capacity(top.len());
+            for part in made {
+                hits.extend(part?);
+            }
+            hits
+        };
         let mut facets = Facets::default();
         for (n, count) in facet_counts.into_iter().enumerate() {
             if count == 0 {
@@ -727,6 +756,40 @@ impl SearchIndex {
         }
         let suggestions = self.suggest(&plain)?.into_iter().collect();
         Ok(SearchResults { total, hits, facets, suggestions })
+    }
+
+    /// The hits for `ranked`, in order, each with its snippet.
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        ranked: &[Ranked],
+        words_by_family: &BTreeMap<Family, Vec<QueryWord>>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let mut hits = Vec::with_capacity(ranked.len());
+        let mut matchers: BTreeMap<Family, snippet::Matcher<'_>> = BTreeMap::new();
+        for Ranked { score, address, .. } in ranked {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let locale = get(self.fields.locale);
+            let family = Locale::parse(&locale).map(|l| Family::of(&l)).unwrap_or(Family::Plain);
+            let matcher = matchers.entry(family).or_insert_with(|| {
+                snippet::Matcher::new(family, words_by_family.get(&family).map(Vec::as_slice).unwrap_or(&[]))
+            });
+            let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
+            let snippet = snippet::make(matcher, text);
+            // The index holds only the names it was given; anything else is
+            // a stale or foreign index, and its hit is skipped, not guessed.
+            let Ok(kind) = get(self.fields.kind).parse::<Kind>() else { continue };
+            hits.push(Hit {
+                kind,
+                slug: get(self.fields.slug),
+                locale,
+                title: get(self.fields.title),
+                score: *score,
+                snippet,
+            });
+        }
+        Ok(hits)
     }
 
     /// "Did you mean": the query with each word the index does not know
@@ -1403,6 +1466,56 @@ mod tests {
             .filter(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()))
             .collect();
         assert_eq!(on_disk, segments);
+        Ok(())
+    }
+
+    #[test]
+    fn hits_made_on_the_search_threads_equal_hits_made_in_turn() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let write = |rel: &str, text: &str| -> std::io::Result<()> {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))?;
+            std::fs::write(&path, text)
+        };
+        write(
+            "site.toml",
+            "title = \"Wells\"\nbase_url = \"https://wells.invalid/\"\ndefault_locale = \"en\"\n\
+             search_label = \"Search\"\n\n[[locales]]\ncode = \"en\"\nname = \"English\"\n",
+        )?;
+        write("topics.toml", "[[topics]]\nslug = \"water\"\nname = \"Water\"\n")?;
+        // Forty measures about wells, each with its own words and a
+        // different number of mentions, so that each hit has its own
+        // score and snippet.
+        for n in 0..40 {
+            let body = format!("Village {n} dug wells. ").repeat(n % 7 + 1);
+            write(
+                &format!("measures/wells-{n:02}.md"),
+                &format!("+++\ntitle = \"Wells number {n}\"\nstatus = \"published\"\n+++\n{body}Number{n} water.\n"),
+            )?;
+        }
+        let snapshot = tessera_core::load(dir.path()).map_err(|e| format!("{e:?}"))?;
+        let (index, _) = SearchIndex::build(&snapshot, Audience::Public, Utc::now(), None)?;
+        let en = Locale::parse("en")?;
+        for (query, limit, offset) in [("wells", 10, 0), ("well", 25, 3), ("village water", 40, 0), ("welsl", 7, 30)] {
+            let request = SearchRequest { limit, offset, ..SearchRequest::new(query, Locale::clone(&en)) };
+            // Alone, the hits are shared between the search threads.
+            let alone = index.search(&request)?;
+            // With another search running, this one makes them all itself.
+            let (other, _) = Searching::enter(&index.searching);
+            let busy = index.search(&request)?;
+            drop(other);
+            assert_eq!(alone.total, 40, "{query}");
+            assert_eq!(alone.hits.len(), limit.min(40 - offset), "{query}");
+            assert_eq!(format!("{:?}", alone.hits), format!("{:?}", busy.hits), "{query}");
+            // In rank order, each with its own item's snippet.
+            assert!(alone.hits.windows(2).all(|w| w[0].score >= w[1].score), "{query}");
+            for hit in &alone.hits {
+                let n = hit.slug.trim_start_matches("wells-").trim_start_matches('0');
+                assert!(hit.title.ends_with(&format!(" {}", if n.is_empty() { "0" } else { n })), "{hit:?}");
+                assert!(!hit.snippet.highlights.is_empty(), "{hit:?}");
+            }
+        }
+        assert_eq!(index.searching.load(Ordering::Acquire), 0);
         Ok(())
     }
 
