@@ -1,6 +1,11 @@
 //! Reading a content folder into a [`Snapshot`], collecting every problem.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+// Paths, slugs and item ids are hashed by the hundred thousand in a load;
+// they come from the content folder, not from strangers, so a fast hash
+// with no protection against chosen collisions is the right trade.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -130,12 +135,12 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         broken: Vec::new(),
         references_unknown: false,
         cache: std::mem::take(cache),
-        next: HashMap::new(),
-        next_checks: HashMap::new(),
+        next: HashMap::default(),
+        next_checks: HashMap::default(),
         checks_context: 0,
         fresh: std::sync::atomic::AtomicUsize::new(0),
         checked: 0,
-        contexts: HashMap::new(),
+        contexts: HashMap::default(),
         existing: None,
         referenced: None,
     };
@@ -652,7 +657,10 @@ impl Loader {
             fn files<T>(parsed: &[Parsed<T>], out: &mut Vec<(PathBuf, u64, Option<chrono::DateTime<chrono::Utc>>)>) {
                 out.extend(parsed.iter().map(|p| (p.doc.path.clone(), p.size, p.doc.modified)));
             }
-            fn date<T: Clone>(parsed: &mut [Parsed<T>], dates: &HashMap<PathBuf, chrono::DateTime<chrono::Utc>>) {
+            fn date<T: Clone>(
+                parsed: &mut [Parsed<T>],
+                dates: &std::collections::HashMap<PathBuf, chrono::DateTime<chrono::Utc>>,
+            ) {
                 for p in parsed {
                     if let Some(d) = dates.get(&p.doc.path)
                         && p.doc.modified != Some(*d)
@@ -677,7 +685,7 @@ impl Loader {
 
         let topics = topics.unwrap_or_default();
         let topic_slugs: HashSet<&str> = topics.iter().map(|t| t.slug.as_str()).collect();
-        let mut existing: Existing = HashMap::new();
+        let mut existing: Existing = HashMap::default();
         for f in &found {
             match existing.get_mut(f.slug.as_str()) {
                 Some(kinds) => {
@@ -693,7 +701,7 @@ impl Loader {
         }
         let default_locale = site.as_ref().map(|s| s.default_locale.clone());
 
-        let mut referenced: Referenced = HashMap::new();
+        let mut referenced: Referenced = HashMap::default();
         let existing_hash = {
             let mut names: Vec<(&str, &BTreeSet<Kind>)> = existing.iter().map(|(s, k)| (s.as_str(), k)).collect();
             names.sort_unstable();
@@ -834,7 +842,7 @@ impl Loader {
                 .with_help("add a [[locales]] entry for it"),
             );
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for (i, l) in site.locales.iter().enumerate() {
             let locale = [Step::Key("locales"), Step::Index(i)];
             if !seen.insert(&l.code) {
@@ -853,7 +861,7 @@ impl Loader {
     }
 
     fn check_topics(&mut self, topics: &Topics, src: &Source) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for (i, t) in topics.topics.iter().enumerate() {
             let at = [Step::Key("topics"), Step::Index(i), Step::Key("slug")];
             if !is_valid_slug(&t.slug) {
@@ -1041,7 +1049,7 @@ impl Loader {
             })
             .collect();
         let mut parsed = Vec::with_capacity(results.len());
-        let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
+        let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::default();
         for (result, keep, path) in results {
             if let Some(keep) = keep {
                 self.next.insert(path.to_owned(), keep);
@@ -1124,7 +1132,7 @@ impl Loader {
         for broken in std::mem::take(&mut self.broken) {
             let (src, body) = &*broken;
             let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
-            let mut referenced = HashSet::new();
+            let mut referenced = HashSet::default();
             self.check_links(src, &body.links, &target, existing, &mut referenced);
             let (table, _) = toml::de::DeTable::parse_recoverable(src.front_text());
             // A stack, not recursion: nesting in the file is not bounded here.
@@ -1204,7 +1212,7 @@ impl Loader {
         context: u64,
     ) -> CheckedPart {
         let first = self.diagnostics.len();
-        let mut file_referenced = HashSet::new();
+        let mut file_referenced = HashSet::default();
         let referenced = &mut file_referenced;
         let src = &p.source;
         if default_locale.is_some_and(|d| d != &p.doc.locale) && !is_original(p.doc.slug.as_str()) {
@@ -1293,8 +1301,9 @@ impl Loader {
         existing: &Existing,
         referenced: &mut HashSet<ItemId>,
     ) {
+        // Where a link's target is written is looked for only when there
+        // is something to report: most links are fine.
         for link in links {
-            let at = target(link);
             match &link.target {
                 LinkTarget::Item { kind, slug, .. } => {
                     if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
@@ -1308,7 +1317,7 @@ impl Loader {
                         };
                         self.push(
                             src.error(
-                                at,
+                                target(link),
                                 format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
                             )
                             .with_help(help),
@@ -1322,7 +1331,7 @@ impl Loader {
                         format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
                     };
                     self.push(
-                        src.error(at, message)
+                        src.error(target(link), message)
                             .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"),
                     );
                 }
@@ -1366,7 +1375,7 @@ impl Loader {
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
         // Translations of a page may repeat its legacy URLs; other pages may
         // not, in any form of the address.
-        let mut seen: HashMap<String, (&str, &Path)> = HashMap::new();
+        let mut seen: HashMap<String, (&str, &Path)> = HashMap::default();
         for p in pages {
             let src = &p.source;
             self.check_page_quotes(p);
@@ -1408,7 +1417,7 @@ impl Loader {
     /// Checks `legacy.toml`: each address valid and listed once, a retired
     /// address carried by no page, and `instead` naming a page.
     fn check_legacy(&mut self, legacy: &Legacy, src: &Source, pages: &[Parsed<Page>], existing: &Existing) {
-        let mut carried: HashMap<String, &Path> = HashMap::new();
+        let mut carried: HashMap<String, &Path> = HashMap::default();
         for p in pages {
             for url in &p.doc.meta.legacy_urls {
                 if let Some(path) = legacy_path(url) {
@@ -1418,7 +1427,7 @@ impl Loader {
         }
         let page_slugs: Vec<&str> =
             existing.iter().filter(|(_, k)| k.contains(&Kind::Page)).map(|(slug, _)| slug.as_str()).collect();
-        let mut seen: HashMap<String, &str> = HashMap::new();
+        let mut seen: HashMap<String, &str> = HashMap::default();
         for (i, address) in legacy.addresses.iter().enumerate() {
             let at = [Step::Key("addresses"), Step::Index(i), Step::Key("url")];
             let Some(path) = self.check_old_address(src, &at, &address.url) else { continue };
@@ -2191,20 +2200,20 @@ fn link_sensitive(snapshot: &Snapshot) -> HashSet<PathBuf> {
             }
         }
     }
-    let mut unsafe_targets = HashSet::new();
+    let mut unsafe_targets = HashSet::default();
     hidden::<Page>(snapshot, &mut unsafe_targets);
     hidden::<Measure>(snapshot, &mut unsafe_targets);
     hidden::<Partner>(snapshot, &mut unsafe_targets);
     hidden::<Story>(snapshot, &mut unsafe_targets);
     if unsafe_targets.is_empty() {
-        return HashSet::new();
+        return HashSet::default();
     }
     let sensitive = |body: &Body| {
         body.links.iter().any(
             |l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if unsafe_targets.contains(&(*kind, slug.as_str()))),
         )
     };
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
     out.extend(snapshot.measures.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
     out.extend(snapshot.partners.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));

@@ -1,7 +1,9 @@
 //! The loaded content: an immutable snapshot with indexes, and the one place
 //! that decides who may see what.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -321,7 +323,7 @@ pub struct Snapshot {
     /// The files whose bodies link to an item that may be hidden from the
     /// public (its original is not published, or is embargoed). Only these
     /// can need rewriting; found while loading.
-    pub(crate) link_sensitive: Arc<std::collections::HashSet<PathBuf>>,
+    pub(crate) link_sensitive: Arc<FxHashSet<PathBuf>>,
     /// The addresses listed in `legacy.toml`, as written.
     pub(crate) legacy: Arc<Vec<crate::model::LegacyAddress>>,
     /// Every old address (listed, or carried by a page), by its path.
@@ -349,15 +351,15 @@ pub(crate) struct PublicBodies {
 }
 
 impl PublicBodies {
-    fn new(sensitive: &std::collections::HashSet<PathBuf>) -> PublicBodies {
+    fn new(sensitive: &FxHashSet<PathBuf>) -> PublicBodies {
         let shared = sensitive.iter().map(|p| (p.clone(), std::sync::OnceLock::new())).collect();
-        PublicBodies { shared: Arc::new(shared), own: HashMap::new() }
+        PublicBodies { shared: Arc::new(shared), own: HashMap::default() }
     }
 
     /// These rewrites for a snapshot that differs from this one's in the
     /// files at `changed` alone (and has `sensitive` as its link-sensitive
     /// files): the others' cells are shared, these get new ones.
-    pub(crate) fn patched(&self, changed: &[PathBuf], sensitive: &std::collections::HashSet<PathBuf>) -> PublicBodies {
+    pub(crate) fn patched(&self, changed: &[PathBuf], sensitive: &FxHashSet<PathBuf>) -> PublicBodies {
         let own = self
             .own
             .keys()

@@ -25,7 +25,7 @@
 //! Front matter is parsed again from the kept text: TOML is a small part
 //! of the cost, and the model types stay out of the format.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -213,13 +213,20 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     let (Ok(index_size), Ok(texts_size)) = (usize::try_from(index_len), usize::try_from(texts_len)) else {
         return Err(truncated());
     };
-    // The index first: a cache from another version or for another folder
-    // is refused without reading its texts.
     let mut index_bytes = Vec::with_capacity(index_size);
     file.seek(SeekFrom::Start(texts_len))
         .and_then(|_| (&mut file).take(index_len).read_to_end(&mut index_bytes))
         .map_err(io)?;
-    let index: Option<Index> = postcard::from_bytes(&index_bytes).ok();
+    // The texts are read into a buffer of their exact size (it becomes the
+    // string every kept file's source points into), in parts on other
+    // threads, while this one decodes the index: reading 1 GB is mostly
+    // the kernel filling fresh pages, which one core does at a few
+    // hundred MB/s.
+    let (index, texts) = std::thread::scope(|scope| {
+        let texts = scope.spawn(|| read_in_parts(&file, texts_size, READ_PART));
+        let index: Option<Index> = postcard::from_bytes(&index_bytes).ok();
+        (index, texts.join())
+    });
     if let Some(index) = &index {
         if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
             return Err(format!("it was written by another version of Tessera ({})", index.tessera));
@@ -228,10 +235,13 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
             return Err(format!("it is for another folder ({})", index.root));
         }
     }
-    // Read into a buffer of the texts' exact size: it becomes the string
-    // every kept file's source points into.
-    let mut texts = Vec::with_capacity(texts_size);
-    file.seek(SeekFrom::Start(0)).and_then(|_| (&mut file).take(texts_len).read_to_end(&mut texts)).map_err(io)?;
+    let texts = match texts {
+        Ok(Ok(texts)) => texts,
+        // Cut short since its length was read.
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(truncated()),
+        Ok(Err(e)) => return Err(io(e)),
+        Err(_) => return Err("cannot read it: a reading thread failed".to_owned()),
+    };
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
     hash.update(&texts);
     hash.update(&index_bytes);
@@ -241,7 +251,7 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     let index = index.ok_or_else(truncated)?;
     drop(index_bytes);
     let texts = Arc::new(String::from_utf8(texts).map_err(|_| truncated())?);
-    let mut files = HashMap::with_capacity(index.files.len());
+    let mut files = HashMap::with_capacity_and_hasher(index.files.len(), Default::default());
     for f in index.files {
         let fits = usize_range((f.start, f.start.saturating_add(f.len)))
             .filter(|r| texts.get(r.clone()).is_some())
@@ -279,6 +289,46 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
         })
         .collect();
     Ok(Some(Restored { site: index.site, texts, files, checks }))
+}
+
+/// The first `len` bytes of `file`, read in parts of at least `min_part`
+/// bytes, one thread per core each reading its own part. A file shorter
+/// than `len` is an `UnexpectedEof` error.
+fn read_in_parts(file: &std::fs::File, len: usize, min_part: usize) -> std::io::Result<Vec<u8>> {
+    let mut buffer = vec![0u8; len];
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(MAX_READERS);
+    let part = len.div_ceil(threads).max(min_part).max(1);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = buffer
+            .chunks_mut(part)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || read_exact_at(file, chunk, (i * part) as u64)))
+            .collect();
+        readers.into_iter().try_for_each(|reader| {
+            reader.join().unwrap_or_else(|_| Err(std::io::Error::other("a reading thread failed")))
+        })
+    })?;
+    Ok(buffer)
+}
+
+/// The fewest bytes a reading thread is given.
+const READ_PART: usize = 16 << 20;
+/// The most threads reading at once.
+const MAX_READERS: usize = 8;
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    // One handle, one position: the parts are read one after the other.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 impl Restored {
@@ -634,6 +684,24 @@ mod tests {
             assert_eq!(format!("{:?}", load_with(dir.path(), &mut cache).err()), fresh, "{what}");
             assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
             assert_eq!(cache.files_read(), 1, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_file_read_in_parts_is_read_whole_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parts");
+        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        // Parts of every size, from one byte to the whole: the same bytes.
+        for min_part in [1, 7, 4096, 9_999, 10_000, 1 << 20] {
+            for len in [0, 1, 5_001, 10_000] {
+                let read = read_in_parts(&file, len, min_part).unwrap_or_else(|e| panic!("{min_part} {len}: {e}"));
+                assert_eq!(read, bytes[..len], "{min_part} {len}");
+            }
+            let short = read_in_parts(&file, 10_001, min_part).map(|_| ());
+            assert_eq!(short.map_err(|e| e.kind()), Err(std::io::ErrorKind::UnexpectedEof), "{min_part}");
         }
     }
 }
