@@ -649,6 +649,9 @@ impl Loader {
         let mut stories = self.parse_all::<Story>(&found, Kind::Story);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let mut media = self.parse_all::<Media>(&found, Kind::Media);
+        if let Some(restored) = &mut self.cache.restored {
+            restored.done_taking();
+        }
         // In a git repository, a file committed as it is changed when its
         // last commit did; its modification time only says when it was
         // checked out.

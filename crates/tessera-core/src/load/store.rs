@@ -150,6 +150,8 @@ pub(super) struct Restored {
     /// Each taken by the load that uses it: its links are moved into the
     /// body, not copied.
     files: HashMap<PathBuf, Mutex<Option<StoredFile>>>,
+    /// How many files it kept (`files` is emptied once they are taken).
+    kept: usize,
     checks: HashMap<PathBuf, CheckedPart>,
 }
 
@@ -288,7 +290,7 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
             (PathBuf::from(c.path), part)
         })
         .collect();
-    Ok(Some(Restored { site: index.site, texts, files, checks }))
+    Ok(Some(Restored { site: index.site, texts, kept: files.len(), files, checks }))
 }
 
 /// The first `len` bytes of `file`, read in parts of at least `min_part`
@@ -337,8 +339,16 @@ impl Restored {
         self.site == site
     }
 
+    /// How many files the cache kept.
     pub(super) fn files(&self) -> usize {
-        self.files.len()
+        self.kept
+    }
+
+    /// Lets go of the kept files not taken: a load takes what it uses
+    /// while parsing, and the table (a few hundred bytes a file) would
+    /// otherwise stay until the load ends, at its peak.
+    pub(super) fn done_taking(&mut self) {
+        self.files = HashMap::default();
     }
 
     /// What checking each file found, by path.
