@@ -493,7 +493,7 @@ impl Walker<'_> {
         }
         let block = match self.contexts.last() {
             Some(Context::Heading(level)) => Block::Heading { level: *level, text },
-            Some(Context::Item(ordered)) => Block::Item { ordered: *ordered, text },
+            Some(Context::Item(ordered)) => Block::Item { ordered: *ordered, number: None, text },
             Some(Context::Quote) => Block::Quotation(text),
             None => Block::Paragraph(text),
         };

@@ -35,6 +35,8 @@ pub(crate) enum Block {
     Paragraph(Inline),
     Item {
         ordered: bool,
+        /// The number the page wrote before an ordered item, if any.
+        number: Option<u32>,
         text: Inline,
     },
     Quotation(Inline),

@@ -206,6 +206,10 @@ fn body(parts: &[Part], x: &Extract, named: &Named, links: &Links<'_>, notes: &m
     let mut blocks: Vec<String> = Vec::new();
     let mut list: Vec<String> = Vec::new();
     let mut list_ordered = false;
+    // The number the next item of the open ordered list gets, and the
+    // delimiter the list is written with (see below).
+    let mut next_number = 1u32;
+    let mut delimiter = '.';
     let flush = |list: &mut Vec<String>, blocks: &mut Vec<String>| {
         if !list.is_empty() {
             blocks.push(list.join("\n"));
@@ -224,13 +228,31 @@ fn body(parts: &[Part], x: &Extract, named: &Named, links: &Links<'_>, notes: &m
                     list.push(format!("- [{title}](@/stories/{slug}.md)"));
                 }
             }
-            Part::Item { ordered, markdown, .. } => {
+            Part::Item { ordered, number, markdown, .. } => {
                 if *ordered != list_ordered {
                     flush(&mut list, &mut blocks);
                     list_ordered = *ordered;
                 }
                 let text = resolve_links(markdown, x, links, notes);
-                let marker = if *ordered { format!("{}.", list.len() + 1) } else { "-".to_owned() };
+                let marker = if *ordered {
+                    // A list shows the number its first item was written
+                    // with and counts on from it. An item numbered otherwise
+                    // than the count starts a list of its own; Markdown
+                    // keeps two lists apart only when their delimiters
+                    // differ (`1.` then `5)`), a blank line is not enough.
+                    if list.is_empty() {
+                        next_number = number.unwrap_or(1);
+                    } else if number.is_some_and(|n| n != next_number) {
+                        flush(&mut list, &mut blocks);
+                        delimiter = if delimiter == '.' { ')' } else { '.' };
+                        next_number = number.unwrap_or(1);
+                    }
+                    let marker = format!("{next_number}{delimiter}");
+                    next_number = next_number.saturating_add(1);
+                    marker
+                } else {
+                    "-".to_owned()
+                };
                 list.push(format!("{marker} {}", crate::markdown::guard_line_start(&text)));
             }
             other => {

@@ -16,8 +16,9 @@ use crate::markdown::{LINK_MID, LINK_OPEN, escape, guard_line_start};
 pub(crate) enum Part {
     /// A paragraph, heading, block quote or table, as Markdown.
     Text { markdown: String, plain: String },
-    /// A list item; consecutive items make one list.
-    Item { ordered: bool, markdown: String, plain: String },
+    /// A list item; consecutive items make one list. `number` is what the
+    /// page wrote before an ordered item, if anything.
+    Item { ordered: bool, number: Option<u32>, markdown: String, plain: String },
     /// `![](@quote/N)`.
     Quote(usize),
     /// A photo placed in the body (by index into `Extract::media`).
@@ -273,10 +274,15 @@ pub(crate) fn shape(doc: LegacyDoc) -> Extract {
                     Part::Text { markdown: guard_line_start(&text.markdown), plain: text.plain.clone() },
                 );
             }
-            Block::Item { ordered, text } => push(
+            Block::Item { ordered, number, text } => push(
                 &mut x,
                 target,
-                Part::Item { ordered: *ordered, markdown: text.markdown.clone(), plain: text.plain.clone() },
+                Part::Item {
+                    ordered: *ordered,
+                    number: *number,
+                    markdown: text.markdown.clone(),
+                    plain: text.plain.clone(),
+                },
             ),
             Block::Quotation(text) => {
                 push(&mut x, target, Part::Text { markdown: format!("> {}", text.markdown), plain: text.plain.clone() })

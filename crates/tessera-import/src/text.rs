@@ -21,7 +21,7 @@ pub(crate) fn read(text: &str) -> LegacyDoc {
             continue;
         }
         if let Some(rest) = line.strip_prefix('•') {
-            doc.blocks.push(Block::Item { ordered: false, text: Inline::text(rest) });
+            doc.blocks.push(Block::Item { ordered: false, number: None, text: Inline::text(rest) });
             continue;
         }
         if link_labels(&line).is_some() {
@@ -39,8 +39,8 @@ pub(crate) fn read(text: &str) -> LegacyDoc {
             let level = if seen_heading { 2 } else { 1 };
             seen_heading = true;
             doc.blocks.push(Block::Heading { level, text: Inline::text(&line) });
-        } else if let Some(rest) = numbered {
-            doc.blocks.push(Block::Item { ordered: true, text: Inline::text(rest) });
+        } else if let Some((number, rest)) = numbered {
+            doc.blocks.push(Block::Item { ordered: true, number: Some(number), text: Inline::text(rest) });
         } else {
             doc.blocks.push(Block::Paragraph(Inline::text(&line)));
         }
@@ -48,13 +48,15 @@ pub(crate) fn read(text: &str) -> LegacyDoc {
     doc
 }
 
-/// The text after `12. ` when a line starts with a number and a dot.
-fn numbered(line: &str) -> Option<&str> {
+/// The number and the text after it when a line starts with a number and
+/// a dot (`12. `).
+fn numbered(line: &str) -> Option<(u32, &str)> {
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 3 {
         return None;
     }
-    line[digits..].strip_prefix(". ").map(str::trim)
+    let number = line[..digits].parse().ok()?;
+    line[digits..].strip_prefix(". ").map(|rest| (number, rest.trim()))
 }
 
 #[cfg(test)]

@@ -175,3 +175,37 @@ proptest! {
         prop_assert_eq!(report.sources.len(), 2);
     }
 }
+
+/// A text dump's numbered points keep their numbers: a list starts at the
+/// number its first point was written with, and a point numbered out of
+/// turn starts a list of its own (a page that skipped from 3 to 7 still
+/// says 7). Found by the property above: "2. ." lost its "2".
+#[test]
+fn numbered_points_keep_their_numbers() {
+    use tessera_core::{Block, Page};
+    let text = "Numbered points\n\
+        The old page said this first, as pages do before their points begin.\n\
+        2. The second point goes on and on, as points in lists do, until it ends.\n\
+        3. The third point goes on and on, as points in lists do, until it ends.\n\
+        7. The seventh point goes on and on, as points in lists do, until it ends.\n\
+        8. The eighth point goes on and on, as points in lists do, until it ends.\n\
+        2. .\n";
+    let content = empty_content();
+    let src = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(src.path().join("s")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(src.path().join("s").join("points.txt"), text).unwrap_or_else(|e| panic!("{e}"));
+    import(content.path(), &[src.path().to_path_buf()]);
+    let snapshot = load(content.path());
+    let pages = snapshot.collection::<Page>().all();
+    assert_eq!(pages.len(), 1);
+    let lists: Vec<(Option<u64>, usize)> = pages[0]
+        .body
+        .blocks()
+        .iter()
+        .filter_map(|b| match b {
+            Block::List { start, items } => Some((*start, items.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lists, [(Some(2), 2), (Some(7), 2), (Some(2), 1)], "{}", pages[0].body.markdown());
+}
