@@ -83,7 +83,9 @@ const BLOCKS: [&str; 33] = [
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
     Heading(u8),
-    Item(bool),
+    /// A list item: whether its list is ordered, and the number the page
+    /// gives it (`<ol start>`, `<li value>`) until its first block takes it.
+    Item(bool, Option<u32>),
     Quote,
 }
 
@@ -111,7 +113,9 @@ struct Walker<'a> {
     doc: LegacyDoc,
     buf: Inline,
     contexts: Vec<Context>,
-    lists: Vec<bool>,
+    /// Open lists: whether each is ordered, and the number an `<ol start>`
+    /// gives its first item, until that item takes it.
+    lists: Vec<(bool, Option<u32>)>,
     marks: Vec<Mark>,
     emphasis: usize,
     strong: usize,
@@ -343,11 +347,18 @@ impl Walker<'_> {
                     let level = name.as_bytes().get(1).map_or(2, |b| b - b'0');
                     self.contexts.push(Context::Heading(level));
                 }
-                "li" => self.contexts.push(Context::Item(self.lists.last().copied().unwrap_or(false))),
-                "dd" => self.contexts.push(Context::Item(false)),
+                "li" => {
+                    let value = list_number(element.attr("value"));
+                    let item = match self.lists.last_mut() {
+                        Some((true, start)) => Context::Item(true, value.or(start.take())),
+                        _ => Context::Item(false, None),
+                    };
+                    self.contexts.push(item);
+                }
+                "dd" => self.contexts.push(Context::Item(false, None)),
                 "blockquote" => self.contexts.push(Context::Quote),
-                "ul" | "dl" => self.lists.push(false),
-                "ol" => self.lists.push(true),
+                "ul" | "dl" => self.lists.push((false, None)),
+                "ol" => self.lists.push((true, list_number(element.attr("start")))),
                 "table" if data_table => {
                     self.table = Some(Table::default());
                     self.table_depth = 1;
@@ -491,9 +502,9 @@ impl Walker<'_> {
             self.doc.blocks.push(Block::Dropped { what, text: text.plain });
             return;
         }
-        let block = match self.contexts.last() {
+        let block = match self.contexts.last_mut() {
             Some(Context::Heading(level)) => Block::Heading { level: *level, text },
-            Some(Context::Item(ordered)) => Block::Item { ordered: *ordered, number: None, text },
+            Some(Context::Item(ordered, number)) => Block::Item { ordered: *ordered, number: number.take(), text },
             Some(Context::Quote) => Block::Quotation(text),
             None => Block::Paragraph(text),
         };
@@ -559,6 +570,15 @@ pub(crate) fn resolve_href(page_url: &str, href: &str) -> Option<String> {
         path = path.split(['?', '#']).next().unwrap_or("/").to_owned();
     }
     Some(format!("{origin}{path}{suffix}"))
+}
+
+/// A list number written in an attribute (`start`, `value`): at most
+/// three digits, as a text dump's numbered points; anything else is left
+/// to count from 1.
+fn list_number(attr: Option<&str>) -> Option<u32> {
+    let attr = attr?.trim();
+    (1..=3).contains(&attr.len()).then_some(())?;
+    attr.bytes().all(|b| b.is_ascii_digit()).then(|| attr.parse().ok()).flatten()
 }
 
 #[cfg(test)]

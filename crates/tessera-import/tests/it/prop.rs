@@ -209,3 +209,38 @@ fn numbered_points_keep_their_numbers() {
         .collect();
     assert_eq!(lists, [(Some(2), 2), (Some(7), 2), (Some(2), 1)], "{}", pages[0].body.markdown());
 }
+
+/// The same for HTML: `<ol start>` and `<li value>` are the numbers the
+/// page showed; a start that is not a small number counts from 1.
+#[test]
+fn numbered_html_lists_keep_their_numbers() {
+    use tessera_core::{Block, Page};
+    let html = "<html><head><title>Numbered lists</title></head><body><h1>Numbered lists</h1>\
+        <p>The old page said this first, as pages do before their points begin.</p>\
+        <ol start=\"4\"><li>The fourth point goes on until it ends.</li><li>The fifth point goes on until it ends.</li></ol>\
+        <p>Between the lists, a paragraph that goes on until it ends.</p>\
+        <ol><li value=\"9\">The ninth point goes on until it ends.</li><li>The tenth point goes on until it ends.</li></ol>\
+        <p>Another paragraph that goes on until it ends.</p>\
+        <ol start=\"-3\"><li>A point under a negative start.</li></ol>\
+        <p>One more paragraph that goes on until it ends.</p>\
+        <ol start=\"99999999999\"><li>A point under a huge start.</li></ol>\
+        </body></html>";
+    let content = empty_content();
+    let src = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(src.path().join("s")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(src.path().join("s").join("lists.html"), html).unwrap_or_else(|e| panic!("{e}"));
+    import(content.path(), &[src.path().to_path_buf()]);
+    let snapshot = load(content.path());
+    let pages = snapshot.collection::<Page>().all();
+    assert_eq!(pages.len(), 1);
+    let lists: Vec<(Option<u64>, usize)> = pages[0]
+        .body
+        .blocks()
+        .iter()
+        .filter_map(|b| match b {
+            Block::List { start, items } => Some((*start, items.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lists, [(Some(4), 2), (Some(9), 2), (Some(1), 1), (Some(1), 1)], "{}", pages[0].body.markdown());
+}
