@@ -249,6 +249,8 @@ pub struct SearchIndex {
     superseded: AtomicBool,
     /// How many searches are running on this index now.
     searching: AtomicUsize,
+    /// How many threads search segments (and share snippets).
+    search_threads: usize,
 }
 
 /// One running search, counted in [`SearchIndex::searching`] while it lives.
@@ -508,6 +510,10 @@ impl SearchIndex {
         // Segments are searched in parallel: a query that matches most of a
         // large corpus answers sooner on every core.
         index.set_default_multithread_executor()?;
+        let search_threads = match index.search_executor() {
+            tantivy::Executor::SingleThread => 1,
+            tantivy::Executor::ThreadPool(pool) => pool.current_num_threads(),
+        };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
             index,
@@ -529,6 +535,7 @@ impl SearchIndex {
             cache,
             superseded: AtomicBool::new(false),
             searching: AtomicUsize::new(0),
+            search_threads,
         })
     }
 
@@ -721,8 +728,8 @@ impl SearchIndex {
         // part stems its own words). Under load each search makes its own:
         // sharing would cost the stemming twice and the handing over, and
         // the cores are busy anyway.
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let parts = if alone { top.len().div_ceil(HITS_PER_SNIPPET_TASK).clamp(1, threads) } else { 1 };
+        let parts =
+            if alone { top.len().div_ceil(HITS_PER_SNIPPET_TASK).clamp(1, self.search_threads.max(1)) } else { 1 };
         let hits = if parts == 1 {
             self.hits(searcher, &top, &words_by_family)?
         } else {
