@@ -572,13 +572,19 @@ pub(crate) fn resolve_href(page_url: &str, href: &str) -> Option<String> {
     Some(format!("{origin}{path}{suffix}"))
 }
 
-/// A list number written in an attribute (`start`, `value`): at most
-/// three digits, as a text dump's numbered points; anything else is left
-/// to count from 1.
+/// A list number written in an attribute (`start`, `value`), as a browser
+/// reads it (`0003` is 3), within what Markdown can start a list at (nine
+/// digits); anything else is left to count from 1.
 fn list_number(attr: Option<&str>) -> Option<u32> {
-    let attr = attr?.trim();
-    (1..=3).contains(&attr.len()).then_some(())?;
-    attr.bytes().all(|b| b.is_ascii_digit()).then(|| attr.parse().ok()).flatten()
+    let written = attr?.trim();
+    if written.is_empty() || !written.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = written.trim_start_matches('0');
+    if digits.len() > 9 {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(0))
 }
 
 #[cfg(test)]

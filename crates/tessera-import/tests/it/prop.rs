@@ -217,7 +217,7 @@ fn numbered_html_lists_keep_their_numbers() {
     use tessera_core::{Block, Page};
     let html = "<html><head><title>Numbered lists</title></head><body><h1>Numbered lists</h1>\
         <p>The old page said this first, as pages do before their points begin.</p>\
-        <ol start=\"4\"><li>The fourth point goes on until it ends.</li><li>The fifth point goes on until it ends.</li></ol>\
+        <ol start=\"0004\"><li>The fourth point goes on until it ends.</li><li>The fifth point goes on until it ends.</li></ol>\
         <p>Between the lists, a paragraph that goes on until it ends.</p>\
         <ol><li value=\"9\">The ninth point goes on until it ends.</li><li>The tenth point goes on until it ends.</li></ol>\
         <p>Another paragraph that goes on until it ends.</p>\
