@@ -7,15 +7,17 @@
 #
 # Needs wrk and node (bench/yoga installed with npm). The servers run with
 # --no-response-cache, so each request is resolved; set TESSERA_CACHE_DIR to
-# a parse cache warmed by an earlier run, and pass a search cache folder
-# holding the content's index, so that neither server builds one at start.
+# a parse cache warmed by an earlier run (or OLD_CACHE_DIR and NEW_CACHE_DIR,
+# one each, when the two binaries keep different formats), and pass a search
+# cache folder holding the content's index, so that neither server builds
+# one at start.
 set -euo pipefail
 old=$1 new=$2 content=$3 search=${4:-$(mktemp -d)}
 here=$(cd "$(dirname "$0")" && pwd)
-"$old" serve --content "$content" --addr 127.0.0.1:18501 --no-response-cache --search-cache "$search" 2> /dev/null &
+TESSERA_CACHE_DIR=${OLD_CACHE_DIR:-${TESSERA_CACHE_DIR:-}} "$old" serve --content "$content" --addr 127.0.0.1:18501 --no-response-cache --search-cache "$search" 2> /dev/null &
 a=$!
 sleep 8
-"$new" serve --content "$content" --addr 127.0.0.1:18502 --no-response-cache --search-cache "$search" 2> /dev/null &
+TESSERA_CACHE_DIR=${NEW_CACHE_DIR:-${TESSERA_CACHE_DIR:-}} "$new" serve --content "$content" --addr 127.0.0.1:18502 --no-response-cache --search-cache "$search" 2> /dev/null &
 b=$!
 sleep 8
 node "$here/yoga/server.mjs" "$content" 18503 > /dev/null 2>&1 &

@@ -6,11 +6,13 @@
 //! never becomes markup by accident.
 
 use pulldown_cmark::{Alignment as CmAlignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::reference::{Kind, parse_item_path};
+use crate::text::Text;
 
 /// A parsed Markdown body.
 ///
@@ -22,10 +24,9 @@ use crate::reference::{Kind, parse_item_path};
 /// files, whatever its size.
 #[derive(Clone)]
 pub struct Body {
-    /// The text the Markdown is a part of: the whole file as read, or the
-    /// texts of many files as the parse cache keeps them. (An `Arc<String>`,
-    /// not an `Arc<str>`: what was read becomes shared without a copy.)
-    text: Arc<String>,
+    /// The text the Markdown is a part of: the whole file, held as read
+    /// (shared without a copy) or kept in the parse cache on disk.
+    text: Text,
     /// Where the Markdown is in `text`.
     range: std::ops::Range<usize>,
     /// The site's base URL the Markdown was read under.
@@ -70,7 +71,7 @@ impl Serialize for Body {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Body", 2)?;
-        s.serialize_field("markdown", self.markdown())?;
+        s.serialize_field("markdown", &*self.markdown())?;
         s.serialize_field("blocks", &*self.blocks())?;
         s.end()
     }
@@ -444,15 +445,17 @@ impl Body {
     /// that absolute addresses of its items are read as item links.
     pub fn parse_with(markdown: &str, site: Option<&str>) -> Body {
         let len = markdown.len();
-        Body::parse_in(Arc::new(markdown.to_owned()), 0..len, site)
+        Body::parse_in(Text::from(markdown.to_owned()), 0..len, site)
     }
 
     /// Parses the part of `text` at `range` (a file's body), keeping
     /// `text` rather than a copy of the part. An out-of-range `range`
     /// reads as an empty body.
-    pub fn parse_in(text: Arc<String>, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
-        let range = if text.get(range.clone()).is_some() { range } else { 0..0 };
-        let parse = scan(&text[range.clone()], site);
+    pub(crate) fn parse_in(text: Text, range: std::ops::Range<usize>, site: Option<&str>) -> Body {
+        let (range, parse) = match text.get(range.clone()) {
+            Some(markdown) => (range, scan(&markdown, site)),
+            None => (0..0, scan("", site)),
+        };
         Body {
             text,
             range,
@@ -469,14 +472,17 @@ impl Body {
     /// the Markdown is not read again. `None` when `range` is not in
     /// `text`, or a kept offset is not in the Markdown.
     pub(crate) fn from_scan(
-        text: Arc<String>,
+        text: Text,
         range: std::ops::Range<usize>,
         site: Option<&str>,
         links: Vec<BodyLink>,
         raw_html: Vec<usize>,
         too_deep: Option<usize>,
     ) -> Option<Body> {
-        let len = text.get(range.clone())?.len();
+        if !text.holds(&range) {
+            return None;
+        }
+        let len = range.len();
         let fits = links.iter().all(|l| l.offset <= len && l.span.start <= l.span.end && l.span.end <= len)
             && raw_html.iter().all(|&o| o <= len)
             && too_deep.is_none_or(|o| o <= len);
@@ -489,7 +495,7 @@ impl Body {
         let markdown = to_markdown(&blocks);
         let len = markdown.len();
         Body {
-            text: Arc::new(markdown),
+            text: Text::from(markdown),
             range: 0..len,
             site: None,
             kept: Some(Blocks::from(blocks)),
@@ -502,7 +508,7 @@ impl Body {
     /// A body with no content.
     pub fn empty() -> Body {
         Body {
-            text: Arc::default(),
+            text: Text::default(),
             range: 0..0,
             site: None,
             kept: None,
@@ -512,9 +518,26 @@ impl Body {
         }
     }
 
-    /// The Markdown as written.
-    pub fn markdown(&self) -> &str {
-        self.text.get(self.range.clone()).unwrap_or_default()
+    /// The Markdown as written: borrowed when the file is held in memory,
+    /// read when it is kept in the parse cache.
+    pub fn markdown(&self) -> Cow<'_, str> {
+        self.text.slice(self.range.clone())
+    }
+
+    /// The length of the Markdown in bytes (without reading it).
+    pub fn len(&self) -> usize {
+        self.range.len()
+    }
+
+    /// Whether the Markdown is left in the parse cache on disk, not held.
+    #[cfg(test)]
+    pub(crate) fn text_is_kept(&self) -> bool {
+        self.text.kept_hash().is_some()
+    }
+
+    /// Whether the body has no Markdown at all.
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
     }
 
     /// The block tree: built from the Markdown, or taken from the cache of
@@ -534,7 +557,7 @@ impl Body {
             Some(blocks) => plain_text(blocks),
             None => match trees::cached(self) {
                 Some(blocks) => plain_text(&blocks),
-                None => plain_text(&parse_tree(self.markdown(), self.site.as_deref()).blocks),
+                None => plain_text(&parse_tree(&self.markdown(), self.site.as_deref()).blocks),
             },
         }
     }
@@ -664,6 +687,7 @@ mod trees {
     use std::sync::{Arc, LazyLock, Mutex};
 
     use super::{Block, Blocks, Body};
+    use crate::text::Text;
 
     /// How much Markdown the cached trees may stand for. A tree takes
     /// about four times the Markdown it comes from, so this keeps about
@@ -671,7 +695,7 @@ mod trees {
     pub(super) const BUDGET: usize = 16 << 20;
 
     struct Entry {
-        text: Arc<String>,
+        text: Text,
         range: std::ops::Range<usize>,
         site: Option<Arc<str>>,
         blocks: Blocks,
@@ -680,7 +704,7 @@ mod trees {
     impl Entry {
         fn is_of(&self, body: &Body) -> bool {
             self.site == body.site
-                && ((Arc::ptr_eq(&self.text, &body.text) && self.range == body.range)
+                && ((self.text.same(&body.text) && self.range == body.range)
                     || self.text.get(self.range.clone()) == Some(body.markdown()))
         }
     }
@@ -695,10 +719,21 @@ mod trees {
         LazyLock::new(|| Mutex::new(Trees { entries: lru::LruCache::unbounded(), bytes: 0 }));
 
     /// The cache's key: the Markdown and the base URL, hashed. Two bodies
-    /// with one key are told apart by comparing their Markdown.
+    /// with one key are told apart by comparing their Markdown. A body kept
+    /// in the parse cache is keyed by its file's hash and where it is in
+    /// the file instead, so that finding its tree does not read it.
     fn key(body: &Body) -> u64 {
         let site = body.site.as_deref().map_or(0, |s| xxhash_rust::xxh3::xxh3_64(s.as_bytes()));
-        xxhash_rust::xxh3::xxh3_64_with_seed(body.markdown().as_bytes(), site)
+        match body.text.kept_hash() {
+            Some(file) => {
+                let mut at = [0u8; 24];
+                at[..8].copy_from_slice(&file.to_le_bytes());
+                at[8..16].copy_from_slice(&(body.range.start as u64).to_le_bytes());
+                at[16..].copy_from_slice(&(body.range.end as u64).to_le_bytes());
+                xxhash_rust::xxh3::xxh3_64_with_seed(&at, site ^ 1)
+            }
+            None => xxhash_rust::xxh3::xxh3_64_with_seed(body.markdown().as_bytes(), site),
+        }
     }
 
     fn lock() -> std::sync::MutexGuard<'static, Trees> {
@@ -744,7 +779,7 @@ mod trees {
         }
         // Built outside the lock: another thread may build the same tree
         // meanwhile, which costs time, not correctness.
-        let blocks: Vec<Block> = super::parse_tree(body.markdown(), body.site.as_deref()).blocks;
+        let blocks: Vec<Block> = super::parse_tree(&body.markdown(), body.site.as_deref()).blocks;
         let blocks = Blocks::from(blocks);
         let size = body.range.len();
         if size > BUDGET {
@@ -1557,12 +1592,12 @@ mod tests {
 
     #[test]
     fn a_body_keeps_its_markdown_and_builds_the_same_tree_each_time() {
-        let text: Arc<String> =
-            Arc::new(String::from("+++\ntitle = \"x\"\n+++\nSee [the story](@/stories/s.md) and <b>this</b>.\n"));
-        let start = text.find("See").unwrap_or(0);
-        let body = Body::parse_in(text.clone(), start..text.len(), None);
+        let file = "+++\ntitle = \"x\"\n+++\nSee [the story](@/stories/s.md) and <b>this</b>.\n";
+        let text = Text::from(file.to_owned());
+        let start = file.find("See").unwrap_or(0);
+        let body = Body::parse_in(text.clone(), start..file.len(), None);
         assert_eq!(body.markdown(), "See [the story](@/stories/s.md) and <b>this</b>.\n");
-        assert_eq!(&*body.blocks(), parse_blocks(body.markdown(), None).as_slice());
+        assert_eq!(&*body.blocks(), parse_blocks(&body.markdown(), None).as_slice());
         assert_eq!(body.blocks(), body.blocks());
         assert_eq!(body.links.len(), 1);
         assert_eq!(body.raw_html.len(), 2, "offsets of the raw HTML: {:?}", body.raw_html);

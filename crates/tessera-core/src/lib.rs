@@ -63,6 +63,7 @@ mod model;
 mod reference;
 mod schema;
 mod snapshot;
+mod text;
 mod transition;
 
 pub use address::{BadOldAddress, check_old_address, legacy_path};

@@ -21,6 +21,8 @@ use crate::locale::Locale;
 use crate::model::{Legacy, LegacyState, Measure, Media, MediaKind, Page, Partner, Site, Story, Topics};
 use crate::reference::{Kind, is_valid_slug};
 use crate::snapshot::{Collection, Document, Item, ItemId, Snapshot, View};
+use crate::text::Text;
+use std::borrow::Cow;
 
 mod store;
 pub use store::StoreStatus;
@@ -198,9 +200,9 @@ struct Source {
     /// Relative path.
     path: PathBuf,
     /// The text the file is a part of, shared with the body: the file as
-    /// read (without a byte-order mark), or the texts of many files as the
-    /// parse cache keeps them.
-    text: Arc<String>,
+    /// read (without a byte-order mark), or its text as the parse cache
+    /// keeps it on disk.
+    text: Text,
     /// Where the file is in `text`.
     file: Range<usize>,
     /// Where the front matter is in `text` (all of the file for `.toml`
@@ -221,12 +223,12 @@ impl Source {
     /// A TOML file: front matter only.
     fn whole(path: &Path, text: String) -> Source {
         let end = text.len();
-        Source { path: path.to_owned(), text: Arc::new(text), file: 0..end, front: 0..end, body: end..end }
+        Source { path: path.to_owned(), text: Text::from(text), file: 0..end, front: 0..end, body: end..end }
     }
 
     /// The file's text.
-    fn file_text(&self) -> &str {
-        self.text.get(self.file.clone()).unwrap_or_default()
+    fn file_text(&self) -> Cow<'_, str> {
+        self.text.slice(self.file.clone())
     }
 
     /// A range of `text` as a range of the file.
@@ -234,12 +236,12 @@ impl Source {
         span.start.saturating_sub(self.file.start)..span.end.saturating_sub(self.file.start)
     }
 
-    fn front_text(&self) -> &str {
-        &self.text[self.front.clone()]
+    fn front_text(&self) -> Cow<'_, str> {
+        self.text.slice(self.front.clone())
     }
 
-    fn body_text(&self) -> &str {
-        &self.text[self.body.clone()]
+    fn body_text(&self) -> Cow<'_, str> {
+        self.text.slice(self.body.clone())
     }
 
     /// A range of the front matter as a range of `text`.
@@ -253,11 +255,11 @@ impl Source {
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error_at(&self.path, self.file_text(), self.in_file(span), message)
+        Diagnostic::error_at(&self.path, &self.file_text(), self.in_file(span), message)
     }
 
     fn warning(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::warning_at(&self.path, self.file_text(), self.in_file(span), message)
+        Diagnostic::warning_at(&self.path, &self.file_text(), self.in_file(span), message)
     }
 
     /// Where the value at `path` is written, as a range of `text`.
@@ -267,7 +269,8 @@ impl Source {
     /// values checked after parsing. Only called when there is a problem to
     /// report, so valid content is parsed once.
     fn value_span(&self, path: &[Step<'_>]) -> Option<Range<usize>> {
-        let (table, _) = toml::de::DeTable::parse_recoverable(self.front_text());
+        let front = self.front_text();
+        let (table, _) = toml::de::DeTable::parse_recoverable(&front);
         let (first, rest) = path.split_first()?;
         let Step::Key(key) = first else { return None };
         let mut value = table.get_ref().get(*key)?;
@@ -816,7 +819,7 @@ impl Loader {
             }
         };
         let source = Source::whole(rel, text);
-        match parse_front::<T>(&source) {
+        match parse_front::<T>(&source, None) {
             Ok(value) => Some((value, source)),
             Err(d) => {
                 self.push(d);
@@ -1134,10 +1137,11 @@ impl Loader {
     fn check_broken(&mut self, existing: &Existing, all_referenced: &mut Referenced) {
         for broken in std::mem::take(&mut self.broken) {
             let (src, body) = &*broken;
-            let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+            let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
             let mut referenced = HashSet::default();
             self.check_links(src, &body.links, &target, existing, &mut referenced);
-            let (table, _) = toml::de::DeTable::parse_recoverable(src.front_text());
+            let front = src.front_text();
+            let (table, _) = toml::de::DeTable::parse_recoverable(&front);
             // A stack, not recursion: nesting in the file is not bounded here.
             let mut values: Vec<&toml::de::DeValue<'_>> = table.get_ref().values().map(|v| v.get_ref()).collect();
             while let Some(value) = values.pop() {
@@ -1262,7 +1266,7 @@ impl Loader {
             };
             self.push(src.error(at, message).with_help(help));
         }
-        let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+        let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
         self.check_links(src, &p.doc.body.links, &target, existing, referenced);
         if T::KIND != Kind::Page {
             self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
@@ -1371,7 +1375,7 @@ impl Loader {
     /// A page's placed quotes must name one of its quotes.
     fn check_page_quotes(&mut self, p: &Parsed<Page>) {
         let src = &p.source;
-        let target = |l: &BodyLink| src.in_body(link_target_span(src.body_text(), l.span.clone()));
+        let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
         self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
     }
 
@@ -2422,7 +2426,7 @@ fn split_markdown(rel: &Path, text: String) -> Result<Source, Diagnostic> {
         "a content file starts with a `+++` line, its TOML front matter, another `+++` line, then the Markdown body";
     match front_matter_ranges(&text) {
         Some((front, body)) => {
-            Ok(Source { path: rel.to_owned(), file: 0..text.len(), text: Arc::new(text), front, body })
+            Ok(Source { path: rel.to_owned(), file: 0..text.len(), text: Text::from(text), front, body })
         }
         None if !text.starts_with("+++") => {
             Err(Diagnostic::error(rel, (1, 1), "missing front matter: the file must start with a `+++` line")
@@ -2432,9 +2436,15 @@ fn split_markdown(rel: &Path, text: String) -> Result<Source, Diagnostic> {
     }
 }
 
-/// Deserializes front matter, turning a TOML error into a diagnostic.
-fn parse_front<T: DeserializeOwned>(src: &Source) -> Result<T, Diagnostic> {
-    toml::from_str::<T>(src.front_text()).map_err(|e| {
+/// Deserializes front matter, turning a TOML error into a diagnostic:
+/// `src`'s, or `front` when given (the same text, kept apart from the rest
+/// of the file by the parse cache).
+fn parse_front<T: DeserializeOwned>(src: &Source, front: Option<&str>) -> Result<T, Diagnostic> {
+    let text = match front {
+        Some(front) => Cow::Borrowed(front),
+        None => src.front_text(),
+    };
+    toml::from_str::<T>(&text).map_err(|e| {
         let message = e.message().trim_end().to_owned();
         let d = match e.span() {
             // A missing field is missing from the whole table: there is no
@@ -2528,10 +2538,10 @@ fn parse_cached<T: Cached>(
         && stamp.settled(read_at, kept.settle)
         && let Ok(meta) = std::fs::metadata(root.join(&found.path))
         && Stamp::of(&meta) == stamp
-        && let Some((source, body)) = disk.source(file, &found.path, site)
+        && let Some((source, body, front)) = disk.source(file, &found.path, site)
     {
         let modified = meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
-        let result = parse_source::<T>(found, source, body, modified, hash);
+        let result = parse_source::<T>(found, source, body, modified, hash, Some(front));
         let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
         return (result, Some(keep));
     }
@@ -2582,19 +2592,21 @@ fn parse_text<T: Item + DeserializeOwned>(
     } else {
         Body::parse_in(source.text.clone(), source.body.clone(), site)
     };
-    parse_source(found, source, body, modified, hash)
+    parse_source(found, source, body, modified, hash, None)
 }
 
-/// Parses the front matter of a file whose body is parsed.
+/// Parses the front matter of a file whose body is parsed (from `front`
+/// when given: see [`parse_front`]).
 fn parse_source<T: Item + DeserializeOwned>(
     found: &Found,
     source: Source,
     body: Body,
     modified: Option<chrono::DateTime<chrono::Utc>>,
     hash: u64,
+    front: Option<&str>,
 ) -> Result<Parsed<T>, Broken> {
     let size = source.file.len() as u64;
-    let meta = match parse_front::<T>(&source) {
+    let meta = match parse_front::<T>(&source, front) {
         Ok(meta) => meta,
         Err(d) => return Err(Broken { diagnostics: vec![d], rest: Some(Arc::new((source, body))) }),
     };

@@ -675,7 +675,7 @@ impl<'s> View<'s> {
         // Parsed every time, not guessed from the text: `&#64;/` is `@/` too.
         let body = Body::parse_with(text, Some(&self.snapshot.site.base_url));
         match self.rewrite(&body, locale) {
-            Some(b) => Cow::Owned(b.markdown().to_owned()),
+            Some(b) => Cow::Owned(b.markdown().into_owned()),
             None => Cow::Borrowed(text),
         }
     }

@@ -5,19 +5,24 @@
 //! One file per content folder, `parts-<hash of the folder's path>.bin`:
 //!
 //! ```text
-//! [texts][index][index length: u64][checksum: u64][MAGIC]
+//! [texts][fronts][index][index length: u64][fronts length: u64][checksum: u64][MAGIC]
 //! ```
 //!
-//! `texts` is every kept file's text, one after the other, so that a start
-//! reads one file instead of one per content file and keeps the texts as
-//! one string, without a copy. `index` (postcard) says, for each file,
-//! where its text is, its stamp and hash, where its front matter and body
-//! are, and its body's links, raw HTML and nesting (the scan that
+//! `texts` is every kept file's text, one after the other; `fronts` every
+//! kept file's front matter again, one after the other. A start reads the
+//! fronts and the index, not the texts: a restored file's text stays in
+//! this file, read when a front end asks for its body ([`Text`]), so a
+//! corpus restored from the cache takes memory for its structure, not for
+//! its Markdown, and a start does not wait for it. `index` (postcard)
+//! says, for each file, where its text and front matter are, its stamp,
+//! its hash and its text's hash, where its front matter and body are in
+//! the text, and its body's links, raw HTML and nesting (the scan that
 //! pulldown-cmark would otherwise repeat); and what checking each file
-//! against the rest found. The checksum (xxh3 of texts and index) and the
-//! magic make a truncated or damaged file refused, never trusted; the
-//! index names the format, Tessera's version, the folder and the site
-//! settings, and a cache that differs in any of them is not used.
+//! against the rest found. The checksum (xxh3 of fronts and index) and the
+//! magic make a truncated or damaged file refused, never trusted; each
+//! text is checked against its hash when it is read. The index names the
+//! format, Tessera's version, the folder and the site settings, and a
+//! cache that differs in any of them is not used.
 //!
 //! A kept file is used only when the file on disk has the stamp it had
 //! when read (size, modification and change times, inode, as the
@@ -39,12 +44,13 @@ use crate::body::{Body, BodyLink, LinkTarget};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::reference::Kind;
 use crate::snapshot::ItemId;
+use crate::text::Store;
 
 /// Bumped whenever what is kept, or what a parse finds, changes.
-const FORMAT: u32 = 1;
-const MAGIC: &[u8; 8] = b"TSPARTS\x01";
-/// Index length, checksum, magic.
-const TRAILER: usize = 8 + 8 + 8;
+const FORMAT: u32 = 2;
+const MAGIC: &[u8; 8] = b"TSPARTS\x02";
+/// Index length, fronts length, checksum, magic.
+const TRAILER: usize = 8 + 8 + 8 + 8;
 /// How many folders' caches are kept; the least recently written go first.
 const KEEP: usize = 4;
 
@@ -84,12 +90,15 @@ pub(super) struct StoredFile<Scan = StoredScan> {
     stamp: StoredStamp,
     read_at: (u64, u32),
     hash: u64,
-    /// Where the file's text is in the texts.
+    /// Where the file's text is in the texts, and its xxh3.
     start: u64,
     len: u64,
+    text_hash: u64,
     /// Where the front matter and body are in the file's text.
     front: (u64, u64),
     body: (u64, u64),
+    /// Where the front matter is in the fronts.
+    front_at: u64,
     /// The body's scan; `None` for an empty body.
     scan: Option<Scan>,
 }
@@ -146,7 +155,10 @@ struct StoredDiagnostic {
 /// A cache read from disk, waiting for the site settings to be known.
 pub(super) struct Restored {
     site: u64,
-    texts: Arc<String>,
+    /// The cache file, which the restored files' texts are read from.
+    store: Arc<Store>,
+    /// Every kept file's front matter, parsed again at the start.
+    fronts: String,
     /// Each taken by the load that uses it: its links are moved into the
     /// body, not copied.
     files: HashMap<PathBuf, Mutex<Option<StoredFile>>>,
@@ -184,17 +196,21 @@ fn usize_range((start, end): (u64, u64)) -> Option<Range<usize>> {
 }
 
 /// Reads the cache for `root` from `path`: `Ok(None)` when there is none.
+/// Reads its index and front matter; the texts are read when asked for.
 pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String> {
-    use std::io::{Read, Seek, SeekFrom};
     // Opened without blocking: a FIFO put in its place must not hang the
     // start; only a regular file is read.
-    let mut file = match super::open_nonblocking(path) {
+    let file = match super::open_nonblocking(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     let truncated = || "it is truncated or damaged".to_owned();
-    let io = |e: std::io::Error| format!("cannot read it: {e}");
+    let io = |e: std::io::Error| match e.kind() {
+        // Cut short since its length was read.
+        std::io::ErrorKind::UnexpectedEof => truncated(),
+        _ => format!("cannot read it: {e}"),
+    };
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
         return Err("it is not a regular file".to_owned());
@@ -202,65 +218,58 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     let len = meta.len();
     let body_len = len.checked_sub(TRAILER as u64).ok_or_else(truncated)?;
     let mut trailer = [0u8; TRAILER];
-    file.seek(SeekFrom::Start(body_len)).and_then(|_| file.read_exact(&mut trailer)).map_err(io)?;
+    crate::text::read_exact_at(&file, &mut trailer, body_len).map_err(io)?;
     let word = |i: usize| trailer.get(i * 8..i * 8 + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
-    let (Some(index_len), Some(checksum), Some(magic)) = (word(0), word(1), word(2)) else {
+    let (Some(index_len), Some(fronts_len), Some(checksum), Some(magic)) = (word(0), word(1), word(2), word(3)) else {
         return Err(truncated());
     };
     if &magic != MAGIC {
         return Err("it is not a parse cache of this format".to_owned());
     }
-    let index_len = u64::from_le_bytes(index_len);
-    let texts_len = body_len.checked_sub(index_len).ok_or_else(truncated)?;
-    let (Ok(index_size), Ok(texts_size)) = (usize::try_from(index_len), usize::try_from(texts_len)) else {
+    let (index_len, fronts_len) = (u64::from_le_bytes(index_len), u64::from_le_bytes(fronts_len));
+    let texts_len = body_len.checked_sub(index_len).and_then(|l| l.checked_sub(fronts_len)).ok_or_else(truncated)?;
+    let (Ok(index_size), Ok(fronts_size)) = (usize::try_from(index_len), usize::try_from(fronts_len)) else {
         return Err(truncated());
     };
-    let mut index_bytes = Vec::with_capacity(index_size);
-    file.seek(SeekFrom::Start(texts_len))
-        .and_then(|_| (&mut file).take(index_len).read_to_end(&mut index_bytes))
-        .map_err(io)?;
-    // The texts are read into a buffer of their exact size (it becomes the
-    // string every kept file's source points into), in parts on other
-    // threads, while this one decodes the index: reading 1 GB is mostly
-    // the kernel filling fresh pages, which one core does at a few
-    // hundred MB/s.
-    let (index, texts) = std::thread::scope(|scope| {
-        let texts = scope.spawn(|| read_in_parts(&file, texts_size, READ_PART));
-        let index: Option<Index> = postcard::from_bytes(&index_bytes).ok();
-        (index, texts.join())
-    });
-    if let Some(index) = &index {
-        if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
-            return Err(format!("it was written by another version of Tessera ({})", index.tessera));
-        }
-        if Path::new(&index.root) != root {
-            return Err(format!("it is for another folder ({})", index.root));
-        }
-    }
-    let texts = match texts {
-        Ok(Ok(texts)) => texts,
-        // Cut short since its length was read.
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(truncated()),
-        Ok(Err(e)) => return Err(io(e)),
-        Err(_) => return Err("cannot read it: a reading thread failed".to_owned()),
-    };
+    let mut fronts = vec![0u8; fronts_size];
+    let mut index_bytes = vec![0u8; index_size];
+    crate::text::read_exact_at(&file, &mut fronts, texts_len).map_err(io)?;
+    crate::text::read_exact_at(&file, &mut index_bytes, texts_len + fronts_len).map_err(io)?;
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    hash.update(&texts);
+    hash.update(&fronts);
     hash.update(&index_bytes);
-    if texts.len() != texts_size || index_bytes.len() != index_size || hash.digest() != u64::from_le_bytes(checksum) {
+    if hash.digest() != u64::from_le_bytes(checksum) {
         return Err(truncated());
     }
-    let index = index.ok_or_else(truncated)?;
+    let index: Index = postcard::from_bytes(&index_bytes).map_err(|_| truncated())?;
     drop(index_bytes);
-    let texts = Arc::new(String::from_utf8(texts).map_err(|_| truncated())?);
+    if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
+        return Err(format!("it was written by another version of Tessera ({})", index.tessera));
+    }
+    if Path::new(&index.root) != root {
+        return Err(format!("it is for another folder ({})", index.root));
+    }
+    let fronts = String::from_utf8(fronts).map_err(|_| truncated())?;
+    // Every text is checked against its hash now, so that a damaged cache
+    // is refused and written again rather than found out page by page; it
+    // is read through a small buffer, not kept (and checked again when a
+    // front end reads it).
+    let texts: Vec<(u64, u64, u64)> = index.files.iter().map(|f| (f.start, f.len, f.text_hash)).collect();
+    match texts_match(&file, texts, texts_len) {
+        Ok(true) => {}
+        Ok(false) => return Err(truncated()),
+        Err(e) => return Err(io(e)),
+    }
     let mut files = HashMap::with_capacity_and_hasher(index.files.len(), Default::default());
     for f in index.files {
+        // Every range must fit: the texts are checked when read, the
+        // front matter here.
         let fits = usize_range((f.start, f.start.saturating_add(f.len)))
-            .filter(|r| texts.get(r.clone()).is_some())
+            .filter(|r| r.end as u64 <= texts_len)
             .zip(usize_range(f.front).zip(usize_range(f.body)))
             .is_some_and(|(file, (front, body))| {
-                let text = &texts[file];
-                text.get(front).is_some() && text.get(body).is_some()
+                let copy = usize_range((f.front_at, f.front_at.saturating_add(front.len() as u64)));
+                front.end <= file.len() && body.end <= file.len() && copy.is_some_and(|c| fronts.get(c).is_some())
             });
         if !fits {
             return Err(truncated());
@@ -290,47 +299,56 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
             (PathBuf::from(c.path), part)
         })
         .collect();
-    Ok(Some(Restored { site: index.site, texts, kept: files.len(), files, checks }))
+    let store = Store::new(file, path, root);
+    Ok(Some(Restored { site: index.site, store, fronts, kept: files.len(), files, checks }))
 }
 
-/// The first `len` bytes of `file`, read in parts of at least `min_part`
-/// bytes, one thread per core each reading its own part. A file shorter
-/// than `len` is an `UnexpectedEof` error.
-fn read_in_parts(file: &std::fs::File, len: usize, min_part: usize) -> std::io::Result<Vec<u8>> {
-    let mut buffer = vec![0u8; len];
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(MAX_READERS);
-    let part = len.div_ceil(threads).max(min_part).max(1);
+/// Whether every text `(start, length, xxh3)` is in the first `texts_len`
+/// bytes of `file` and has its hash: read in runs of neighbouring texts of
+/// about a megabyte, each core its share.
+fn texts_match(file: &std::fs::File, mut texts: Vec<(u64, u64, u64)>, texts_len: u64) -> std::io::Result<bool> {
+    const RUN: u64 = 1 << 20;
+    texts.sort_unstable();
+    if texts.iter().any(|&(start, len, _)| start.checked_add(len).is_none_or(|end| end > texts_len)) {
+        return Ok(false);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+    let share = texts.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let readers: Vec<_> = buffer
-            .chunks_mut(part)
-            .enumerate()
-            .map(|(i, chunk)| scope.spawn(move || read_exact_at(file, chunk, (i * part) as u64)))
+        let checkers: Vec<_> = texts
+            .chunks(share)
+            .map(|texts| {
+                scope.spawn(move || -> std::io::Result<bool> {
+                    let mut buffer = Vec::new();
+                    let mut rest = texts;
+                    while let Some(&(from, _, _)) = rest.first() {
+                        // The texts that end within a run from `from` (at
+                        // least one, however long).
+                        let n = rest.iter().take_while(|&&(s, l, _)| s + l <= from + RUN).count().max(1);
+                        let (run, next) = rest.split_at(n);
+                        let to = run.iter().map(|&(s, l, _)| s + l).max().unwrap_or(from);
+                        let len = usize::try_from(to - from).map_err(std::io::Error::other)?;
+                        buffer.resize(len, 0);
+                        crate::text::read_exact_at(file, &mut buffer, from)?;
+                        for &(start, len, hash) in run {
+                            let at = (start - from) as usize;
+                            let text = buffer.get(at..at + len as usize).unwrap_or_default();
+                            if xxhash_rust::xxh3::xxh3_64(text) != hash {
+                                return Ok(false);
+                            }
+                        }
+                        rest = next;
+                    }
+                    Ok(true)
+                })
+            })
             .collect();
-        readers.into_iter().try_for_each(|reader| {
-            reader.join().unwrap_or_else(|_| Err(std::io::Error::other("a reading thread failed")))
-        })
-    })?;
-    Ok(buffer)
-}
-
-/// The fewest bytes a reading thread is given.
-const READ_PART: usize = 16 << 20;
-/// The most threads reading at once.
-const MAX_READERS: usize = 8;
-
-#[cfg(unix)]
-fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_exact_at(mut file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    // One handle, one position: the parts are read one after the other.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
+        let mut all = true;
+        for checker in checkers {
+            all &= checker.join().unwrap_or_else(|_| Err(std::io::Error::other("a checking thread failed")))?;
+        }
+        Ok(all)
+    })
 }
 
 impl Restored {
@@ -349,6 +367,7 @@ impl Restored {
     /// otherwise stay until the load ends, at its peak.
     pub(super) fn done_taking(&mut self) {
         self.files = HashMap::default();
+        self.fronts = String::new();
     }
 
     /// What checking each file found, by path.
@@ -361,13 +380,16 @@ impl Restored {
         self.files.get(path)?.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
-    /// The kept file as it was read: its text and its body, scanned under
-    /// `site`. `None` if what was kept does not fit the text.
-    pub(super) fn source(&self, file: StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body)> {
-        let at = usize_range((file.start, file.start.saturating_add(file.len)))?;
-        let shift = |r: (u64, u64)| usize_range(r).map(|r| at.start + r.start..at.start + r.end);
-        let (front, body) = (shift(file.front)?, shift(file.body)?);
-        let source = Source { path: path.to_owned(), text: self.texts.clone(), file: at, front, body };
+    /// The kept file as it was read: its text (left on disk) and its body,
+    /// scanned under `site`, and its front matter. `None` if what was kept
+    /// does not fit the text.
+    pub(super) fn source(&self, file: StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body, &str)> {
+        let len = usize::try_from(file.len).ok()?;
+        let (front, body) = (usize_range(file.front)?, usize_range(file.body)?);
+        let at = usize::try_from(file.front_at).ok()?;
+        let front_text = self.fronts.get(at..at.checked_add(front.len())?)?;
+        let text = self.store.text(file.start, len, file.text_hash, path);
+        let source = Source { path: path.to_owned(), text: text.clone(), file: 0..len, front, body };
         let body = match file.scan {
             None => Body::empty(),
             Some(scan) => {
@@ -388,10 +410,10 @@ impl Restored {
                     Some(o) => Some(usize::try_from(o).ok()?),
                     None => None,
                 };
-                Body::from_scan(self.texts.clone(), source.body.clone(), site, links, raw_html, too_deep)?
+                Body::from_scan(text, source.body.clone(), site, links, raw_html, too_deep)?
             }
         };
-        Some((source, body))
+        Some((source, body, front_text))
     }
 }
 
@@ -444,20 +466,27 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?;
     {
-        let mut out = Hashed {
-            out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()),
-            hash: xxhash_rust::xxh3::Xxh3::new(),
-            written: 0,
-        };
-        // The texts first, noting where each is; then the index, made and
-        // written one file at a time rather than copied whole.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        // The texts first, noting where each is, with the front matters
+        // gathered meanwhile (a text kept on disk by the last run is read
+        // once); then the front matters; then the index, made and written
+        // one file at a time rather than copied whole.
         let mut files = Vec::with_capacity(keep.parts.len());
+        let mut fronts = String::new();
+        let mut start = 0u64;
         for (path, cached) in keep.parts {
             let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
-            let start = out.written;
-            out.write_all(source.file_text().as_bytes())?;
-            files.push((path, cached, source, body, start));
+            let Some(text) = source.text.get(source.file.clone()) else { continue };
+            let Some(front) = text.get(source.in_file(source.front.clone())) else { continue };
+            out.write_all(text.as_bytes())?;
+            let at = Written { start, text_hash: crate::text::hash(&text), front_at: fronts.len() as u64 };
+            fronts.push_str(front);
+            start += text.len() as u64;
+            files.push((path, cached, source, body, at));
         }
+        let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0 };
+        out.write_all(fronts.as_bytes())?;
+        drop(fronts);
         let checks: Vec<(&str, &CheckedPart)> = keep
             .checks
             .iter()
@@ -470,16 +499,17 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
             root: keep.root.to_string_lossy().into_owned(),
             site: keep.site,
             files: Seq(|| {
-                files.iter().map(|&(path, cached, source, body, start)| stored_file(path, cached, source, body, start))
+                files.iter().map(|(path, cached, source, body, at)| stored_file(path, cached, source, body, at))
             }),
             checks: Seq(|| checks.iter().map(|&(path, c)| stored_check(path, c))),
         };
-        let texts = out.written;
+        let fronts_len = out.written;
         postcard::to_io(&index, &mut out).map_err(std::io::Error::other)?;
-        let index_len = out.written - texts;
+        let index_len = out.written - fronts_len;
         let checksum = out.hash.digest();
         let mut out = out.out;
         out.write_all(&index_len.to_le_bytes())?;
+        out.write_all(&fronts_len.to_le_bytes())?;
         out.write_all(&checksum.to_le_bytes())?;
         out.write_all(MAGIC)?;
         out.flush()?;
@@ -533,12 +563,19 @@ fn stored_link(l: &BodyLink) -> StoredLink {
     }
 }
 
+/// Where a file was written in the cache.
+struct Written {
+    start: u64,
+    text_hash: u64,
+    front_at: u64,
+}
+
 fn stored_file<'a>(
     path: &str,
     cached: &super::CachedPart,
     source: &Source,
     body: &'a Body,
-    start: u64,
+    at: &Written,
 ) -> StoredFile<ScanOf<'a>> {
     let relative = |r: &Range<usize>| range(&source.in_file(r.clone()));
     let stamp = &cached.stamp;
@@ -552,11 +589,13 @@ fn stored_file<'a>(
         },
         read_at: to_pair(cached.read_at).unwrap_or_default(),
         hash: cached.hash,
-        start,
+        start: at.start,
         len: source.file.len() as u64,
+        text_hash: at.text_hash,
         front: relative(&source.front),
         body: relative(&source.body),
-        scan: (!body.markdown().is_empty()).then_some(ScanOf(body)),
+        front_at: at.front_at,
+        scan: (!body.is_empty()).then_some(ScanOf(body)),
     }
 }
 
@@ -635,16 +674,18 @@ mod tests {
     fn rewrite(path: &Path, edit: impl FnOnce(&mut Index)) {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
         let body_len = bytes.len() - TRAILER;
-        let index_len = u64::from_le_bytes(bytes[body_len..body_len + 8].try_into().unwrap_or_default()) as usize;
-        let texts = &bytes[..body_len - index_len];
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default()) as usize;
+        let (index_len, fronts_len) = (word(body_len), word(body_len + 8));
+        let texts_len = body_len - index_len - fronts_len;
         let mut index: Index =
             postcard::from_bytes(&bytes[body_len - index_len..body_len]).unwrap_or_else(|e| panic!("{e}"));
         edit(&mut index);
         let index = postcard::to_allocvec(&index).unwrap_or_else(|e| panic!("{e}"));
-        let mut out = texts.to_vec();
+        let mut out = bytes[..body_len - index_len].to_vec();
         out.extend_from_slice(&index);
-        let checksum = xxhash_rust::xxh3::xxh3_64(&out);
+        let checksum = xxhash_rust::xxh3::xxh3_64(&out[texts_len..]);
         out.extend_from_slice(&(index.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(fronts_len as u64).to_le_bytes());
         out.extend_from_slice(&checksum.to_le_bytes());
         out.extend_from_slice(MAGIC);
         std::fs::write(path, out).unwrap_or_else(|e| panic!("{e}"));
@@ -697,21 +738,55 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
-    fn a_file_read_in_parts_is_read_whole_and_a_short_one_is_refused() {
+    fn a_restored_body_is_read_when_asked_for_and_from_its_file_when_the_cache_changed_under_it() {
+        use std::os::unix::fs::FileExt as _;
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parts");
-        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        // Parts of every size, from one byte to the whole: the same bytes.
-        for min_part in [1, 7, 4096, 9_999, 10_000, 1 << 20] {
-            for len in [0, 1, 5_001, 10_000] {
-                let read = read_in_parts(&file, len, min_part).unwrap_or_else(|e| panic!("{min_part} {len}: {e}"));
-                assert_eq!(read, bytes[..len], "{min_part} {len}");
-            }
-            let short = read_in_parts(&file, 10_001, min_part).map(|_| ());
-            assert_eq!(short.map_err(|e| e.kind()), Err(std::io::ErrorKind::UnexpectedEof), "{min_part}");
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        let bodies = ["First *body*, with [a link](https://example.org/).\n", "Second body, é and ü.\n"];
+        for (i, body) in bodies.iter().enumerate() {
+            let page = format!("+++\ntitle = \"Page {i}\"\nstatus = \"published\"\n+++\n{body}");
+            std::fs::write(dir.path().join(format!("pages/p{i}.md")), page).unwrap_or_else(|e| panic!("{e}"));
         }
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let start = || LoadCache::kept_in(store.path()).with_settle_time(Duration::ZERO);
+        let mut cache = start();
+        load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(cache.keep(), Ok(true)));
+        // Read from disk each time, not from the texts read recently.
+        let markdown = |s: &crate::Snapshot| -> Vec<String> {
+            crate::text::forget_recent();
+            s.pages.all().iter().map(|d| d.body.markdown().into_owned()).collect()
+        };
+        let mut warm = start();
+        let restored = load_with(dir.path(), &mut warm).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(warm.store_status(), &StoreStatus::Read { files: 2 });
+        assert_eq!(warm.files_read(), 0);
+        assert_eq!(markdown(&restored), bodies);
+        assert!(restored.pages.all().iter().all(|d| d.body.text_is_kept()), "the texts stay on disk");
+        assert_eq!(restored.pages.all().iter().map(|d| d.body.blocks()).collect::<Vec<_>>(), {
+            let fresh = load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+            fresh.pages.all().iter().map(|d| d.body.blocks()).collect::<Vec<_>>()
+        });
+        // The texts damaged in place while the snapshot is in use: each is
+        // read from its content file instead, which still holds it.
+        let file = file_for(store.path(), &root);
+        let cache_file = std::fs::OpenOptions::new().write(true).open(&file).unwrap_or_else(|e| panic!("{e}"));
+        cache_file.write_all_at(b"XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", 40).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(markdown(&restored), bodies);
+        // Cut short: the same.
+        cache_file.set_len(10).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(markdown(&restored), bodies);
+        // And a content file changed meanwhile is not taken for the text
+        // the snapshot was made from: that body reads as empty until the
+        // next load, which reads the file again.
+        std::fs::write(dir.path().join("pages/p1.md"), "+++\ntitle = \"Page 1\"\nstatus = \"published\"\n+++\nNew.\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(markdown(&restored), [bodies[0], ""]);
+        let again = load_with(dir.path(), &mut warm).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(markdown(&again), [bodies[0], "New.\n"]);
     }
 }

@@ -39,39 +39,39 @@ impl BodyObject<'_> {
 impl<'a> BodyObject<'a> {
     /// The Markdown as written (links to items the reader may not see are
     /// shown as their text, and the Markdown is then written anew).
-    async fn markdown(&self, ctx: &Context<'_>) -> Result<&str> {
-        charge(ctx, self.body.markdown().len())?;
-        Ok(self.body.markdown())
+    async fn markdown(&self, ctx: &Context<'_>) -> Result<String> {
+        charge(ctx, self.body.len())?;
+        Ok(self.body.markdown().into_owned())
     }
     /// Safe HTML, with placed quotes and items in place: content is
     /// escaped, raw HTML is shown as text, and links to items the reader
     /// may not see are shown as their text.
     async fn html(&self, ctx: &Context<'_>) -> Result<String> {
-        charge(ctx, self.body.markdown().len().saturating_mul(2))?;
+        charge(ctx, self.body.len().saturating_mul(2))?;
         let view = view(ctx)?;
         let blocks = self.placed(&view);
-        charge(ctx, core::plain_text(&blocks).len().saturating_sub(self.body.markdown().len()))?;
+        charge(ctx, core::plain_text(&blocks).len().saturating_sub(self.body.len()))?;
         let map = SiteMap::new(view.snapshot().site());
         let href = |target: &core::LinkTarget| address(&view, &map, target);
         Ok(core::to_html_with(&blocks, &core::HtmlOptions { href: &href, heading_offset: 0 }))
     }
     /// Plain text, with placed quotes and items in place.
     async fn text(&self, ctx: &Context<'_>) -> Result<String> {
-        charge(ctx, self.body.markdown().len())?;
+        charge(ctx, self.body.len())?;
         let view = view(ctx)?;
         let text = core::plain_text(&self.placed(&view));
-        charge(ctx, text.len().saturating_sub(self.body.markdown().len()))?;
+        charge(ctx, text.len().saturating_sub(self.body.len()))?;
         Ok(text)
     }
     /// The typed block tree, the same one every front end renders from.
     async fn blocks(&self, ctx: &Context<'_>) -> Result<Vec<BlockNode<'_>>> {
-        charge(ctx, self.body.markdown().len().saturating_mul(8))?;
+        charge(ctx, self.body.len().saturating_mul(8))?;
         Ok(blocks(self.tree()))
     }
     /// The typed block tree as JSON, for clients that render it themselves
     /// without walking the GraphQL union.
     async fn blocks_json(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<&[core::Block]>> {
-        charge(ctx, self.body.markdown().len().saturating_mul(8))?;
+        charge(ctx, self.body.len().saturating_mul(8))?;
         Ok(async_graphql::Json(self.tree()))
     }
 }
