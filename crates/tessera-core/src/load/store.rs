@@ -467,26 +467,34 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
     let mut tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?;
     {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        // The texts first, noting where each is, with the front matters
-        // gathered meanwhile (a text kept on disk by the last run is read
-        // once); then the front matters; then the index, made and written
-        // one file at a time rather than copied whole.
+        // The texts first, noting where each is; then the front matters
+        // (taken from the texts again rather than gathered: a text held in
+        // memory costs nothing to take twice, and one left on disk by the
+        // last run is read again); then the index, made and written one
+        // file at a time rather than copied whole.
         let mut files = Vec::with_capacity(keep.parts.len());
-        let mut fronts = String::new();
-        let mut start = 0u64;
+        let (mut start, mut front_at) = (0u64, 0u64);
         for (path, cached) in keep.parts {
             let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
             let Some(text) = source.text.get(source.file.clone()) else { continue };
-            let Some(front) = text.get(source.in_file(source.front.clone())) else { continue };
+            if text.get(source.in_file(source.front.clone())).is_none() {
+                continue;
+            }
             out.write_all(text.as_bytes())?;
-            let at = Written { start, text_hash: crate::text::hash(&text), front_at: fronts.len() as u64 };
-            fronts.push_str(front);
+            let at = Written { start, text_hash: crate::text::hash(&text), front_at };
             start += text.len() as u64;
+            front_at += source.front.len() as u64;
             files.push((path, cached, source, body, at));
         }
         let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0 };
-        out.write_all(fronts.as_bytes())?;
-        drop(fronts);
+        for (_, _, source, _, at) in &files {
+            let front = source.front_text();
+            if at.front_at != out.written || front.len() != source.front.len() {
+                // The text could not be read again as it was a moment ago.
+                return Err(std::io::Error::other("a kept text changed while the cache was written"));
+            }
+            out.write_all(front.as_bytes())?;
+        }
         let checks: Vec<(&str, &CheckedPart)> = keep
             .checks
             .iter()
@@ -788,5 +796,14 @@ mod tests {
         assert_eq!(markdown(&restored), [bodies[0], ""]);
         let again = load_with(dir.path(), &mut warm).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(markdown(&again), [bodies[0], "New.\n"]);
+        // The cache written again from that load, with one text left on
+        // disk (read back from its content file, the cache file being cut
+        // short) and one held: a next start restores both as they are.
+        assert!(matches!(warm.keep(), Ok(true)));
+        let mut next = start();
+        let restored = load_with(dir.path(), &mut next).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(next.store_status(), &StoreStatus::Read { files: 2 });
+        assert_eq!(next.files_read(), 0);
+        assert_eq!(markdown(&restored), [bodies[0], "New.\n"]);
     }
 }
