@@ -535,6 +535,12 @@ impl Body {
         self.text.kept_hash().is_some()
     }
 
+    /// The same body with its Markdown in `text` (the same bytes, left
+    /// elsewhere).
+    pub(crate) fn rehome(&mut self, text: Text) {
+        self.text = text;
+    }
+
     /// Whether the body has no Markdown at all.
     pub fn is_empty(&self) -> bool {
         self.range.is_empty()

@@ -105,6 +105,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
                 Ok(None) => cache.status = StoreStatus::Missing,
                 Err(why) => cache.status = StoreStatus::Refused(why),
             }
+            cache.spool = store::Spool::create(dir, &canonical_root);
             cache.dirty = !matches!(cache.status, StoreStatus::Read { .. });
         }
     }
@@ -167,6 +168,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.discovered = loader.cache.discovered.take();
     cache.settle = loader.cache.settle;
     cache.store = loader.cache.store.take();
+    cache.spool = loader.cache.spool.take();
     cache.status = std::mem::replace(&mut loader.cache.status, StoreStatus::Unused);
     // Whether the parts differ from what the disk has: anything read or
     // checked afresh, a kept file no longer there, or no usable cache.
@@ -319,6 +321,9 @@ pub struct LoadCache {
     status: StoreStatus,
     /// The parts read from there, until a load uses them.
     restored: Option<store::Restored>,
+    /// The next cache file, which the texts a load reads are left in
+    /// (instead of held) until [`LoadCache::keep`] finishes it.
+    spool: Option<store::Spool>,
     /// Whether the parts differ from the ones kept there.
     dirty: bool,
     /// A hash of the site settings the parts were parsed under.
@@ -386,10 +391,11 @@ impl LoadCache {
     pub fn keep(&mut self) -> std::io::Result<bool> {
         let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
         if !self.dirty {
+            self.spool = None;
             return Ok(false);
         }
         let keep = store::Keep { root, site: self.site_key, parts: &self.parts, checks: &self.checks };
-        store::write(&store::file_for(dir, root), &keep)?;
+        store::write(&store::file_for(dir, root), &keep, self.spool.take())?;
         self.dirty = false;
         Ok(true)
     }
@@ -1038,6 +1044,7 @@ impl Loader {
         let site = self.site_url.as_deref();
         let cache = &self.cache.parts;
         let restored = self.cache.restored.as_ref();
+        let spool = self.cache.spool.as_ref();
         let changed = self.changed.as_ref();
         let settle = self.cache.settle.unwrap_or(SETTLE);
         let fresh = &self.fresh;
@@ -1049,7 +1056,7 @@ impl Loader {
             .filter(|f| f.kind == kind)
             .map(|f| {
                 let trusted = changed.is_some_and(|c| !c.contains(&f.path));
-                let kept = Kept { memory: cache.get(&f.path), disk: restored, trusted, settle, plain_folder };
+                let kept = Kept { memory: cache.get(&f.path), disk: restored, spool, trusted, settle, plain_folder };
                 let (result, keep) = parse_cached::<T>(root, site, f, kept, fresh);
                 (result, keep, f.path.as_path())
             })
@@ -2022,7 +2029,7 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: None, disk: None, trusted: false, settle, plain_folder };
+        let from = Kept { memory: None, disk: None, spool: None, trusted: false, settle, plain_folder };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2103,7 +2110,7 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: Some(&kept), disk: None, trusted: false, settle, plain_folder };
+        let from = Kept { memory: Some(&kept), disk: None, spool: None, trusted: false, settle, plain_folder };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2503,6 +2510,8 @@ struct Kept<'a> {
     memory: Option<&'a CachedPart>,
     /// The parts kept on disk by an earlier run.
     disk: Option<&'a store::Restored>,
+    /// Where a file read now leaves its text, if anywhere.
+    spool: Option<&'a store::Spool>,
     /// Whether the caller knows the file did not change since it was read.
     trusted: bool,
     /// How long after its last change a file's stamp is trusted.
@@ -2566,33 +2575,44 @@ fn parse_cached<T: Cached>(
             }
             result
         }
-        None => parse_text::<T>(site, found, text, modified, hash),
+        None => parse_text::<T>(site, found, text, modified, hash, kept.spool),
     };
     let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
     (result, Some(keep))
 }
 
-/// Parses the text of one file.
+/// Parses the text of one file. With a `spool`, the text is left there
+/// once parsed, not held (its front matter is parsed from a copy).
 fn parse_text<T: Item + DeserializeOwned>(
     site: Option<&str>,
     found: &Found,
     text: String,
     modified: Option<chrono::DateTime<chrono::Utc>>,
     hash: u64,
+    spool: Option<&store::Spool>,
 ) -> Result<Parsed<T>, Broken> {
-    let source = if found.kind.extension() == "md" {
+    let mut source = if found.kind.extension() == "md" {
         split_markdown(&found.path, text).map_err(Broken::unread)?
     } else {
         Source::whole(&found.path, text)
     };
     // The body does not depend on the front matter: it is parsed (and later
     // checked) even when the front matter is broken.
-    let body = if source.body_text().trim().is_empty() {
+    let mut body = if source.body_text().trim().is_empty() {
         Body::empty()
     } else {
         Body::parse_in(source.text.clone(), source.body.clone(), site)
     };
-    parse_source(found, source, body, modified, hash, None)
+    let left = spool.and_then(|spool| spool.keep(&source.file_text(), &found.path));
+    let Some(left) = left else {
+        return parse_source(found, source, body, modified, hash, None);
+    };
+    let front = source.front_text().into_owned();
+    source.text = left.clone();
+    if !body.is_empty() {
+        body.rehome(left);
+    }
+    parse_source(found, source, body, modified, hash, Some(&front))
 }
 
 /// Parses the front matter of a file whose body is parsed (from `front`

@@ -66,6 +66,11 @@ impl Store {
         Arc::new(Store { file, path: path.to_owned(), root: root.to_owned(), said: AtomicBool::new(false) })
     }
 
+    /// The file the texts are read from.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
     /// The text of `len` bytes at `at`, kept with `hash`, of the content
     /// file `path`.
     pub(crate) fn text(self: &Arc<Store>, at: u64, len: usize, hash: u64, path: &Path) -> Text {
@@ -150,6 +155,22 @@ impl Text {
         }
     }
 
+    /// For a text kept in `store`: where it is there, and its hash.
+    pub(crate) fn kept_in(&self, store: &Arc<Store>) -> Option<(u64, u64)> {
+        match self {
+            Text::Kept(kept) if Arc::ptr_eq(&kept.store, store) => Some((kept.at, kept.hash)),
+            _ => None,
+        }
+    }
+
+    /// The text's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Text::Held(text) => text.len(),
+            Text::Kept(kept) => kept.len,
+        }
+    }
+
     /// For a kept text, the hash it was kept with: what it says of its
     /// content without reading it.
     pub(crate) fn kept_hash(&self) -> Option<u64> {
@@ -164,6 +185,16 @@ impl Text {
 #[cfg(test)]
 pub(crate) fn forget_recent() {
     recent::forget();
+}
+
+#[cfg(unix)]
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn write_all_at(_: &File, _: &[u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::Error::other("texts are left in the parse cache on Unix only"))
 }
 
 #[cfg(unix)]

@@ -449,6 +449,41 @@ fn source_of(part: &Part) -> Option<(&Source, &Body)> {
     }
 }
 
+/// The next cache file, begun while a load reads files: each text read is
+/// written to it at once and left there, so that a first run does not hold
+/// the corpus's texts while it parses and checks it. [`write`] adds the
+/// rest (front matter, index) and renames it into place; dropped unwritten,
+/// it is removed (the texts left in it stay readable while it is open).
+pub(super) struct Spool {
+    tmp: tempfile::NamedTempFile,
+    store: Arc<Store>,
+    /// Where the next text goes.
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Spool {
+    /// A new spool in `dir` for the content folder `root`; `None` when it
+    /// cannot be made there (the texts are then held, as without a cache).
+    pub(super) fn create(dir: &Path, root: &Path) -> Option<Spool> {
+        if !cfg!(unix) {
+            return None;
+        }
+        std::fs::create_dir_all(dir).ok()?;
+        let tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir).ok()?;
+        let store = Store::new(tmp.as_file().try_clone().ok()?, tmp.path(), root);
+        Some(Spool { tmp, store, next: std::sync::atomic::AtomicU64::new(0) })
+    }
+
+    /// Leaves `text`, the text of the content file `path`, in the spool:
+    /// where it is, or `None` if it could not be written (a full disk: the
+    /// text is then held).
+    pub(super) fn keep(&self, text: &str, path: &Path) -> Option<crate::text::Text> {
+        let at = self.next.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        crate::text::write_all_at(self.store.file(), text.as_bytes(), at).ok()?;
+        Some(self.store.text(at, text.len(), crate::text::hash(text), path))
+    }
+}
+
 /// What [`write`] is given: the load cache's parts and checks.
 pub(super) struct Keep<'a> {
     pub(super) root: &'a Path,
@@ -461,21 +496,39 @@ pub(super) struct Keep<'a> {
 /// once whole, so that a reader never sees half of one and a full disk
 /// loses nothing but the new cache. Then removes the least recently
 /// written caches of other folders beyond [`KEEP`].
-pub(super) fn write(path: &Path, keep: &Keep<'_>) -> std::io::Result<()> {
+/// With a `spool`, the file is the spool: the texts left in it stay where
+/// they are, the others go after them.
+pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?;
+    let (mut tmp, spooled, end) = match spool {
+        Some(spool) => {
+            let end = spool.next.load(std::sync::atomic::Ordering::Relaxed);
+            (spool.tmp, Some(spool.store), end)
+        }
+        None => (tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?, None, 0),
+    };
     {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let file = tmp.as_file_mut();
+        file.seek(SeekFrom::Start(end))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         // The texts first, noting where each is; then the front matters
         // (taken from the texts again rather than gathered: a text held in
         // memory costs nothing to take twice, and one left on disk by the
         // last run is read again); then the index, made and written one
         // file at a time rather than copied whole.
         let mut files = Vec::with_capacity(keep.parts.len());
-        let (mut start, mut front_at) = (0u64, 0u64);
+        let (mut start, mut front_at) = (end, 0u64);
         for (path, cached) in keep.parts {
             let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
+            if let Some((at, text_hash)) = spooled.as_ref().and_then(|s| source.text.kept_in(s))
+                && source.file == (0..source.text.len())
+            {
+                files.push((path, cached, source, body, Written { start: at, text_hash, front_at }));
+                front_at += source.front.len() as u64;
+                continue;
+            }
             let Some(text) = source.text.get(source.file.clone()) else { continue };
             if text.get(source.in_file(source.front.clone())).is_none() {
                 continue;
@@ -761,14 +814,19 @@ mod tests {
         }
         let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
         let start = || LoadCache::kept_in(store.path()).with_settle_time(Duration::ZERO);
-        let mut cache = start();
-        load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
-        assert!(matches!(cache.keep(), Ok(true)));
         // Read from disk each time, not from the texts read recently.
         let markdown = |s: &crate::Snapshot| -> Vec<String> {
             crate::text::forget_recent();
             s.pages.all().iter().map(|d| d.body.markdown().into_owned()).collect()
         };
+        // A first run leaves each text it reads in the cache file it is
+        // writing, rather than holding it.
+        let mut cache = start();
+        let first = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(first.pages.all().iter().all(|d| d.body.text_is_kept()), "the texts are left on disk");
+        assert_eq!(markdown(&first), bodies);
+        assert!(matches!(cache.keep(), Ok(true)));
+        assert_eq!(markdown(&first), bodies, "still there once the cache is written");
         let mut warm = start();
         let restored = load_with(dir.path(), &mut warm).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(warm.store_status(), &StoreStatus::Read { files: 2 });
