@@ -107,12 +107,31 @@ impl KeptText {
                         self.store.path.display()
                     );
                 }
-                let bytes = std::fs::read(self.store.root.join(&self.path)).ok()?;
+                let bytes = self.read_content_file()?;
                 let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
                 let text = std::str::from_utf8(bytes).ok()?;
                 (hash(text) == self.hash).then(|| text.to_owned())
             }
         }
+    }
+}
+
+impl KeptText {
+    /// The content file's bytes, if it is still a regular file no longer
+    /// than the text and a byte-order mark (anything else is not the
+    /// text): opened without blocking, so a FIFO put in its place cannot
+    /// hang a reader.
+    fn read_content_file(&self) -> Option<Vec<u8>> {
+        use std::io::Read as _;
+        let most = self.len as u64 + 3;
+        let file = crate::load::open_nonblocking(&self.store.root.join(&self.path)).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() > most {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(most).read_to_end(&mut bytes).ok()?;
+        Some(bytes)
     }
 }
 

@@ -863,5 +863,17 @@ mod tests {
         assert_eq!(next.store_status(), &StoreStatus::Read { files: 2 });
         assert_eq!(next.files_read(), 0);
         assert_eq!(markdown(&restored), [bodies[0], "New.\n"]);
+        // A FIFO in place of a content file, the cache cut short again: the
+        // text is not there, and reading does not wait for a writer.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_len(10))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p0 = dir.path().join("pages/p0.md");
+        std::fs::remove_file(&p0).unwrap_or_else(|e| panic!("{e}"));
+        if std::process::Command::new("mkfifo").arg(&p0).status().is_ok_and(|s| s.success()) {
+            assert_eq!(markdown(&restored), ["", "New.\n"]);
+        }
     }
 }
