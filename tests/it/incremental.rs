@@ -383,6 +383,12 @@ proptest! {
                 touched.len()
             );
             prop_assert!(restarted.keep().is_ok());
+            // Nothing changed since: the next start takes the snapshot
+            // kept whole (when the load succeeded), and it is the same.
+            let mut again = LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+            prop_assert_eq!(&describe(&load_with(dir.path(), &mut again)), &fresh, "after {:?}, started again", edit);
+            prop_assert_eq!(again.restored_whole(), fresh_load.is_ok(), "after {:?}", edit);
+            prop_assert_eq!(again.files_read(), 0);
         }
     }
 }
@@ -493,15 +499,32 @@ fn a_damaged_or_foreign_cache_is_refused_and_written_again() {
     let mut garbage = good.clone();
     garbage.truncate(good.len() - 30);
     garbage.extend_from_slice(&[0xff; 30]);
-    let damaged: [(&str, &[u8]); 4] =
-        [("cut in half", &good[..good.len() / 2]), ("a byte changed", &flipped), ("empty", b""), ("garbage", &garbage)];
+    // The texts come first: a byte changed there is found by the check of
+    // the texts, which a start that takes the snapshot whole leaves running
+    // (a damaged text is read from its content file meanwhile).
+    let mut text_flipped = good.clone();
+    text_flipped[10] ^= 0x20;
+    let damaged: [(&str, &[u8]); 5] = [
+        ("cut in half", &good[..good.len() / 2]),
+        ("a byte changed", &flipped),
+        ("a byte of a text changed", &text_flipped),
+        ("empty", b""),
+        ("garbage", &garbage),
+    ];
     for (what, bytes) in damaged {
         std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
         let mut cache = start();
         assert_eq!(describe(&load_with(dir.path(), &mut cache)), fresh, "{what}");
-        assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
-        assert!(cache.files_read() > 5, "{what}");
+        if cache.restored_whole() {
+            assert_eq!(cache.files_read(), 0, "{what}");
+        } else if what == "a byte of a text changed" {
+            panic!("the index is whole: the snapshot is taken whole");
+        } else {
+            assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
+            assert!(cache.files_read() > 5, "{what}");
+        }
         assert!(matches!(cache.keep(), Ok(true)), "{what}");
+        assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
         let mut again = start();
         assert_eq!(describe(&load_with(dir.path(), &mut again)), fresh, "{what}");
         assert!(matches!(again.store_status(), StoreStatus::Read { .. }), "{what}: {:?}", again.store_status());
@@ -533,6 +556,71 @@ fn a_damaged_or_foreign_cache_is_refused_and_written_again() {
         cache.store_status()
     );
     assert!(cache.files_read() > 5);
+}
+
+/// A start that finds nothing changed since a successful load kept its
+/// snapshot takes it whole: nothing read or parsed, the same snapshot as a
+/// fresh load. Edits after it are loaded from the parts it left in memory
+/// (the first in full, the next ones patched), each as a fresh load gives.
+/// A stray file, a changed topic list or a changed stamp (same bytes) each
+/// keep the next start from taking it whole.
+#[test]
+fn a_start_with_nothing_changed_takes_the_kept_snapshot_whole_and_edits_go_on_from_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy(&fixture("valid-site"), dir.path());
+    let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let start = || LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+    let fresh = || describe(&load(dir.path()));
+    let mut first = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut first)), fresh());
+    assert!(!first.restored_whole());
+    assert!(matches!(first.keep(), Ok(true)));
+
+    let mut whole = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut whole)), fresh());
+    assert!(whole.restored_whole());
+    assert_eq!(whole.files_read(), 0);
+    // Its texts are checked meanwhile; whole, there is nothing to write.
+    assert!(matches!(whole.keep(), Ok(false)));
+    let welcome = dir.path().join("pages/welcome.md");
+    let text = read(&welcome);
+    for (step, paragraph) in ["A first edit.", "A second edit.", "A third edit."].into_iter().enumerate() {
+        write(&welcome, &format!("{text}\n{paragraph}\n"));
+        restamp(std::slice::from_ref(&welcome), step);
+        let edited = load_changed(dir.path(), &mut whole, std::slice::from_ref(&welcome));
+        assert_eq!(describe(&edited), fresh(), "edit {step}");
+        assert!(describe(&edited).contains(paragraph));
+        assert!(!whole.restored_whole());
+        // Only the edited file is read again.
+        assert_eq!(whole.files_read(), 1, "edit {step}");
+        if step > 0 {
+            assert!(whole.patched(), "edit {step}");
+        }
+    }
+    assert!(matches!(whole.keep(), Ok(true)));
+    let mut again = start();
+    assert_eq!(describe(&load_with(dir.path(), &mut again)), fresh());
+    assert!(again.restored_whole());
+
+    // What keeps a start from taking it whole: each is loaded as usual,
+    // as a fresh load gives, and the next start takes the new one whole.
+    let topics = dir.path().join("topics.toml");
+    let touched = [
+        (dir.path().join("pages/notes.txt"), "not content\n".to_owned()),
+        (topics.clone(), read(&topics).replacen("name = \"", "name = \"The ", 1)),
+        (welcome.clone(), read(&welcome)),
+    ];
+    for (n, (path, text)) in touched.iter().enumerate() {
+        write(path, text);
+        restamp(std::slice::from_ref(path), 10 + n);
+        let mut cache = start();
+        assert_eq!(describe(&load_with(dir.path(), &mut cache)), fresh(), "{}", path.display());
+        assert!(!cache.restored_whole(), "{}", path.display());
+        assert!(matches!(cache.keep(), Ok(true)), "{}", path.display());
+        let mut next = start();
+        assert_eq!(describe(&load_with(dir.path(), &mut next)), fresh(), "{}", path.display());
+        assert!(next.restored_whole(), "{}", path.display());
+    }
 }
 
 /// A load told of a few edited files patches the last snapshot when the

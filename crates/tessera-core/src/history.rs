@@ -31,6 +31,20 @@ pub(crate) fn last_commits(
     dated(root, files).unwrap_or_default()
 }
 
+/// What the dates [`last_commits`] finds depend on besides the files: the
+/// commit checked out and the stamp of the index, as one string; `None`
+/// when `root` is not in a git repository.
+pub(crate) fn state(root: &Path) -> Option<String> {
+    let repo = gix::discover(root).ok()?;
+    let head = repo.head_id().map(|id| id.to_string()).unwrap_or_default();
+    let index = std::fs::metadata(repo.index_path()).ok();
+    let stamp = index.map(|m| {
+        let modified = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        format!("{} {:?}", m.len(), modified)
+    });
+    Some(format!("{head} {}", stamp.unwrap_or_default()))
+}
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn dated(

@@ -100,6 +100,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
             match store::read(&store::file_for(dir, &canonical_root), &canonical_root) {
                 Ok(Some(restored)) => {
                     cache.status = StoreStatus::Read { files: restored.files() };
+                    cache.imaged = restored.has_image();
                     cache.restored = Some(restored);
                 }
                 Ok(None) => cache.status = StoreStatus::Missing,
@@ -146,6 +147,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         contexts: HashMap::default(),
         existing: None,
         referenced: None,
+        whole: false,
     };
     if let Some(snapshot) = loader.patch() {
         let files_read = *loader.fresh.get_mut();
@@ -153,6 +155,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         cache.files_read = files_read;
         cache.dirty |= files_read > 0 || loader.checked > 0;
         cache.patched = true;
+        cache.whole = false;
         return Ok(snapshot);
     }
     // What a patch that could not be made left behind.
@@ -161,6 +164,10 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     loader.diagnostics.clear();
     let snapshot = loader.run();
     cache.patched = false;
+    cache.whole = loader.whole;
+    cache.imaged = loader.cache.imaged;
+    cache.git = loader.cache.git.take();
+    cache.checking = loader.cache.checking.take();
     cache.root = loader.cache.root.take();
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
@@ -175,6 +182,10 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     let gone = loader.cache.restored.as_ref().is_some_and(|r| r.files() != cache.parts.len());
     cache.files_read = *loader.fresh.get_mut();
     cache.dirty = loader.cache.dirty || gone || cache.files_read > 0 || loader.checked > 0;
+    if loader.whole {
+        // Nothing was read, parsed or checked: the cache stays as it is.
+        cache.dirty = false;
+    }
     cache.site_key = loader.cache.site_key;
     let mut diagnostics = loader.diagnostics;
     sort_diagnostics(&mut diagnostics);
@@ -184,6 +195,10 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     }
     let mut snapshot = snapshot.ok_or(LoadError::Invalid { diagnostics: Vec::new() })?;
     snapshot.warnings = diagnostics;
+    if !cache.imaged {
+        // The next start could take this load whole.
+        cache.dirty = true;
+    }
     if let Some(existing) = loader.existing.take() {
         cache.last = Some(Last {
             snapshot: snapshot.clone(),
@@ -334,6 +349,15 @@ pub struct LoadCache {
     last: Option<Last>,
     /// Whether the last load patched the snapshot before it.
     patched: bool,
+    /// Whether the last load took the snapshot kept whole on disk.
+    whole: bool,
+    /// Whether the cache on disk keeps the last successful load whole.
+    imaged: bool,
+    /// The state of the git repository the folder is in, at the last load.
+    git: Option<String>,
+    /// The check of the kept texts that a load which read none of them
+    /// left running: whether they all still have their hashes.
+    checking: Option<std::thread::JoinHandle<std::io::Result<bool>>>,
 }
 
 /// How long after its last change a file's stamp is trusted: a write in the
@@ -378,6 +402,14 @@ impl LoadCache {
         self.patched
     }
 
+    /// Whether the last load took the snapshot that the cache on disk kept
+    /// whole: nothing changed since a successful load kept it (settings,
+    /// listing, every file's stamp, the git commit), so nothing was parsed
+    /// or checked. The next load uses the kept parts as usual.
+    pub fn restored_whole(&self) -> bool {
+        self.whole
+    }
+
     /// What the first load found in the folder given to [`LoadCache::kept_in`].
     pub fn store_status(&self) -> &StoreStatus {
         &self.status
@@ -390,11 +422,29 @@ impl LoadCache {
     /// by file when used.
     pub fn keep(&mut self) -> std::io::Result<bool> {
         let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
+        // A damaged text found by the check a whole start left running:
+        // the cache is written again (the texts read from the content
+        // files when damaged).
+        if let Some(checking) = self.checking.take() {
+            let why = match checking.join() {
+                Ok(Ok(true)) => None,
+                Ok(Ok(false)) => Some("it is truncated or damaged".to_owned()),
+                Ok(Err(e)) => Some(format!("cannot read it: {e}")),
+                Err(_) => Some("checking it failed".to_owned()),
+            };
+            if let Some(why) = why {
+                self.status = StoreStatus::Refused(why);
+                self.dirty = true;
+            }
+        }
         if !self.dirty {
             self.spool = None;
             return Ok(false);
         }
-        let keep = store::Keep { root, site: self.site_key, parts: &self.parts, checks: &self.checks };
+        let image =
+            self.last.as_ref().and_then(|last| image_of(&last.snapshot, self.discovered.as_ref()?, self.git.clone()));
+        self.imaged = image.is_some();
+        let keep = store::Keep { root, site: self.site_key, parts: &self.parts, checks: &self.checks, image };
         store::write(&store::file_for(dir, root), &keep, self.spool.take())?;
         self.dirty = false;
         Ok(true)
@@ -451,7 +501,7 @@ enum Part {
 }
 
 /// The kinds of file that have a [`Part`].
-trait Cached: Item + DeserializeOwned + Clone {
+trait Cached: Item + DeserializeOwned + serde::Serialize + PartialEq + Clone {
     fn part(result: Result<Parsed<Self>, Broken>) -> Part;
     fn of(part: &Part) -> Option<&Result<Parsed<Self>, Broken>>;
     /// This kind's documents in a snapshot being patched.
@@ -592,6 +642,8 @@ struct Loader {
     existing: Option<Arc<Existing>>,
     /// How many files name each item, once checked.
     referenced: Option<Referenced>,
+    /// Whether the snapshot is the one kept whole in the cache.
+    whole: bool,
 }
 
 /// Which kinds of item (and topics) each slug names: what references and
@@ -647,6 +699,36 @@ impl Loader {
                 found
             }
         };
+        if self.cache.store.is_some() {
+            self.cache.git = git_state(&self.root);
+        }
+        // A start that finds nothing changed since the last successful
+        // load takes that load's snapshot from the cache, whole.
+        if let Some(image) = self.cache.restored.as_mut().and_then(store::Restored::take_image)
+            && let Some(site) = &site
+        {
+            let topics = topics.clone().unwrap_or_default();
+            let legacy = legacy.as_ref().map(|(l, _)| l.addresses.clone()).unwrap_or_default();
+            if let Some(snapshot) = self.whole(image, site, topics, legacy, &found) {
+                return Some(snapshot);
+            }
+            // What the cache keeps whole is not this load: a successful
+            // one is kept instead.
+            self.cache.imaged = false;
+        }
+        // The kept texts are checked before any is used.
+        if let Some(restored) = &mut self.cache.restored {
+            let why = match restored.texts_whole() {
+                Ok(true) => None,
+                Ok(false) => Some("it is truncated or damaged".to_owned()),
+                Err(e) => Some(format!("cannot read it: {e}")),
+            };
+            if let Some(why) = why {
+                self.cache.restored = None;
+                self.cache.status = StoreStatus::Refused(why);
+                self.cache.dirty = true;
+            }
+        }
 
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let mut pages = self.parse_all::<Page>(&found, Kind::Page);
@@ -747,58 +829,82 @@ impl Loader {
         self.referenced = Some(referenced);
 
         let site = site?;
-        let mut snapshot = Snapshot {
-            site,
-            topics,
-            pages: Collection::default(),
-            measures: Collection::default(),
-            partners: Collection::default(),
-            stories: Collection::default(),
-            media: Collection::default(),
-            by_topic: Arc::default(),
-            by_country: Arc::default(),
-            referrers: Arc::default(),
-            media_users: Arc::default(),
-            warnings: Vec::new(),
-            version: 0,
-            settings_hash: 0,
-            embargoes: Vec::new(),
-            public_versions: Arc::default(),
-            public_bodies: Arc::default(),
-            link_sensitive: Arc::default(),
-            legacy: Arc::new(legacy.unwrap_or_default()),
-            old_addresses: Arc::default(),
-            revision: None,
-            revision_time: None,
-            patched_from: None,
-        };
-        index(&mut snapshot, pages, |s| &mut s.pages);
-        index(&mut snapshot, measures, |s| &mut s.measures);
-        index(&mut snapshot, partners, |s| &mut s.partners);
-        index(&mut snapshot, stories, |s| &mut s.stories);
-        index(&mut snapshot, media, |s| &mut s.media);
-        let settings = format!("{:?}{:?}{:?}", snapshot.site, snapshot.topics, snapshot.legacy);
-        snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
-        snapshot.settings_hash = xxhash_rust::xxh3::xxh3_64(settings.as_bytes());
-        snapshot.version = version_of(&snapshot);
-        snapshot.embargoes.sort();
-        snapshot.public_versions =
-            Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
-        snapshot.public_bodies = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
-        snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
-        for ids in Arc::make_mut(&mut snapshot.by_topic)
-            .values_mut()
-            .chain(Arc::make_mut(&mut snapshot.by_country).values_mut())
-            .chain(Arc::make_mut(&mut snapshot.referrers).values_mut())
+        fn docs<T>(parsed: Vec<Parsed<T>>) -> Vec<Arc<Document<T>>> {
+            parsed.into_iter().map(|p| p.doc).collect()
+        }
+        let all = (docs(pages), docs(measures), docs(partners), docs(stories), docs(media));
+        Some(assemble(site, topics, legacy.unwrap_or_default(), all))
+    }
+
+    /// The snapshot kept whole in the cache, if it was built from what the
+    /// folder holds now: under the same settings, from the same listing,
+    /// every file with the stamp kept for it, and in a git repository at
+    /// the same commit and index. `None` otherwise (the load then goes on
+    /// as usual, with the kept parts).
+    fn whole(
+        &mut self,
+        image: store::Image,
+        site: &Site,
+        topics: Vec<crate::model::Topic>,
+        legacy: Vec<crate::model::LegacyAddress>,
+        found: &[Found],
+    ) -> Option<Snapshot> {
+        if self.diagnostics.iter().any(Diagnostic::is_error)
+            || image.docs.len() != found.len()
+            || image.settings != settings_hash(site, &topics, &legacy)
+            || image.git != self.cache.git
+            || Some(image.listing) != self.cache.discovered.as_ref().map(listing_hash)
         {
-            ids.sort();
-            ids.dedup();
+            return None;
         }
-        for users in Arc::make_mut(&mut snapshot.media_users).values_mut() {
-            users.sort();
-            users.dedup();
+        let restored = self.cache.restored.as_ref()?;
+        let settle = self.cache.settle.unwrap_or(SETTLE);
+        let root = &self.root;
+        let unchanged = found.par_iter().all(|f| {
+            restored.stamp_of(&f.path).is_some_and(|(stamp, read_at, _)| {
+                stamp.settled(read_at, settle)
+                    && std::fs::metadata(root.join(&f.path)).is_ok_and(|m| Stamp::of(&m) == stamp)
+            })
+        });
+        if !unchanged {
+            return None;
         }
-        Some(snapshot)
+        let docs: Vec<(&Found, &store::ImageDoc)> = found.iter().zip(&image.docs).collect();
+        if docs.iter().any(|(f, d)| f.kind != d.kind || path_hash(&f.path) != d.path) {
+            return None;
+        }
+        let url = self.site_url.as_deref();
+        fn parts<T>(
+            made: Vec<(Arc<Document<T>>, PathBuf, CachedPart)>,
+            next: &mut HashMap<PathBuf, CachedPart>,
+        ) -> Vec<Arc<Document<T>>> {
+            made.into_iter()
+                .map(|(doc, path, part)| {
+                    next.insert(path, part);
+                    doc
+                })
+                .collect()
+        }
+        let made = (
+            image_docs(&docs, restored, url)?,
+            image_docs(&docs, restored, url)?,
+            image_docs(&docs, restored, url)?,
+            image_docs(&docs, restored, url)?,
+            image_docs(&docs, restored, url)?,
+        );
+        drop(docs);
+        let next = &mut self.next;
+        let docs =
+            (parts(made.0, next), parts(made.1, next), parts(made.2, next), parts(made.3, next), parts(made.4, next));
+        if let Some(restored) = &mut self.cache.restored {
+            restored.done_taking();
+            self.cache.checking = restored.check_texts_apart();
+        }
+        // What checking each file found stays for the next load.
+        self.next_checks = std::mem::take(&mut self.cache.checks);
+        self.diagnostics = image.warnings.into_iter().map(store::diagnostic).collect();
+        self.whole = true;
+        Some(assemble(site.clone(), topics, legacy, docs))
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -933,7 +1039,7 @@ impl Loader {
                 ),
             }
         }
-        found.sort_by(|a, b| a.path.cmp(&b.path));
+        found.sort_unstable_by(|a, b| by_path(&a.path, &b.path));
         found
     }
 
@@ -955,7 +1061,7 @@ impl Loader {
             self.classify(kind, &name.to_string_lossy(), is_dir, site, &mut kept.found);
             kept.notes.extend_from_slice(&self.diagnostics[first..]);
         }
-        kept.found.sort_by(|a, b| a.path.cmp(&b.path));
+        kept.found.sort_unstable_by(|a, b| by_path(&a.path, &b.path));
         // The notes of unchanged entries, said again as a listing would
         // (diagnostics are sorted by place at the end).
         self.diagnostics.extend(kept.notes.iter().filter(|d| !changed.contains(&d.path)).cloned());
@@ -1516,6 +1622,13 @@ impl Loader {
 type Referenced = HashMap<ItemId, usize>;
 
 /// Counts one more file naming `id`.
+/// The order content files are listed in: by their bytes, which for a
+/// kind's folder and a file name in it (no kind's folder name begins
+/// another's) is the order of their components, found many times faster.
+fn by_path(a: &Path, b: &Path) -> std::cmp::Ordering {
+    a.as_os_str().cmp(b.as_os_str())
+}
+
 fn count(referenced: &mut Referenced, id: &ItemId) {
     match referenced.get_mut(id) {
         Some(n) => *n += 1,
@@ -1955,7 +2068,7 @@ impl Loader {
             let gone: HashSet<&PathBuf> = deleted.iter().map(|(_, path)| path).collect();
             discovered.found.retain(|f| !gone.contains(&f.path));
             discovered.found.extend(created.into_iter().map(|(_, found)| found));
-            discovered.found.sort_by(|a, b| a.path.cmp(&b.path));
+            discovered.found.sort_unstable_by(|a, b| by_path(&a.path, &b.path));
         }
         self.cache.last = Some(Last { snapshot: snapshot.clone(), ..last });
         Some(snapshot)
@@ -2254,15 +2367,188 @@ fn version_of(snapshot: &Snapshot) -> u64 {
     hasher.digest()
 }
 
-/// Adds parsed documents to the snapshot and its indexes.
+/// The documents of each kind, in order.
+type Docs = (
+    Vec<Arc<Document<Page>>>,
+    Vec<Arc<Document<Measure>>>,
+    Vec<Arc<Document<Partner>>>,
+    Vec<Arc<Document<Story>>>,
+    Vec<Arc<Document<Media>>>,
+);
+
+/// A snapshot of `docs` under these settings, with its indexes (what a
+/// load builds once every file is parsed and checked).
+fn assemble(
+    site: Site,
+    topics: Vec<crate::model::Topic>,
+    legacy: Vec<crate::model::LegacyAddress>,
+    docs: Docs,
+) -> Snapshot {
+    let mut snapshot = Snapshot {
+        site,
+        topics,
+        pages: Collection::default(),
+        measures: Collection::default(),
+        partners: Collection::default(),
+        stories: Collection::default(),
+        media: Collection::default(),
+        by_topic: Arc::default(),
+        by_country: Arc::default(),
+        referrers: Arc::default(),
+        media_users: Arc::default(),
+        warnings: Vec::new(),
+        version: 0,
+        settings_hash: 0,
+        embargoes: Vec::new(),
+        public_versions: Arc::default(),
+        public_bodies: Arc::default(),
+        link_sensitive: Arc::default(),
+        legacy: Arc::new(legacy),
+        old_addresses: Arc::default(),
+        revision: None,
+        revision_time: None,
+        patched_from: None,
+    };
+    let (pages, measures, partners, stories, media) = docs;
+    index(&mut snapshot, pages, |s| &mut s.pages);
+    index(&mut snapshot, measures, |s| &mut s.measures);
+    index(&mut snapshot, partners, |s| &mut s.partners);
+    index(&mut snapshot, stories, |s| &mut s.stories);
+    index(&mut snapshot, media, |s| &mut s.media);
+    snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
+    snapshot.settings_hash = settings_hash(&snapshot.site, &snapshot.topics, &snapshot.legacy);
+    snapshot.version = version_of(&snapshot);
+    snapshot.embargoes.sort();
+    snapshot.public_versions = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
+    snapshot.public_bodies = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
+    snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
+    for ids in Arc::make_mut(&mut snapshot.by_topic)
+        .values_mut()
+        .chain(Arc::make_mut(&mut snapshot.by_country).values_mut())
+        .chain(Arc::make_mut(&mut snapshot.referrers).values_mut())
+    {
+        ids.sort();
+        ids.dedup();
+    }
+    for users in Arc::make_mut(&mut snapshot.media_users).values_mut() {
+        users.sort();
+        users.dedup();
+    }
+    snapshot
+}
+
+/// The documents of one kind kept whole, each with the file the listing
+/// found for it, and their bodies and sources from the kept files (taken:
+/// they become the load's parts, so that the next load reuses them);
+/// `None` if one cannot be made as it was kept.
+#[allow(clippy::type_complexity)]
+fn image_docs<T: Cached>(
+    docs: &[(&Found, &store::ImageDoc)],
+    restored: &store::Restored,
+    site: Option<&str>,
+) -> Option<Vec<(Arc<Document<T>>, PathBuf, CachedPart)>> {
+    docs.par_iter()
+        .filter(|(f, _)| f.kind == T::KIND)
+        .map(|&(f, d)| {
+            let file = restored.take(&f.path)?;
+            let (stamp, read_at, hash) = file.stamp()?;
+            let (source, body) = restored.source(file, &f.path, site)?;
+            let meta = crate::reference::read_plain(|| serde_json::from_str::<T>(&d.meta)).ok()?;
+            let modified = match d.modified {
+                Some((secs, nanos)) => Some(chrono::DateTime::from_timestamp(secs, nanos)?),
+                None => None,
+            };
+            let (slug, locale, path) = (f.slug.clone(), f.locale.clone(), f.path.clone());
+            let doc = Arc::new(Document { slug, locale, path: path.clone(), meta, body, hash, modified });
+            let size = source.file.len() as u64;
+            let parsed = Parsed { doc: doc.clone(), source: Arc::new(source), hash, size };
+            Some((doc, path, CachedPart { stamp, read_at, hash, part: T::part(Ok(parsed)) }))
+        })
+        .collect()
+}
+
+/// The hash that stands for a path in an image.
+fn path_hash(path: &Path) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes())
+}
+
+/// What a cache keeps of a successful load's `snapshot` to build it again
+/// ([`Loader::whole`]); `None` when some document's front matter would
+/// not read back as it is, or a path is not UTF-8.
+fn image_of(snapshot: &Snapshot, listing: &Discovered, git: Option<String>) -> Option<store::Image> {
+    fn docs<'a, T: Cached>(collection: &'a Collection<T>, out: &mut Vec<(&'a Path, store::ImageDoc)>) -> Option<()> {
+        let made: Option<Vec<(&Path, store::ImageDoc)>> = collection
+            .all()
+            .par_iter()
+            .map(|d| {
+                let meta = serde_json::to_string(&d.meta).ok()?;
+                if crate::reference::read_plain(|| serde_json::from_str::<T>(&meta)).ok()? != d.meta {
+                    return None;
+                }
+                let modified = d.modified.map(|m| (m.timestamp(), m.timestamp_subsec_nanos()));
+                Some((d.path.as_path(), store::ImageDoc { kind: T::KIND, path: path_hash(&d.path), meta, modified }))
+            })
+            .collect();
+        out.extend(made?);
+        Some(())
+    }
+    let mut all = Vec::new();
+    docs(&snapshot.pages, &mut all)?;
+    docs(&snapshot.measures, &mut all)?;
+    docs(&snapshot.partners, &mut all)?;
+    docs(&snapshot.stories, &mut all)?;
+    docs(&snapshot.media, &mut all)?;
+    // In the listing's order, which the start zips them with.
+    all.sort_unstable_by(|a, b| by_path(a.0, b.0));
+    let all = all.into_iter().map(|(_, d)| d).collect();
+    let warnings = snapshot.warnings.iter().map(store::stored_diagnostic).collect::<Option<Vec<_>>>()?;
+    Some(store::Image { settings: snapshot.settings_hash, listing: listing_hash(listing), git, docs: all, warnings })
+}
+
+/// A hash of a listing of the folders: the content files it found, and
+/// what it said of the rest.
+fn listing_hash(listing: &Discovered) -> u64 {
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    for f in &listing.found {
+        hash.update(f.path.as_os_str().as_encoded_bytes());
+        hash.update(&[0, f.kind as u8]);
+        hash.update(f.slug.as_bytes());
+        hash.update(format!("\0{}\0", f.locale).as_bytes());
+    }
+    let mut notes: Vec<String> = listing.notes.iter().map(|n| format!("{n:?}")).collect();
+    notes.sort_unstable();
+    for n in notes {
+        hash.update(n.as_bytes());
+    }
+    hash.digest()
+}
+
+/// The state of the git repository the folder is in, which dates depend
+/// on: the commit checked out and the index's stamp.
+#[cfg(feature = "git")]
+fn git_state(root: &Path) -> Option<String> {
+    crate::history::state(root)
+}
+
+#[cfg(not(feature = "git"))]
+fn git_state(_: &Path) -> Option<String> {
+    None
+}
+
+/// A hash of the settings every file is read and checked under.
+fn settings_hash(site: &Site, topics: &[crate::model::Topic], legacy: &[crate::model::LegacyAddress]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("{site:?}{topics:?}{legacy:?}").as_bytes())
+}
+
+/// Adds documents to the snapshot and its indexes.
 fn index<T: Item>(
     snapshot: &mut Snapshot,
-    parsed: Vec<Parsed<T>>,
+    docs: Vec<Arc<Document<T>>>,
     collection: impl Fn(&mut Snapshot) -> &mut Collection<T>,
 ) {
-    for p in parsed {
-        let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
-        for r in p.doc.meta.references() {
+    for doc in docs {
+        let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
+        for r in doc.meta.references() {
             let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
             if r.kind == Kind::Topic {
                 Arc::make_mut(&mut snapshot.by_topic).entry(r.slug.to_owned()).or_default().push(id.clone());
@@ -2271,26 +2557,26 @@ fn index<T: Item>(
                     Arc::make_mut(&mut snapshot.media_users)
                         .entry(r.slug.to_owned())
                         .or_default()
-                        .push((id.clone(), p.doc.locale.clone()));
+                        .push((id.clone(), doc.locale.clone()));
                 }
                 Arc::make_mut(&mut snapshot.referrers).entry(target).or_default().push(id.clone());
             }
         }
-        for link in &p.doc.body.links {
+        for link in &doc.body.links {
             if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
                 Arc::make_mut(&mut snapshot.media_users)
                     .entry(slug.clone())
                     .or_default()
-                    .push((id.clone(), p.doc.locale.clone()));
+                    .push((id.clone(), doc.locale.clone()));
             }
         }
-        if let Some(t) = p.doc.meta.visibility().1 {
+        if let Some(t) = doc.meta.visibility().1 {
             snapshot.embargoes.push(t.instant());
         }
-        if let Some(country) = p.doc.meta.country() {
+        if let Some(country) = doc.meta.country() {
             Arc::make_mut(&mut snapshot.by_country).entry(country).or_default().push(id.clone());
         }
-        collection(snapshot).insert(p.doc);
+        collection(snapshot).insert(doc);
     }
 }
 
@@ -2547,10 +2833,11 @@ fn parse_cached<T: Cached>(
         && stamp.settled(read_at, kept.settle)
         && let Ok(meta) = std::fs::metadata(root.join(&found.path))
         && Stamp::of(&meta) == stamp
-        && let Some((source, body, front)) = disk.source(file, &found.path, site)
+        && let Some(front) = disk.front(&file).map(str::to_owned)
+        && let Some((source, body)) = disk.source(file, &found.path, site)
     {
         let modified = meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
-        let result = parse_source::<T>(found, source, body, modified, hash, Some(front));
+        let result = parse_source::<T>(found, source, body, modified, hash, Some(&front));
         let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
         return (result, Some(keep));
     }
@@ -2886,6 +3173,22 @@ mod tests {
         let found = diagnose(&[("stories/s.md", STORY), ("pages/p.md", "no front matter\n")]);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(found[0].contains("missing front matter"), "{found:#?}");
+    }
+
+    /// Listing order by bytes is the order of path components, for every
+    /// pair of kinds' folders and names that differ around a `-`, a `.`
+    /// or a digit (bytes that sort before `/`).
+    #[test]
+    fn content_paths_sort_by_their_bytes_as_by_their_components() {
+        let names = ["a.md", "a-b.md", "a.fr.md", "a0.md", "ab.md", "a-.md", "b.md", "é.md", "a.toml", "aa-b.fr.md"];
+        let folders = ["pages", "measures", "partners", "stories", "media"];
+        let paths: Vec<PathBuf> =
+            folders.iter().flat_map(|f| names.iter().map(move |n| Path::new(f).join(n))).collect();
+        let mut by_components = paths.clone();
+        by_components.sort();
+        let mut by_bytes = paths;
+        by_bytes.sort_unstable_by(|a, b| by_path(a, b));
+        assert_eq!(by_bytes, by_components);
     }
 
     #[test]

@@ -195,13 +195,36 @@ impl<T> Serialize for Ref<T> {
     }
 }
 
+thread_local! {
+    /// Whether references are read as plain strings on this thread.
+    static PLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read` with references read as the plain strings they serialize
+/// to, with no place in a file: how the parse cache reads front matter it
+/// kept as JSON (a load's checks, which need the places, do not run on it).
+pub(crate) fn read_plain<R>(read: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PLAIN.with(|p| p.set(self.0));
+        }
+    }
+    let _reset = Reset(PLAIN.with(|p| p.replace(true)));
+    read()
+}
+
 impl<'de, T> Deserialize<'de> for Ref<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // `Spanned` records where the value was written; that only works with
-        // the TOML deserializer, which is the only one content is read with.
-        let spanned = toml::Spanned::<String>::deserialize(deserializer)?;
-        let span = spanned.span();
-        let text = spanned.into_inner();
+        let (text, span) = if PLAIN.with(std::cell::Cell::get) {
+            (String::deserialize(deserializer)?, None)
+        } else {
+            // `Spanned` records where the value was written; that only
+            // works with the TOML deserializer, which content is read with.
+            let spanned = toml::Spanned::<String>::deserialize(deserializer)?;
+            let span = spanned.span();
+            (spanned.into_inner(), Some(span))
+        };
         let (written_kind, slug) = match parse_item_path(&text) {
             Some((kind, slug)) => (Some(kind), slug.to_owned()),
             None if text.starts_with("@/") => {
@@ -216,7 +239,7 @@ impl<'de, T> Deserialize<'de> for Ref<T> {
                 "`{slug}` is not a valid slug: use lowercase letters, digits and single hyphens"
             )));
         }
-        Ok(Ref { slug, written_kind, span: Some(span), marker: PhantomData })
+        Ok(Ref { slug, written_kind, span, marker: PhantomData })
     }
 }
 

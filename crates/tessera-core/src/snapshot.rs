@@ -203,7 +203,7 @@ impl<T> Collection<T> {
         if self.exact(&doc.slug, &doc.locale).is_some() {
             return false;
         }
-        let at = self.docs.partition_point(|d| d.path < doc.path);
+        let at = self.docs.partition_point(|d| d.path.as_os_str() < doc.path.as_os_str());
         let by_slug = Arc::make_mut(&mut self.by_slug);
         for index in by_slug.values_mut().flat_map(|l| l.values_mut()) {
             if *index >= at {

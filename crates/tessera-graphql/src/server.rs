@@ -228,6 +228,12 @@ impl AppState {
         self
     }
 
+    /// Runs `f` on the cache of the last load (under its lock: reloads
+    /// wait meanwhile); `None` if a reload panicked holding it.
+    pub fn with_kept_load<R>(&self, f: impl FnOnce(&mut tessera_core::LoadCache) -> R) -> Option<R> {
+        self.load_cache.lock().ok().map(|mut cache| f(&mut cache))
+    }
+
     /// This state, answering `POST /hooks/git` with `hook`.
     pub fn with_git_hook(mut self, hook: GitHook) -> AppState {
         self.git_hook = Some(Arc::new(hook));

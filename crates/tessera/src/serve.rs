@@ -168,8 +168,13 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => tessera_core::load_with(content, &mut load_cache),
     };
-    // What the next start need not parse again.
-    crate::keep(&mut load_cache);
+    // What the next start need not parse again. A start that took the
+    // snapshot whole from the cache has nothing to write, but checks the
+    // kept texts meanwhile: that check is waited for after serving starts.
+    let whole = load_cache.restored_whole();
+    if !whole {
+        crate::keep(&mut load_cache);
+    }
     let content_dir = follower.as_ref().map_or_else(|| content.to_owned(), |f| f.dir());
     let content = content_dir.as_path();
     let snapshot = match loaded {
@@ -254,6 +259,21 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    if whole {
+        // Once serving: the cache written again if a kept text turned out
+        // damaged, and, when watching, one full load from the parts in
+        // memory, which later edits then patch (a whole start has nothing
+        // to patch from) instead of loading in full.
+        let state = state.clone();
+        let content = content.to_owned();
+        let watching = watch && git.is_none();
+        std::thread::Builder::new().name("after-start".to_owned()).spawn(move || {
+            state.with_kept_load(crate::keep);
+            if watching {
+                let _ = state.reload(&content);
+            }
+        })?;
+    }
     let router = app(state);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

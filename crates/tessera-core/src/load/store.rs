@@ -47,8 +47,8 @@ use crate::snapshot::ItemId;
 use crate::text::Store;
 
 /// Bumped whenever what is kept, or what a parse finds, changes.
-const FORMAT: u32 = 2;
-const MAGIC: &[u8; 8] = b"TSPARTS\x02";
+const FORMAT: u32 = 3;
+const MAGIC: &[u8; 8] = b"TSPARTS\x03";
 /// Index length, fronts length, checksum, magic.
 const TRAILER: usize = 8 + 8 + 8 + 8;
 /// How many folders' caches are kept; the least recently written go first.
@@ -74,17 +74,56 @@ pub enum StoreStatus {
 /// The index: generic so that [`write`] can serialize views of the load
 /// cache one file at a time, in the very shape that is read back.
 #[derive(Serialize, Deserialize)]
-struct Index<Files = Vec<StoredFile>, Checks = Vec<StoredCheck>> {
+struct Index<Files = Vec<StoredFile>, Checks = Vec<StoredCheck>, Kept = Option<Image>> {
     format: u32,
     tessera: String,
     root: String,
     site: u64,
+    /// The xxh3 of the fronts, which are read (and checked) when first
+    /// needed: a start that takes the snapshot whole never reads them.
+    fronts_hash: u64,
     files: Files,
     checks: Checks,
+    /// The snapshot the load that wrote the cache built, if it succeeded.
+    image: Kept,
+}
+
+/// A successful load's snapshot, kept whole: the next start that finds the
+/// same settings, the same listing and every file with the stamp kept for
+/// it (and, in a git repository, the same commit and index) builds the
+/// snapshot from it without parsing or checking anything again. Bodies
+/// are the kept files' texts and scans; the front matter is kept parsed,
+/// as JSON (the model types skip empty fields, which postcard cannot).
+#[derive(Serialize, Deserialize)]
+pub(super) struct Image {
+    /// A hash of the site settings, topics and legacy addresses.
+    pub(super) settings: u64,
+    /// A hash of the folders' listing: the content files and the notes.
+    pub(super) listing: u64,
+    /// The state of the git repository the folder is in, if any.
+    pub(super) git: Option<String>,
+    /// Every document, in the snapshot's order.
+    pub(super) docs: Vec<ImageDoc>,
+    /// The load's warnings, in order.
+    pub(super) warnings: Vec<StoredDiagnostic>,
+}
+
+/// One document of an [`Image`]. The documents are kept in the order the
+/// listing names their files (which the listing's hash pins down), and
+/// their paths, slugs and locales are the listing's.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ImageDoc {
+    pub(super) kind: Kind,
+    /// The xxh3 of its path, to check the order against.
+    pub(super) path: u64,
+    /// The front matter, as JSON.
+    pub(super) meta: String,
+    /// Seconds and nanoseconds since the epoch.
+    pub(super) modified: Option<(i64, u32)>,
 }
 
 /// One file's text and parse, as kept.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(super) struct StoredFile<Scan = StoredScan> {
     path: String,
     stamp: StoredStamp,
@@ -103,7 +142,7 @@ pub(super) struct StoredFile<Scan = StoredScan> {
     scan: Option<Scan>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct StoredStamp {
     len: u64,
     modified: Option<(u64, u32)>,
@@ -111,21 +150,21 @@ struct StoredStamp {
     inode: (u64, u64),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(super) struct StoredScan {
     links: Vec<StoredLink>,
     raw_html: Vec<u64>,
     too_deep: Option<u64>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct StoredLink {
     target: StoredTarget,
     offset: u64,
     span: (u64, u64),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum StoredTarget {
     Item { kind: Kind, slug: String, fragment: Option<String> },
     Url(String),
@@ -142,7 +181,7 @@ struct StoredCheck {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredDiagnostic {
+pub(super) struct StoredDiagnostic {
     path: String,
     line: u32,
     column: u32,
@@ -157,14 +196,25 @@ pub(super) struct Restored {
     site: u64,
     /// The cache file, which the restored files' texts are read from.
     store: Arc<Store>,
-    /// Every kept file's front matter, parsed again at the start.
-    fronts: String,
+    /// Every kept file's front matter, read when first needed (`None` if
+    /// it no longer has its hash).
+    fronts: std::sync::OnceLock<Option<String>>,
+    /// Where they are in the cache file, how long, and their xxh3.
+    fronts_at: u64,
+    fronts_len: u64,
+    fronts_hash: u64,
     /// Each taken by the load that uses it: its links are moved into the
     /// body, not copied.
-    files: HashMap<PathBuf, Mutex<Option<StoredFile>>>,
+    /// By path (as a string: hashing a `Path` walks its components).
+    files: HashMap<Box<str>, Mutex<Option<StoredFile>>>,
     /// How many files it kept (`files` is emptied once they are taken).
     kept: usize,
     checks: HashMap<PathBuf, CheckedPart>,
+    image: Option<Image>,
+    /// Every kept text's place and hash, until checked, and where the
+    /// texts end.
+    texts: Vec<(u64, u64, u64)>,
+    texts_len: u64,
 }
 
 /// The cache file for the content folder `root` (canonical) in `dir`.
@@ -228,17 +278,12 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     }
     let (index_len, fronts_len) = (u64::from_le_bytes(index_len), u64::from_le_bytes(fronts_len));
     let texts_len = body_len.checked_sub(index_len).and_then(|l| l.checked_sub(fronts_len)).ok_or_else(truncated)?;
-    let (Ok(index_size), Ok(fronts_size)) = (usize::try_from(index_len), usize::try_from(fronts_len)) else {
+    let (Ok(index_size), Ok(_)) = (usize::try_from(index_len), usize::try_from(fronts_len)) else {
         return Err(truncated());
     };
-    let mut fronts = vec![0u8; fronts_size];
     let mut index_bytes = vec![0u8; index_size];
-    crate::text::read_exact_at(&file, &mut fronts, texts_len).map_err(io)?;
     crate::text::read_exact_at(&file, &mut index_bytes, texts_len + fronts_len).map_err(io)?;
-    let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    hash.update(&fronts);
-    hash.update(&index_bytes);
-    if hash.digest() != u64::from_le_bytes(checksum) {
+    if xxhash_rust::xxh3::xxh3_64(&index_bytes) != u64::from_le_bytes(checksum) {
         return Err(truncated());
     }
     let index: Index = postcard::from_bytes(&index_bytes).map_err(|_| truncated())?;
@@ -249,17 +294,28 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     if Path::new(&index.root) != root {
         return Err(format!("it is for another folder ({})", index.root));
     }
-    let fronts = String::from_utf8(fronts).map_err(|_| truncated())?;
     // Every text is checked against its hash now, so that a damaged cache
     // is refused and written again rather than found out page by page; it
     // is read through a small buffer, not kept (and checked again when a
     // front end reads it).
-    let texts: Vec<(u64, u64, u64)> = index.files.iter().map(|f| (f.start, f.len, f.text_hash)).collect();
-    match texts_match(&file, texts, texts_len) {
-        Ok(true) => {}
-        Ok(false) => return Err(truncated()),
-        Err(e) => return Err(io(e)),
+    // The fronts too, through a small buffer (they are read whole when
+    // first needed).
+    let mut fronts = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut at = 0;
+    while at < fronts_len {
+        let n = (fronts_len - at).min(buffer.len() as u64) as usize;
+        let chunk = buffer.get_mut(..n).ok_or_else(truncated)?;
+        crate::text::read_exact_at(&file, chunk, texts_len + at).map_err(io)?;
+        fronts.update(chunk);
+        at += n as u64;
     }
+    if fronts.digest() != index.fronts_hash {
+        return Err(truncated());
+    }
+    // The texts are checked by the load, before it uses them
+    // ([`Restored::texts_whole`], [`Restored::check_texts_apart`]).
+    let texts: Vec<(u64, u64, u64)> = index.files.iter().map(|f| (f.start, f.len, f.text_hash)).collect();
     let mut files = HashMap::with_capacity_and_hasher(index.files.len(), Default::default());
     for f in index.files {
         // Every range must fit: the texts are checked when read, the
@@ -269,26 +325,18 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
             .zip(usize_range(f.front).zip(usize_range(f.body)))
             .is_some_and(|(file, (front, body))| {
                 let copy = usize_range((f.front_at, f.front_at.saturating_add(front.len() as u64)));
-                front.end <= file.len() && body.end <= file.len() && copy.is_some_and(|c| fronts.get(c).is_some())
+                front.end <= file.len() && body.end <= file.len() && copy.is_some_and(|c| c.end as u64 <= fronts_len)
             });
         if !fits {
             return Err(truncated());
         }
-        files.insert(PathBuf::from(&f.path), Mutex::new(Some(f)));
+        files.insert(Box::from(f.path.as_str()), Mutex::new(Some(f)));
     }
     let checks = index
         .checks
         .into_iter()
         .map(|c| {
-            let diagnostics = c.diagnostics.into_iter().map(|d| Diagnostic {
-                path: PathBuf::from(d.path),
-                line: d.line,
-                column: d.column,
-                severity: if d.error { Severity::Error } else { Severity::Warning },
-                message: d.message,
-                help: d.help,
-                span: d.span.and_then(usize_range),
-            });
+            let diagnostics = c.diagnostics.into_iter().map(diagnostic);
             let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug });
             let part = CheckedPart {
                 hash: c.hash,
@@ -300,19 +348,62 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
         })
         .collect();
     let store = Store::new(file, path, root);
-    Ok(Some(Restored { site: index.site, store, fronts, kept: files.len(), files, checks }))
+    Ok(Some(Restored {
+        site: index.site,
+        store,
+        fronts: std::sync::OnceLock::new(),
+        fronts_at: texts_len,
+        fronts_len,
+        fronts_hash: index.fronts_hash,
+        kept: files.len(),
+        files,
+        checks,
+        image: index.image,
+        texts,
+        texts_len,
+    }))
+}
+
+pub(super) fn diagnostic(d: StoredDiagnostic) -> Diagnostic {
+    Diagnostic {
+        path: PathBuf::from(d.path),
+        line: d.line,
+        column: d.column,
+        severity: if d.error { Severity::Error } else { Severity::Warning },
+        message: d.message,
+        help: d.help,
+        span: d.span.and_then(usize_range),
+    }
+}
+
+/// `None` for a diagnostic whose path is not UTF-8 (the cache keeps
+/// paths as strings).
+pub(super) fn stored_diagnostic(d: &Diagnostic) -> Option<StoredDiagnostic> {
+    Some(StoredDiagnostic {
+        path: d.path.to_str()?.to_owned(),
+        line: d.line,
+        column: d.column,
+        error: d.is_error(),
+        message: d.message.clone(),
+        help: d.help.clone(),
+        span: d.span.as_ref().map(range),
+    })
 }
 
 /// Whether every text `(start, length, xxh3)` is in the first `texts_len`
 /// bytes of `file` and has its hash: read in runs of neighbouring texts of
 /// about a megabyte, each core its share.
-fn texts_match(file: &std::fs::File, mut texts: Vec<(u64, u64, u64)>, texts_len: u64) -> std::io::Result<bool> {
+fn texts_match(
+    file: &std::fs::File,
+    mut texts: Vec<(u64, u64, u64)>,
+    texts_len: u64,
+    threads: usize,
+) -> std::io::Result<bool> {
     const RUN: u64 = 1 << 20;
     texts.sort_unstable();
     if texts.iter().any(|&(start, len, _)| start.checked_add(len).is_none_or(|end| end > texts_len)) {
         return Ok(false);
     }
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
     let share = texts.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let checkers: Vec<_> = texts
@@ -367,7 +458,7 @@ impl Restored {
     /// otherwise stay until the load ends, at its peak.
     pub(super) fn done_taking(&mut self) {
         self.files = HashMap::default();
-        self.fronts = String::new();
+        self.fronts = std::sync::OnceLock::new();
     }
 
     /// What checking each file found, by path.
@@ -375,19 +466,75 @@ impl Restored {
         std::mem::take(&mut self.checks)
     }
 
+    /// Whether every kept text still has its hash: reads them all (through
+    /// a small buffer, each core its share), once.
+    pub(super) fn texts_whole(&mut self) -> std::io::Result<bool> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+        texts_match(self.store.file(), std::mem::take(&mut self.texts), self.texts_len, threads)
+    }
+
+    /// The same check on a thread of its own, for a load that built its
+    /// snapshot without reading a text: each text is checked again when
+    /// read, and a damaged one read from its content file meanwhile.
+    /// `None` if no thread could be started (nothing is checked then).
+    pub(super) fn check_texts_apart(&mut self) -> Option<std::thread::JoinHandle<std::io::Result<bool>>> {
+        let (store, texts, len) = (self.store.clone(), std::mem::take(&mut self.texts), self.texts_len);
+        std::thread::Builder::new()
+            .name("parse-cache-check".to_owned())
+            .spawn(move || texts_match(store.file(), texts, len, 1))
+            .ok()
+    }
+
+    /// Whether the cache keeps a load's snapshot whole.
+    pub(super) fn has_image(&self) -> bool {
+        self.image.is_some()
+    }
+
+    /// The snapshot kept whole, if any (once: a load takes it).
+    pub(super) fn take_image(&mut self) -> Option<Image> {
+        self.image.take()
+    }
+
+    /// The stamp, read time and hash of the kept file at `path`, which
+    /// stays kept.
+    pub(super) fn stamp_of(&self, path: &Path) -> Option<(Stamp, SystemTime, u64)> {
+        self.files.get(path.to_str()?)?.lock().unwrap_or_else(PoisonError::into_inner).as_ref()?.stamp()
+    }
+
     /// The kept file at `path`, if it is kept (and not taken already).
     pub(super) fn take(&self, path: &Path) -> Option<StoredFile> {
-        self.files.get(path)?.lock().unwrap_or_else(PoisonError::into_inner).take()
+        self.files.get(path.to_str()?)?.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// The front matter of the kept `file`, as kept beside the texts.
+    pub(super) fn front(&self, file: &StoredFile) -> Option<&str> {
+        let front = usize_range(file.front)?;
+        let at = usize::try_from(file.front_at).ok()?;
+        self.fronts()?.get(at..at.checked_add(front.len())?)
+    }
+
+    /// Every kept file's front matter, read at the first call; `None` if
+    /// it cannot be read or no longer has its hash (the files are then
+    /// read from the content folder).
+    fn fronts(&self) -> Option<&str> {
+        self.fronts
+            .get_or_init(|| {
+                let len = usize::try_from(self.fronts_len).ok()?;
+                let mut bytes = vec![0u8; len];
+                crate::text::read_exact_at(self.store.file(), &mut bytes, self.fronts_at).ok()?;
+                if xxhash_rust::xxh3::xxh3_64(&bytes) != self.fronts_hash {
+                    return None;
+                }
+                String::from_utf8(bytes).ok()
+            })
+            .as_deref()
     }
 
     /// The kept file as it was read: its text (left on disk) and its body,
-    /// scanned under `site`, and its front matter. `None` if what was kept
-    /// does not fit the text.
-    pub(super) fn source(&self, file: StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body, &str)> {
+    /// scanned under `site`. `None` if what was kept does not fit the text.
+    pub(super) fn source(&self, file: StoredFile, path: &Path, site: Option<&str>) -> Option<(Source, Body)> {
         let len = usize::try_from(file.len).ok()?;
         let (front, body) = (usize_range(file.front)?, usize_range(file.body)?);
-        let at = usize::try_from(file.front_at).ok()?;
-        let front_text = self.fronts.get(at..at.checked_add(front.len())?)?;
         let text = self.store.text(file.start, len, file.text_hash, path);
         let source = Source { path: path.to_owned(), text: text.clone(), file: 0..len, front, body };
         let body = match file.scan {
@@ -413,7 +560,7 @@ impl Restored {
                 Body::from_scan(text, source.body.clone(), site, links, raw_html, too_deep)?
             }
         };
-        Some((source, body, front_text))
+        Some((source, body))
     }
 }
 
@@ -490,6 +637,7 @@ pub(super) struct Keep<'a> {
     pub(super) site: u64,
     pub(super) parts: &'a HashMap<PathBuf, super::CachedPart>,
     pub(super) checks: &'a HashMap<PathBuf, CheckedPart>,
+    pub(super) image: Option<Image>,
 }
 
 /// Writes the cache to `path`: to a file beside it first, renamed over it
@@ -559,12 +707,16 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             tessera: env!("CARGO_PKG_VERSION").to_owned(),
             root: keep.root.to_string_lossy().into_owned(),
             site: keep.site,
+            fronts_hash: 0,
             files: Seq(|| {
                 files.iter().map(|(path, cached, source, body, at)| stored_file(path, cached, source, body, at))
             }),
             checks: Seq(|| checks.iter().map(|&(path, c)| stored_check(path, c))),
+            image: keep.image.as_ref(),
         };
         let fronts_len = out.written;
+        let fronts_hash = std::mem::replace(&mut out.hash, xxhash_rust::xxh3::Xxh3::new()).digest();
+        let index = Index { fronts_hash, ..index };
         postcard::to_io(&index, &mut out).map_err(std::io::Error::other)?;
         let index_len = out.written - fronts_len;
         let checksum = out.hash.digest();
@@ -665,19 +817,7 @@ fn stored_check(path: &str, c: &CheckedPart) -> StoredCheck {
         path: path.to_owned(),
         hash: c.hash,
         context: c.context,
-        diagnostics: c
-            .diagnostics
-            .iter()
-            .map(|d| StoredDiagnostic {
-                path: d.path.to_string_lossy().into_owned(),
-                line: d.line,
-                column: d.column,
-                error: d.is_error(),
-                message: d.message.clone(),
-                help: d.help.clone(),
-                span: d.span.as_ref().map(range),
-            })
-            .collect(),
+        diagnostics: c.diagnostics.iter().filter_map(stored_diagnostic).collect(),
         referenced: c.referenced.iter().map(|id| (id.kind, id.slug.clone())).collect(),
     }
 }
@@ -744,7 +884,8 @@ mod tests {
         let index = postcard::to_allocvec(&index).unwrap_or_else(|e| panic!("{e}"));
         let mut out = bytes[..body_len - index_len].to_vec();
         out.extend_from_slice(&index);
-        let checksum = xxhash_rust::xxh3::xxh3_64(&out[texts_len..]);
+        let checksum = xxhash_rust::xxh3::xxh3_64(&index);
+        let _ = texts_len;
         out.extend_from_slice(&(index.len() as u64).to_le_bytes());
         out.extend_from_slice(&(fronts_len as u64).to_le_bytes());
         out.extend_from_slice(&checksum.to_le_bytes());
