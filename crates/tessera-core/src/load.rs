@@ -167,7 +167,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.whole = loader.whole;
     cache.imaged = loader.cache.imaged;
     cache.git = loader.cache.git.take();
-    cache.checking = loader.cache.checking.take();
+    cache.unchecked = loader.cache.unchecked.take();
     cache.root = loader.cache.root.take();
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
@@ -355,9 +355,9 @@ pub struct LoadCache {
     imaged: bool,
     /// The state of the git repository the folder is in, at the last load.
     git: Option<String>,
-    /// The check of the kept texts that a load which read none of them
-    /// left running: whether they all still have their hashes.
-    checking: Option<std::thread::JoinHandle<std::io::Result<bool>>>,
+    /// The kept texts a load which read none of them left unchecked, for
+    /// [`LoadCache::keep`] to check.
+    unchecked: Option<store::Unchecked>,
 }
 
 /// How long after its last change a file's stamp is trusted: a write in the
@@ -422,15 +422,14 @@ impl LoadCache {
     /// by file when used.
     pub fn keep(&mut self) -> std::io::Result<bool> {
         let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
-        // A damaged text found by the check a whole start left running:
-        // the cache is written again (the texts read from the content
-        // files when damaged).
-        if let Some(checking) = self.checking.take() {
-            let why = match checking.join() {
-                Ok(Ok(true)) => None,
-                Ok(Ok(false)) => Some("it is truncated or damaged".to_owned()),
-                Ok(Err(e)) => Some(format!("cannot read it: {e}")),
-                Err(_) => Some("checking it failed".to_owned()),
+        // The texts a start that took the snapshot whole did not check: a
+        // damaged one gets the cache written again (the texts read from
+        // the content files when damaged).
+        if let Some(unchecked) = self.unchecked.take() {
+            let why = match unchecked.check() {
+                Ok(true) => None,
+                Ok(false) => Some("it is truncated or damaged".to_owned()),
+                Err(e) => Some(format!("cannot read it: {e}")),
             };
             if let Some(why) = why {
                 self.status = StoreStatus::Refused(why);
@@ -898,7 +897,7 @@ impl Loader {
             (parts(made.0, next), parts(made.1, next), parts(made.2, next), parts(made.3, next), parts(made.4, next));
         if let Some(restored) = &mut self.cache.restored {
             restored.done_taking();
-            self.cache.checking = restored.check_texts_apart();
+            self.cache.unchecked = Some(restored.check_texts_later());
         }
         // What checking each file found stays for the next load.
         self.next_checks = std::mem::take(&mut self.cache.checks);
@@ -2340,11 +2339,14 @@ fn link_sensitive(snapshot: &Snapshot) -> HashSet<PathBuf> {
             |l| matches!(&l.target, LinkTarget::Item { kind, slug, .. } if unsafe_targets.contains(&(*kind, slug.as_str()))),
         )
     };
+    fn linking<T: Item>(docs: &[Arc<Document<T>>], sensitive: impl Fn(&Body) -> bool + Sync) -> Vec<PathBuf> {
+        docs.par_iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()).collect()
+    }
     let mut out = HashSet::default();
-    out.extend(snapshot.pages.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
-    out.extend(snapshot.measures.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
-    out.extend(snapshot.partners.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
-    out.extend(snapshot.stories.all().iter().filter(|d| sensitive(&d.body)).map(|d| d.path.clone()));
+    out.extend(linking(snapshot.pages.all(), sensitive));
+    out.extend(linking(snapshot.measures.all(), sensitive));
+    out.extend(linking(snapshot.partners.all(), sensitive));
+    out.extend(linking(snapshot.stories.all(), sensitive));
     out
 }
 
@@ -2409,12 +2411,26 @@ fn assemble(
         revision_time: None,
         patched_from: None,
     };
-    let (pages, measures, partners, stories, media) = docs;
-    index(&mut snapshot, pages, |s| &mut s.pages);
-    index(&mut snapshot, measures, |s| &mut s.measures);
-    index(&mut snapshot, partners, |s| &mut s.partners);
-    index(&mut snapshot, stories, |s| &mut s.stories);
-    index(&mut snapshot, media, |s| &mut s.media);
+    // The collections on one core, the indexes across them on another.
+    fn collection<T>(docs: &[Arc<Document<T>>]) -> Collection<T> {
+        let mut collection = Collection::default();
+        for doc in docs {
+            collection.insert(doc.clone());
+        }
+        collection
+    }
+    let (pages, measures, partners, stories, media) = &docs;
+    let (collections, ()) = rayon::join(
+        || (collection(pages), collection(measures), collection(partners), collection(stories), collection(media)),
+        || {
+            index(&mut snapshot, pages);
+            index(&mut snapshot, measures);
+            index(&mut snapshot, partners);
+            index(&mut snapshot, stories);
+            index(&mut snapshot, media);
+        },
+    );
+    (snapshot.pages, snapshot.measures, snapshot.partners, snapshot.stories, snapshot.media) = collections;
     snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
     snapshot.settings_hash = settings_hash(&snapshot.site, &snapshot.topics, &snapshot.legacy);
     snapshot.version = version_of(&snapshot);
@@ -2540,12 +2556,8 @@ fn settings_hash(site: &Site, topics: &[crate::model::Topic], legacy: &[crate::m
     xxhash_rust::xxh3::xxh3_64(format!("{site:?}{topics:?}{legacy:?}").as_bytes())
 }
 
-/// Adds documents to the snapshot and its indexes.
-fn index<T: Item>(
-    snapshot: &mut Snapshot,
-    docs: Vec<Arc<Document<T>>>,
-    collection: impl Fn(&mut Snapshot) -> &mut Collection<T>,
-) {
+/// Adds documents to the snapshot's indexes (not to its collections).
+fn index<T: Item>(snapshot: &mut Snapshot, docs: &[Arc<Document<T>>]) {
     for doc in docs {
         let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
         for r in doc.meta.references() {
@@ -2576,7 +2588,6 @@ fn index<T: Item>(
         if let Some(country) = doc.meta.country() {
             Arc::make_mut(&mut snapshot.by_country).entry(country).or_default().push(id.clone());
         }
-        collection(snapshot).insert(doc);
     }
 }
 

@@ -390,6 +390,21 @@ pub(super) fn stored_diagnostic(d: &Diagnostic) -> Option<StoredDiagnostic> {
     })
 }
 
+/// Kept texts not checked yet ([`Restored::check_texts_later`]).
+pub(super) struct Unchecked {
+    store: Arc<Store>,
+    texts: Vec<(u64, u64, u64)>,
+    len: u64,
+}
+
+impl Unchecked {
+    /// Whether every text still has its hash (each core its share).
+    pub(super) fn check(self) -> std::io::Result<bool> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+        texts_match(self.store.file(), self.texts, self.len, threads)
+    }
+}
+
 /// Whether every text `(start, length, xxh3)` is in the first `texts_len`
 /// bytes of `file` and has its hash: read in runs of neighbouring texts of
 /// about a megabyte, each core its share.
@@ -469,20 +484,14 @@ impl Restored {
     /// Whether every kept text still has its hash: reads them all (through
     /// a small buffer, each core its share), once.
     pub(super) fn texts_whole(&mut self) -> std::io::Result<bool> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
-        texts_match(self.store.file(), std::mem::take(&mut self.texts), self.texts_len, threads)
+        self.check_texts_later().check()
     }
 
-    /// The same check on a thread of its own, for a load that built its
-    /// snapshot without reading a text: each text is checked again when
-    /// read, and a damaged one read from its content file meanwhile.
-    /// `None` if no thread could be started (nothing is checked then).
-    pub(super) fn check_texts_apart(&mut self) -> Option<std::thread::JoinHandle<std::io::Result<bool>>> {
-        let (store, texts, len) = (self.store.clone(), std::mem::take(&mut self.texts), self.texts_len);
-        std::thread::Builder::new()
-            .name("parse-cache-check".to_owned())
-            .spawn(move || texts_match(store.file(), texts, len, 1))
-            .ok()
+    /// The same check, left for later: for a load that built its snapshot
+    /// without reading a text (each text is checked again when read, and a
+    /// damaged one read from its content file meanwhile).
+    pub(super) fn check_texts_later(&mut self) -> Unchecked {
+        Unchecked { store: self.store.clone(), texts: std::mem::take(&mut self.texts), len: self.texts_len }
     }
 
     /// Whether the cache keeps a load's snapshot whole.
