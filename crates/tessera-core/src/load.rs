@@ -3277,6 +3277,26 @@ mod tests {
         let edited = load(&content).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(modified(&edited, "first").is_some_and(|m| m.timestamp() > 1_700_000_000));
         assert_eq!(modified(&edited, "second"), at("2013-03-02T11:00:00Z"));
+
+        // The snapshot kept whole carries the dates it was built with: a
+        // new commit (the files as they were) keeps a start from taking it.
+        git(&["commit", "-q", "-am", "third"], "2014-04-03T12:00:00Z");
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let start = || LoadCache::kept_in(store.path()).with_settle_time(std::time::Duration::ZERO);
+        let mut first = start();
+        let kept = load_with(&content, &mut first).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(modified(&kept, "first"), at("2014-04-03T12:00:00Z"));
+        assert!(matches!(first.keep(), Ok(true)));
+        let mut again = start();
+        let whole = load_with(&content, &mut again).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(again.restored_whole());
+        assert_eq!(modified(&whole, "first"), at("2014-04-03T12:00:00Z"));
+        git(&["commit", "-q", "--amend", "-m", "third, again"], "2015-05-04T13:00:00Z");
+        let mut amended = start();
+        let after = load_with(&content, &mut amended).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(!amended.restored_whole());
+        assert_eq!(modified(&after, "first"), at("2015-05-04T13:00:00Z"));
+        assert_eq!(modified(&after, "second"), at("2013-03-02T11:00:00Z"));
     }
 
     #[test]
