@@ -10,25 +10,27 @@
 //!
 //! `texts` is every kept file's text, one after the other; `fronts` every
 //! kept file's front matter again, one after the other. A start reads the
-//! fronts and the index, not the texts: a restored file's text stays in
-//! this file, read when a front end asks for its body ([`Text`]), so a
-//! corpus restored from the cache takes memory for its structure, not for
-//! its Markdown, and a start does not wait for it. `index` (postcard)
-//! says, for each file, where its text and front matter are, its stamp,
-//! its hash and its text's hash, where its front matter and body are in
-//! the text, and its body's links, raw HTML and nesting (the scan that
-//! pulldown-cmark would otherwise repeat); and what checking each file
-//! against the rest found. The checksum (xxh3 of fronts and index) and the
+//! index, not the texts: a restored file's text stays in this file, read
+//! when a front end asks for its body ([`Text`]), so a corpus restored
+//! from the cache takes memory for its structure, not for its Markdown,
+//! and a start does not wait for it; the fronts are read when a file's
+//! front matter is first parsed again. `index` (postcard) says, for each
+//! file, where its text and front matter are, its stamp, its hash and its
+//! text's hash, where its front matter and body are in the text, and its
+//! body's links, raw HTML and nesting (the scan that pulldown-cmark would
+//! otherwise repeat); what checking each file against the rest found; the
+//! fronts' hash; and, after a successful load, its snapshot whole
+//! ([`Image`]). The checksum (xxh3 of the index), the fronts' hash and the
 //! magic make a truncated or damaged file refused, never trusted; each
-//! text is checked against its hash when it is read. The index names the
-//! format, Tessera's version, the folder and the site settings, and a
-//! cache that differs in any of them is not used.
+//! text is checked against its hash when it is read, and all of them by
+//! the load (or, after a start that took the snapshot whole, by
+//! [`LoadCache::keep`]). The index names the format, Tessera's version,
+//! the folder and the site settings, and a cache that differs in any of
+//! them is not used.
 //!
 //! A kept file is used only when the file on disk has the stamp it had
 //! when read (size, modification and change times, inode, as the
 //! in-memory cache decides); otherwise it is read and parsed again.
-//! Front matter is parsed again from the kept text: TOML is a small part
-//! of the cost, and the model types stay out of the format.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::io::Write;
