@@ -97,19 +97,14 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
             ..LoadCache::default()
         };
         if let Some(dir) = &cache.store {
-            match store::read(&store::file_for(dir, &canonical_root), &canonical_root) {
-                Ok(Some(restored)) => {
-                    cache.status = StoreStatus::Read { files: restored.files() };
-                    cache.imaged = restored.has_image();
-                    cache.restored = Some(restored);
-                }
-                Ok(None) => cache.status = StoreStatus::Missing,
-                Err(why) => cache.status = StoreStatus::Refused(why),
-            }
+            // Read while the folders are listed ([`LoadCache::finish_reading`]).
+            cache.pending = Some(store::Pending::start(store::file_for(dir, &canonical_root), canonical_root.clone()));
             cache.spool = store::Spool::create(dir, &canonical_root);
-            cache.dirty = !matches!(cache.status, StoreStatus::Read { .. });
         }
     }
+    // What checking each file found, if a start that took the snapshot
+    // whole left it encoded.
+    cache.decode_checks();
     // Only files in a kind's folder can be taken one by one; the paths are
     // kept relative to the root, as discovery names files.
     let changed = changed.and_then(|paths| {
@@ -168,6 +163,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.imaged = loader.cache.imaged;
     cache.git = loader.cache.git.take();
     cache.unchecked = loader.cache.unchecked.take();
+    cache.raw_checks = loader.cache.raw_checks.take();
     cache.root = loader.cache.root.take();
     cache.site = loader.cache.site.take();
     cache.parts = std::mem::take(&mut loader.next);
@@ -358,6 +354,11 @@ pub struct LoadCache {
     /// The kept texts a load which read none of them left unchecked, for
     /// [`LoadCache::keep`] to check.
     unchecked: Option<store::Unchecked>,
+    /// The cache on disk being read, until the first load needs it.
+    pending: Option<store::Pending>,
+    /// What checking each file found as the cache on disk kept it, not
+    /// decoded yet (a start that took the snapshot whole did not need it).
+    raw_checks: Option<store::RawChecks>,
 }
 
 /// How long after its last change a file's stamp is trusted: a write in the
@@ -410,6 +411,32 @@ impl LoadCache {
         self.whole
     }
 
+    /// Waits for the cache on disk being read, if it is, and takes what
+    /// it holds.
+    fn finish_reading(&mut self) {
+        let Some(pending) = self.pending.take() else { return };
+        match pending.finish() {
+            Ok(Some(restored)) => {
+                self.status = StoreStatus::Read { files: restored.files() };
+                self.imaged = restored.has_image();
+                self.restored = Some(restored);
+            }
+            Ok(None) => self.status = StoreStatus::Missing,
+            Err(why) => self.status = StoreStatus::Refused(why),
+        }
+        self.dirty = !matches!(self.status, StoreStatus::Read { .. });
+    }
+
+    /// Decodes what checking each file found, if it is still as the cache
+    /// on disk kept it.
+    fn decode_checks(&mut self) {
+        if let Some(raw) = self.raw_checks.take()
+            && self.checks.is_empty()
+        {
+            self.checks = raw.decode();
+        }
+    }
+
     /// What the first load found in the folder given to [`LoadCache::kept_in`].
     pub fn store_status(&self) -> &StoreStatus {
         &self.status
@@ -421,7 +448,9 @@ impl LoadCache {
     /// write (a full disk) leaves the old one, which is still checked file
     /// by file when used.
     pub fn keep(&mut self) -> std::io::Result<bool> {
-        let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
+        if self.store.is_none() || self.root.is_none() {
+            return Ok(false);
+        }
         // The texts a start that took the snapshot whole did not check: a
         // damaged one gets the cache written again (the texts read from
         // the content files when damaged).
@@ -440,6 +469,8 @@ impl LoadCache {
             self.spool = None;
             return Ok(false);
         }
+        self.decode_checks();
+        let (Some(dir), Some(root)) = (&self.store, &self.root) else { return Ok(false) };
         let image =
             self.last.as_ref().and_then(|last| image_of(&last.snapshot, self.discovered.as_ref()?, self.git.clone()));
         self.imaged = image.is_some();
@@ -674,16 +705,6 @@ impl Loader {
             self.cache.site = site.clone();
         }
         self.cache.site_key = store::site_key(site.as_ref());
-        if let Some(restored) = &mut self.cache.restored {
-            if restored.is_for(self.cache.site_key) {
-                if self.cache.checks.is_empty() {
-                    self.cache.checks = restored.take_checks();
-                }
-            } else {
-                self.cache.restored = None;
-                self.cache.status = StoreStatus::Refused("the site settings changed".to_owned());
-            }
-        }
         let topics = topics.map(|(t, src)| {
             self.check_topics(&t, &src);
             t.topics
@@ -698,6 +719,24 @@ impl Loader {
                 found
             }
         };
+        // Each file's stamp, while the cache on disk is still being read
+        // (the first load of a folder): a start that finds every file as
+        // the cache kept it takes the snapshot whole.
+        let stamps =
+            (self.cache.pending.as_ref().is_some_and(store::Pending::reading) && self.changed.is_none()).then(|| {
+                let root = &self.root;
+                found
+                    .par_iter()
+                    .map(|f| std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m)))
+                    .collect::<Vec<_>>()
+            });
+        self.cache.finish_reading();
+        if let Some(restored) = &self.cache.restored
+            && !restored.is_for(self.cache.site_key)
+        {
+            self.cache.restored = None;
+            self.cache.status = StoreStatus::Refused("the site settings changed".to_owned());
+        }
         if self.cache.store.is_some() {
             self.cache.git = git_state(&self.root);
         }
@@ -708,12 +747,17 @@ impl Loader {
         {
             let topics = topics.clone().unwrap_or_default();
             let legacy = legacy.as_ref().map(|(l, _)| l.addresses.clone()).unwrap_or_default();
-            if let Some(snapshot) = self.whole(image, site, topics, legacy, &found) {
+            if let Some(snapshot) = self.whole(image, site, topics, legacy, &found, stamps.as_deref()) {
                 return Some(snapshot);
             }
             // What the cache keeps whole is not this load: a successful
             // one is kept instead.
             self.cache.imaged = false;
+        }
+        if let Some(restored) = &mut self.cache.restored
+            && self.cache.checks.is_empty()
+        {
+            self.cache.checks = restored.take_checks();
         }
         // The kept texts are checked before any is used.
         if let Some(restored) = &mut self.cache.restored {
@@ -839,7 +883,8 @@ impl Loader {
     /// folder holds now: under the same settings, from the same listing,
     /// every file with the stamp kept for it, and in a git repository at
     /// the same commit and index. `None` otherwise (the load then goes on
-    /// as usual, with the kept parts).
+    /// as usual, with the kept parts). `stamps`: each found file's stamp,
+    /// if already looked at (`None` where it could not be).
     fn whole(
         &mut self,
         image: store::Image,
@@ -847,6 +892,7 @@ impl Loader {
         topics: Vec<crate::model::Topic>,
         legacy: Vec<crate::model::LegacyAddress>,
         found: &[Found],
+        stamps: Option<&[Option<Stamp>]>,
     ) -> Option<Snapshot> {
         if self.diagnostics.iter().any(Diagnostic::is_error)
             || image.docs.len() != found.len()
@@ -859,10 +905,13 @@ impl Loader {
         let restored = self.cache.restored.as_ref()?;
         let settle = self.cache.settle.unwrap_or(SETTLE);
         let root = &self.root;
-        let unchanged = found.par_iter().all(|f| {
-            restored.stamp_of(&f.path).is_some_and(|(stamp, read_at, _)| {
-                stamp.settled(read_at, settle)
-                    && std::fs::metadata(root.join(&f.path)).is_ok_and(|m| Stamp::of(&m) == stamp)
+        let unchanged = found.par_iter().enumerate().all(|(i, f)| {
+            restored.stamp_of(&f.path, i).is_some_and(|(stamp, read_at, _)| {
+                let now = match stamps {
+                    Some(stamps) => stamps.get(i).cloned().flatten(),
+                    None => std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m)),
+                };
+                stamp.settled(read_at, settle) && now == Some(stamp)
             })
         });
         if !unchanged {
@@ -893,14 +942,19 @@ impl Loader {
         );
         drop(docs);
         let next = &mut self.next;
+        next.reserve(found.len());
         let docs =
             (parts(made.0, next), parts(made.1, next), parts(made.2, next), parts(made.3, next), parts(made.4, next));
         if let Some(restored) = &mut self.cache.restored {
             restored.done_taking();
             self.cache.unchecked = Some(restored.check_texts_later());
         }
-        // What checking each file found stays for the next load.
+        // What checking each file found stays for the next load (as kept,
+        // if this is the first: the next load decodes it).
         self.next_checks = std::mem::take(&mut self.cache.checks);
+        if self.next_checks.is_empty() {
+            self.cache.raw_checks = self.cache.restored.as_mut().and_then(store::Restored::take_raw_checks);
+        }
         self.diagnostics = image.warnings.into_iter().map(store::diagnostic).collect();
         self.whole = true;
         Some(assemble(site.clone(), topics, legacy, docs))
@@ -1158,10 +1212,12 @@ impl Loader {
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
             .par_iter()
-            .filter(|f| f.kind == kind)
-            .map(|f| {
+            .enumerate()
+            .filter(|(_, f)| f.kind == kind)
+            .map(|(at, f)| {
                 let trusted = changed.is_some_and(|c| !c.contains(&f.path));
-                let kept = Kept { memory: cache.get(&f.path), disk: restored, spool, trusted, settle, plain_folder };
+                let memory = cache.get(&f.path);
+                let kept = Kept { memory, disk: restored, at, spool, trusted, settle, plain_folder };
                 let (result, keep) = parse_cached::<T>(root, site, f, kept, fresh);
                 (result, keep, f.path.as_path())
             })
@@ -2141,7 +2197,7 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: None, disk: None, spool: None, trusted: false, settle, plain_folder };
+        let from = Kept { memory: None, disk: None, at: 0, spool: None, trusted: false, settle, plain_folder };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2222,7 +2278,7 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: Some(&kept), disk: None, spool: None, trusted: false, settle, plain_folder };
+        let from = Kept { memory: Some(&kept), disk: None, at: 0, spool: None, trusted: false, settle, plain_folder };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2411,7 +2467,8 @@ fn assemble(
         revision_time: None,
         patched_from: None,
     };
-    // The collections on one core, the indexes across them on another.
+    // The collections and the indexes across them at once; the indexes of
+    // the pages apart from the other kinds', then merged.
     fn collection<T>(docs: &[Arc<Document<T>>]) -> Collection<T> {
         let mut collection = Collection::default();
         for doc in docs {
@@ -2420,16 +2477,23 @@ fn assemble(
         collection
     }
     let (pages, measures, partners, stories, media) = &docs;
-    let (collections, ()) = rayon::join(
+    let collections = rayon::join(
         || (collection(pages), collection(measures), collection(partners), collection(stories), collection(media)),
         || {
-            index(&mut snapshot, pages);
-            index(&mut snapshot, measures);
-            index(&mut snapshot, partners);
-            index(&mut snapshot, stories);
-            index(&mut snapshot, media);
+            let (mut all, rest) = rayon::join(
+                || Indexes::default().add(pages),
+                || Indexes::default().add(measures).add(partners).add(stories).add(media),
+            );
+            all.merge(rest);
+            all
         },
     );
+    let (collections, indexes) = collections;
+    snapshot.by_topic = Arc::new(indexes.by_topic);
+    snapshot.by_country = Arc::new(indexes.by_country);
+    snapshot.referrers = Arc::new(indexes.referrers);
+    snapshot.media_users = Arc::new(indexes.media_users);
+    snapshot.embargoes = indexes.embargoes;
     (snapshot.pages, snapshot.measures, snapshot.partners, snapshot.stories, snapshot.media) = collections;
     snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
     snapshot.settings_hash = settings_hash(&snapshot.site, &snapshot.topics, &snapshot.legacy);
@@ -2438,18 +2502,26 @@ fn assemble(
     snapshot.public_versions = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
     snapshot.public_bodies = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
     snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
-    for ids in Arc::make_mut(&mut snapshot.by_topic)
+    let mut ids: Vec<&mut Vec<ItemId>> = Arc::make_mut(&mut snapshot.by_topic)
         .values_mut()
         .chain(Arc::make_mut(&mut snapshot.by_country).values_mut())
         .chain(Arc::make_mut(&mut snapshot.referrers).values_mut())
-    {
-        ids.sort();
-        ids.dedup();
-    }
-    for users in Arc::make_mut(&mut snapshot.media_users).values_mut() {
-        users.sort();
-        users.dedup();
-    }
+        .collect();
+    let mut users: Vec<&mut Vec<(ItemId, Locale)>> = Arc::make_mut(&mut snapshot.media_users).values_mut().collect();
+    rayon::join(
+        || {
+            ids.par_iter_mut().for_each(|ids| {
+                ids.sort();
+                ids.dedup();
+            })
+        },
+        || {
+            users.par_iter_mut().for_each(|users| {
+                users.sort();
+                users.dedup();
+            })
+        },
+    );
     snapshot
 }
 
@@ -2464,9 +2536,10 @@ fn image_docs<T: Cached>(
     site: Option<&str>,
 ) -> Option<Vec<(Arc<Document<T>>, PathBuf, CachedPart)>> {
     docs.par_iter()
-        .filter(|(f, _)| f.kind == T::KIND)
-        .map(|&(f, d)| {
-            let file = restored.take(&f.path)?;
+        .enumerate()
+        .filter(|(_, (f, _))| f.kind == T::KIND)
+        .map(|(at, &(f, d))| {
+            let file = restored.take(&f.path, at)?;
             let (stamp, read_at, hash) = file.stamp()?;
             let (source, body) = restored.source(file, &f.path, site)?;
             let meta = crate::reference::read_plain(|| serde_json::from_str::<T>(&d.meta)).ok()?;
@@ -2557,36 +2630,69 @@ fn settings_hash(site: &Site, topics: &[crate::model::Topic], legacy: &[crate::m
 }
 
 /// Adds documents to the snapshot's indexes (not to its collections).
-fn index<T: Item>(snapshot: &mut Snapshot, docs: &[Arc<Document<T>>]) {
-    for doc in docs {
-        let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
-        for r in doc.meta.references() {
-            let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
-            if r.kind == Kind::Topic {
-                Arc::make_mut(&mut snapshot.by_topic).entry(r.slug.to_owned()).or_default().push(id.clone());
-            } else {
-                if r.kind == Kind::Media {
-                    Arc::make_mut(&mut snapshot.media_users)
-                        .entry(r.slug.to_owned())
-                        .or_default()
-                        .push((id.clone(), doc.locale.clone()));
+/// The indexes across collections that a snapshot keeps (unsorted, with
+/// repeats, until [`assemble`] sorts them).
+#[derive(Default)]
+struct Indexes {
+    by_topic: HashMap<String, Vec<ItemId>>,
+    by_country: HashMap<crate::Country, Vec<ItemId>>,
+    referrers: HashMap<ItemId, Vec<ItemId>>,
+    media_users: HashMap<String, Vec<(ItemId, Locale)>>,
+    embargoes: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Indexes {
+    /// With what `docs` say of other items.
+    fn add<T: Item>(mut self, docs: &[Arc<Document<T>>]) -> Indexes {
+        for doc in docs {
+            let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
+            for r in doc.meta.references() {
+                if r.kind == Kind::Topic {
+                    push(&mut self.by_topic, r.slug, id.clone());
+                } else {
+                    if r.kind == Kind::Media {
+                        push(&mut self.media_users, r.slug, (id.clone(), doc.locale.clone()));
+                    }
+                    let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
+                    self.referrers.entry(target).or_default().push(id.clone());
                 }
-                Arc::make_mut(&mut snapshot.referrers).entry(target).or_default().push(id.clone());
+            }
+            for link in &doc.body.links {
+                if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
+                    push(&mut self.media_users, slug.as_str(), (id.clone(), doc.locale.clone()));
+                }
+            }
+            if let Some(t) = doc.meta.visibility().1 {
+                self.embargoes.push(t.instant());
+            }
+            if let Some(country) = doc.meta.country() {
+                self.by_country.entry(country).or_default().push(id.clone());
             }
         }
-        for link in &doc.body.links {
-            if let LinkTarget::Item { kind: Kind::Media, slug, .. } = &link.target {
-                Arc::make_mut(&mut snapshot.media_users)
-                    .entry(slug.clone())
-                    .or_default()
-                    .push((id.clone(), doc.locale.clone()));
+        self
+    }
+
+    /// With `other`'s entries too.
+    fn merge(&mut self, other: Indexes) {
+        fn into<K: std::hash::Hash + Eq, V>(to: &mut HashMap<K, Vec<V>>, from: HashMap<K, Vec<V>>) {
+            for (k, v) in from {
+                to.entry(k).or_default().extend(v);
             }
         }
-        if let Some(t) = doc.meta.visibility().1 {
-            snapshot.embargoes.push(t.instant());
-        }
-        if let Some(country) = doc.meta.country() {
-            Arc::make_mut(&mut snapshot.by_country).entry(country).or_default().push(id.clone());
+        into(&mut self.by_topic, other.by_topic);
+        into(&mut self.by_country, other.by_country);
+        into(&mut self.referrers, other.referrers);
+        into(&mut self.media_users, other.media_users);
+        self.embargoes.extend(other.embargoes);
+    }
+}
+
+/// Adds `value` under `key`, copying the key only when it is new.
+fn push<V>(map: &mut HashMap<String, Vec<V>>, key: &str, value: V) {
+    match map.get_mut(key) {
+        Some(values) => values.push(value),
+        None => {
+            map.insert(key.to_owned(), vec![value]);
         }
     }
 }
@@ -2807,6 +2913,8 @@ struct Kept<'a> {
     memory: Option<&'a CachedPart>,
     /// The parts kept on disk by an earlier run.
     disk: Option<&'a store::Restored>,
+    /// Where the file is in the listing (where it likely is on disk).
+    at: usize,
     /// Where a file read now leaves its text, if anywhere.
     spool: Option<&'a store::Spool>,
     /// Whether the caller knows the file did not change since it was read.
@@ -2839,7 +2947,7 @@ fn parse_cached<T: Cached>(
     }
     if cached.is_none()
         && let Some(disk) = kept.disk
-        && let Some(file) = disk.take(&found.path)
+        && let Some(file) = disk.take(&found.path, kept.at)
         && let Some((stamp, read_at, hash)) = file.stamp()
         && stamp.settled(read_at, kept.settle)
         && let Ok(meta) = std::fs::metadata(root.join(&found.path))

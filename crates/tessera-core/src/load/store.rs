@@ -49,12 +49,42 @@ use crate::snapshot::ItemId;
 use crate::text::Store;
 
 /// Bumped whenever what is kept, or what a parse finds, changes.
-const FORMAT: u32 = 3;
-const MAGIC: &[u8; 8] = b"TSPARTS\x03";
+const FORMAT: u32 = 4;
+const MAGIC: &[u8; 8] = b"TSPARTS\x04";
 /// Index length, fronts length, checksum, magic.
 const TRAILER: usize = 8 + 8 + 8 + 8;
 /// How many folders' caches are kept; the least recently written go first.
 const KEEP: usize = 4;
+/// How many files a chunk of the index holds.
+const CHUNK: usize = 2048;
+
+/// Bytes within the index, read in place where they can be.
+pub(super) struct Blob<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Blob<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(self, v: &'de [u8]) -> Result<Blob<'de>, E> {
+                Ok(Blob(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Blob<'de>, E> {
+                Ok(Blob(std::borrow::Cow::Owned(v.to_vec())))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
+    }
+}
 
 /// What a load found of the cache on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -74,9 +104,12 @@ pub enum StoreStatus {
 }
 
 /// The index: generic so that [`write`] can serialize views of the load
-/// cache one file at a time, in the very shape that is read back.
+/// cache, in the very shape that is read back. The files are kept in the
+/// order of their paths' bytes (the listing's order), in chunks of
+/// [`CHUNK`] files, each encoded apart, so that a start decodes them on
+/// every core.
 #[derive(Serialize, Deserialize)]
-struct Index<Files = Vec<StoredFile>, Checks = Vec<StoredCheck>, Kept = Option<Image>> {
+struct Index<Files = Vec<Blob<'static>>, Kept = Option<Image>> {
     format: u32,
     tessera: String,
     root: String,
@@ -85,7 +118,7 @@ struct Index<Files = Vec<StoredFile>, Checks = Vec<StoredCheck>, Kept = Option<I
     /// needed: a start that takes the snapshot whole never reads them.
     fronts_hash: u64,
     files: Files,
-    checks: Checks,
+    checks: RawChecks,
     /// The snapshot the load that wrote the cache built, if it succeeded.
     image: Kept,
 }
@@ -154,23 +187,145 @@ struct StoredStamp {
 
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct StoredScan {
-    links: Vec<StoredLink>,
+    links: StoredLinks,
     raw_html: Vec<u64>,
     too_deep: Option<u64>,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+/// A body's links, read straight into the body's own type (a start reads
+/// about ten a file, so a copy of each would cost as much again).
+#[derive(Clone)]
+pub(super) struct StoredLinks(Vec<BodyLink>);
+
+/// How a link is kept, read into a [`BodyLink`] as it is decoded.
+#[derive(Deserialize)]
 struct StoredLink {
     target: StoredTarget,
     offset: u64,
     span: (u64, u64),
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Deserialize)]
 enum StoredTarget {
     Item { kind: Kind, slug: String, fragment: Option<String> },
     Url(String),
     Invalid(String),
+}
+
+/// The same, written from the body's links without copying them.
+#[derive(Serialize)]
+struct LinkOf<'a> {
+    target: TargetOf<'a>,
+    offset: u64,
+    span: (u64, u64),
+}
+
+#[derive(Serialize)]
+enum TargetOf<'a> {
+    Item { kind: Kind, slug: &'a str, fragment: Option<&'a str> },
+    Url(&'a str),
+    Invalid(&'a str),
+}
+
+impl<'a> LinkOf<'a> {
+    fn of(l: &'a BodyLink) -> LinkOf<'a> {
+        LinkOf {
+            target: match &l.target {
+                LinkTarget::Item { kind, slug, fragment } => {
+                    TargetOf::Item { kind: *kind, slug, fragment: fragment.as_deref() }
+                }
+                LinkTarget::Url { url } => TargetOf::Url(url),
+                LinkTarget::Invalid { written } => TargetOf::Invalid(written),
+            },
+            offset: l.offset as u64,
+            span: range(&l.span),
+        }
+    }
+}
+
+impl Serialize for StoredLinks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(LinkOf::of))
+    }
+}
+
+impl<'de> Deserialize<'de> for StoredLinks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Links;
+        impl<'de> serde::de::Visitor<'de> for Links {
+            type Value = StoredLinks;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a body's links")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StoredLinks, A::Error> {
+                use serde::de::Error;
+                // A length read from the file is not trusted to size memory.
+                let mut links = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 12));
+                while let Some(l) = seq.next_element::<StoredLink>()? {
+                    let target = match l.target {
+                        StoredTarget::Item { kind, slug, fragment } => LinkTarget::Item { kind, slug, fragment },
+                        StoredTarget::Url(url) => LinkTarget::Url { url },
+                        StoredTarget::Invalid(written) => LinkTarget::Invalid { written },
+                    };
+                    let offset = usize::try_from(l.offset).map_err(A::Error::custom)?;
+                    let span = usize_range(l.span).ok_or_else(|| A::Error::custom("a link's span is reversed"))?;
+                    links.push(BodyLink { target, offset, span });
+                }
+                Ok(StoredLinks(links))
+            }
+        }
+        deserializer.deserialize_seq(Links)
+    }
+}
+
+/// What checking each file found, kept encoded in the index until a load
+/// needs it: a start that takes the snapshot whole does not, and the next
+/// load decodes it ([`RawChecks::decode`]).
+pub(super) struct RawChecks(Vec<u8>);
+
+impl Serialize for RawChecks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawChecks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = RawChecks;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<RawChecks, E> {
+                Ok(RawChecks(v.to_vec()))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
+    }
+}
+
+impl RawChecks {
+    /// By path; empty if they do not decode (every file is then checked
+    /// again, which gives the same result more slowly). The index they
+    /// are part of was checked whole when read.
+    pub(super) fn decode(self) -> HashMap<PathBuf, CheckedPart> {
+        let Ok(checks) = postcard::from_bytes::<Vec<StoredCheck>>(&self.0) else { return HashMap::default() };
+        checks
+            .into_iter()
+            .map(|c| {
+                let diagnostics = c.diagnostics.into_iter().map(diagnostic);
+                let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug });
+                let part = CheckedPart {
+                    hash: c.hash,
+                    context: c.context,
+                    diagnostics: diagnostics.collect(),
+                    referenced: referenced.collect(),
+                };
+                (PathBuf::from(c.path), part)
+            })
+            .collect()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -207,16 +362,54 @@ pub(super) struct Restored {
     fronts_hash: u64,
     /// Each taken by the load that uses it: its links are moved into the
     /// body, not copied.
-    /// By path (as a string: hashing a `Path` walks its components).
-    files: HashMap<Box<str>, Mutex<Option<StoredFile>>>,
+    /// By path (as a string), in the order of the paths' bytes, which is
+    /// the listing's.
+    files: Vec<(String, Mutex<Option<StoredFile>>)>,
     /// How many files it kept (`files` is emptied once they are taken).
     kept: usize,
-    checks: HashMap<PathBuf, CheckedPart>,
+    checks: Option<RawChecks>,
     image: Option<Image>,
     /// Every kept text's place and hash, until checked, and where the
     /// texts end.
     texts: Vec<(u64, u64, u64)>,
     texts_len: u64,
+}
+
+/// A cache being read on a thread of its own while the load lists the
+/// folders and looks at the files' stamps ([`Pending::finish`]).
+pub(super) enum Pending {
+    Reading(std::thread::JoinHandle<Result<Option<Restored>, String>>),
+    Read(Box<Result<Option<Restored>, String>>),
+}
+
+impl Pending {
+    /// Starts reading the cache at `path` for `root` (here, when no thread
+    /// can be started).
+    pub(super) fn start(path: PathBuf, root: PathBuf) -> Pending {
+        if !path.exists() && !path.is_symlink() {
+            return Pending::Read(Box::new(Ok(None)));
+        }
+        let (p, r) = (path.clone(), root.clone());
+        match std::thread::Builder::new().name("cache-read".to_owned()).spawn(move || read(&p, &r)) {
+            Ok(thread) => Pending::Reading(thread),
+            Err(_) => Pending::Read(Box::new(read(&path, &root))),
+        }
+    }
+
+    /// Whether it is still being read (on a thread).
+    pub(super) fn reading(&self) -> bool {
+        matches!(self, Pending::Reading(_))
+    }
+
+    /// What [`read`] gave.
+    pub(super) fn finish(self) -> Result<Option<Restored>, String> {
+        match self {
+            Pending::Reading(thread) => {
+                thread.join().unwrap_or_else(|_| Err("cannot read it: the thread reading it failed".to_owned()))
+            }
+            Pending::Read(read) => *read,
+        }
+    }
 }
 
 /// The cache file for the content folder `root` (canonical) in `dir`.
@@ -288,14 +481,20 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     if xxhash_rust::xxh3::xxh3_64(&index_bytes) != u64::from_le_bytes(checksum) {
         return Err(truncated());
     }
-    let index: Index = postcard::from_bytes(&index_bytes).map_err(|_| truncated())?;
-    drop(index_bytes);
+    let index: Index<Vec<Blob<'_>>> = postcard::from_bytes(&index_bytes).map_err(|_| truncated())?;
     if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
         return Err(format!("it was written by another version of Tessera ({})", index.tessera));
     }
     if Path::new(&index.root) != root {
         return Err(format!("it is for another folder ({})", index.root));
     }
+    let chunks: Vec<Vec<StoredFile>> = {
+        use rayon::prelude::*;
+        index.files.par_iter().map(|chunk| postcard::from_bytes(&chunk.0)).collect::<Result<_, _>>()
+    }
+    .map_err(|_| truncated())?;
+    let Index { site, fronts_hash, checks, image, .. } = index;
+    drop(index_bytes);
     // Every text is checked against its hash now, so that a damaged cache
     // is refused and written again rather than found out page by page; it
     // is read through a small buffer, not kept (and checked again when a
@@ -312,14 +511,15 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
         fronts.update(chunk);
         at += n as u64;
     }
-    if fronts.digest() != index.fronts_hash {
+    if fronts.digest() != fronts_hash {
         return Err(truncated());
     }
     // The texts are checked by the load, before it uses them
     // ([`Restored::texts_whole`], [`Restored::check_texts_apart`]).
-    let texts: Vec<(u64, u64, u64)> = index.files.iter().map(|f| (f.start, f.len, f.text_hash)).collect();
-    let mut files = HashMap::with_capacity_and_hasher(index.files.len(), Default::default());
-    for f in index.files {
+    let count = chunks.iter().map(Vec::len).sum();
+    let mut texts = Vec::with_capacity(count);
+    let mut files: Vec<(String, Mutex<Option<StoredFile>>)> = Vec::with_capacity(count);
+    for mut f in chunks.into_iter().flatten() {
         // Every range must fit: the texts are checked when read, the
         // front matter here.
         let fits = usize_range((f.start, f.start.saturating_add(f.len)))
@@ -329,38 +529,25 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
                 let copy = usize_range((f.front_at, f.front_at.saturating_add(front.len() as u64)));
                 front.end <= file.len() && body.end <= file.len() && copy.is_some_and(|c| c.end as u64 <= fronts_len)
             });
-        if !fits {
+        // In order, each once: looked up by halving.
+        if !fits || files.last().is_some_and(|(last, _)| last.as_bytes() >= f.path.as_bytes()) {
             return Err(truncated());
         }
-        files.insert(Box::from(f.path.as_str()), Mutex::new(Some(f)));
+        texts.push((f.start, f.len, f.text_hash));
+        files.push((std::mem::take(&mut f.path), Mutex::new(Some(f))));
     }
-    let checks = index
-        .checks
-        .into_iter()
-        .map(|c| {
-            let diagnostics = c.diagnostics.into_iter().map(diagnostic);
-            let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug });
-            let part = CheckedPart {
-                hash: c.hash,
-                context: c.context,
-                diagnostics: diagnostics.collect(),
-                referenced: referenced.collect(),
-            };
-            (PathBuf::from(c.path), part)
-        })
-        .collect();
     let store = Store::new(file, path, root);
     Ok(Some(Restored {
-        site: index.site,
+        site,
         store,
         fronts: std::sync::OnceLock::new(),
         fronts_at: texts_len,
         fronts_len,
-        fronts_hash: index.fronts_hash,
+        fronts_hash,
         kept: files.len(),
         files,
-        checks,
-        image: index.image,
+        checks: Some(checks),
+        image,
         texts,
         texts_len,
     }))
@@ -474,13 +661,18 @@ impl Restored {
     /// while parsing, and the table (a few hundred bytes a file) would
     /// otherwise stay until the load ends, at its peak.
     pub(super) fn done_taking(&mut self) {
-        self.files = HashMap::default();
+        self.files = Vec::new();
         self.fronts = std::sync::OnceLock::new();
     }
 
     /// What checking each file found, by path.
     pub(super) fn take_checks(&mut self) -> HashMap<PathBuf, CheckedPart> {
-        std::mem::take(&mut self.checks)
+        self.checks.take().map(RawChecks::decode).unwrap_or_default()
+    }
+
+    /// The same, still encoded, for a load that does not need them.
+    pub(super) fn take_raw_checks(&mut self) -> Option<RawChecks> {
+        self.checks.take()
     }
 
     /// Whether every kept text still has its hash: reads them all (through
@@ -508,13 +700,25 @@ impl Restored {
 
     /// The stamp, read time and hash of the kept file at `path`, which
     /// stays kept.
-    pub(super) fn stamp_of(&self, path: &Path) -> Option<(Stamp, SystemTime, u64)> {
-        self.files.get(path.to_str()?)?.lock().unwrap_or_else(PoisonError::into_inner).as_ref()?.stamp()
+    /// `hint`: where it may be in the order of paths (the listing's).
+    pub(super) fn stamp_of(&self, path: &Path, hint: usize) -> Option<(Stamp, SystemTime, u64)> {
+        self.slot(path, hint)?.lock().unwrap_or_else(PoisonError::into_inner).as_ref()?.stamp()
     }
 
     /// The kept file at `path`, if it is kept (and not taken already).
-    pub(super) fn take(&self, path: &Path) -> Option<StoredFile> {
-        self.files.get(path.to_str()?)?.lock().unwrap_or_else(PoisonError::into_inner).take()
+    pub(super) fn take(&self, path: &Path, hint: usize) -> Option<StoredFile> {
+        self.slot(path, hint)?.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn slot(&self, path: &Path, hint: usize) -> Option<&Mutex<Option<StoredFile>>> {
+        let path = path.to_str()?;
+        if let Some((p, slot)) = self.files.get(hint)
+            && p == path
+        {
+            return Some(slot);
+        }
+        let at = self.files.binary_search_by(|(p, _)| p.as_bytes().cmp(path.as_bytes())).ok()?;
+        self.files.get(at).map(|(_, slot)| slot)
     }
 
     /// The front matter of the kept `file`, as kept beside the texts.
@@ -551,18 +755,7 @@ impl Restored {
         let body = match file.scan {
             None => Body::empty(),
             Some(scan) => {
-                let links = scan
-                    .links
-                    .into_iter()
-                    .map(|l| {
-                        let target = match l.target {
-                            StoredTarget::Item { kind, slug, fragment } => LinkTarget::Item { kind, slug, fragment },
-                            StoredTarget::Url(url) => LinkTarget::Url { url },
-                            StoredTarget::Invalid(written) => LinkTarget::Invalid { written },
-                        };
-                        Some(BodyLink { target, offset: usize::try_from(l.offset).ok()?, span: usize_range(l.span)? })
-                    })
-                    .collect::<Option<Vec<_>>>()?;
+                let links = scan.links.0;
                 let raw_html = scan.raw_html.iter().map(|&o| usize::try_from(o).ok()).collect::<Option<Vec<_>>>()?;
                 let too_deep = match scan.too_deep {
                     Some(o) => Some(usize::try_from(o).ok()?),
@@ -707,6 +900,18 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             }
             out.write_all(front.as_bytes())?;
         }
+        // In the order of their paths, in chunks encoded apart.
+        files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let chunks = files
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let stored = Seq(|| {
+                    chunk.iter().map(|(path, cached, source, body, at)| stored_file(path, cached, source, body, at))
+                });
+                postcard::to_allocvec(&stored).map(|bytes| Blob(std::borrow::Cow::Owned(bytes)))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(std::io::Error::other)?;
         let checks: Vec<(&str, &CheckedPart)> = keep
             .checks
             .iter()
@@ -719,10 +924,11 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             root: keep.root.to_string_lossy().into_owned(),
             site: keep.site,
             fronts_hash: 0,
-            files: Seq(|| {
-                files.iter().map(|(path, cached, source, body, at)| stored_file(path, cached, source, body, at))
-            }),
-            checks: Seq(|| checks.iter().map(|&(path, c)| stored_check(path, c))),
+            files: chunks,
+            checks: RawChecks(
+                postcard::to_allocvec(&Seq(|| checks.iter().map(|&(path, c)| stored_check(path, c))))
+                    .map_err(std::io::Error::other)?,
+            ),
             image: keep.image.as_ref(),
         };
         let fronts_len = out.written;
@@ -766,24 +972,10 @@ impl Serialize for ScanOf<'_> {
         use serde::ser::SerializeStruct;
         let body = self.0;
         let mut scan = serializer.serialize_struct("StoredScan", 3)?;
-        scan.serialize_field("links", &Seq(|| body.links.iter().map(stored_link)))?;
+        scan.serialize_field("links", &Seq(|| body.links.iter().map(LinkOf::of)))?;
         scan.serialize_field("raw_html", &Seq(|| body.raw_html.iter().map(|&o| o as u64)))?;
         scan.serialize_field("too_deep", &body.too_deep.map(|o| o as u64))?;
         scan.end()
-    }
-}
-
-fn stored_link(l: &BodyLink) -> StoredLink {
-    StoredLink {
-        target: match &l.target {
-            LinkTarget::Item { kind, slug, fragment } => {
-                StoredTarget::Item { kind: *kind, slug: slug.clone(), fragment: fragment.clone() }
-            }
-            LinkTarget::Url { url } => StoredTarget::Url(url.clone()),
-            LinkTarget::Invalid { written } => StoredTarget::Invalid(written.clone()),
-        },
-        offset: l.offset as u64,
-        span: range(&l.span),
     }
 }
 
@@ -883,20 +1075,28 @@ mod tests {
 
     /// Writes the cache file `path` again with its index changed by `edit`,
     /// checksum and all, as another build of Tessera would have written it.
-    fn rewrite(path: &Path, edit: impl FnOnce(&mut Index)) {
+    fn rewrite(path: &Path, edit: impl FnOnce(&mut Index<()>, &mut Vec<StoredFile>)) {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
         let body_len = bytes.len() - TRAILER;
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default()) as usize;
         let (index_len, fronts_len) = (word(body_len), word(body_len + 8));
-        let texts_len = body_len - index_len - fronts_len;
-        let mut index: Index =
+        let index: Index<Vec<Blob<'_>>> =
             postcard::from_bytes(&bytes[body_len - index_len..body_len]).unwrap_or_else(|e| panic!("{e}"));
-        edit(&mut index);
+        let mut files: Vec<StoredFile> = index
+            .files
+            .iter()
+            .flat_map(|c| postcard::from_bytes::<Vec<StoredFile>>(&c.0).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let Index { format, tessera, root, site, fronts_hash, checks, image, .. } = index;
+        let mut index = Index { format, tessera, root, site, fronts_hash, files: (), checks, image };
+        edit(&mut index, &mut files);
+        let chunk = Blob(std::borrow::Cow::Owned(postcard::to_allocvec(&files).unwrap_or_else(|e| panic!("{e}"))));
+        let Index { format, tessera, root, site, fronts_hash, checks, image, .. } = index;
+        let index = Index { format, tessera, root, site, fronts_hash, files: vec![chunk], checks, image };
         let index = postcard::to_allocvec(&index).unwrap_or_else(|e| panic!("{e}"));
         let mut out = bytes[..body_len - index_len].to_vec();
         out.extend_from_slice(&index);
         let checksum = xxhash_rust::xxh3::xxh3_64(&index);
-        let _ = texts_len;
         out.extend_from_slice(&(index.len() as u64).to_le_bytes());
         out.extend_from_slice(&(fronts_len as u64).to_le_bytes());
         out.extend_from_slice(&checksum.to_le_bytes());
@@ -923,12 +1123,13 @@ mod tests {
         assert_eq!(format!("{:?}", load_with(dir.path(), &mut good).err()), fresh);
         assert_eq!(good.store_status(), &StoreStatus::Read { files: 1 });
         let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
-        type Edit = Box<dyn FnOnce(&mut Index)>;
-        let edits: [(&str, Edit); 4] = [
-            ("another version", Box::new(|i: &mut Index| i.tessera = "0.0.0-other".to_owned())),
-            ("another format", Box::new(|i: &mut Index| i.format += 1)),
-            ("a text past the end", Box::new(|i: &mut Index| i.files[0].len += 1000)),
-            ("a body past the end of its file", Box::new(|i: &mut Index| i.files[0].body.1 += 1000)),
+        type Edit = Box<dyn FnOnce(&mut Index<()>, &mut Vec<StoredFile>)>;
+        let edits: [(&str, Edit); 5] = [
+            ("another version", Box::new(|i, _| i.tessera = "0.0.0-other".to_owned())),
+            ("another format", Box::new(|i, _| i.format += 1)),
+            ("a text past the end", Box::new(|_, f| f[0].len += 1000)),
+            ("a body past the end of its file", Box::new(|_, f| f[0].body.1 += 1000)),
+            ("a file kept twice", Box::new(|_, f| f.push(f[0].clone()))),
         ];
         #[cfg(unix)]
         {
