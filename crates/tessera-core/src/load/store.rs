@@ -28,6 +28,13 @@
 //! the folder and the site settings, and a cache that differs in any of
 //! them is not used.
 //!
+//! The index keeps the files in the order of their paths' bytes (the
+//! listing's), in chunks encoded apart so that a start decodes them on
+//! every core, and what checking found as one encoded blob, decoded when
+//! a load needs it (a start that takes the snapshot whole does not). The
+//! file is read on a thread of its own ([`Pending`]) while the load lists
+//! the folders.
+//!
 //! A kept file is used only when the file on disk has the stamp it had
 //! when read (size, modification and change times, inode, as the
 //! in-memory cache decides); otherwise it is read and parsed again.
@@ -902,16 +909,15 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
         }
         // In the order of their paths, in chunks encoded apart.
         files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let chunks = files
-            .chunks(CHUNK)
-            .map(|chunk| {
-                let stored = Seq(|| {
+        // Each chunk encoded as it is written, so that one at a time is
+        // held.
+        let chunks = Seq(|| {
+            files.chunks(CHUNK).map(|chunk| {
+                Encoded(Seq(|| {
                     chunk.iter().map(|(path, cached, source, body, at)| stored_file(path, cached, source, body, at))
-                });
-                postcard::to_allocvec(&stored).map(|bytes| Blob(std::borrow::Cow::Owned(bytes)))
+                }))
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(std::io::Error::other)?;
+        });
         let checks: Vec<(&str, &CheckedPart)> = keep
             .checks
             .iter()
@@ -961,6 +967,16 @@ where
 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq((self.0)())
+    }
+}
+
+/// A value serialized as the bytes of its own encoding (a [`Blob`]).
+struct Encoded<T>(T);
+
+impl<T: Serialize> Serialize for Encoded<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes = postcard::to_allocvec(&self.0).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_bytes(&bytes)
     }
 }
 
