@@ -924,11 +924,11 @@ impl Loader {
         let url = self.site_url.as_deref();
         fn parts<T>(
             made: Vec<(Arc<Document<T>>, PathBuf, CachedPart)>,
-            next: &mut HashMap<PathBuf, CachedPart>,
+            kept: &mut Vec<(PathBuf, CachedPart)>,
         ) -> Vec<Arc<Document<T>>> {
             made.into_iter()
                 .map(|(doc, path, part)| {
-                    next.insert(path, part);
+                    kept.push((path, part));
                     doc
                 })
                 .collect()
@@ -941,10 +941,18 @@ impl Loader {
             image_docs(&docs, restored, url)?,
         );
         drop(docs);
-        let next = &mut self.next;
-        next.reserve(found.len());
-        let docs =
-            (parts(made.0, next), parts(made.1, next), parts(made.2, next), parts(made.3, next), parts(made.4, next));
+        // The kept JSON let go before the indexes are built, which then
+        // reuse its memory.
+        let store::Image { docs: kept_json, warnings, .. } = image;
+        drop(kept_json);
+        let mut kept = Vec::with_capacity(found.len());
+        let docs = (
+            parts(made.0, &mut kept),
+            parts(made.1, &mut kept),
+            parts(made.2, &mut kept),
+            parts(made.3, &mut kept),
+            parts(made.4, &mut kept),
+        );
         if let Some(restored) = &mut self.cache.restored {
             restored.done_taking();
             self.cache.unchecked = Some(restored.check_texts_later());
@@ -955,9 +963,18 @@ impl Loader {
         if self.next_checks.is_empty() {
             self.cache.raw_checks = self.cache.restored.as_mut().and_then(store::Restored::take_raw_checks);
         }
-        self.diagnostics = image.warnings.into_iter().map(store::diagnostic).collect();
+        self.diagnostics = warnings.into_iter().map(store::diagnostic).collect();
         self.whole = true;
-        Some(assemble(site.clone(), topics, legacy, docs))
+        // The parts for the next load while the snapshot is assembled.
+        let next = &mut self.next;
+        let (snapshot, ()) = rayon::join(
+            || assemble(site.clone(), topics, legacy, docs),
+            || {
+                next.reserve(kept.len());
+                next.extend(kept);
+            },
+        );
+        Some(snapshot)
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -2485,6 +2502,7 @@ fn assemble(
                 || Indexes::default().add(measures).add(partners).add(stories).add(media),
             );
             all.merge(rest);
+            all.settle();
             all
         },
     );
@@ -2495,33 +2513,15 @@ fn assemble(
     snapshot.media_users = Arc::new(indexes.media_users);
     snapshot.embargoes = indexes.embargoes;
     (snapshot.pages, snapshot.measures, snapshot.partners, snapshot.stories, snapshot.media) = collections;
-    snapshot.old_addresses = Arc::new(crate::transition::index(&snapshot, &snapshot.legacy));
     snapshot.settings_hash = settings_hash(&snapshot.site, &snapshot.topics, &snapshot.legacy);
     snapshot.version = version_of(&snapshot);
     snapshot.embargoes.sort();
     snapshot.public_versions = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
     snapshot.public_bodies = Arc::new((0..=snapshot.embargoes.len()).map(|_| std::sync::OnceLock::new()).collect());
-    snapshot.link_sensitive = Arc::new(link_sensitive(&snapshot));
-    let mut ids: Vec<&mut Vec<ItemId>> = Arc::make_mut(&mut snapshot.by_topic)
-        .values_mut()
-        .chain(Arc::make_mut(&mut snapshot.by_country).values_mut())
-        .chain(Arc::make_mut(&mut snapshot.referrers).values_mut())
-        .collect();
-    let mut users: Vec<&mut Vec<(ItemId, Locale)>> = Arc::make_mut(&mut snapshot.media_users).values_mut().collect();
-    rayon::join(
-        || {
-            ids.par_iter_mut().for_each(|ids| {
-                ids.sort();
-                ids.dedup();
-            })
-        },
-        || {
-            users.par_iter_mut().for_each(|users| {
-                users.sort();
-                users.dedup();
-            })
-        },
-    );
+    let (old_addresses, sensitive) =
+        rayon::join(|| crate::transition::index(&snapshot, &snapshot.legacy), || link_sensitive(&snapshot));
+    snapshot.old_addresses = Arc::new(old_addresses);
+    snapshot.link_sensitive = Arc::new(sensitive);
     snapshot
 }
 
@@ -2670,6 +2670,29 @@ impl Indexes {
             }
         }
         self
+    }
+
+    /// Each list sorted, each entry once.
+    fn settle(&mut self) {
+        let mut ids: Vec<&mut Vec<ItemId>> = (self.by_topic.values_mut())
+            .chain(self.by_country.values_mut())
+            .chain(self.referrers.values_mut())
+            .collect();
+        let mut users: Vec<&mut Vec<(ItemId, Locale)>> = self.media_users.values_mut().collect();
+        rayon::join(
+            || {
+                ids.par_iter_mut().for_each(|ids| {
+                    ids.sort();
+                    ids.dedup();
+                })
+            },
+            || {
+                users.par_iter_mut().for_each(|users| {
+                    users.sort();
+                    users.dedup();
+                })
+            },
+        );
     }
 
     /// With `other`'s entries too.
