@@ -2629,9 +2629,8 @@ fn settings_hash(site: &Site, topics: &[crate::model::Topic], legacy: &[crate::m
     xxhash_rust::xxh3::xxh3_64(format!("{site:?}{topics:?}{legacy:?}").as_bytes())
 }
 
-/// Adds documents to the snapshot's indexes (not to its collections).
-/// The indexes across collections that a snapshot keeps (unsorted, with
-/// repeats, until [`assemble`] sorts them).
+/// The indexes across collections that a snapshot keeps, built from its
+/// documents (unsorted, with repeats, until [`Indexes::settle`]).
 #[derive(Default)]
 struct Indexes {
     by_topic: HashMap<String, Vec<ItemId>>,
