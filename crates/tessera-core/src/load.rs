@@ -612,6 +612,27 @@ impl Stamp {
         Stamp { len: meta.len(), modified: meta.modified().ok(), changed, inode }
     }
 
+    /// A stamp from what `statx` found, as [`Stamp::of`] makes it from the
+    /// same call made by path.
+    #[cfg(target_os = "linux")]
+    fn of_statx(st: &rustix::fs::Statx) -> Stamp {
+        let time = |t: rustix::fs::StatxTimestamp| {
+            let nanos = std::time::Duration::from_nanos(u64::from(t.tv_nsec));
+            match u64::try_from(t.tv_sec) {
+                Ok(secs) => std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs) + nanos),
+                Err(_) => std::time::UNIX_EPOCH
+                    .checked_sub(std::time::Duration::from_secs(t.tv_sec.unsigned_abs()))
+                    .and_then(|t| t.checked_add(nanos)),
+            }
+        };
+        Stamp {
+            len: st.stx_size,
+            modified: time(st.stx_mtime),
+            changed: (st.stx_ctime.tv_sec, i64::from(st.stx_ctime.tv_nsec)),
+            inode: (libc::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino),
+        }
+    }
+
     /// Whether a read that began at `read_at` certainly saw the bytes this
     /// stamp stands for.
     fn settled(&self, read_at: std::time::SystemTime, settle: std::time::Duration) -> bool {
@@ -622,6 +643,39 @@ impl Stamp {
         };
         changed.is_some_and(|c| c + settle < read_at)
     }
+}
+
+/// Each found file's stamp, or `None` where it cannot be looked at. On
+/// Linux each folder is opened once and its files are looked up in it: a
+/// lookup by the whole path walks the same folders again for every file,
+/// an eighth of a warm start at 100,000 files.
+fn stamps_of(root: &Path, found: &[Found]) -> Vec<Option<Stamp>> {
+    let by_path = |f: &Found| std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m));
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{AtFlags, StatxFlags, statx};
+        found
+            .par_chunks(512)
+            .flat_map_iter(|chunk| {
+                let mut folder: Option<(&Path, Option<std::fs::File>)> = None;
+                chunk.iter().map(move |f| {
+                    let (Some(parent), Some(name)) = (f.path.parent(), f.path.file_name()) else { return by_path(f) };
+                    if folder.as_ref().is_none_or(|(p, _)| *p != parent) {
+                        folder = Some((parent, std::fs::File::open(root.join(parent)).ok()));
+                    }
+                    match folder.as_ref().and_then(|(_, dir)| dir.as_ref()) {
+                        Some(dir) => match statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS) {
+                            Ok(st) => Some(Stamp::of_statx(&st)),
+                            Err(_) => by_path(f),
+                        },
+                        None => by_path(f),
+                    }
+                })
+            })
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    found.par_iter().map(by_path).collect()
 }
 
 /// A file's parse, or why it failed.
@@ -722,14 +776,8 @@ impl Loader {
         // Each file's stamp, while the cache on disk is still being read
         // (the first load of a folder): a start that finds every file as
         // the cache kept it takes the snapshot whole.
-        let stamps =
-            (self.cache.pending.as_ref().is_some_and(store::Pending::reading) && self.changed.is_none()).then(|| {
-                let root = &self.root;
-                found
-                    .par_iter()
-                    .map(|f| std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m)))
-                    .collect::<Vec<_>>()
-            });
+        let stamps = (self.cache.pending.as_ref().is_some_and(store::Pending::reading) && self.changed.is_none())
+            .then(|| stamps_of(&self.root, found.as_slice()));
         self.cache.finish_reading();
         if let Some(restored) = &self.cache.restored
             && !restored.is_for(self.cache.site_key)
@@ -3191,6 +3239,44 @@ mod tests {
             .and_then(|()| write("pages/p.md", bytes))
             .map_err(|reason| LoadError::Root { path: PathBuf::new(), reason })?;
         load(dir.path())
+    }
+
+    /// The stamps a start compares with the cache's are the ones a read
+    /// by path finds, whichever folder the file is in and however it is
+    /// reached; a file that is gone has none.
+    #[test]
+    fn stamps_looked_up_in_their_folder_are_the_stamps_of_their_path() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        let names = ["pages/a.md", "pages/deep/b.md", "pages/z.md", "stories/s.md", "stories/gone.md", "linked.md"];
+        for (i, name) in names.iter().enumerate() {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
+            if *name != "stories/gone.md" {
+                std::fs::write(&path, "x".repeat(i + 1)).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join("pages/a.md"), root.join("stories/link.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut paths: Vec<&str> = names.to_vec();
+        paths.extend(["stories/link.md", "missing/x.md"]);
+        // Enough files that the lookup is split across threads and folders.
+        let en = Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
+        let found: Vec<Found> = paths
+            .iter()
+            .cycle()
+            .take(3000)
+            .map(|p| Found { kind: Kind::Page, slug: "s".to_owned(), locale: en.clone(), path: PathBuf::from(p) })
+            .collect();
+        let stamps = stamps_of(root, &found);
+        assert_eq!(stamps.len(), found.len());
+        for (f, stamp) in found.iter().zip(&stamps) {
+            let by_path = std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m));
+            assert_eq!(*stamp, by_path, "{}", f.path.display());
+            let gone = f.path.starts_with("missing") || f.path.ends_with("gone.md");
+            assert_eq!(stamp.is_none(), gone, "{}", f.path.display());
+        }
     }
 
     proptest! {

@@ -30,7 +30,9 @@ impl Timestamp {
     /// Parses RFC 3339 date-times, TOML local date-times (read as UTC) and dates.
     pub fn parse(text: &str) -> Result<Timestamp, String> {
         let text = text.trim();
-        let instant = if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(text) {
+        let instant = if let Some(d) = plain_date(text) {
+            Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))
+        } else if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(text) {
             t.with_timezone(&Utc)
         } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
             .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
@@ -60,6 +62,21 @@ impl Timestamp {
     pub fn as_str(&self) -> &str {
         &self.written
     }
+}
+
+/// A date written `YYYY-MM-DD`, read without a format string (the dates
+/// of a corpus are most of its timestamps, and a format is parsed again
+/// for every call). Anything else is left to the formats.
+fn plain_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r)?.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 impl From<DateTime<Utc>> for Timestamp {
@@ -704,6 +721,32 @@ mod tests {
         assert_eq!(t.b.instant(), t.c.instant());
         assert_eq!(t.b.as_str(), "2026-03-01T09:00:00+02:00");
         assert!(Timestamp::parse("September 2012").is_err());
+    }
+
+    #[test]
+    fn plain_dates_read_as_the_date_format_reads_them() {
+        for text in [
+            "2012-09-01",
+            "2024-02-29",
+            "2023-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "2026-1-01",
+            "20260101xx",
+        ] {
+            let by_format = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+            let fast = plain_date(text);
+            if fast.is_some() {
+                assert_eq!(fast, by_format, "{text}");
+            }
+            assert_eq!(
+                Timestamp::parse(text).map(|t| t.instant()).ok(),
+                by_format.map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))),
+                "{text}"
+            );
+        }
+        assert!(plain_date("2023-02-29").is_none() && plain_date("2026-1-01").is_none());
     }
 
     #[test]
