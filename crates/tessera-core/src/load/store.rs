@@ -371,7 +371,10 @@ pub(super) struct Restored {
     /// body, not copied.
     /// By path (as a string), in the order of the paths' bytes, which is
     /// the listing's.
-    files: Vec<(String, Mutex<Option<StoredFile>>)>,
+    /// In the chunks they were decoded in, all of [`CHUNK`] files but the
+    /// last as written (a file is found by its place in the listing, else
+    /// by halving), so that no one table of them all is made.
+    files: Vec<Vec<(String, Mutex<Option<StoredFile>>)>>,
     /// How many files it kept (`files` is emptied once they are taken).
     kept: usize,
     checks: Option<RawChecks>,
@@ -485,64 +488,66 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
     };
     let mut index_bytes = vec![0u8; index_size];
     crate::text::read_exact_at(&file, &mut index_bytes, texts_len + fronts_len).map_err(io)?;
-    if xxhash_rust::xxh3::xxh3_64(&index_bytes) != u64::from_le_bytes(checksum) {
+    // The index is decoded while its checksum and the fronts' hash are
+    // worked out, each on a core: decoding damaged bytes is safe (it fails,
+    // or gives what the checksum then refuses), and nothing decoded is used
+    // before both are known.
+    let decode = || -> Option<(Index<Vec<Blob<'_>>>, Vec<Chunk>)> {
+        use rayon::prelude::*;
+        let index: Index<Vec<Blob<'_>>> = postcard::from_bytes(&index_bytes).ok()?;
+        if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
+            return Some((index, Vec::new()));
+        }
+        let chunks: Option<Vec<Chunk>> =
+            index.files.par_iter().map(|chunk| Chunk::decode(&chunk.0, texts_len, fronts_len)).collect();
+        Some((index, chunks?))
+    };
+    let fronts_sum = || -> Result<u64, String> {
+        // Through a small buffer: the fronts are read whole when first
+        // needed.
+        let mut fronts = xxhash_rust::xxh3::Xxh3::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut at = 0;
+        while at < fronts_len {
+            let n = (fronts_len - at).min(buffer.len() as u64) as usize;
+            let chunk = buffer.get_mut(..n).ok_or_else(truncated)?;
+            crate::text::read_exact_at(&file, chunk, texts_len + at).map_err(io)?;
+            fronts.update(chunk);
+            at += n as u64;
+        }
+        Ok(fronts.digest())
+    };
+    let ((sum, fronts_sum), decoded) =
+        rayon::join(|| rayon::join(|| xxhash_rust::xxh3::xxh3_64(&index_bytes), fronts_sum), decode);
+    if sum != u64::from_le_bytes(checksum) {
         return Err(truncated());
     }
-    let index: Index<Vec<Blob<'_>>> = postcard::from_bytes(&index_bytes).map_err(|_| truncated())?;
+    let (index, chunks) = decoded.ok_or_else(truncated)?;
     if index.format != FORMAT || index.tessera != env!("CARGO_PKG_VERSION") {
         return Err(format!("it was written by another version of Tessera ({})", index.tessera));
     }
     if Path::new(&index.root) != root {
         return Err(format!("it is for another folder ({})", index.root));
     }
-    let chunks: Vec<Vec<StoredFile>> = {
-        use rayon::prelude::*;
-        index.files.par_iter().map(|chunk| postcard::from_bytes(&chunk.0)).collect::<Result<_, _>>()
-    }
-    .map_err(|_| truncated())?;
     let Index { site, fronts_hash, checks, image, .. } = index;
     drop(index_bytes);
-    // Every text is checked against its hash now, so that a damaged cache
-    // is refused and written again rather than found out page by page; it
-    // is read through a small buffer, not kept (and checked again when a
-    // front end reads it).
-    // The fronts too, through a small buffer (they are read whole when
-    // first needed).
-    let mut fronts = xxhash_rust::xxh3::Xxh3::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut at = 0;
-    while at < fronts_len {
-        let n = (fronts_len - at).min(buffer.len() as u64) as usize;
-        let chunk = buffer.get_mut(..n).ok_or_else(truncated)?;
-        crate::text::read_exact_at(&file, chunk, texts_len + at).map_err(io)?;
-        fronts.update(chunk);
-        at += n as u64;
-    }
-    if fronts.digest() != fronts_hash {
+    // The texts are checked by the load, before it uses them
+    // ([`Restored::texts_whole`], [`Restored::check_texts_apart`]); the
+    // fronts now, so that a damaged cache is refused and written again
+    // rather than found out file by file.
+    if fronts_sum? != fronts_hash {
         return Err(truncated());
     }
-    // The texts are checked by the load, before it uses them
-    // ([`Restored::texts_whole`], [`Restored::check_texts_apart`]).
-    let count = chunks.iter().map(Vec::len).sum();
-    let mut texts = Vec::with_capacity(count);
-    let mut files: Vec<(String, Mutex<Option<StoredFile>>)> = Vec::with_capacity(count);
-    for mut f in chunks.into_iter().flatten() {
-        // Every range must fit: the texts are checked when read, the
-        // front matter here.
-        let fits = usize_range((f.start, f.start.saturating_add(f.len)))
-            .filter(|r| r.end as u64 <= texts_len)
-            .zip(usize_range(f.front).zip(usize_range(f.body)))
-            .is_some_and(|(file, (front, body))| {
-                let copy = usize_range((f.front_at, f.front_at.saturating_add(front.len() as u64)));
-                front.end <= file.len() && body.end <= file.len() && copy.is_some_and(|c| c.end as u64 <= fronts_len)
-            });
-        // In order, each once: looked up by halving.
-        if !fits || files.last().is_some_and(|(last, _)| last.as_bytes() >= f.path.as_bytes()) {
-            return Err(truncated());
-        }
-        texts.push((f.start, f.len, f.text_hash));
-        files.push((std::mem::take(&mut f.path), Mutex::new(Some(f))));
+    // In order across the chunks too, each path once: looked up by halving.
+    let ordered = chunks.windows(2).all(|w| match (w[0].files.last(), w[1].files.first()) {
+        (Some((last, _)), Some((first, _))) => last.as_bytes() < first.as_bytes(),
+        _ => false,
+    });
+    if !ordered {
+        return Err(truncated());
     }
+    let texts = chunks.iter().flat_map(|c| c.texts.iter().copied()).collect();
+    let files: Vec<_> = chunks.into_iter().map(|c| c.files).collect();
     let store = Store::new(file, path, root);
     Ok(Some(Restored {
         site,
@@ -551,13 +556,52 @@ pub(super) fn read(path: &Path, root: &Path) -> Result<Option<Restored>, String>
         fronts_at: texts_len,
         fronts_len,
         fronts_hash,
-        kept: files.len(),
+        kept: files.iter().map(Vec::len).sum(),
         files,
         checks: Some(checks),
         image,
         texts,
         texts_len,
     }))
+}
+
+/// One chunk of the index's files, decoded and checked on a core of its
+/// own.
+struct Chunk {
+    files: Vec<(String, Mutex<Option<StoredFile>>)>,
+    /// Each file's text: where, how long, its xxh3.
+    texts: Vec<(u64, u64, u64)>,
+}
+
+impl Chunk {
+    /// `None` if it does not decode, is empty, or names a range past the
+    /// texts or fronts, or its paths are out of order or repeated.
+    fn decode(bytes: &[u8], texts_len: u64, fronts_len: u64) -> Option<Chunk> {
+        let decoded: Vec<StoredFile> = postcard::from_bytes(bytes).ok()?;
+        if decoded.is_empty() {
+            return None;
+        }
+        let mut chunk = Chunk { files: Vec::with_capacity(decoded.len()), texts: Vec::with_capacity(decoded.len()) };
+        for mut f in decoded {
+            // Every range must fit: the texts are checked when read, the
+            // front matter here.
+            let fits = usize_range((f.start, f.start.saturating_add(f.len)))
+                .filter(|r| r.end as u64 <= texts_len)
+                .zip(usize_range(f.front).zip(usize_range(f.body)))
+                .is_some_and(|(file, (front, body))| {
+                    let copy = usize_range((f.front_at, f.front_at.saturating_add(front.len() as u64)));
+                    front.end <= file.len()
+                        && body.end <= file.len()
+                        && copy.is_some_and(|c| c.end as u64 <= fronts_len)
+                });
+            if !fits || chunk.files.last().is_some_and(|(last, _)| last.as_bytes() >= f.path.as_bytes()) {
+                return None;
+            }
+            chunk.texts.push((f.start, f.len, f.text_hash));
+            chunk.files.push((std::mem::take(&mut f.path), Mutex::new(Some(f))));
+        }
+        Some(chunk)
+    }
 }
 
 pub(super) fn diagnostic(d: StoredDiagnostic) -> Diagnostic {
@@ -719,13 +763,16 @@ impl Restored {
 
     fn slot(&self, path: &Path, hint: usize) -> Option<&Mutex<Option<StoredFile>>> {
         let path = path.to_str()?;
-        if let Some((p, slot)) = self.files.get(hint)
+        if let Some((p, slot)) = self.files.get(hint / CHUNK).and_then(|c| c.get(hint % CHUNK))
             && p == path
         {
             return Some(slot);
         }
-        let at = self.files.binary_search_by(|(p, _)| p.as_bytes().cmp(path.as_bytes())).ok()?;
-        self.files.get(at).map(|(_, slot)| slot)
+        // The first chunk that does not end before `path` (none is empty).
+        let c = self.files.partition_point(|c| c.last().is_some_and(|(p, _)| p.as_bytes() < path.as_bytes()));
+        let chunk = self.files.get(c)?;
+        let at = chunk.binary_search_by(|(p, _)| p.as_bytes().cmp(path.as_bytes())).ok()?;
+        chunk.get(at).map(|(_, slot)| slot)
     }
 
     /// The front matter of the kept `file`, as kept beside the texts.
@@ -1091,24 +1138,27 @@ mod tests {
 
     /// Writes the cache file `path` again with its index changed by `edit`,
     /// checksum and all, as another build of Tessera would have written it.
-    fn rewrite(path: &Path, edit: impl FnOnce(&mut Index<()>, &mut Vec<StoredFile>)) {
+    /// Rewrites the cache file at `path` with `edit` made to its index and
+    /// its files, in their chunks.
+    fn rewrite(path: &Path, edit: impl FnOnce(&mut Index<()>, &mut Vec<Vec<StoredFile>>)) {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
         let body_len = bytes.len() - TRAILER;
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default()) as usize;
         let (index_len, fronts_len) = (word(body_len), word(body_len + 8));
         let index: Index<Vec<Blob<'_>>> =
             postcard::from_bytes(&bytes[body_len - index_len..body_len]).unwrap_or_else(|e| panic!("{e}"));
-        let mut files: Vec<StoredFile> = index
+        let mut chunks: Vec<Vec<StoredFile>> = index
             .files
             .iter()
-            .flat_map(|c| postcard::from_bytes::<Vec<StoredFile>>(&c.0).unwrap_or_else(|e| panic!("{e}")))
+            .map(|c| postcard::from_bytes::<Vec<StoredFile>>(&c.0).unwrap_or_else(|e| panic!("{e}")))
             .collect();
         let Index { format, tessera, root, site, fronts_hash, checks, image, .. } = index;
         let mut index = Index { format, tessera, root, site, fronts_hash, files: (), checks, image };
-        edit(&mut index, &mut files);
-        let chunk = Blob(std::borrow::Cow::Owned(postcard::to_allocvec(&files).unwrap_or_else(|e| panic!("{e}"))));
+        edit(&mut index, &mut chunks);
+        let encode = |c: &Vec<StoredFile>| postcard::to_allocvec(c).unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<Blob<'_>> = chunks.iter().map(|c| Blob(std::borrow::Cow::Owned(encode(c)))).collect();
         let Index { format, tessera, root, site, fronts_hash, checks, image, .. } = index;
-        let index = Index { format, tessera, root, site, fronts_hash, files: vec![chunk], checks, image };
+        let index = Index { format, tessera, root, site, fronts_hash, files, checks, image };
         let index = postcard::to_allocvec(&index).unwrap_or_else(|e| panic!("{e}"));
         let mut out = bytes[..body_len - index_len].to_vec();
         out.extend_from_slice(&index);
@@ -1139,13 +1189,21 @@ mod tests {
         assert_eq!(format!("{:?}", load_with(dir.path(), &mut good).err()), fresh);
         assert_eq!(good.store_status(), &StoreStatus::Read { files: 1 });
         let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
-        type Edit = Box<dyn FnOnce(&mut Index<()>, &mut Vec<StoredFile>)>;
-        let edits: [(&str, Edit); 5] = [
+        type Edit = Box<dyn FnOnce(&mut Index<()>, &mut Vec<Vec<StoredFile>>)>;
+        let edits: [(&str, Edit); 7] = [
             ("another version", Box::new(|i, _| i.tessera = "0.0.0-other".to_owned())),
             ("another format", Box::new(|i, _| i.format += 1)),
-            ("a text past the end", Box::new(|_, f| f[0].len += 1000)),
-            ("a body past the end of its file", Box::new(|_, f| f[0].body.1 += 1000)),
-            ("a file kept twice", Box::new(|_, f| f.push(f[0].clone()))),
+            ("a text past the end", Box::new(|_, c| c[0][0].len += 1000)),
+            ("a body past the end of its file", Box::new(|_, c| c[0][0].body.1 += 1000)),
+            (
+                "a file kept twice",
+                Box::new(|_, c| {
+                    let f = c[0][0].clone();
+                    c[0].push(f)
+                }),
+            ),
+            ("a file kept twice, in two chunks", Box::new(|_, c| c.push(vec![c[0][0].clone()]))),
+            ("an empty chunk", Box::new(|_, c| c.push(Vec::new()))),
         ];
         #[cfg(unix)]
         {
@@ -1165,6 +1223,54 @@ mod tests {
             assert_eq!(format!("{:?}", load_with(dir.path(), &mut cache).err()), fresh, "{what}");
             assert!(matches!(cache.store_status(), StoreStatus::Refused(_)), "{what}: {:?}", cache.store_status());
             assert_eq!(cache.files_read(), 1, "{what}");
+        }
+    }
+
+    /// A file is found by its place in the listing, else by halving across
+    /// the chunks: a cache chunked otherwise than this build writes (here,
+    /// a file a chunk) still gives every file, with nothing read again.
+    #[test]
+    fn every_kept_file_is_found_whatever_the_chunks() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for folder in ["pages", "stories"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        for name in ["a", "b", "c", "d", "e"] {
+            let page = format!("+++\ntitle = \"Page {name}\"\nstatus = \"published\"\n+++\nSee [s](@/stories/s.md).\n");
+            std::fs::write(dir.path().join(format!("pages/{name}.md")), page).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let story = "+++\ntitle = \"S\"\nstatus = \"published\"\n+++\nA story.\n";
+        std::fs::write(dir.path().join("stories/s.md"), story).unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let fresh = load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        let start = || LoadCache::kept_in(store.path()).with_settle_time(Duration::ZERO);
+        let mut cache = start();
+        load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(cache.keep(), Ok(true)));
+        let file = file_for(store.path(), &root);
+        let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+        // Taken whole, and (without the snapshot kept whole) file by file.
+        for whole in [true, false] {
+            std::fs::write(&file, &kept).unwrap_or_else(|e| panic!("{e}"));
+            rewrite(&file, |i, chunks| {
+                *chunks = chunks.drain(..).flatten().map(|f| vec![f]).collect();
+                if !whole {
+                    i.image = None;
+                }
+            });
+            let mut cache = start();
+            let snapshot = load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(cache.store_status(), &StoreStatus::Read { files: 6 }, "whole: {whole}");
+            assert_eq!(cache.files_read(), 0, "whole: {whole}");
+            assert_eq!(snapshot.pages.all().len(), fresh.pages.all().len());
+            for (a, b) in snapshot.pages.all().iter().zip(fresh.pages.all()) {
+                assert_eq!(
+                    (a.path.as_path(), &a.meta, a.body.markdown()),
+                    (b.path.as_path(), &b.meta, b.body.markdown())
+                );
+            }
         }
     }
 
