@@ -2532,8 +2532,10 @@ fn assemble(
         revision_time: None,
         patched_from: None,
     };
-    // The collections and the indexes across them at once; the indexes of
-    // the pages apart from the other kinds', then merged.
+    // The collections and the indexes across them at once: the pages'
+    // collection apart from the other kinds', and the indexes of each half
+    // of the pages apart from the other kinds' (the pages hold most
+    // references), then merged.
     fn collection<T>(docs: &[Arc<Document<T>>]) -> Collection<T> {
         let mut collection = Collection::default();
         for doc in docs {
@@ -2543,12 +2545,20 @@ fn assemble(
     }
     let (pages, measures, partners, stories, media) = &docs;
     let collections = rayon::join(
-        || (collection(pages), collection(measures), collection(partners), collection(stories), collection(media)),
         || {
-            let (mut all, rest) = rayon::join(
-                || Indexes::default().add(pages),
+            let (pages, rest) = rayon::join(
+                || collection(pages),
+                || (collection(measures), collection(partners), collection(stories), collection(media)),
+            );
+            (pages, rest.0, rest.1, rest.2, rest.3)
+        },
+        || {
+            let (first, second) = pages.split_at(pages.len() / 2);
+            let ((mut all, second), rest) = rayon::join(
+                || rayon::join(|| Indexes::default().add(first), || Indexes::default().add(second)),
                 || Indexes::default().add(measures).add(partners).add(stories).add(media),
             );
+            all.merge(second);
             all.merge(rest);
             all.settle();
             all
@@ -2691,6 +2701,9 @@ struct Indexes {
 impl Indexes {
     /// With what `docs` say of other items.
     fn add<T: Item>(mut self, docs: &[Arc<Document<T>>]) -> Indexes {
+        // The key looked up, made again in place for each reference: a
+        // target already in the map (most are) costs no copy of its slug.
+        let mut target = ItemId { kind: Kind::Page, slug: String::new() };
         for doc in docs {
             let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
             for r in doc.meta.references() {
@@ -2700,8 +2713,15 @@ impl Indexes {
                     if r.kind == Kind::Media {
                         push(&mut self.media_users, r.slug, (id.clone(), doc.locale.clone()));
                     }
-                    let target = ItemId { kind: r.kind, slug: r.slug.to_owned() };
-                    self.referrers.entry(target).or_default().push(id.clone());
+                    target.kind = r.kind;
+                    target.slug.clear();
+                    target.slug.push_str(r.slug);
+                    match self.referrers.get_mut(&target) {
+                        Some(referrers) => referrers.push(id.clone()),
+                        None => {
+                            self.referrers.insert(target.clone(), vec![id.clone()]);
+                        }
+                    }
                 }
             }
             for link in &doc.body.links {
