@@ -134,7 +134,7 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
         broken: Vec::new(),
         references_unknown: false,
         cache: std::mem::take(cache),
-        next: HashMap::default(),
+        next: Parts::default(),
         next_checks: HashMap::default(),
         checks_context: 0,
         fresh: std::sync::atomic::AtomicUsize::new(0),
@@ -317,7 +317,7 @@ pub struct LoadCache {
     root: Option<PathBuf>,
     /// The settings the parts were parsed under.
     site: Option<Site>,
-    parts: HashMap<PathBuf, CachedPart>,
+    parts: Parts,
     /// What checking each file against the rest found, and under what.
     checks: HashMap<PathBuf, CheckedPart>,
     /// What the last listing of the folders found, kept up to date with
@@ -508,6 +508,11 @@ impl std::fmt::Debug for LoadCache {
         f.debug_struct("LoadCache").field("root", &self.root).field("files", &self.parts.len()).finish()
     }
 }
+
+/// Each file's part, by path. In insertion order, which nothing reads: an
+/// index map keeps its entries in one list, where a hash map of them
+/// would leave half its slots empty (40 MB at 100,000 files).
+type Parts = indexmap::IndexMap<PathBuf, CachedPart, rustc_hash::FxBuildHasher>;
 
 /// One file's parse, shared with the snapshots that hold its document.
 #[derive(Clone)]
@@ -710,7 +715,7 @@ struct Loader {
     /// What the last load parsed.
     cache: LoadCache,
     /// What this load parsed, for the next one.
-    next: HashMap<PathBuf, CachedPart>,
+    next: Parts,
     /// What this load's checks found, for the next one.
     next_checks: HashMap<PathBuf, CheckedPart>,
     /// A hash of which slugs exist as what, the default locale and the
@@ -2176,7 +2181,7 @@ impl Loader {
                     self.cache.checks.insert(path, check);
                 }
                 _ => {
-                    self.cache.parts.remove(&path);
+                    self.cache.parts.swap_remove(&path);
                     self.cache.checks.remove(&path);
                 }
             }

@@ -893,7 +893,7 @@ impl Spool {
 pub(super) struct Keep<'a> {
     pub(super) root: &'a Path,
     pub(super) site: u64,
-    pub(super) parts: &'a HashMap<PathBuf, super::CachedPart>,
+    pub(super) parts: &'a super::Parts,
     pub(super) checks: &'a HashMap<PathBuf, CheckedPart>,
     pub(super) image: Option<Image>,
 }
