@@ -212,7 +212,7 @@ impl Embed {
         };
         match &image.target {
             LinkTarget::Item { kind, slug, fragment: None } if *kind != Kind::Media && *kind != Kind::Topic => {
-                Some(Embed::Item { kind: *kind, slug: slug.clone() })
+                Some(Embed::Item { kind: *kind, slug: slug.to_string() })
             }
             LinkTarget::Url { url } => {
                 let number = url.strip_prefix(QUOTE_EMBED)?;
@@ -339,8 +339,9 @@ pub enum LinkTarget {
     Item {
         /// The item's kind.
         kind: Kind,
-        /// The item's slug.
-        slug: String,
+        /// The item's slug (held inline: a corpus has about ten links a
+        /// page, and a slug is short).
+        slug: compact_str::CompactString,
         /// The part after `#`, if any.
         fragment: Option<String>,
     },
@@ -371,12 +372,12 @@ impl LinkTarget {
                 None => (dest, None),
             };
             return match parse_item_path(path) {
-                Some((kind, slug)) => LinkTarget::Item { kind, slug: slug.to_owned(), fragment },
+                Some((kind, slug)) => LinkTarget::Item { kind, slug: slug.into(), fragment },
                 None => LinkTarget::Invalid { written: dest.to_owned() },
             };
         }
         if let Some((kind, slug, fragment)) = site_item(dest, site) {
-            return LinkTarget::Item { kind, slug, fragment };
+            return LinkTarget::Item { kind, slug: slug.into(), fragment };
         }
         if is_safe_url(dest) {
             LinkTarget::Url { url: dest.to_owned() }
@@ -1258,7 +1259,7 @@ pub(crate) fn unlink(blocks: &[Block], hide: &dyn Fn(&LinkTarget) -> bool) -> Ve
         .filter(|block| match block {
             // An item the audience may not see is not placed either.
             Block::Embed { embed: Embed::Item { kind, slug } } => {
-                !hide(&LinkTarget::Item { kind: *kind, slug: slug.clone(), fragment: None })
+                !hide(&LinkTarget::Item { kind: *kind, slug: slug.as_str().into(), fragment: None })
             }
             _ => true,
         })
@@ -1748,7 +1749,7 @@ mod tests {
     fn addresses_of_items_on_the_site_are_item_links() {
         let item = |kind, slug: &str, fragment: Option<&str>| LinkTarget::Item {
             kind,
-            slug: slug.to_owned(),
+            slug: slug.into(),
             fragment: fragment.map(str::to_owned),
         };
         let site = Some("https://site.example/base/");

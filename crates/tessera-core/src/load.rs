@@ -1552,7 +1552,7 @@ impl Loader {
             match &link.target {
                 LinkTarget::Item { kind, slug, .. } => {
                     if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
-                        referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
+                        referenced.insert(ItemId { kind: *kind, slug: slug.to_string() });
                     } else {
                         let candidates: Vec<&str> =
                             existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| s.as_str()).collect();
@@ -1887,7 +1887,7 @@ where
 fn shown_media<T: Item>(doc: &Document<T>) -> BTreeSet<String> {
     let named = doc.meta.references().into_iter().filter(|r| r.kind == Kind::Media).map(|r| r.slug.to_owned());
     let linked = doc.body.links.iter().filter_map(|l| match &l.target {
-        LinkTarget::Item { kind: Kind::Media, slug, .. } => Some(slug.clone()),
+        LinkTarget::Item { kind: Kind::Media, slug, .. } => Some(slug.to_string()),
         _ => None,
     });
     named.chain(linked).collect()
@@ -2354,7 +2354,7 @@ impl Loader {
         let (mut new, keep) = (result.ok()?, keep?);
         let unchanged = Arc::ptr_eq(&new.doc, &old.doc);
         let (a, b) = (&old.doc, &new.doc);
-        let item_links = |d: &Document<T>| -> Vec<(Kind, String)> {
+        let item_links = |d: &Document<T>| -> Vec<(Kind, compact_str::CompactString)> {
             d.body
                 .links
                 .iter()

@@ -1,5 +1,6 @@
 //! Typed references between content items.
 
+use compact_str::CompactString;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -124,7 +125,9 @@ pub trait KindMarker {
 /// The loader checks every reference: it must name an existing item of the
 /// right kind, or loading fails with a diagnostic at the reference's line.
 pub struct Ref<T> {
-    slug: String,
+    /// Held inline (up to 24 bytes): a corpus has several references an
+    /// item, and a slug is short.
+    slug: CompactString,
     /// The kind the path form named, when it named one.
     written_kind: Option<Kind>,
     /// Byte range of the reference inside its front matter.
@@ -135,7 +138,7 @@ pub struct Ref<T> {
 impl<T> Ref<T> {
     /// A reference to `slug`, as a program (not a file) would make it.
     pub fn new(slug: impl Into<String>) -> Ref<T> {
-        Ref { slug: slug.into(), written_kind: None, span: None, marker: PhantomData }
+        Ref { slug: CompactString::from(slug.into()), written_kind: None, span: None, marker: PhantomData }
     }
 
     /// The slug of the referenced item.
@@ -217,16 +220,16 @@ pub(crate) fn read_plain<R>(read: impl FnOnce() -> R) -> R {
 impl<'de, T> Deserialize<'de> for Ref<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let (text, span) = if PLAIN.with(std::cell::Cell::get) {
-            (String::deserialize(deserializer)?, None)
+            (CompactString::deserialize(deserializer)?, None)
         } else {
             // `Spanned` records where the value was written; that only
             // works with the TOML deserializer, which content is read with.
             let spanned = toml::Spanned::<String>::deserialize(deserializer)?;
             let span = spanned.span();
-            (spanned.into_inner(), Some(span))
+            (CompactString::new(spanned.into_inner()), Some(span))
         };
         let (written_kind, slug) = match parse_item_path(&text) {
-            Some((kind, slug)) => (Some(kind), slug.to_owned()),
+            Some((kind, slug)) => (Some(kind), CompactString::new(slug)),
             None if text.starts_with("@/") => {
                 return Err(serde::de::Error::custom(format!(
                     "`{text}` is not an item path: write `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"

@@ -214,7 +214,7 @@ struct StoredLink {
 
 #[derive(Deserialize)]
 enum StoredTarget {
-    Item { kind: Kind, slug: String, fragment: Option<String> },
+    Item { kind: Kind, slug: compact_str::CompactString, fragment: Option<String> },
     Url(String),
     Invalid(String),
 }
