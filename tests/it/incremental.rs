@@ -580,6 +580,14 @@ fn a_start_with_nothing_changed_takes_the_kept_snapshot_whole_and_edits_go_on_fr
     assert_eq!(describe(&load_with(dir.path(), &mut whole)), fresh());
     assert!(whole.restored_whole());
     assert_eq!(whole.files_read(), 0);
+    // Nothing is left being written in the cache folder: a server stopped
+    // now leaves no file behind.
+    let names = || {
+        let entries = std::fs::read_dir(store.path()).unwrap_or_else(|e| panic!("{e}"));
+        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()
+    };
+    assert!(names().iter().any(|n| n.ends_with(".bin")), "{:?}", names());
+    assert!(!names().iter().any(|n| n.ends_with(".tmp")), "{:?}", names());
     // Its texts are checked meanwhile; whole, there is nothing to write.
     assert!(matches!(whole.keep(), Ok(false)));
     let welcome = dir.path().join("pages/welcome.md");

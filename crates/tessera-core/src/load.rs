@@ -179,8 +179,12 @@ fn load_cached(root: &Path, cache: &mut LoadCache, changed: Option<&[PathBuf]>) 
     cache.files_read = *loader.fresh.get_mut();
     cache.dirty = loader.cache.dirty || gone || cache.files_read > 0 || loader.checked > 0;
     if loader.whole {
-        // Nothing was read, parsed or checked: the cache stays as it is.
+        // Nothing was read, parsed or checked: the cache stays as it is,
+        // and the next one begun for this load (empty) is let go now, not
+        // left in the cache folder if the process is stopped before it
+        // would have been.
         cache.dirty = false;
+        cache.spool = None;
     }
     cache.site_key = loader.cache.site_key;
     let mut diagnostics = loader.diagnostics;

@@ -297,11 +297,35 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "off".to_owned()
             },
         );
-        tessera_graphql::serve(listener, router, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        tessera_graphql::serve(listener, router, stopped()).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves when the server is asked to stop: Ctrl-C, or (on Unix) the
+/// SIGTERM a service manager or `docker stop` sends. The server then
+/// finishes the requests it is answering and the process exits cleanly.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    term.recv().await;
+                }
+                // Without the handler, Ctrl-C still stops it.
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -19,6 +19,42 @@ fn serve_refuses_an_empty_short_or_spaced_preview_token() {
     }
 }
 
+/// A service manager stops the server with SIGTERM: it stops listening
+/// and exits with success, as with Ctrl-C, instead of being killed.
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("TESSERA_CACHE_DIR", cache.path())
+        .current_dir(crate::workspace())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+    let address = lines
+        .find_map(|line| Some(line.split("http://").nth(1)?.split('/').next()?.to_owned()))
+        .unwrap_or_else(|| panic!("the server never listened"));
+    assert!(std::net::TcpStream::connect(&address).is_ok());
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(20), "still running 20 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(std::net::TcpStream::connect(&address).is_err(), "still listening");
+}
+
 /// The log is for operators and collectors: no colour codes when stderr is
 /// not a terminal, no lines from tantivy's internals, and nothing at all
 /// from an idle server that watches its content.
