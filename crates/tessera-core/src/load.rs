@@ -1390,9 +1390,9 @@ impl Loader {
                 match value {
                     toml::de::DeValue::String(text) => {
                         if let Some((kind, slug)) = crate::reference::parse_item_path(text) {
-                            referenced.insert(ItemId { kind, slug: slug.to_owned() });
+                            referenced.insert(ItemId { kind, slug: slug.into() });
                         } else if let Some(kinds) = existing.get(text.as_ref()) {
-                            referenced.extend(kinds.iter().map(|&kind| ItemId { kind, slug: text.to_string() }));
+                            referenced.extend(kinds.iter().map(|&kind| ItemId { kind, slug: (&**text).into() }));
                         }
                     }
                     toml::de::DeValue::Array(items) => values.extend(items.iter().map(|v| v.get_ref())),
@@ -1490,7 +1490,7 @@ impl Loader {
                 continue;
             }
             if kinds.is_some_and(|k| k.contains(&r.kind)) {
-                referenced.insert(ItemId { kind: r.kind, slug: r.slug.to_owned() });
+                referenced.insert(ItemId { kind: r.kind, slug: r.slug.into() });
                 continue;
             }
             let message = match kinds.and_then(|k| k.iter().next()) {
@@ -1556,7 +1556,7 @@ impl Loader {
             match &link.target {
                 LinkTarget::Item { kind, slug, .. } => {
                     if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
-                        referenced.insert(ItemId { kind: *kind, slug: slug.to_string() });
+                        referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
                     } else {
                         let candidates: Vec<&str> =
                             existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| s.as_str()).collect();
@@ -1737,7 +1737,7 @@ impl Loader {
 
     fn warn_unreferenced<T: Item>(&mut self, parsed: &[Parsed<T>], referenced: &Referenced) {
         for p in parsed {
-            let id = ItemId { kind: T::KIND, slug: p.doc.slug.clone() };
+            let id = ItemId { kind: T::KIND, slug: p.doc.slug.as_str().into() };
             // When some file could not be read at all, what it links to is
             // unknown, and any warning here could be false.
             if is_original(&p.doc.path) && !referenced.contains_key(&id) && !self.references_unknown {
@@ -1911,7 +1911,7 @@ fn reindex<T: Item>(snapshot: &mut Snapshot, old: Option<&Document<T>>, new: Opt
     if old_refs == new_refs && old_media == new_media && country(old) == country(new) {
         return Vec::new();
     }
-    let id = ItemId { kind: T::KIND, slug: either.slug.clone() };
+    let id = ItemId { kind: T::KIND, slug: either.slug.as_str().into() };
     // Whether any document of the item (every locale) still says so.
     let (refs_now, countries_now) = {
         let docs: Vec<&Document<T>> = T::collection(snapshot).locales_of(&id.slug).collect();
@@ -1934,7 +1934,7 @@ fn reindex<T: Item>(snapshot: &mut Snapshot, old: Option<&Document<T>>, new: Opt
         if kind == Kind::Topic {
             set_member(&mut snapshot.by_topic, slug, &id, present);
         } else {
-            set_member(&mut snapshot.referrers, ItemId { kind, slug }, &id, present);
+            set_member(&mut snapshot.referrers, ItemId { kind, slug: slug.into() }, &id, present);
         }
     }
     for (country, present) in countries_now {
@@ -1944,7 +1944,7 @@ fn reindex<T: Item>(snapshot: &mut Snapshot, old: Option<&Document<T>>, new: Opt
     let mut changed = Vec::new();
     for slug in old_media.union(&new_media) {
         if set_member(&mut snapshot.media_users, slug.clone(), &user, new_media.contains(slug)) {
-            changed.push(ItemId { kind: Kind::Media, slug: slug.clone() });
+            changed.push(ItemId { kind: Kind::Media, slug: slug.as_str().into() });
         }
     }
     changed
@@ -2085,16 +2085,16 @@ impl Loader {
                 if last.referenced.contains_key(id) {
                     return None;
                 }
-                if let Some(kinds) = Arc::make_mut(&mut last.existing).get_mut(&id.slug) {
+                if let Some(kinds) = Arc::make_mut(&mut last.existing).get_mut(id.slug.as_str()) {
                     kinds.remove(&id.kind);
                     if kinds.is_empty() {
-                        Arc::make_mut(&mut last.existing).remove(&id.slug);
+                        Arc::make_mut(&mut last.existing).remove(id.slug.as_str());
                     }
                 }
             }
         }
         for (id, _) in &created {
-            Arc::make_mut(&mut last.existing).entry(id.slug.clone()).or_default().insert(id.kind);
+            Arc::make_mut(&mut last.existing).entry(id.slug.to_string()).or_default().insert(id.kind);
             named.push(id.clone());
         }
         // The indexes, once every changed document is in: an item is in an
@@ -2293,7 +2293,7 @@ impl Loader {
             path: path.to_owned(),
             keep: Some(keep),
             check: Some(check),
-            id: ItemId { kind: T::KIND, slug: found.slug.clone() },
+            id: ItemId { kind: T::KIND, slug: found.slug.as_str().into() },
             change: FileChange::Created(found),
             old_own: Vec::new(),
             new_own,
@@ -2334,7 +2334,7 @@ impl Loader {
             new_own: Vec::new(),
             apply: Some(apply),
             links_changed: true,
-            id: ItemId { kind: T::KIND, slug: old.doc.slug.clone() },
+            id: ItemId { kind: T::KIND, slug: old.doc.slug.as_str().into() },
             hashes: (0, 0),
             visible: Box::new(|_| false),
             was_naming: old_check.referenced.clone(),
@@ -2406,7 +2406,7 @@ impl Loader {
         let doc = new.doc;
         let apply: Option<Put> =
             (!unchanged).then(|| Box::new(move |s: &mut Snapshot| T::slot(s).replace(doc)) as Box<_>);
-        let id = ItemId { kind: T::KIND, slug: found.slug };
+        let id = ItemId { kind: T::KIND, slug: found.slug.as_str().into() };
         Some(PatchedFile {
             path: path.to_owned(),
             keep: Some(keep),
@@ -2712,9 +2712,9 @@ impl Indexes {
     fn add<T: Item>(mut self, docs: &[Arc<Document<T>>]) -> Indexes {
         // The key looked up, made again in place for each reference: a
         // target already in the map (most are) costs no copy of its slug.
-        let mut target = ItemId { kind: Kind::Page, slug: String::new() };
+        let mut target = ItemId { kind: Kind::Page, slug: compact_str::CompactString::default() };
         for doc in docs {
-            let id = ItemId { kind: T::KIND, slug: doc.slug.clone() };
+            let id = ItemId { kind: T::KIND, slug: doc.slug.as_str().into() };
             for r in doc.meta.references() {
                 if r.kind == Kind::Topic {
                     push(&mut self.by_topic, r.slug, id.clone());

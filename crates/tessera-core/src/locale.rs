@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `pt-BR`, `zh-Hans`, `es-419`. Case must be canonical so that file names and
 /// URLs have exactly one spelling.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Locale(String);
+pub struct Locale(compact_str::CompactString);
 
 /// Why a string is not a [`Locale`] or a [`Country`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,7 +77,7 @@ impl Locale {
                 )));
             }
         }
-        Ok(Locale(tag.to_owned()))
+        Ok(Locale(tag.into()))
     }
 
     /// The tag as written, e.g. `pt-BR`.

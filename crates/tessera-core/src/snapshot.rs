@@ -279,8 +279,8 @@ impl<T> Collection<T> {
 pub struct ItemId {
     /// The kind.
     pub kind: Kind,
-    /// The slug.
-    pub slug: String,
+    /// The slug (held inline: the indexes hold hundreds of thousands).
+    pub slug: compact_str::CompactString,
 }
 
 /// The whole content of a site, loaded and validated; immutable.
@@ -750,7 +750,7 @@ impl<'s> View<'s> {
     /// `target` of kind `T`: the pages that cite a measure, the stories of
     /// a partner, ...
     pub fn referrers<T: Item, R: Item>(&self, target: &str, locale: &Locale) -> Vec<Localized<'s, R>> {
-        let id = ItemId { kind: T::KIND, slug: target.to_owned() };
+        let id = ItemId { kind: T::KIND, slug: target.into() };
         let Some(ids) = self.snapshot.referrers.get(&id) else {
             return Vec::new();
         };

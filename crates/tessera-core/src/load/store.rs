@@ -322,7 +322,7 @@ impl RawChecks {
             .into_iter()
             .map(|c| {
                 let diagnostics = c.diagnostics.into_iter().map(diagnostic);
-                let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug });
+                let referenced = c.referenced.into_iter().map(|(kind, slug)| ItemId { kind, slug: slug.into() });
                 let part = CheckedPart {
                     hash: c.hash,
                     context: c.context,
@@ -1084,7 +1084,7 @@ fn stored_check(path: &str, c: &CheckedPart) -> StoredCheck {
         hash: c.hash,
         context: c.context,
         diagnostics: c.diagnostics.iter().filter_map(stored_diagnostic).collect(),
-        referenced: c.referenced.iter().map(|id| (id.kind, id.slug.clone())).collect(),
+        referenced: c.referenced.iter().map(|id| (id.kind, id.slug.to_string())).collect(),
     }
 }
 
