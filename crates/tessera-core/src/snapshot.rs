@@ -168,7 +168,41 @@ pub struct Collection<T> {
     /// file edited) shares what did not change instead of copying it.
     docs: Arc<Vec<Arc<Document<T>>>>,
     /// Slug → (locale → index in `docs`), slugs in order.
-    by_slug: Arc<BTreeMap<String, HashMap<Locale, usize>>>,
+    by_slug: Arc<BTreeMap<String, Locales>>,
+}
+
+/// One slug's documents, by locale: an item has one or a few, held inline
+/// (a hash map for each slug cost an allocation of 160 bytes).
+#[derive(Debug, Clone, Default)]
+struct Locales(smallvec::SmallVec<[(Locale, usize); 2]>);
+
+impl Locales {
+    fn get(&self, locale: &Locale) -> Option<&usize> {
+        self.0.iter().find(|(l, _)| l == locale).map(|(_, index)| index)
+    }
+
+    fn insert(&mut self, locale: Locale, index: usize) {
+        match self.0.iter_mut().find(|(l, _)| *l == locale) {
+            Some(slot) => slot.1 = index,
+            None => self.0.push((locale, index)),
+        }
+    }
+
+    fn remove(&mut self, locale: &Locale) {
+        self.0.retain(|(l, _)| l != locale);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &usize> {
+        self.0.iter().map(|(_, index)| index)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut usize> {
+        self.0.iter_mut().map(|(_, index)| index)
+    }
 }
 
 impl<T> Default for Collection<T> {
