@@ -663,6 +663,12 @@ fn stamps_of(root: &Path, found: &[Found]) -> Vec<Option<Stamp>> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{AtFlags, StatxFlags, statx};
+        use std::os::unix::fs::OpenOptionsExt;
+        // Only a folder is opened, without blocking: a FIFO put in the
+        // place of one must not hang the start.
+        let open = |dir: &Path| {
+            std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK).open(dir)
+        };
         found
             .par_chunks(512)
             .flat_map_iter(|chunk| {
@@ -670,7 +676,7 @@ fn stamps_of(root: &Path, found: &[Found]) -> Vec<Option<Stamp>> {
                 chunk.iter().map(move |f| {
                     let (Some(parent), Some(name)) = (f.path.parent(), f.path.file_name()) else { return by_path(f) };
                     if folder.as_ref().is_none_or(|(p, _)| *p != parent) {
-                        folder = Some((parent, std::fs::File::open(root.join(parent)).ok()));
+                        folder = Some((parent, open(&root.join(parent)).ok()));
                     }
                     match folder.as_ref().and_then(|(_, dir)| dir.as_ref()) {
                         Some(dir) => match statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS) {
@@ -3290,6 +3296,11 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let mut paths: Vec<&str> = names.to_vec();
         paths.extend(["stories/link.md", "missing/x.md"]);
+        // A FIFO where a folder was: looked at without being opened.
+        #[cfg(unix)]
+        if std::process::Command::new("mkfifo").arg(root.join("pipe")).status().is_ok_and(|s| s.success()) {
+            paths.push("pipe/x.md");
+        }
         // Enough files that the lookup is split across threads and folders.
         let en = Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
         let found: Vec<Found> = paths
@@ -3298,12 +3309,15 @@ mod tests {
             .take(3000)
             .map(|p| Found { kind: Kind::Page, slug: "s".to_owned(), locale: en.clone(), path: PathBuf::from(p) })
             .collect();
-        let stamps = stamps_of(root, &found);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let (at, listed) = (root.to_owned(), found.clone());
+        std::thread::spawn(move || sender.send(stamps_of(&at, &listed)));
+        let stamps = receiver.recv_timeout(std::time::Duration::from_secs(20)).unwrap_or_else(|e| panic!("hung: {e}"));
         assert_eq!(stamps.len(), found.len());
         for (f, stamp) in found.iter().zip(&stamps) {
             let by_path = std::fs::metadata(root.join(&f.path)).ok().map(|m| Stamp::of(&m));
             assert_eq!(*stamp, by_path, "{}", f.path.display());
-            let gone = f.path.starts_with("missing") || f.path.ends_with("gone.md");
+            let gone = f.path.starts_with("missing") || f.path.starts_with("pipe") || f.path.ends_with("gone.md");
             assert_eq!(stamp.is_none(), gone, "{}", f.path.display());
         }
     }
