@@ -277,6 +277,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let router = app(state);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        let stop = stopped();
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr()?;
@@ -297,7 +298,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "off".to_owned()
             },
         );
-        tessera_graphql::serve(listener, router, stopped()).await?;
+        tessera_graphql::serve(listener, router, stop).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
@@ -306,26 +307,36 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// Resolves when the server is asked to stop: Ctrl-C, or (on Unix) the
 /// SIGTERM a service manager or `docker stop` sends. The server then
 /// finishes the requests it is answering and the process exits cleanly.
-async fn stopped() {
+///
+/// Called inside the runtime before the server says where it listens: the
+/// handlers are installed here, not when the future is first polled, so a
+/// signal sent as soon as the address is printed does not find the
+/// default action (the process killed) still in place.
+fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let terminate = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    term.recv().await;
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        // A handler that could not be installed leaves that signal's
+        // default action, which stops the process anyway.
+        let received = |handler: Option<Signal>| async move {
+            match handler {
+                Some(mut handler) => {
+                    handler.recv().await;
                 }
-                // Without the handler, Ctrl-C still stops it.
-                Err(_) => std::future::pending::<()>().await,
+                None => std::future::pending::<()>().await,
             }
         };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminate => {}
+        async move {
+            tokio::select! {
+                () = received(term) => {}
+                () = received(interrupt) => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
