@@ -85,6 +85,38 @@ fn describe(result: &Result<Snapshot, LoadError>) -> String {
                 view.referrers::<Measure, Page>(&measure.slug, locale).iter().map(|p| p.slug.clone()).collect();
             let _ = writeln!(out, "  {} cited by {cited:?}", measure.slug);
         }
+        // Every index the load builds across items, as the public reads
+        // them: who refers to a partner or a story, and who is about a
+        // country.
+        let slugs =
+            |docs: Vec<tessera_core::Localized<'_, Page>>| docs.iter().map(|d| d.slug.clone()).collect::<Vec<_>>();
+        for partner in view.list::<Partner>(locale) {
+            let stories: Vec<String> =
+                view.referrers::<Partner, Story>(&partner.slug, locale).iter().map(|s| s.slug.clone()).collect();
+            let pages = slugs(view.referrers::<Partner, Page>(&partner.slug, locale));
+            let _ = writeln!(out, "  {} in stories {stories:?}, named on {pages:?}", partner.slug);
+        }
+        for story in view.list::<Story>(locale) {
+            let pages = slugs(view.referrers::<Story, Page>(&story.slug, locale));
+            let _ = writeln!(out, "  {} told on {pages:?}", story.slug);
+        }
+        let mut countries = Vec::new();
+        for c in snapshot
+            .collection::<Partner>()
+            .all()
+            .iter()
+            .filter_map(|d| d.meta.country)
+            .chain(snapshot.collection::<Story>().all().iter().filter_map(|d| d.meta.country))
+        {
+            if !countries.contains(&c) {
+                countries.push(c);
+            }
+        }
+        for c in countries {
+            let partners: Vec<String> = view.in_country::<Partner>(c, locale).iter().map(|d| d.slug.clone()).collect();
+            let stories: Vec<String> = view.in_country::<Story>(c, locale).iter().map(|d| d.slug.clone()).collect();
+            let _ = writeln!(out, "  {c:?}: partners {partners:?}, stories {stories:?}");
+        }
         for a in snapshot.editorial_transition(now).addresses {
             let _ = writeln!(out, "  old {} {}", a.path, a.state());
         }

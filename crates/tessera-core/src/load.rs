@@ -2574,9 +2574,9 @@ fn assemble(
         patched_from: None,
     };
     // The collections and the indexes across them at once: the pages'
-    // collection apart from the other kinds', and the indexes of each half
-    // of the pages apart from the other kinds' (the pages hold most
-    // references), then merged.
+    // collection apart from the other kinds', and the back-references
+    // apart from the other indexes (each across every kind: nothing to
+    // merge after).
     fn collection<T>(docs: &[Arc<Document<T>>]) -> Collection<T> {
         let mut collection = Collection::default();
         for doc in docs {
@@ -2594,13 +2594,14 @@ fn assemble(
             (pages, rest.0, rest.1, rest.2, rest.3)
         },
         || {
-            let (first, second) = pages.split_at(pages.len() / 2);
-            let ((mut all, second), rest) = rayon::join(
-                || rayon::join(|| Indexes::default().add(first), || Indexes::default().add(second)),
-                || Indexes::default().add(measures).add(partners).add(stories).add(media),
+            let (referrers, mut all) = rayon::join(
+                || Indexes::referrers_of(pages, HashMap::default()),
+                || Indexes::default().add(pages).add(measures).add(partners).add(stories).add(media),
             );
-            all.merge(second);
-            all.merge(rest);
+            let referrers = Indexes::referrers_of(measures, referrers);
+            let referrers = Indexes::referrers_of(partners, referrers);
+            let referrers = Indexes::referrers_of(stories, referrers);
+            all.referrers = Indexes::referrers_of(media, referrers);
             all.settle();
             all
         },
@@ -2748,29 +2749,16 @@ struct Indexes {
 }
 
 impl Indexes {
-    /// With what `docs` say of other items.
+    /// With what `docs` say of other items, but for who refers to what
+    /// ([`Indexes::referrers_of`]).
     fn add<T: Item>(mut self, docs: &[Arc<Document<T>>]) -> Indexes {
-        // The key looked up, made again in place for each reference: a
-        // target already in the map (most are) costs no copy of its slug.
-        let mut target = ItemId { kind: Kind::Page, slug: compact_str::CompactString::default() };
         for doc in docs {
             let id = ItemId { kind: T::KIND, slug: doc.slug.as_str().into() };
             for r in doc.meta.references() {
-                if r.kind == Kind::Topic {
-                    push(&mut self.by_topic, r.slug, id.clone());
-                } else {
-                    if r.kind == Kind::Media {
-                        push(&mut self.media_users, r.slug, (id.clone(), doc.locale.clone()));
-                    }
-                    target.kind = r.kind;
-                    target.slug.clear();
-                    target.slug.push_str(r.slug);
-                    match self.referrers.get_mut(&target) {
-                        Some(referrers) => referrers.push(id.clone()),
-                        None => {
-                            self.referrers.insert(target.clone(), vec![id.clone()]);
-                        }
-                    }
+                match r.kind {
+                    Kind::Topic => push(&mut self.by_topic, r.slug, id.clone()),
+                    Kind::Media => push(&mut self.media_users, r.slug, (id.clone(), doc.locale.clone())),
+                    _ => {}
                 }
             }
             for link in &doc.body.links {
@@ -2786,6 +2774,34 @@ impl Indexes {
             }
         }
         self
+    }
+
+    /// `referrers` with the items `docs` refer to in their front matter.
+    fn referrers_of<T: Item>(
+        docs: &[Arc<Document<T>>],
+        mut referrers: HashMap<ItemId, Vec<ItemId>>,
+    ) -> HashMap<ItemId, Vec<ItemId>> {
+        // The key looked up, made again in place for each reference: a
+        // target already in the map (most are) costs no copy of its slug.
+        let mut target = ItemId { kind: Kind::Page, slug: compact_str::CompactString::default() };
+        for doc in docs {
+            let id = ItemId { kind: T::KIND, slug: doc.slug.as_str().into() };
+            for r in doc.meta.references() {
+                if r.kind == Kind::Topic {
+                    continue;
+                }
+                target.kind = r.kind;
+                target.slug.clear();
+                target.slug.push_str(r.slug);
+                match referrers.get_mut(&target) {
+                    Some(ids) => ids.push(id.clone()),
+                    None => {
+                        referrers.insert(target.clone(), vec![id.clone()]);
+                    }
+                }
+            }
+        }
+        referrers
     }
 
     /// Each list sorted, each entry once.
@@ -2809,20 +2825,6 @@ impl Indexes {
                 })
             },
         );
-    }
-
-    /// With `other`'s entries too.
-    fn merge(&mut self, other: Indexes) {
-        fn into<K: std::hash::Hash + Eq, V>(to: &mut HashMap<K, Vec<V>>, from: HashMap<K, Vec<V>>) {
-            for (k, v) in from {
-                to.entry(k).or_default().extend(v);
-            }
-        }
-        into(&mut self.by_topic, other.by_topic);
-        into(&mut self.by_country, other.by_country);
-        into(&mut self.referrers, other.referrers);
-        into(&mut self.media_users, other.media_users);
-        self.embargoes.extend(other.embargoes);
     }
 }
 
