@@ -151,6 +151,22 @@ impl Text {
         }
     }
 
+    /// As [`Text::get`], but a kept text is read (and checked) without
+    /// going through the texts read recently: for reading every text once,
+    /// as writing the cache does, which would only push out of them the
+    /// pages being asked for, and take their lock from every core.
+    pub(crate) fn get_once(&self, range: Range<usize>) -> Option<Cow<'_, str>> {
+        match self {
+            Text::Held(text) => text.get(range).map(Cow::Borrowed),
+            Text::Kept(kept) => {
+                if range.end > kept.len {
+                    return None;
+                }
+                kept.read()?.get(range).map(|t| Cow::Owned(t.to_owned()))
+            }
+        }
+    }
+
     /// The text at `range`, or nothing (see [`Text::get`]).
     pub(crate) fn slice(&self, range: Range<usize>) -> Cow<'_, str> {
         self.get(range).unwrap_or_default()

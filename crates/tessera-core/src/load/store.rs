@@ -904,6 +904,9 @@ pub(super) struct Keep<'a> {
 /// written caches of other folders beyond [`KEEP`].
 /// With a `spool`, the file is the spool: the texts left in it stay where
 /// they are, the others go after them.
+/// How many front matters [`write`] reads back at a time.
+const FRONTS_BATCH: usize = 4096;
+
 pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -946,13 +949,21 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             files.push((path, cached, source, body, at));
         }
         let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0 };
-        for (_, _, source, _, at) in &files {
-            let front = source.front_text();
-            if at.front_at != out.written || front.len() != source.front.len() {
-                // The text could not be read again as it was a moment ago.
-                return Err(std::io::Error::other("a kept text changed while the cache was written"));
+        // A spooled text is read back whole (and checked against its hash)
+        // for its front matter: on every core, a batch at a time, then
+        // written in order. On one core this was a sixth of a first run.
+        for batch in files.chunks(FRONTS_BATCH) {
+            use rayon::prelude::*;
+            let fronts: Vec<Option<std::borrow::Cow<'_, str>>> =
+                batch.par_iter().map(|(_, _, source, _, _)| source.text.get_once(source.front.clone())).collect();
+            for ((_, _, source, _, at), front) in batch.iter().zip(fronts) {
+                let front = front.unwrap_or_default();
+                if at.front_at != out.written || front.len() != source.front.len() {
+                    // The text could not be read again as it was a moment ago.
+                    return Err(std::io::Error::other("a kept text changed while the cache was written"));
+                }
+                out.write_all(front.as_bytes())?;
             }
-            out.write_all(front.as_bytes())?;
         }
         // In the order of their paths, in chunks encoded apart.
         files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
