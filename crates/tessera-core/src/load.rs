@@ -1379,118 +1379,56 @@ impl Loader {
         };
         self.contexts.insert(T::KIND, context);
         let all_referenced = referenced;
-        for p in parsed {
-            let path = &p.source.path;
-            if let Some(done) = self.cache.checks.get(path).filter(|c| c.hash == p.hash && c.context == context) {
-                self.diagnostics.extend(done.diagnostics.iter().cloned());
-                for id in done.referenced.iter() {
-                    count(all_referenced, id);
+        // Each file not checked under the same context already is checked
+        // on a core of its own; what they found is then taken in order.
+        let kept = &self.cache.checks;
+        let kept_for = |p: &Parsed<T>| kept.get(&p.source.path).filter(|c| c.hash == p.hash && c.context == context);
+        let site_url = self.site_url.as_deref();
+        let is_original = |slug: &str| originals.contains(slug);
+        let fresh: Vec<Option<CheckedPart>> = parsed
+            .par_iter()
+            .map(|p| match kept_for(p) {
+                Some(_) => None,
+                None => Some(Checker::new(site_url).check_item(p, existing, &is_original, default_locale, context)),
+            })
+            .collect();
+        for (p, fresh) in parsed.iter().zip(fresh) {
+            let done = match fresh {
+                Some(done) => {
+                    self.checked += 1;
+                    done
                 }
-                self.next_checks.insert(path.clone(), done.clone());
-                continue;
-            }
-            let done = self.check_item(p, existing, &|slug| originals.contains(slug), default_locale, context);
+                None => match self.cache.checks.get(&p.source.path) {
+                    Some(done) => done.clone(),
+                    None => continue,
+                },
+            };
+            self.diagnostics.extend(done.diagnostics.iter().cloned());
             for id in done.referenced.iter() {
                 count(all_referenced, id);
             }
-            self.next_checks.insert(path.clone(), done);
+            self.next_checks.insert(p.source.path.clone(), done);
         }
     }
 
-    /// Checks one item's references, body links and translation against
-    /// the rest (`is_original`: whether a slug of this kind has a file in
-    /// the default locale); what it finds is also pushed to the
-    /// diagnostics.
+    /// Checks one item ([`Checker::check_item`]); what it finds is also
+    /// pushed to the diagnostics.
     fn check_item<T: Item>(
         &mut self,
         p: &Parsed<T>,
         existing: &Existing,
-        is_original: &dyn Fn(&str) -> bool,
+        is_original: &(dyn Fn(&str) -> bool + Sync),
         default_locale: Option<&Locale>,
         context: u64,
     ) -> CheckedPart {
-        let first = self.diagnostics.len();
-        let mut file_referenced = HashSet::default();
-        let referenced = &mut file_referenced;
-        let src = &p.source;
-        if default_locale.is_some_and(|d| d != &p.doc.locale) && !is_original(p.doc.slug.as_str()) {
-            self.push(
-                Diagnostic::error(
-                    &src.path,
-                    (0, 0),
-                    format!(
-                        "translation without an original: there is no `{}/{}.{}` in the default locale",
-                        T::KIND.folder(),
-                        p.doc.slug,
-                        T::KIND.extension()
-                    ),
-                )
-                .with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"),
-            );
-        }
-        for r in p.doc.meta.references() {
-            let at = r.span.clone().map_or(src.front.start..src.front.start, |s| src.in_front(s));
-            let kinds = existing.get(r.slug);
-            if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
-                self.push(
-                    src.error(at, format!("`{}` must list {} items, but this names a {written}", r.field, r.kind))
-                        .with_help(format!("`{}` takes references to `{}/`", r.field, r.kind.folder())),
-                );
-                continue;
-            }
-            if kinds.is_some_and(|k| k.contains(&r.kind)) {
-                referenced.insert(ItemId { kind: r.kind, slug: r.slug.into() });
-                continue;
-            }
-            let message = match kinds.and_then(|k| k.iter().next()) {
-                Some(other) => {
-                    format!("`{}` is a {other}, not a {}: `{}` takes {} references", r.slug, r.kind, r.field, r.kind)
-                }
-                None => format!("no {} named `{}` (in `{}`)", r.kind, r.slug, r.field),
-            };
-            let candidates: Vec<&str> =
-                existing.iter().filter(|(_, k)| k.contains(&r.kind)).map(|(s, _)| s.as_str()).collect();
-            let help = match closest(r.slug, &candidates) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
-                None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
-            };
-            self.push(src.error(at, message).with_help(help));
-        }
-        let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
-        self.check_links(src, &p.doc.body.links, &target, existing, referenced);
-        if T::KIND != Kind::Page {
-            self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
-        }
-        // Markdown written in front-matter fields (a measure's example)
-        // is checked like a body. Its offsets are in the string's
-        // value, not in the file (TOML escapes lie between), so its
-        // problems point at the whole value.
-        for (field, text) in p.doc.meta.markdown_fields() {
-            let parsed = Body::parse_with(text, self.site_url.as_deref());
-            let at = src.value_span(&[Step::Key(field)]).unwrap_or(src.front.start..src.front.start);
-            self.check_links(src, &parsed.links, &|_| at.clone(), existing, referenced);
-            if parsed.too_deep.is_some() {
-                self.push(
-                    src.error(
-                        at,
-                        format!("`{field}`: Markdown nested deeper than {} levels", crate::body::MAX_NESTING),
-                    ),
-                );
-            }
-        }
+        let mut checker = Checker::new(self.site_url.as_deref());
+        let done = checker.check_item(p, existing, is_original, default_locale, context);
+        self.diagnostics.append(&mut checker.diagnostics);
         self.checked += 1;
-        CheckedPart {
-            hash: p.hash,
-            context,
-            diagnostics: self.diagnostics[first..].into(),
-            referenced: file_referenced.into_iter().collect(),
-        }
+        done
     }
 
-    /// Checks the links of a body: item links must name existing items,
-    /// other links must be safe.
-    /// `target` says where in the file a link's target is written.
+    /// Checks the links of a body ([`Checker::check_links`]).
     fn check_links(
         &mut self,
         src: &Source,
@@ -1499,47 +1437,12 @@ impl Loader {
         existing: &Existing,
         referenced: &mut HashSet<ItemId>,
     ) {
-        // Where a link's target is written is looked for only when there
-        // is something to report: most links are fine.
-        for link in links {
-            match &link.target {
-                LinkTarget::Item { kind, slug, .. } => {
-                    if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
-                        referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
-                    } else {
-                        let candidates: Vec<&str> =
-                            existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| s.as_str()).collect();
-                        let help = match closest(slug, &candidates) {
-                            Some(c) => format!("did you mean `@/{}/{c}.{}`?", kind.folder(), kind.extension()),
-                            None => "link to an existing item as `@/<kind>/<slug>.md`".to_owned(),
-                        };
-                        self.push(
-                            src.error(
-                                target(link),
-                                format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
-                            )
-                            .with_help(help),
-                        );
-                    }
-                }
-                LinkTarget::Invalid { written } => {
-                    let message = if written.starts_with("@/") {
-                        format!("broken link: `{written}` is not an item path")
-                    } else {
-                        format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
-                    };
-                    self.push(
-                        src.error(target(link), message)
-                            .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"),
-                    );
-                }
-                LinkTarget::Url { .. } => {}
-            }
-        }
+        let mut checker = Checker::new(self.site_url.as_deref());
+        checker.check_links(src, links, target, existing, referenced);
+        self.diagnostics.append(&mut checker.diagnostics);
     }
 
-    /// Quotes placed in a body (`![](@quote/2)`) must name one of the
-    /// item's quotes; only pages have quotes.
+    /// Checks the quotes placed in a body ([`Checker::check_quote_embeds`]).
     fn check_quote_embeds(
         &mut self,
         src: &Source,
@@ -1547,20 +1450,9 @@ impl Loader {
         target: &dyn Fn(&BodyLink) -> Range<usize>,
         quotes: usize,
     ) {
-        for link in links {
-            let LinkTarget::Url { url } = &link.target else { continue };
-            let Some(number) = url.strip_prefix(crate::body::QUOTE_EMBED) else { continue };
-            let n = number.parse::<usize>().ok().filter(|_| number.bytes().all(|b| b.is_ascii_digit()));
-            let message = match n {
-                _ if quotes == 0 => format!("`{url}` places a quote, but this item has no `[[quotes]]`"),
-                Some(n) if (1..=quotes).contains(&n) => continue,
-                _ => format!("`{url}` names no quote: this item has {quotes} (`@quote/1` to `@quote/{quotes}`)"),
-            };
-            self.push(
-                src.error(target(link), message)
-                    .with_help("place a page's quote as an image alone in its paragraph: `![](@quote/1)`"),
-            );
-        }
+        let mut checker = Checker::new(self.site_url.as_deref());
+        checker.check_quote_embeds(src, links, target, quotes);
+        self.diagnostics.append(&mut checker.diagnostics);
     }
 
     /// A page's placed quotes must name one of its quotes.
@@ -1781,6 +1673,189 @@ fn classify(
         return;
     }
     found.push(Found { kind, slug: slug.to_owned(), locale, path: rel });
+}
+
+/// What checking files finds, apart from the loader, so that files are
+/// checked on every core.
+struct Checker<'a> {
+    /// The site's base URL, as [`Loader::site_url`].
+    site_url: Option<&'a str>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(site_url: Option<&'a str>) -> Checker<'a> {
+        Checker { site_url, diagnostics: Vec::new() }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    /// Checks one item's references, body links and translation against
+    /// the rest (`is_original`: whether a slug of this kind has a file in
+    /// the default locale); what it finds is also pushed to the
+    /// checker's diagnostics.
+    fn check_item<T: Item>(
+        &mut self,
+        p: &Parsed<T>,
+        existing: &Existing,
+        is_original: &(dyn Fn(&str) -> bool + Sync),
+        default_locale: Option<&Locale>,
+        context: u64,
+    ) -> CheckedPart {
+        let first = self.diagnostics.len();
+        let mut file_referenced = HashSet::default();
+        let referenced = &mut file_referenced;
+        let src = &p.source;
+        if default_locale.is_some_and(|d| d != &p.doc.locale) && !is_original(p.doc.slug.as_str()) {
+            self.push(
+                Diagnostic::error(
+                    &src.path,
+                    (0, 0),
+                    format!(
+                        "translation without an original: there is no `{}/{}.{}` in the default locale",
+                        T::KIND.folder(),
+                        p.doc.slug,
+                        T::KIND.extension()
+                    ),
+                )
+                .with_help("add the original first; translations sit beside it as `<slug>.<locale>.md`"),
+            );
+        }
+        for r in p.doc.meta.references() {
+            let at = r.span.clone().map_or(src.front.start..src.front.start, |s| src.in_front(s));
+            let kinds = existing.get(r.slug);
+            if let Some(written) = r.written_kind.filter(|k| *k != r.kind) {
+                self.push(
+                    src.error(at, format!("`{}` must list {} items, but this names a {written}", r.field, r.kind))
+                        .with_help(format!("`{}` takes references to `{}/`", r.field, r.kind.folder())),
+                );
+                continue;
+            }
+            if kinds.is_some_and(|k| k.contains(&r.kind)) {
+                referenced.insert(ItemId { kind: r.kind, slug: r.slug.into() });
+                continue;
+            }
+            let message = match kinds.and_then(|k| k.iter().next()) {
+                Some(other) => {
+                    format!("`{}` is a {other}, not a {}: `{}` takes {} references", r.slug, r.kind, r.field, r.kind)
+                }
+                None => format!("no {} named `{}` (in `{}`)", r.kind, r.slug, r.field),
+            };
+            let candidates: Vec<&str> =
+                existing.iter().filter(|(_, k)| k.contains(&r.kind)).map(|(s, _)| s.as_str()).collect();
+            let help = match closest(r.slug, &candidates) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None if r.kind == Kind::Topic => "topics are defined in topics.toml".to_owned(),
+                None => format!("create `{}/{}.{}` or fix the slug", r.kind.folder(), r.slug, r.kind.extension()),
+            };
+            self.push(src.error(at, message).with_help(help));
+        }
+        let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
+        self.check_links(src, &p.doc.body.links, &target, existing, referenced);
+        if T::KIND != Kind::Page {
+            self.check_quote_embeds(src, &p.doc.body.links, &target, 0);
+        }
+        // Markdown written in front-matter fields (a measure's example)
+        // is checked like a body. Its offsets are in the string's
+        // value, not in the file (TOML escapes lie between), so its
+        // problems point at the whole value.
+        for (field, text) in p.doc.meta.markdown_fields() {
+            let parsed = Body::parse_with(text, self.site_url);
+            let at = src.value_span(&[Step::Key(field)]).unwrap_or(src.front.start..src.front.start);
+            self.check_links(src, &parsed.links, &|_| at.clone(), existing, referenced);
+            if parsed.too_deep.is_some() {
+                self.push(
+                    src.error(
+                        at,
+                        format!("`{field}`: Markdown nested deeper than {} levels", crate::body::MAX_NESTING),
+                    ),
+                );
+            }
+        }
+        CheckedPart {
+            hash: p.hash,
+            context,
+            diagnostics: self.diagnostics[first..].into(),
+            referenced: file_referenced.into_iter().collect(),
+        }
+    }
+
+    /// Checks the links of a body: item links must name existing items,
+    /// other links must be safe.
+    /// `target` says where in the file a link's target is written.
+    fn check_links(
+        &mut self,
+        src: &Source,
+        links: &[BodyLink],
+        target: &dyn Fn(&BodyLink) -> Range<usize>,
+        existing: &Existing,
+        referenced: &mut HashSet<ItemId>,
+    ) {
+        // Where a link's target is written is looked for only when there
+        // is something to report: most links are fine.
+        for link in links {
+            match &link.target {
+                LinkTarget::Item { kind, slug, .. } => {
+                    if existing.get(slug.as_str()).is_some_and(|k| k.contains(kind)) {
+                        referenced.insert(ItemId { kind: *kind, slug: slug.clone() });
+                    } else {
+                        let candidates: Vec<&str> =
+                            existing.iter().filter(|(_, k)| k.contains(kind)).map(|(s, _)| s.as_str()).collect();
+                        let help = match closest(slug, &candidates) {
+                            Some(c) => format!("did you mean `@/{}/{c}.{}`?", kind.folder(), kind.extension()),
+                            None => "link to an existing item as `@/<kind>/<slug>.md`".to_owned(),
+                        };
+                        self.push(
+                            src.error(
+                                target(link),
+                                format!("broken link: there is no `{}/{slug}.{}`", kind.folder(), kind.extension()),
+                            )
+                            .with_help(help),
+                        );
+                    }
+                }
+                LinkTarget::Invalid { written } => {
+                    let message = if written.starts_with("@/") {
+                        format!("broken link: `{written}` is not an item path")
+                    } else {
+                        format!("unsafe link `{written}`: only http, https, mailto and tel links are allowed")
+                    };
+                    self.push(
+                        src.error(target(link), message)
+                            .with_help("link to items as `@/<kind>/<slug>.md`, e.g. `@/stories/its-about-ability.md`"),
+                    );
+                }
+                LinkTarget::Url { .. } => {}
+            }
+        }
+    }
+
+    /// Quotes placed in a body (`![](@quote/2)`) must name one of the
+    /// item's quotes; only pages have quotes.
+    fn check_quote_embeds(
+        &mut self,
+        src: &Source,
+        links: &[BodyLink],
+        target: &dyn Fn(&BodyLink) -> Range<usize>,
+        quotes: usize,
+    ) {
+        for link in links {
+            let LinkTarget::Url { url } = &link.target else { continue };
+            let Some(number) = url.strip_prefix(crate::body::QUOTE_EMBED) else { continue };
+            let n = number.parse::<usize>().ok().filter(|_| number.bytes().all(|b| b.is_ascii_digit()));
+            let message = match n {
+                _ if quotes == 0 => format!("`{url}` places a quote, but this item has no `[[quotes]]`"),
+                Some(n) if (1..=quotes).contains(&n) => continue,
+                _ => format!("`{url}` names no quote: this item has {quotes} (`@quote/1` to `@quote/{quotes}`)"),
+            };
+            self.push(
+                src.error(target(link), message)
+                    .with_help("place a page's quote as an image alone in its paragraph: `![](@quote/1)`"),
+            );
+        }
+    }
 }
 
 /// The order content files are listed in: by their bytes, which for a
