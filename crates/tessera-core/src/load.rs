@@ -1330,7 +1330,7 @@ impl Loader {
             let (src, body) = &*broken;
             let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
             let mut referenced = HashSet::default();
-            self.check_links(src, &body.links, &target, existing, &mut referenced);
+            self.with_checker(|c| c.check_links(src, &body.links, &target, existing, &mut referenced));
             let front = src.front_text();
             let (table, _) = toml::de::DeTable::parse_recoverable(&front);
             // A stack, not recursion: nesting in the file is not bounded here.
@@ -1411,55 +1411,28 @@ impl Loader {
         }
     }
 
-    /// Checks one item ([`Checker::check_item`]); what it finds is also
+    /// Runs `check` with a [`Checker`] of this load; what it finds is
     /// pushed to the diagnostics.
-    fn check_item<T: Item>(
-        &mut self,
-        p: &Parsed<T>,
-        existing: &Existing,
-        is_original: &(dyn Fn(&str) -> bool + Sync),
-        default_locale: Option<&Locale>,
-        context: u64,
-    ) -> CheckedPart {
+    fn with_checker<R>(&mut self, check: impl FnOnce(&mut Checker<'_>) -> R) -> R {
         let mut checker = Checker::new(self.site_url.as_deref());
-        let done = checker.check_item(p, existing, is_original, default_locale, context);
+        let result = check(&mut checker);
         self.diagnostics.append(&mut checker.diagnostics);
+        result
+    }
+
+    /// Checks one changed item against the last load's ([`Checker::check_item`]).
+    fn check_item<T: Item>(&mut self, p: &Parsed<T>, last: &Last, context: u64) -> CheckedPart {
+        let default_locale = &last.snapshot.site.default_locale;
+        let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, default_locale).is_some();
         self.checked += 1;
-        done
-    }
-
-    /// Checks the links of a body ([`Checker::check_links`]).
-    fn check_links(
-        &mut self,
-        src: &Source,
-        links: &[BodyLink],
-        target: &dyn Fn(&BodyLink) -> Range<usize>,
-        existing: &Existing,
-        referenced: &mut HashSet<ItemId>,
-    ) {
-        let mut checker = Checker::new(self.site_url.as_deref());
-        checker.check_links(src, links, target, existing, referenced);
-        self.diagnostics.append(&mut checker.diagnostics);
-    }
-
-    /// Checks the quotes placed in a body ([`Checker::check_quote_embeds`]).
-    fn check_quote_embeds(
-        &mut self,
-        src: &Source,
-        links: &[BodyLink],
-        target: &dyn Fn(&BodyLink) -> Range<usize>,
-        quotes: usize,
-    ) {
-        let mut checker = Checker::new(self.site_url.as_deref());
-        checker.check_quote_embeds(src, links, target, quotes);
-        self.diagnostics.append(&mut checker.diagnostics);
+        self.with_checker(|c| c.check_item(p, &last.existing, &is_original, Some(default_locale), context))
     }
 
     /// A page's placed quotes must name one of its quotes.
     fn check_page_quotes(&mut self, p: &Parsed<Page>) {
         let src = &p.source;
         let target = |l: &BodyLink| src.in_body(link_target_span(&src.body_text(), l.span.clone()));
-        self.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len());
+        self.with_checker(|c| c.check_quote_embeds(src, &p.doc.body.links, &target, p.doc.meta.quotes.len()));
     }
 
     fn check_pages(&mut self, pages: &[Parsed<Page>]) {
@@ -2386,9 +2359,7 @@ impl Loader {
             return None;
         }
         let context = *last.contexts.get(&T::KIND)?;
-        let default_locale = last.snapshot.site.default_locale.clone();
-        let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, &default_locale).is_some();
-        let check = self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context);
+        let check = self.check_item(&new, last, context);
         let new_own = self.own_diagnostics(&new, &check, first)?;
         #[cfg(feature = "git")]
         self.date(path, &mut new);
@@ -2482,18 +2453,12 @@ impl Loader {
         }
         let context = *last.contexts.get(&T::KIND)?;
         let old_check = self.cache.checks.get(path).filter(|c| c.hash == old.hash && c.context == context)?.clone();
-        let default_locale = last.snapshot.site.default_locale.clone();
         let first = self.diagnostics.len();
         self.check_markup(&old.source, &old.doc.body);
         T::own_checks(self, &old);
         let mut old_own = self.diagnostics.split_off(first);
         old_own.extend(old_check.diagnostics.iter().cloned());
-        let is_original = |slug: &str| T::collection(&last.snapshot).exact(slug, &default_locale).is_some();
-        let check = if unchanged {
-            old_check.clone()
-        } else {
-            self.check_item(&new, &last.existing, &is_original, Some(&default_locale), context)
-        };
+        let check = if unchanged { old_check.clone() } else { self.check_item(&new, last, context) };
         let new_own = self.own_diagnostics(&new, &check, first)?;
         #[cfg(feature = "git")]
         if !unchanged {
