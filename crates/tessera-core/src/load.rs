@@ -1385,23 +1385,20 @@ impl Loader {
         let kept_for = |p: &Parsed<T>| kept.get(&p.source.path).filter(|c| c.hash == p.hash && c.context == context);
         let site_url = self.site_url.as_deref();
         let is_original = |slug: &str| originals.contains(slug);
-        let fresh: Vec<Option<CheckedPart>> = parsed
+        let found: Vec<Result<&CheckedPart, CheckedPart>> = parsed
             .par_iter()
             .map(|p| match kept_for(p) {
-                Some(_) => None,
-                None => Some(Checker::new(site_url).check_item(p, existing, &is_original, default_locale, context)),
+                Some(done) => Ok(done),
+                None => Err(Checker::new(site_url).check_item(p, existing, &is_original, default_locale, context)),
             })
             .collect();
-        for (p, fresh) in parsed.iter().zip(fresh) {
-            let done = match fresh {
-                Some(done) => {
+        for (p, found) in parsed.iter().zip(found) {
+            let done = match found {
+                Ok(kept) => kept.clone(),
+                Err(fresh) => {
                     self.checked += 1;
-                    done
+                    fresh
                 }
-                None => match self.cache.checks.get(&p.source.path) {
-                    Some(done) => done.clone(),
-                    None => continue,
-                },
             };
             self.diagnostics.extend(done.diagnostics.iter().cloned());
             for id in done.referenced.iter() {
