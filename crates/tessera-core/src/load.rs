@@ -1039,7 +1039,7 @@ impl Loader {
             return None;
         }
         // Files at the root: their folder is the (canonical) root itself.
-        let text = match read_checked(&self.root, rel, rel.components().count() == 1) {
+        let text = match read_checked(&self.root, rel, rel.components().count() == 1, None) {
             Ok((text, _, _)) => text,
             Err(d) => {
                 self.push(d);
@@ -1233,6 +1233,10 @@ impl Loader {
         // Whether the kind's folder resolves to itself (not a link elsewhere).
         let folder = root.join(kind.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
+        // Opened once, so that its files are looked up in it by name
+        // rather than each by its whole path.
+        let folder = if plain_folder { open_folder(&folder) } else { None };
+        let folder = folder.as_ref();
         let results: Vec<(ParseResult<T>, Option<CachedPart>, &Path)> = found
             .par_iter()
             .enumerate()
@@ -1240,7 +1244,9 @@ impl Loader {
             .map(|(at, f)| {
                 let trusted = changed.is_some_and(|c| !c.contains(&f.path));
                 let memory = cache.get(&f.path);
-                let kept = Kept { memory, disk: restored, at, spool, trusted, settle, plain_folder };
+                // A file of the folder itself, as listing finds them.
+                let folder = folder.filter(|_| f.path.parent() == Some(Path::new(kind.folder())));
+                let kept = Kept { memory, disk: restored, at, spool, trusted, settle, plain_folder, folder };
                 let (result, keep) = parse_cached::<T>(root, site, f, kept, fresh);
                 (result, keep, f.path.as_path())
             })
@@ -2348,7 +2354,8 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: None, disk: None, at: 0, spool: None, trusted: false, settle, plain_folder };
+        let from =
+            Kept { memory: None, disk: None, at: 0, spool: None, trusted: false, settle, plain_folder, folder: None };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2427,7 +2434,16 @@ impl Loader {
         let folder = self.root.join(T::KIND.folder());
         let plain_folder = folder.canonicalize().is_ok_and(|c| c == folder);
         let settle = self.cache.settle.unwrap_or(SETTLE);
-        let from = Kept { memory: Some(&kept), disk: None, at: 0, spool: None, trusted: false, settle, plain_folder };
+        let from = Kept {
+            memory: Some(&kept),
+            disk: None,
+            at: 0,
+            spool: None,
+            trusted: false,
+            settle,
+            plain_folder,
+            folder: None,
+        };
         let (result, keep) = parse_cached::<T>(&self.root, self.site_url.as_deref(), &found, from, &self.fresh);
         #[cfg_attr(not(feature = "git"), allow(unused_mut))]
         let (mut new, keep) = (result.ok()?, keep?);
@@ -2883,46 +2899,26 @@ fn push<V>(map: &mut HashMap<String, Vec<V>>, key: &str, value: V) {
 /// file system says). `plain_folder`: the file's folder is known to be
 /// the content folder's own (it resolves to itself), so that a file that
 /// is not a symbolic link is where its path says, and need not be
-/// resolved component by component.
+/// resolved component by component; `folder`: that folder, opened, to
+/// look the file up in by name.
 #[allow(clippy::type_complexity)]
 fn read_checked(
     root: &Path,
     rel: &Path,
     plain_folder: bool,
+    folder: Option<&std::fs::File>,
 ) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>, Stamp), Diagnostic> {
-    let full = root.join(rel);
     let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
-    let not_regular = || {
-        Diagnostic::error(rel, (0, 0), "refused: not a regular file (a FIFO, socket or device)")
-            .with_help("content files are ordinary files; remove this one")
-    };
-    let link_meta = std::fs::symlink_metadata(&full).map_err(io_error)?;
     // A regular file in a plain folder is opened as it is, refusing to
-    // follow a link swapped in meanwhile; anything else is resolved first.
-    let opened = if plain_folder && link_meta.is_file() { open_nonblocking_nofollow(&full).ok() } else { None };
-    let file = match opened {
+    // follow a link swapped in meanwhile (in the folder opened already,
+    // when it is); anything else is resolved first.
+    let file = match folder.and_then(|folder| open_in(folder, rel)) {
         Some(file) => file,
-        None => {
-            let is_link = link_meta.file_type().is_symlink();
-            let target = full.canonicalize().map_err(|e| {
-                let what = if is_link { "broken symbolic link" } else { "cannot read file" };
-                Diagnostic::error(rel, (0, 0), format!("{what}: {e}"))
-            })?;
-            if !target.starts_with(root) {
-                return Err(Diagnostic::error(rel, (0, 0), "refused: the path leads outside the content folder")
-                    .with_help("a symbolic link (to the file or to a folder on its way) points elsewhere; copy the file into the content folder instead"));
-            }
-            if !std::fs::metadata(&target).map_err(io_error)?.is_file() {
-                return Err(not_regular());
-            }
-            // Opened without blocking and checked again on the open handle:
-            // a FIFO swapped in after the check above must not hang the loader.
-            open_nonblocking(&target).map_err(io_error)?
-        }
+        None => open_resolved(root, rel, plain_folder)?,
     };
     let meta = file.metadata().map_err(io_error)?;
     if !meta.is_file() {
-        return Err(not_regular());
+        return Err(not_regular(rel));
     }
     let too_big = || {
         Diagnostic::error(
@@ -2958,6 +2954,41 @@ fn read_checked(
     Ok((text, meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from), Stamp::of(&meta)))
 }
 
+fn not_regular(rel: &Path) -> Diagnostic {
+    Diagnostic::error(rel, (0, 0), "refused: not a regular file (a FIFO, socket or device)")
+        .with_help("content files are ordinary files; remove this one")
+}
+
+/// Opens the content file `rel` by its path: as it is when it is a regular
+/// file in a plain folder, else resolved first and refused when it leads
+/// outside `root` or is not a regular file.
+fn open_resolved(root: &Path, rel: &Path, plain_folder: bool) -> Result<std::fs::File, Diagnostic> {
+    let full = root.join(rel);
+    let io_error = |e: std::io::Error| Diagnostic::error(rel, (0, 0), format!("cannot read file: {e}"));
+    let link_meta = std::fs::symlink_metadata(&full).map_err(io_error)?;
+    if plain_folder
+        && link_meta.is_file()
+        && let Ok(file) = open_nonblocking_nofollow(&full)
+    {
+        return Ok(file);
+    }
+    let is_link = link_meta.file_type().is_symlink();
+    let target = full.canonicalize().map_err(|e| {
+        let what = if is_link { "broken symbolic link" } else { "cannot read file" };
+        Diagnostic::error(rel, (0, 0), format!("{what}: {e}"))
+    })?;
+    if !target.starts_with(root) {
+        return Err(Diagnostic::error(rel, (0, 0), "refused: the path leads outside the content folder")
+            .with_help("a symbolic link (to the file or to a folder on its way) points elsewhere; copy the file into the content folder instead"));
+    }
+    if !std::fs::metadata(&target).map_err(io_error)?.is_file() {
+        return Err(not_regular(rel));
+    }
+    // Opened without blocking and checked again on the open handle:
+    // a FIFO swapped in after the check above must not hang the loader.
+    open_nonblocking(&target).map_err(io_error)
+}
+
 #[cfg(unix)]
 pub(crate) fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -2967,6 +2998,41 @@ pub(crate) fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 pub(crate) fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
+}
+
+/// Opens a content folder to look its files up in, without blocking or
+/// following a link; `None` where that is not done (other systems).
+#[cfg(target_os = "linux")]
+fn open_folder(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_folder(_: &Path) -> Option<std::fs::File> {
+    None
+}
+
+/// Opens the content file `rel`, a file of the opened `folder`, by its
+/// name there, if it is a regular file (not a link, a FIFO or a device:
+/// those are for [`read_checked`] to resolve or refuse); without blocking
+/// or following a link swapped in meanwhile.
+#[cfg(target_os = "linux")]
+fn open_in(folder: &std::fs::File, rel: &Path) -> Option<std::fs::File> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags};
+    let name = rel.file_name()?;
+    let st = rustix::fs::statx(folder, name, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::TYPE).ok()?;
+    if FileType::from_raw_mode(st.stx_mode.into()) != FileType::RegularFile {
+        return None;
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    rustix::fs::openat(folder, name, flags, Mode::empty()).ok().map(std::fs::File::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_in(_: &std::fs::File, _: &Path) -> Option<std::fs::File> {
+    None
 }
 
 /// Opens `path` without blocking, failing if it is a symbolic link.
@@ -3101,6 +3167,8 @@ struct Kept<'a> {
     settle: std::time::Duration,
     /// Whether the file's folder is the content folder's own.
     plain_folder: bool,
+    /// That folder, opened, if it is.
+    folder: Option<&'a std::fs::File>,
 }
 
 /// One file's parse: the cached one when the file's stamp is unchanged
@@ -3140,14 +3208,14 @@ fn parse_cached<T: Cached>(
     }
     fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let read_at = std::time::SystemTime::now();
-    let (text, modified, stamp) = match read_checked(root, &found.path, kept.plain_folder) {
+    let (text, modified, stamp) = match read_checked(root, &found.path, kept.plain_folder, kept.folder) {
         Ok(read) => read,
         Err(d) => return (Err(Broken::unread(d)), None),
     };
     // xxh3 is stable across platforms and releases, and fast enough not to
     // show next to parsing.
-    let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes())
-        ^ xxhash_rust::xxh3::xxh3_64(found.path.to_string_lossy().as_bytes()).rotate_left(1);
+    let text_hash = crate::text::hash(&text);
+    let hash = text_hash ^ xxhash_rust::xxh3::xxh3_64(found.path.to_string_lossy().as_bytes()).rotate_left(1);
     let result = match cached.and_then(|c| T::of(&c.part)).filter(|_| cached.is_some_and(|c| c.hash == hash)) {
         // The same bytes: the same parse, with the file's time as it is now.
         Some(result) => {
@@ -3159,20 +3227,21 @@ fn parse_cached<T: Cached>(
             }
             result
         }
-        None => parse_text::<T>(site, found, text, modified, hash, kept.spool),
+        None => parse_text::<T>(site, found, text, modified, (hash, text_hash), kept.spool),
     };
     let keep = CachedPart { stamp, read_at, hash, part: T::part(result.clone()) };
     (result, Some(keep))
 }
 
-/// Parses the text of one file. With a `spool`, the text is left there
-/// once parsed, not held (its front matter is parsed from a copy).
+/// Parses the text of one file, given the file's hash and the text's. With
+/// a `spool`, the text is left there once parsed, not held (its front
+/// matter is parsed from a copy).
 fn parse_text<T: Item + DeserializeOwned>(
     site: Option<&str>,
     found: &Found,
     text: String,
     modified: Option<chrono::DateTime<chrono::Utc>>,
-    hash: u64,
+    (hash, text_hash): (u64, u64),
     spool: Option<&store::Spool>,
 ) -> Result<Parsed<T>, Broken> {
     let mut source = if found.kind.extension() == "md" {
@@ -3187,7 +3256,7 @@ fn parse_text<T: Item + DeserializeOwned>(
     } else {
         Body::parse_in(source.text.clone(), source.body.clone(), site)
     };
-    let left = spool.and_then(|spool| spool.keep(&source.file_text(), &found.path));
+    let left = spool.and_then(|spool| spool.keep(&source.file_text(), text_hash, source.front.clone(), &found.path));
     let Some(left) = left else {
         return parse_source(found, source, body, modified, hash, None);
     };

@@ -856,15 +856,30 @@ fn source_of(part: &Part) -> Option<(&Source, &Body)> {
 
 /// The next cache file, begun while a load reads files: each text read is
 /// written to it at once and left there, so that a first run does not hold
-/// the corpus's texts while it parses and checks it. [`write`] adds the
-/// rest (front matter, index) and renames it into place; dropped unwritten,
-/// it is removed (the texts left in it stay readable while it is open).
+/// the corpus's texts while it parses and checks it. Its front matter goes
+/// to a second, unnamed file at the same time, which [`write`] copies
+/// whole after the texts, so that the texts need not be read back for
+/// it. [`write`] adds the rest (front matter, index) and renames the
+/// spool into place; dropped unwritten, it is removed (the texts left in
+/// it stay readable while it is open).
 pub(super) struct Spool {
     tmp: tempfile::NamedTempFile,
     store: Arc<Store>,
     /// Where the next text goes.
     next: std::sync::atomic::AtomicU64,
+    /// The spooled texts' front matters, one after the other.
+    fronts: std::fs::File,
+    /// Where the next front matter goes in `fronts`.
+    fronts_next: std::sync::atomic::AtomicU64,
+    /// Where each spooled text's front matter is in `fronts` and how long
+    /// it is, by where the text is; whether one failed to be written
+    /// there (then none of them is used).
+    front_of: Mutex<(FrontsAt, bool)>,
 }
+
+/// Where each spooled text's front matter is and how long it is, by where
+/// the text is.
+type FrontsAt = HashMap<u64, (u64, usize)>;
 
 impl Spool {
     /// A new spool in `dir` for the content folder `root`; `None` when it
@@ -876,16 +891,35 @@ impl Spool {
         std::fs::create_dir_all(dir).ok()?;
         let tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir).ok()?;
         let store = Store::new(tmp.as_file().try_clone().ok()?, tmp.path(), root);
-        Some(Spool { tmp, store, next: std::sync::atomic::AtomicU64::new(0) })
+        let fronts = tempfile::tempfile_in(dir).ok()?;
+        Some(Spool {
+            tmp,
+            store,
+            next: std::sync::atomic::AtomicU64::new(0),
+            fronts,
+            fronts_next: std::sync::atomic::AtomicU64::new(0),
+            front_of: Mutex::default(),
+        })
     }
 
-    /// Leaves `text`, the text of the content file `path`, in the spool:
-    /// where it is, or `None` if it could not be written (a full disk: the
-    /// text is then held).
-    pub(super) fn keep(&self, text: &str, path: &Path) -> Option<crate::text::Text> {
-        let at = self.next.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    /// Leaves `text`, the text of the content file `path`, with the xxh3
+    /// `hash`, in the spool, and its front matter (the range `front` of
+    /// it) beside: where the text is, or `None` if it could not be written
+    /// (a full disk: the text is then held).
+    pub(super) fn keep(&self, text: &str, hash: u64, front: Range<usize>, path: &Path) -> Option<crate::text::Text> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let front = text.get(front)?;
+        let at = self.next.fetch_add(text.len() as u64, Relaxed);
         crate::text::write_all_at(self.store.file(), text.as_bytes(), at).ok()?;
-        Some(self.store.text(at, text.len(), crate::text::hash(text), path))
+        let front_at = self.fronts_next.fetch_add(front.len() as u64, Relaxed);
+        let written = crate::text::write_all_at(&self.fronts, front.as_bytes(), front_at);
+        let mut front_of = self.front_of.lock().unwrap_or_else(PoisonError::into_inner);
+        match written {
+            Ok(()) => _ = front_of.0.insert(at, (front_at, front.len())),
+            // Bytes of it may be there: the front matters are not copied.
+            Err(_) => front_of.1 = true,
+        }
+        Some(self.store.text(at, text.len(), hash, path))
     }
 }
 
@@ -911,31 +945,34 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
     use std::io::{Seek, SeekFrom};
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let (mut tmp, spooled, end) = match spool {
+    let (mut tmp, spooled, end, fronts) = match spool {
         Some(spool) => {
             let end = spool.next.load(std::sync::atomic::Ordering::Relaxed);
-            (spool.tmp, Some(spool.store), end)
+            let fronts_len = spool.fronts_next.load(std::sync::atomic::Ordering::Relaxed);
+            let (front_of, failed) = spool.front_of.into_inner().unwrap_or_else(PoisonError::into_inner);
+            let fronts = (!failed).then_some((spool.fronts, fronts_len, front_of));
+            (spool.tmp, Some(spool.store), end, fronts)
         }
-        None => (tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?, None, 0),
+        None => (tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir)?, None, 0, None),
     };
     {
         let file = tmp.as_file_mut();
         file.seek(SeekFrom::Start(end))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        // The texts first, noting where each is; then the front matters
-        // (taken from the texts again rather than gathered: a text held in
-        // memory costs nothing to take twice, and one left on disk by the
-        // last run is read again); then the index, made and written one
-        // file at a time rather than copied whole.
+        // The texts first, noting where each is; then the front matters:
+        // the spool's, copied whole, then the others, taken from the texts
+        // again rather than gathered (a text held in memory costs nothing
+        // to take twice, and one left on disk by the last run is read
+        // again); then the index, made and written one file at a time
+        // rather than copied whole.
         let mut files = Vec::with_capacity(keep.parts.len());
-        let (mut start, mut front_at) = (end, 0u64);
+        let mut start = end;
         for (path, cached) in keep.parts {
             let (Some((source, body)), Some(path)) = (source_of(&cached.part), path.to_str()) else { continue };
             if let Some((at, text_hash)) = spooled.as_ref().and_then(|s| source.text.kept_in(s))
                 && source.file == (0..source.text.len())
             {
-                files.push((path, cached, source, body, Written { start: at, text_hash, front_at }));
-                front_at += source.front.len() as u64;
+                files.push((path, cached, source, body, Written { start: at, text_hash, front_at: 0 }));
                 continue;
             }
             let Some(text) = source.text.get(source.file.clone()) else { continue };
@@ -943,25 +980,45 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
                 continue;
             }
             out.write_all(text.as_bytes())?;
-            let at = Written { start, text_hash: crate::text::hash(&text), front_at };
+            let at = Written { start, text_hash: crate::text::hash(&text), front_at: 0 };
             start += text.len() as u64;
-            front_at += source.front.len() as u64;
             files.push((path, cached, source, body, at));
         }
         let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0 };
-        // A spooled text is read back whole (and checked against its hash)
-        // for its front matter: on every core, a batch at a time, then
-        // written in order. On one core this was a sixth of a first run.
-        for batch in files.chunks(FRONTS_BATCH) {
+        let front_of = match fronts {
+            Some((fronts, len, front_of)) => {
+                copy_at(&fronts, len, &mut out)?;
+                front_of
+            }
+            None => HashMap::default(),
+        };
+        let mut unspooled = Vec::new();
+        for (i, (_, _, source, _, at)) in files.iter_mut().enumerate() {
+            let spooled_at = spooled.as_ref().and_then(|s| source.text.kept_in(s)).map(|(text_at, _)| text_at);
+            match spooled_at.and_then(|text_at| front_of.get(&text_at)) {
+                Some(&(front_at, len)) if len == source.front.len() => at.front_at = front_at,
+                _ => unspooled.push(i),
+            }
+        }
+        // A text not spooled is read back (and checked against its hash)
+        // for its front matter when kept on disk: on every core, a batch
+        // at a time, then written in order.
+        for batch in unspooled.chunks(FRONTS_BATCH) {
             use rayon::prelude::*;
-            let fronts: Vec<Option<std::borrow::Cow<'_, str>>> =
-                batch.par_iter().map(|(_, _, source, _, _)| source.text.get_once(source.front.clone())).collect();
-            for ((_, _, source, _, at), front) in batch.iter().zip(fronts) {
+            let fronts: Vec<Option<std::borrow::Cow<'_, str>>> = batch
+                .par_iter()
+                .map(|&i| {
+                    let source: &Source = files[i].2;
+                    source.text.get_once(source.front.clone())
+                })
+                .collect();
+            for (&i, front) in batch.iter().zip(fronts) {
                 let front = front.unwrap_or_default();
-                if at.front_at != out.written || front.len() != source.front.len() {
+                if front.len() != files[i].2.front.len() {
                     // The text could not be read again as it was a moment ago.
                     return Err(std::io::Error::other("a kept text changed while the cache was written"));
                 }
+                files[i].4.front_at = out.written;
                 out.write_all(front.as_bytes())?;
             }
         }
@@ -1010,6 +1067,20 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
     }
     tmp.persist(path).map_err(|e| e.error)?;
     prune(dir, path);
+    Ok(())
+}
+
+/// Copies the first `len` bytes of `from` to `out`.
+fn copy_at(from: &std::fs::File, len: u64, out: &mut impl Write) -> std::io::Result<()> {
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    while at < len {
+        let n = usize::try_from(len - at).map_or(buffer.len(), |left| left.min(buffer.len()));
+        let piece = &mut buffer[..n];
+        crate::text::read_exact_at(from, piece, at)?;
+        out.write_all(piece)?;
+        at += n as u64;
+    }
     Ok(())
 }
 
@@ -1282,6 +1353,48 @@ mod tests {
                     (b.path.as_path(), &b.meta, b.body.markdown())
                 );
             }
+        }
+    }
+
+    /// The front matters spooled beside the texts are copied whole into
+    /// the cache; when one of them could not be spooled, they are all
+    /// taken from the texts again. Either way a restart that parses every
+    /// front matter again (here: with no snapshot kept whole) finds each
+    /// file's own.
+    #[cfg(unix)]
+    #[test]
+    fn front_matters_are_kept_whether_spooled_or_read_back() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for folder in ["pages", "media"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        for (name, title) in [("a", "Première page"), ("b", "B"), ("c", "Third, with a longer title than the rest")] {
+            let page = format!("+++\ntitle = \"{title}\"\nstatus = \"published\"\n+++\nBody of {name}: ü.\n");
+            std::fs::write(dir.path().join(format!("pages/{name}.md")), page).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let media = "kind = \"video\"\ncaption = \"A vidéo\"\ncountry = \"ME\"\n";
+        std::fs::write(dir.path().join("media/photo.toml"), media).unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let fresh = format!("{:?}", load(dir.path()).map(|s| (s.pages.all().to_vec(), s.media.all().to_vec())));
+        for fail_one in [false, true] {
+            let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let start = || LoadCache::kept_in(store.path()).with_settle_time(Duration::ZERO);
+            let mut cache = start();
+            load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+            let Some(spool) = &cache.spool else { panic!("no spool") };
+            let mut front_of = spool.front_of.lock().unwrap_or_else(PoisonError::into_inner);
+            assert_eq!(front_of.0.len(), 4, "every file's front matter is spooled");
+            front_of.1 = fail_one;
+            drop(front_of);
+            assert!(matches!(cache.keep(), Ok(true)));
+            let file = file_for(store.path(), &root);
+            rewrite(&file, |i, _| i.image = None);
+            let mut cache = start();
+            let restored = load_with(dir.path(), &mut cache).map(|s| (s.pages.all().to_vec(), s.media.all().to_vec()));
+            assert_eq!(cache.store_status(), &StoreStatus::Read { files: 4 }, "fail one: {fail_one}");
+            assert_eq!(cache.files_read(), 0, "fail one: {fail_one}");
+            assert_eq!(format!("{restored:?}"), fresh, "fail one: {fail_one}");
         }
     }
 
