@@ -505,22 +505,63 @@ fn is_content_change(event: &notify::Event, root: &Path, ignore: Option<&Path>) 
         })
 }
 
+/// How often the watcher looks at what the content path leads to: its
+/// events are those of the folder it found at first, so a folder replaced
+/// whole (a deploy that swaps a symbolic link to a new release, a folder
+/// removed and copied again) would otherwise go unseen.
+const ROOT_CHECK: Duration = Duration::from_secs(1);
+
+/// The folder `content` leads to now, its device and inode, and when it
+/// was made (where the file system says).
+fn root_identity(content: &Path) -> Option<(PathBuf, (u64, u64), Option<std::time::SystemTime>)> {
+    let root = content.canonicalize().ok()?;
+    let meta = std::fs::metadata(&root).ok()?;
+    #[cfg(unix)]
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let id = (0, u64::from(meta.is_dir()));
+    // An inode freed is soon given again; its birth time is new.
+    Some((root, id, meta.created().ok()))
+}
+
 /// Watches `content` and reloads it when a file really changes, debounced,
 /// on a thread of its own, off the request path. An idle server does no
-/// work and writes no log lines. The returned watcher must be kept alive
-/// for as long as watching should last; dropping it ends the thread.
+/// work but look, once a second, at which folder `content` leads to: when
+/// that folder is replaced, the new one is watched and loaded whole. The
+/// returned watcher must be kept alive for as long as watching should
+/// last; dropping it ends the thread.
 pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
     use std::sync::mpsc::{RecvTimeoutError, channel};
-    let root = content.canonicalize().unwrap_or_else(|_| content.clone());
+    let mut identity = root_identity(&content);
+    let mut root = identity.as_ref().map_or_else(|| content.clone(), |(root, ..)| root.clone());
     let ignore = state.config.search_cache.as_ref().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()));
     let (tx, rx) = channel::<notify::Result<notify::Event>>();
-    let mut watcher = notify::recommended_watcher(tx)?;
-    notify::Watcher::watch(&mut watcher, &root, notify::RecursiveMode::Recursive)?;
+    let watching = move |root: &Path| {
+        let mut watcher = notify::recommended_watcher(tx.clone())?;
+        notify::Watcher::watch(&mut watcher, root, notify::RecursiveMode::Recursive)?;
+        Ok::<_, notify::Error>(watcher)
+    };
+    // The folder itself removed or moved away: whatever is at its path
+    // next is a new folder, even one given the same inode.
+    let root_gone = |event: &notify::Result<notify::Event>, root: &Path| {
+        event.as_ref().is_ok_and(|e| {
+            matches!(e.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)))
+                && e.paths.iter().any(|p| p == root)
+        })
+    };
+    // The thread holds it weakly, and ends once the caller's handle is
+    // dropped.
+    let watcher = Arc::new(Mutex::new(watching(&root)?));
+    let weak = Arc::downgrade(&watcher);
     let relevant = {
-        let root = root.clone();
         let ignore = ignore.clone();
-        move |event: &notify::Result<notify::Event>| match event {
-            Ok(event) => is_content_change(event, &root, ignore.as_deref()),
+        move |event: &notify::Result<notify::Event>, root: &Path| match event {
+            Ok(event) => is_content_change(event, root, ignore.as_deref()),
             Err(e) => {
                 tracing::warn!(error = %e, "watching content failed");
                 false
@@ -545,8 +586,46 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
     std::thread::Builder::new()
         .name("tessera-watch".to_owned())
         .spawn(move || {
-            while let Ok(event) = rx.recv() {
-                if !relevant(&event) {
+            loop {
+                let event = match rx.recv_timeout(ROOT_CHECK) {
+                    Ok(event) => Some(event),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
+                if weak.strong_count() == 0 {
+                    return;
+                }
+                if event.as_ref().is_some_and(|e| root_gone(e, &root)) {
+                    identity = None;
+                }
+                // The folder replaced: watch the new one, load it whole.
+                // (While `content` leads nowhere, the folder being made
+                // again, the last good content keeps serving.) A new
+                // watcher, not the old one told to watch elsewhere: that
+                // one forgets by path what it watched, and would forget
+                // the new folder if it has the old one's path.
+                let now = root_identity(&content);
+                if let Some((new_root, ..)) = now.as_ref().filter(|_| now != identity) {
+                    let new_watcher = match watching(new_root) {
+                        Ok(watcher) => watcher,
+                        Err(e) => {
+                            tracing::warn!(error = %e, folder = %new_root.display(), "cannot watch the new content folder");
+                            continue;
+                        }
+                    };
+                    let Some(watcher) = weak.upgrade() else { return };
+                    *watcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = new_watcher;
+                    drop(watcher);
+                    tracing::info!(folder = %new_root.display(), "the content folder was replaced; watching the new one");
+                    root = new_root.clone();
+                    identity = now;
+                    // What the old folder's watch said is of no use now.
+                    while rx.try_recv().is_ok() {}
+                    report(&state, Instant::now(), state.snapshot().version(), state.reload(&content));
+                    continue;
+                }
+                let Some(event) = event else { continue };
+                if !relevant(&event, &root) {
                     continue;
                 }
                 let mut changed = Some(Vec::new());
@@ -554,7 +633,12 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
                 // Wait for the editor (or git) to finish writing.
                 loop {
                     match rx.recv_timeout(DEBOUNCE) {
-                        Ok(event) => named(&event, &mut changed),
+                        Ok(event) => {
+                            if root_gone(&event, &root) {
+                                identity = None;
+                            }
+                            named(&event, &mut changed);
+                        }
                         Err(RecvTimeoutError::Timeout) => break,
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
@@ -565,29 +649,31 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
                     Some(changed) => state.reload_changed(&content, changed),
                     None => state.reload(&content),
                 };
-                match reloaded {
-                    Ok(()) if state.snapshot().version() == before => {
-                        tracing::debug!("files changed but the content did not; nothing to reload")
-                    }
-                    Ok(()) => tracing::info!(
-                        version = format!("{:016x}", state.snapshot().version()),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "content reloaded"
-                    ),
-                    Err(diagnostics) => {
-                        for d in &diagnostics {
-                            tracing::warn!(%d, "content not reloaded");
-                        }
-                        tracing::warn!(
-                            errors = diagnostics.len(),
-                            "edit is broken: still serving the last good content"
-                        );
-                    }
-                }
+                report(&state, started, before, reloaded);
             }
         })
         .map_err(notify::Error::io)?;
     Ok(watcher)
+}
+
+/// Logs how a reload the watcher started went.
+fn report(state: &AppState, started: Instant, before: u64, reloaded: Result<(), Vec<Diagnostic>>) {
+    match reloaded {
+        Ok(()) if state.snapshot().version() == before => {
+            tracing::debug!("files changed but the content did not; nothing to reload")
+        }
+        Ok(()) => tracing::info!(
+            version = format!("{:016x}", state.snapshot().version()),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "content reloaded"
+        ),
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                tracing::warn!(%d, "content not reloaded");
+            }
+            tracing::warn!(errors = diagnostics.len(), "edit is broken: still serving the last good content");
+        }
+    }
 }
 
 /// The whole HTTP application.

@@ -173,6 +173,51 @@ async fn the_watcher_follows_creations_renames_deletions_and_edits() {
     assert!(state.reload_count() >= 4);
 }
 
+/// The folder the content path leads to may be replaced whole: a deploy
+/// that swaps a symbolic link to a new release, a folder removed and
+/// copied again. The watcher then watches the new folder and loads it, and
+/// edits made in it are seen as before.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_folder_replaced_whole_is_watched_anew() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site");
+    let release = |name: &str, title: &str| {
+        let root = dir.path().join(name);
+        copy_dir(&fixture, &root);
+        std::fs::write(root.join("pages/reloaded.md"), page(title)).unwrap_or_else(|e| panic!("{e}"));
+    };
+    release("v1", "One");
+    release("v2", "Two");
+    let current = dir.path().join("current");
+    std::os::unix::fs::symlink("v1", &current).unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = tessera_core::load(&current).unwrap_or_else(|e| panic!("{e:?}"));
+    let state = AppState::new(Arc::new(snapshot), ServerConfig::default());
+    let _watcher = watch(state.clone(), current.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let en = tessera_core::Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
+    let title = || -> Option<String> {
+        let snapshot = state.snapshot();
+        snapshot.collection::<tessera_core::Page>().exact("reloaded", &en).map(|d| d.meta.title.clone())
+    };
+    assert_eq!(title().as_deref(), Some("One"));
+    // The link swapped, as deploys do: made beside, renamed over.
+    std::os::unix::fs::symlink("v2", dir.path().join("current.tmp")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::rename(dir.path().join("current.tmp"), &current).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the new release", || title().as_deref() == Some("Two")).await;
+    std::fs::write(dir.path().join("v2/pages/reloaded.md"), page("Two, edited")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("an edit in the new release", || title().as_deref() == Some("Two, edited")).await;
+    // An edit to the old release is not served.
+    std::fs::write(dir.path().join("v1/pages/reloaded.md"), page("Old")).unwrap_or_else(|e| panic!("{e}"));
+    // The folder removed and copied again.
+    std::fs::remove_dir_all(dir.path().join("v2")).unwrap_or_else(|e| panic!("{e}"));
+    release("v2", "Copied again");
+    wait_for("the folder copied again", || title().as_deref() == Some("Copied again")).await;
+    std::fs::write(dir.path().join("v2/pages/reloaded.md"), page("Edited again")).unwrap_or_else(|e| panic!("{e}"));
+    wait_for("an edit in the copied folder", || title().as_deref() == Some("Edited again")).await;
+    let fresh = tessera_core::load(&current).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(state.snapshot().version(), fresh.version());
+}
+
 /// A FIFO in the content folder is refused, not read: the reload finishes
 /// at once with an error, the last good content keeps serving, and the
 /// watcher goes on working once it is gone.
