@@ -890,6 +890,9 @@ impl Spool {
         }
         std::fs::create_dir_all(dir).ok()?;
         let tmp = tempfile::Builder::new().prefix(".parts-").suffix(".tmp").tempfile_in(dir).ok()?;
+        // Locked while this process has it open: a run killed before it
+        // finished leaves it unlocked, for the next run to remove.
+        let _ = tmp.as_file().try_lock();
         let store = Store::new(tmp.as_file().try_clone().ok()?, tmp.path(), root);
         let fronts = tempfile::tempfile_in(dir).ok()?;
         Some(Spool {
@@ -984,7 +987,7 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             start += text.len() as u64;
             files.push((path, cached, source, body, at));
         }
-        let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0 };
+        let mut out = Hashed { out, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0, failed: None };
         let front_of = match fronts {
             Some((fronts, len, front_of)) => {
                 copy_at(&fronts, len, &mut out)?;
@@ -1055,7 +1058,9 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
         let fronts_len = out.written;
         let fronts_hash = std::mem::replace(&mut out.hash, xxhash_rust::xxh3::Xxh3::new()).digest();
         let index = Index { fronts_hash, ..index };
-        postcard::to_io(&index, &mut out).map_err(std::io::Error::other)?;
+        // An error of the disk (a full one) is said as such, not as the
+        // encoder's "buffer full".
+        encode(&index, &mut out)?;
         let index_len = out.written - fronts_len;
         let checksum = out.hash.digest();
         let mut out = out.out;
@@ -1170,16 +1175,34 @@ fn stored_check(path: &str, c: &CheckedPart) -> StoredCheck {
     }
 }
 
-/// A writer that hashes and counts what goes through it.
+/// Writes `value` encoded to `out`. An error of the disk (a full one) is
+/// said as such, not as the encoder's "buffer full".
+fn encode<T: Serialize, W: Write>(value: &T, out: &mut Hashed<W>) -> std::io::Result<()> {
+    match postcard::to_io(value, &mut *out) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(out.failed.take().unwrap_or_else(|| std::io::Error::other(e))),
+    }
+}
+
+/// A writer that hashes and counts what goes through it, and keeps the
+/// error that stopped it.
 struct Hashed<W> {
     out: W,
     hash: xxhash_rust::xxh3::Xxh3,
     written: u64,
+    failed: Option<std::io::Error>,
 }
 
 impl<W: Write> Write for Hashed<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
+        let n = match self.out.write(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let kind = e.kind();
+                self.failed = Some(e);
+                return Err(kind.into());
+            }
+        };
         self.hash.update(&buf[..n]);
         self.written += n as u64;
         Ok(n)
@@ -1189,21 +1212,32 @@ impl<W: Write> Write for Hashed<W> {
     }
 }
 
+/// Whether the half-written cache file `path`, last written at
+/// `modified`, was left by a run that was stopped: no run holds its lock
+/// (and it is a minute old, past the moment between its making and its
+/// locking), or, where locks cannot be taken, it is an hour old.
+fn abandoned(path: &Path, modified: SystemTime) -> bool {
+    let older = |secs| SystemTime::now().checked_sub(Duration::from_secs(secs)).is_some_and(|t| modified < t);
+    match std::fs::File::open(path).map(|f| f.try_lock()) {
+        Ok(Ok(())) => older(60),
+        Ok(Err(std::fs::TryLockError::WouldBlock)) => false,
+        _ => older(3600),
+    }
+}
+
 /// Removes the caches of other folders beyond the [`KEEP`] most recently
-/// written, and files left half-written by a run that was killed (an hour
-/// old: another run may be writing one now). Best effort: a file that
-/// cannot be removed stays.
+/// written, and files left half-written by runs that were stopped (see
+/// [`abandoned`]). Best effort: a file that cannot be removed stays.
 fn prune(dir: &Path, kept: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut caches: Vec<(SystemTime, PathBuf)> = Vec::new();
-    let an_hour_ago = SystemTime::now().checked_sub(Duration::from_secs(3600));
     for e in entries.filter_map(Result::ok) {
         let name = e.file_name();
         let name = name.to_string_lossy();
         let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else { continue };
         if name.starts_with("parts-") && name.ends_with(".bin") && e.path() != kept {
             caches.push((modified, e.path()));
-        } else if name.starts_with(".parts-") && name.ends_with(".tmp") && an_hour_ago.is_some_and(|t| modified < t) {
+        } else if name.starts_with(".parts-") && name.ends_with(".tmp") && abandoned(&e.path(), modified) {
             let _ = std::fs::remove_file(e.path());
         }
     }
@@ -1354,6 +1388,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A full disk is said as such when the index cannot be written.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_said_as_such() {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Hashed { out: full, hash: xxhash_rust::xxh3::Xxh3::new(), written: 0, failed: None };
+        let err = encode(&vec![7u8; 4096], &mut out).err();
+        assert_eq!(err.and_then(|e| e.raw_os_error()), Some(libc::ENOSPC));
+    }
+
+    /// A half-written cache file that no run holds (its run was stopped)
+    /// is removed by the next run that writes the cache; one a run holds
+    /// stays, however old, and so does one just made.
+    #[cfg(unix)]
+    #[test]
+    fn abandoned_cache_files_are_removed_and_those_in_use_are_not() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        let page = "+++\ntitle = \"A page\"\nstatus = \"published\"\n+++\nBody.\n";
+        std::fs::write(dir.path().join("pages/p.md"), page).unwrap_or_else(|e| panic!("{e}"));
+        let folder = store.path().to_owned();
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let made = |name: &str, age: u64| {
+            let path = folder.join(name);
+            let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+            let then = SystemTime::now() - Duration::from_secs(age);
+            file.set_modified(then).unwrap_or_else(|e| panic!("{e}"));
+            (path, file)
+        };
+        let (stopped, _) = made(".parts-stopped.tmp", 120);
+        let (held, held_file) = made(".parts-held.tmp", 7200);
+        held_file.try_lock().unwrap_or_else(|e| panic!("{e}"));
+        let (fresh, _) = made(".parts-fresh.tmp", 0);
+        let mut cache = LoadCache::kept_in(&folder).with_settle_time(Duration::ZERO);
+        load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(cache.keep(), Ok(true)));
+        assert!(!stopped.exists(), "a stopped run's file is removed");
+        assert!(held.exists(), "a file a run holds stays");
+        assert!(fresh.exists(), "a file just made stays");
+        drop(held_file);
     }
 
     /// The front matters spooled beside the texts are copied whole into
