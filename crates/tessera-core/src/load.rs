@@ -915,6 +915,17 @@ impl Loader {
             h.digest()
         };
         self.checks_context = existing_hash;
+        // Without the site settings (site.toml missing or unreadable), the
+        // files are not checked against each other: which translations
+        // exist depends on the locales, and every link to one would be
+        // reported broken, burying the one error that matters.
+        let Some(site) = site else {
+            self.push(
+                Diagnostic::warning(Path::new("site.toml"), (0, 0), "references and links were not checked")
+                    .with_help("they are checked once `site.toml` can be read"),
+            );
+            return None;
+        };
         self.check_items(&pages, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&measures, &existing, &mut referenced, default_locale.as_ref());
         self.check_items(&partners, &existing, &mut referenced, default_locale.as_ref());
@@ -934,7 +945,6 @@ impl Loader {
         self.warn_unreferenced(&media, &referenced);
         self.referenced = Some(referenced);
 
-        let site = site?;
         fn docs<T>(parsed: Vec<Parsed<T>>) -> Vec<Arc<Document<T>>> {
             parsed.into_iter().map(|p| p.doc).collect()
         }

@@ -214,7 +214,9 @@ fn load_cache() -> tessera_core::LoadCache {
 fn keep(cache: &mut tessera_core::LoadCache) {
     if let Err(e) = cache.keep() {
         let at = cache_dir().map(|d| format!(" in `{}`", d.join("parts").display())).unwrap_or_default();
-        eprintln!("note: cannot write the parse cache{at}: {e} (nothing is lost: the next run parses again what the cache does not hold)");
+        eprintln!(
+            "note: cannot write the parse cache{at}: {e} (nothing is lost: the next run parses again what the cache does not hold)"
+        );
     }
 }
 
