@@ -103,7 +103,7 @@ impl KeptText {
             Err(why) => {
                 if !self.store.said.swap(true, Ordering::Relaxed) {
                     eprintln!(
-                        "warning: the parse cache `{}` changed while in use ({why}); texts are read from the content files",
+                        "warning: the parse cache `{}` no longer holds the texts it was written with ({why}); texts are read from the content files",
                         self.store.path.display()
                     );
                 }

@@ -947,7 +947,7 @@ const FRONTS_BATCH: usize = 4096;
 pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    make_folder(dir)?;
     let (mut tmp, spooled, end, fronts) = match spool {
         Some(spool) => {
             let end = spool.next.load(std::sync::atomic::Ordering::Relaxed);
@@ -1073,6 +1073,19 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
     tmp.persist(path).map_err(|e| e.error)?;
     prune(dir, path);
     Ok(())
+}
+
+/// Makes the cache folder `dir` where it is missing, saying which path is
+/// in the way when something that is not a folder is (a file, a link to
+/// nowhere), not just "file exists".
+fn make_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            return e;
+        }
+        let in_way = dir.ancestors().find(|a| std::fs::symlink_metadata(a).is_ok() && !a.is_dir()).unwrap_or(dir);
+        std::io::Error::new(e.kind(), format!("`{}` is in the way: it is not a folder", in_way.display()))
+    })
 }
 
 /// Copies the first `len` bytes of `from` to `out`.
@@ -1387,6 +1400,27 @@ mod tests {
                     (b.path.as_path(), &b.meta, b.body.markdown())
                 );
             }
+        }
+    }
+
+    /// A cache folder that is a file, or a link to nowhere, is named as
+    /// what is in the way.
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_folder_in_the_way_is_named() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(dir.path().join("pages")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("site.toml"), crate::load::tests::SITE).unwrap_or_else(|e| panic!("{e}"));
+        let file = store.path().join("file");
+        std::fs::write(&file, "not a folder").unwrap_or_else(|e| panic!("{e}"));
+        let dangling = store.path().join("dangling");
+        std::os::unix::fs::symlink(store.path().join("nowhere"), &dangling).unwrap_or_else(|e| panic!("{e}"));
+        for in_way in [file, dangling] {
+            let mut cache = LoadCache::kept_in(&in_way);
+            load_with(dir.path(), &mut cache).unwrap_or_else(|e| panic!("{e:?}"));
+            let said = cache.keep().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(said.contains(&format!("`{}` is in the way", in_way.display())), "{said}");
         }
     }
 
