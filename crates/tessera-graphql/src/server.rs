@@ -586,6 +586,7 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
     std::thread::Builder::new()
         .name("tessera-watch".to_owned())
         .spawn(move || {
+            let mut looked = Instant::now();
             loop {
                 let event = match rx.recv_timeout(ROOT_CHECK) {
                     Ok(event) => Some(event),
@@ -603,8 +604,14 @@ pub fn watch(state: AppState, content: PathBuf) -> notify::Result<impl Drop> {
                 // again, the last good content keeps serving.) A new
                 // watcher, not the old one told to watch elsewhere: that
                 // one forgets by path what it watched, and would forget
-                // the new folder if it has the old one's path.
-                let now = root_identity(&content);
+                // the new folder if it has the old one's path. Looked at
+                // once a second at most: a load's own reads are events
+                // too, one a file.
+                let look = identity.is_none() || event.is_none() || looked.elapsed() >= ROOT_CHECK;
+                let now = if look { root_identity(&content) } else { identity.clone() };
+                if look {
+                    looked = Instant::now();
+                }
                 if let Some((new_root, ..)) = now.as_ref().filter(|_| now != identity) {
                     let new_watcher = match watching(new_root) {
                         Ok(watcher) => watcher,
