@@ -89,4 +89,5 @@ pub use model::{
 pub use reference::{Kind, KindMarker, Ref, UnknownKind, is_valid_slug};
 pub use schema::{DEFINITIONS, SCHEMA_ID, content_schema, toml_to_json};
 pub use snapshot::{Audience, Collection, Document, Item, ItemId, Localized, Reference, Snapshot, View};
+pub use text::terminal_safe;
 pub use transition::{LegacyRoute, OldAddress, Transition};

@@ -78,6 +78,19 @@ impl Store {
     }
 }
 
+/// `text` made safe to print to a terminal: each control character but a
+/// line feed or a tab becomes U+FFFD. Content may hold them (a TOML
+/// `\u001b` escape, a raw byte in a body), and an escape sequence printed
+/// as it is could set the terminal's title, clear the screen or rewrite
+/// what was printed before.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().map(|c| if unsafe_char(c) { '\u{fffd}' } else { c }).collect())
+}
+
 /// xxh3 of a kept text, as the cache keeps it.
 pub(crate) fn hash(text: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
@@ -314,5 +327,18 @@ mod recent {
         let mut recent = lock();
         recent.entries.clear();
         recent.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_control_characters_are_replaced_for_a_terminal() {
+        let clean = "Line one\n\tand two: é, 日本, 🙂, \u{202e}.";
+        assert!(matches!(terminal_safe(clean), Cow::Borrowed(_)), "clean text is not copied");
+        let hostile = "a\u{1b}[31mb\u{7}c\u{9b}2Jd\u{7f}e\u{0}f\rg";
+        assert_eq!(terminal_safe(hostile), "a\u{fffd}[31mb\u{fffd}c\u{fffd}2Jd\u{fffd}e\u{fffd}f\u{fffd}g");
     }
 }

@@ -554,7 +554,7 @@ impl<S: Source> App<S> {
                         if let LineKind::Heading(_) = line.kind {
                             style = style.add_modifier(Modifier::BOLD);
                         }
-                        TuiSpan::styled(s.text.clone(), style)
+                        TuiSpan::styled(tessera_core::terminal_safe(&s.text).into_owned(), style)
                     })
                     .collect();
                 TuiLine::from(spans)
@@ -598,7 +598,7 @@ impl<S: Source> App<S> {
             },
         };
         let pad = (room + 1).saturating_sub(left.width());
-        format!("{left}{}{right}", " ".repeat(pad))
+        tessera_core::terminal_safe(&format!("{left}{}{right}", " ".repeat(pad))).into_owned()
     }
 
     /// The right of the status bar: offline, bytes fetched, language.
@@ -707,7 +707,7 @@ fn prompt(label: &str, text: &str, room: usize) -> String {
 fn clip(text: &str, width: u16) -> String {
     let mut out = String::new();
     let mut used = 0;
-    for c in text.chars() {
+    for c in tessera_core::terminal_safe(text).chars() {
         let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
         if used + w > width as usize {
             break;

@@ -96,7 +96,7 @@ pub(crate) fn read(item: &str, args: SourceArgs, width: Option<usize>) -> anyhow
             render(&mut source, kind, slug, &locale, width)?
         }
     };
-    std::io::stdout().write_all(text.as_bytes())?;
+    std::io::stdout().write_all(tessera_core::terminal_safe(&text).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

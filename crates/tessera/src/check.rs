@@ -45,7 +45,9 @@ pub(crate) fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
         Format::Text => {
             let mut renderer = Renderer::new(dir);
             for d in &diagnostics {
-                write!(out, "{}", renderer.render(d))?;
+                // A line of a content file is shown as it is written, but
+                // never an escape sequence it may hold.
+                write!(out, "{}", tessera_core::terminal_safe(&renderer.render(d)))?;
             }
             let files = files.map(|n| format!("{n} files, ")).unwrap_or_default();
             writeln!(

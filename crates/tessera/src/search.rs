@@ -57,9 +57,12 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
             for (i, hit) in results.hits.iter().enumerate() {
                 let fallback =
                     if hit.locale != request.locale.as_str() { format!(" [{}]", hit.locale) } else { String::new() };
-                writeln!(out, "{}. {} ({}){fallback}", i + 1, hit.title, hit.kind)?;
+                // Titles and snippets are content: never an escape
+                // sequence they may hold.
+                let safe = tessera_core::terminal_safe;
+                writeln!(out, "{}. {} ({}){fallback}", i + 1, safe(&hit.title), hit.kind)?;
                 writeln!(out, "   @/{}/{}.md", hit.kind.folder(), hit.slug)?;
-                writeln!(out, "   {}", hit.snippet.marked("[", "]", str::to_owned))?;
+                writeln!(out, "   {}", safe(&hit.snippet.marked("[", "]", str::to_owned)))?;
             }
             let facets: Vec<String> = results.facets.kinds.iter().map(|f| format!("{} {}", f.count, f.value)).collect();
             writeln!(
@@ -69,7 +72,7 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
                 if facets.is_empty() { String::new() } else { format!(": {}", facets.join(", ")) }
             )?;
             for suggestion in &results.suggestions {
-                writeln!(out, "Did you mean: {suggestion}?")?;
+                writeln!(out, "Did you mean: {}?", tessera_core::terminal_safe(suggestion))?;
             }
         }
     }

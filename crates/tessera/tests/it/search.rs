@@ -34,3 +34,37 @@ fn drafts_are_found_only_in_preview() {
     assert!(!stdout(&public).contains("draft-page"));
     assert!(stdout(&preview).contains("draft-page"));
 }
+
+/// Content may hold control characters (a TOML `\u001b` escape, a raw
+/// byte in a body): `search`, `read` and `check` print them as U+FFFD,
+/// never as the escape sequences they begin, which could set the
+/// terminal's title, clear it or rewrite what it shows.
+#[test]
+fn escape_sequences_in_content_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path().join("site");
+    tessera_tests::copy_dir(&crate::workspace().join("tests/fixtures/valid-site"), &root);
+    let page = "+++\ntitle = \"Evil\\u001b]0;PWNED\\u0007 escword\"\nstatus = \"published\"\n+++\n\
+                Body \u{1b}[2J\u{9b}31m with escword and [a broken link](@/pages/nowhere.md) \u{1b}]0;X\u{7}.\n";
+    std::fs::write(root.join("pages/evil.md"), page).unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_CACHE_DIR", cache.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run tessera: {e}"))
+    };
+    let content = root.to_string_lossy().into_owned();
+    let check = run(&["check", &content]);
+    std::fs::write(root.join("pages/evil.md"), page.replace("[a broken link](@/pages/nowhere.md)", ""))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let search = run(&["search", "escword", "--content", &content]);
+    let read = run(&["read", "pages/evil", "--content", &content]);
+    for (what, out) in [("check", &check), ("search", &search), ("read", &read)] {
+        let text = stdout(out);
+        assert!(text.contains("escword"), "{what} shows the item: {text}");
+        assert!(!text.contains(['\u{1b}', '\u{7}', '\u{9b}']), "{what} printed a control character: {text:?}");
+        assert!(text.contains('\u{fffd}'), "{what} shows where one was: {text:?}");
+    }
+}
