@@ -50,16 +50,31 @@ impl SearchIndexes {
             return Ok(index.clone());
         }
         let newest = built.iter().filter(|(k, _)| k.0 == key.0).max_by_key(|(_, (_, made))| *made);
-        let index = match newest {
-            Some((_, (base, _))) => {
-                let (index, refresh) = base.update(snapshot, now)?;
-                tracing::debug!(?refresh, "search index made from the previous one");
-                if matches!(refresh, Refresh::Updated { .. }) {
-                    self.updates.fetch_add(1, Ordering::Relaxed);
-                }
-                index
+        // A cache folder that cannot be used (not writable, full, damaged
+        // past removing) costs the next start a build, not the searches:
+        // the index is then made in memory.
+        let in_memory = |e: SearchError| match e {
+            SearchError::Cache { .. } if self.cache_dir.is_some() => {
+                tracing::warn!(error = %e, "cannot keep the search index on disk; it is made in memory");
+                SearchIndex::build(snapshot, audience, now, None).map(|(index, _)| index)
             }
-            None => SearchIndex::build(snapshot, audience, now, self.cache_dir.as_deref())?.0,
+            e => Err(e),
+        };
+        let index = match newest {
+            Some((_, (base, _))) => match base.update(snapshot, now) {
+                Ok((index, refresh)) => {
+                    tracing::debug!(?refresh, "search index made from the previous one");
+                    if matches!(refresh, Refresh::Updated { .. }) {
+                        self.updates.fetch_add(1, Ordering::Relaxed);
+                    }
+                    index
+                }
+                Err(e) => in_memory(e)?,
+            },
+            None => match SearchIndex::build(snapshot, audience, now, self.cache_dir.as_deref()) {
+                Ok((index, _)) => index,
+                Err(e) => in_memory(e)?,
+            },
         };
         let index = Arc::new(index);
         let made = built.values().map(|(_, made)| made + 1).max().unwrap_or(0);
@@ -85,7 +100,7 @@ impl SearchIndexes {
         let this = self.clone();
         match tokio::task::spawn_blocking(move || this.get_blocking(&snapshot, audience, now)).await {
             Ok(result) => result,
-            Err(e) => Err(SearchError::Cache { path: PathBuf::new(), source: std::io::Error::other(e.to_string()) }),
+            Err(e) => Err(SearchError::Cache { path: PathBuf::new(), cause: std::io::Error::other(e.to_string()) }),
         }
     }
 }
@@ -131,5 +146,32 @@ mod tests {
         };
         assert_eq!((hits(&first), hits(&second)), (0, 1));
         assert!(second.is_current(&new, now) && !first.is_current(&new, now));
+    }
+
+    /// A cache folder that cannot be made (a file is in the way) costs a
+    /// build at each start, not the searches: the index is made in memory,
+    /// and updated there.
+    #[test]
+    fn an_unusable_cache_folder_leaves_the_index_in_memory() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().join("site");
+        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site"), &root);
+        let in_way = dir.path().join("a-file");
+        std::fs::write(&in_way, "not a folder").unwrap_or_else(|e| panic!("{e}"));
+        let indexes = SearchIndexes::new(Some(in_way.join("search")));
+        let now = Utc::now();
+        let old = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+        let first = indexes.get_blocking(&old, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
+        let page = root.join("pages/welcome.md");
+        let text = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&page, format!("{text}\nA zeppelin flew over.\n")).unwrap_or_else(|e| panic!("{e}"));
+        let new = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
+        let second = indexes.get_blocking(&new, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
+        let locale = new.site().default_locale.clone();
+        let hits = |index: &SearchIndex, q: &str| {
+            index.search(&SearchRequest::new(q, locale.clone())).map(|r| r.total).unwrap_or(usize::MAX)
+        };
+        assert!(hits(&first, "welcome") > 0);
+        assert_eq!((hits(&first, "zeppelin"), hits(&second, "zeppelin")), (0, 1));
     }
 }

@@ -52,12 +52,12 @@ pub enum SearchError {
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
     /// The on-disk cache could not be used.
-    #[error("search index cache `{}`: {source}", path.display())]
+    #[error("search index cache `{}`: {cause}", path.display())]
     Cache {
         /// The cache folder.
         path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
+        /// What went wrong (said in the message, not again as its source).
+        cause: std::io::Error,
     },
 }
 
@@ -451,7 +451,7 @@ impl SearchIndex {
             let open = SearchIndex::open(index, fields, plan, snapshot, audience, items, unique, None)?;
             return Ok((open, Refresh::Built));
         };
-        let cache_error = |source| SearchError::Cache { path: cache_dir.to_owned(), source };
+        let cache_error = |cause| SearchError::Cache { path: cache_dir.to_owned(), cause };
         let key = cache_dir.join(&plan.key);
         if key.join("meta.json").is_file() {
             // Every file of the index is checked against its checksum before
@@ -474,9 +474,13 @@ impl SearchIndex {
                     return Ok((open, Refresh::Cached));
                 }
             }
-            // Unreadable (a damaged or truncated file), or made with other
-            // fields: never trusted, the index is built again in its place.
-            std::fs::remove_dir_all(&key).map_err(cache_error)?;
+        }
+        // Unreadable (a damaged or truncated file, no `meta.json`: half
+        // removed), made with other fields, or not a folder: never trusted,
+        // the index is built again in its place.
+        if let Ok(there) = std::fs::symlink_metadata(&key) {
+            let removed = if there.is_dir() { std::fs::remove_dir_all(&key) } else { std::fs::remove_file(&key) };
+            removed.map_err(cache_error)?;
         }
         std::fs::create_dir_all(cache_dir).map_err(cache_error)?;
         // Build beside the final place, then rename: a crash never leaves a
@@ -590,7 +594,7 @@ impl SearchIndex {
                 if key.join("meta.json").is_file() {
                     return SearchIndex::build_plan(plan, snapshot, self.audience, now, Some(root));
                 }
-                let cache_error = |source| SearchError::Cache { path: root.clone(), source };
+                let cache_error = |cause| SearchError::Cache { path: root.clone(), cause };
                 let tmp = tempfile_dir(root).map_err(cache_error)?;
                 let applied = link_files(dir, &tmp).map_err(cache_error).and_then(|()| {
                     let index = Index::open_in_dir(&tmp)?;
@@ -1448,7 +1452,7 @@ mod tests {
 
     #[test]
     fn merging_for_search_leaves_only_the_merged_segments_files() -> Result<(), SearchError> {
-        let dir = tempfile::tempdir().map_err(|source| SearchError::Cache { path: PathBuf::new(), source })?;
+        let dir = tempfile::tempdir().map_err(|cause| SearchError::Cache { path: PathBuf::new(), cause })?;
         let mut schema = Schema::builder();
         let field = schema.add_text_field("text", STRING | STORED);
         let index = Index::create_in_dir(dir.path(), schema.build())?;
@@ -1467,7 +1471,7 @@ mod tests {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         assert_eq!(segments.len(), threads.min(4));
         let on_disk: BTreeSet<String> = std::fs::read_dir(dir.path())
-            .map_err(|source| SearchError::Cache { path: dir.path().to_owned(), source })?
+            .map_err(|cause| SearchError::Cache { path: dir.path().to_owned(), cause })?
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter_map(|name| Some(name.split_once('.')?.0.to_owned()))
             .filter(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()))

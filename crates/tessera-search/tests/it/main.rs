@@ -253,6 +253,16 @@ fn a_cached_index_with_other_fields_or_damaged_is_built_again() {
         &|folder| std::fs::write(folder.join("meta.json"), b"{ not json").unwrap_or_else(|e| panic!("{e}")),
         "meta.json damaged",
     );
+    // Half removed: the segments there, not the file that names them.
+    check(&|folder| std::fs::remove_file(folder.join("meta.json")).unwrap_or_else(|e| panic!("{e}")), "no meta.json");
+    // Not a folder at all.
+    check(
+        &|folder| {
+            std::fs::remove_dir_all(folder).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(folder, b"a file").unwrap_or_else(|e| panic!("{e}"));
+        },
+        "a file in its place",
+    );
     // A segment's file overwritten, another truncated, in an index that is
     // otherwise whole.
     for (ending, damage) in
