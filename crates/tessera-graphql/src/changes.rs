@@ -294,8 +294,12 @@ impl ChangeFeed {
     /// whether it saw them; twice is better than never).
     pub fn since(&self, version: &str, after: Option<&str>, first: usize) -> Since {
         let Ok(log) = self.log.lock() else { return Since::Unknown };
-        let start = match log.batches.iter().rposition(|b| b.previous == version) {
-            Some(start) => start,
+        // The content came back to `version` (an edit undone): nothing
+        // before that is news to whoever saw it then.
+        let returned =
+            log.batches.iter().rposition(|b| b.version == version && b.previous != version).map_or(0, |i| i + 1);
+        let start = match log.batches.iter().skip(returned).rposition(|b| b.previous == version) {
+            Some(start) => returned + start,
             None if version == log.current => return Since::Events(Vec::new(), false),
             None => return Since::Unknown,
         };
@@ -466,6 +470,12 @@ mod tests {
         assert_ne!(back.events[0].id, again.events[0].id);
         assert_eq!(feed.since("v0", None, 1), Since::Unknown);
         assert_eq!(feed.current(), "v2");
+        // An edit undone brings the current version back: asked from it,
+        // nothing is news.
+        feed.publish("v2", "v5", later, vec![change(ChangeKind::Updated, "e")]);
+        feed.publish("v5", "v2", later, vec![change(ChangeKind::Updated, "e")]);
+        assert!(slugs(feed.since("v2", None, 10)).is_empty());
+        assert_eq!(slugs(feed.since("v5", None, 10)), ["e"]);
     }
 
     #[test]
