@@ -766,6 +766,10 @@ impl SearchIndex {
             list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         }
         let suggestions = self.suggest(&plain)?.into_iter().collect();
+        // A limit of 0 asks for the count, facets and suggestions alone
+        // (the collector itself needs room for one).
+        let mut hits = hits;
+        hits.truncate(request.limit);
         Ok(SearchResults { total, hits, facets, suggestions })
     }
 

@@ -181,7 +181,7 @@ pub(crate) async fn search<'c>(ctx: &Context<'c>, args: SearchArgs) -> Result<Se
         )));
     }
     let mut request = tessera_search::SearchRequest::new(query, locale.clone());
-    request.limit = first.max(1);
+    request.limit = first;
     request.offset = offset;
     request.kinds = kinds.unwrap_or_default().into_iter().map(Kind::from).collect();
     request.topics = topics.unwrap_or_default();

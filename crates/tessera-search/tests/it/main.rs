@@ -114,6 +114,12 @@ fn facets_count_results_by_kind_topic_country_and_partner_kind() {
     montenegro.countries = vec![Country::parse("ME").unwrap_or_else(|e| panic!("{e}"))];
     let filtered = index.search(&montenegro).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(filtered.hits.iter().map(|h| h.slug.as_str()).collect::<Vec<_>>(), ["its-about-ability"]);
+    // A limit of 0: the count and facets, no hit.
+    let mut counted = SearchRequest::new("organizations", locale("en"));
+    counted.limit = 0;
+    let counted = index.search(&counted).unwrap_or_else(|e| panic!("{e}"));
+    assert!(counted.hits.is_empty());
+    assert_eq!((counted.total, &counted.facets.kinds), (results.total, &results.facets.kinds));
 }
 
 #[test]
