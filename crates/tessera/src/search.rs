@@ -31,6 +31,10 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
         Some(tag) => Locale::parse(&tag).map_err(|e| anyhow::anyhow!("--locale: {e}"))?,
         None => snapshot.site().default_locale.clone(),
     };
+    let locales: Vec<&str> = snapshot.site().locales.iter().map(|l| l.code.as_str()).collect();
+    if !locales.contains(&locale.as_str()) {
+        anyhow::bail!("--locale `{locale}` is not one of the site's locales ({})", locales.join(", "));
+    }
     let mut request = SearchRequest::new(options.query, locale);
     request.limit = options.limit;
     for k in &options.kinds {
@@ -41,7 +45,15 @@ pub(crate) fn run(content: &Path, options: Options) -> anyhow::Result<ExitCode> 
         request.kinds.push(kind);
     }
     let audience = if options.preview { Audience::Preview } else { Audience::Public };
-    let (index, _) = SearchIndex::build(&snapshot, audience, chrono::Utc::now(), None)?;
+    // Kept in the cache folder, so that the next search of the same
+    // content does not build it again; in memory if that cannot be.
+    let now = chrono::Utc::now();
+    let kept = crate::cache_dir().map(|dir| dir.join("search"));
+    let index = match SearchIndex::build(&snapshot, audience, now, kept.as_deref()) {
+        Ok((index, _)) => index,
+        Err(SearchError::Cache { .. }) => SearchIndex::build(&snapshot, audience, now, None)?.0,
+        Err(e) => return Err(e.into()),
+    };
     let results = match index.search(&request) {
         Ok(r) => r,
         Err(e @ (SearchError::EmptyQuery | SearchError::QueryTooLong { .. })) => {

@@ -170,6 +170,10 @@ pub(crate) async fn search<'c>(ctx: &Context<'c>, args: SearchArgs) -> Result<Se
     let scope = ctx.data::<Scope>()?;
     let view = view(ctx)?;
     let locale = locale_arg(&view, locale)?;
+    // A locale the site does not have searches as its default locale, as
+    // an item asked for in it is the default locale's.
+    let site = view.snapshot().site();
+    let locale = if site.locales.iter().any(|l| l.code == locale) { locale } else { site.default_locale.clone() };
     let paging = PageArgs { after, before: None, first, last: None }.check()?;
     let first = paging.first.unwrap_or(DEFAULT_PAGE_SIZE);
     let offset = paging.start();

@@ -342,3 +342,28 @@ async fn unknown_filter_values_are_errors_everywhere() {
     let known = crate::query(&app, "{ pages(topic: \"education\") { totalCount } }").await;
     assert!(known["errors"].is_null(), "{known}");
 }
+
+/// A locale the site does not have searches as the default locale, as an
+/// item asked for in it is the default locale's: not a silently empty
+/// answer. `first: 0` gives the count alone.
+#[tokio::test]
+async fn search_in_a_locale_the_site_lacks_is_the_default_locales() {
+    let app = crate::fixture();
+    let q = |locale: &str| {
+        format!("{{ search(query: \"welcome\"{locale}) {{ totalCount edges {{ node {{ locale }} }} }} }}")
+    };
+    let default = crate::query(&app, &q("")).await;
+    assert!(default["data"]["search"]["totalCount"].as_i64().is_some_and(|n| n > 0), "{default}");
+    for locale in [", locale: \"xx\"", ", locale: \"fr-CA\""] {
+        let other = crate::query(&app, &q(locale)).await;
+        assert_eq!(other["data"], default["data"], "{locale}");
+    }
+    let counted = crate::query(
+        &app,
+        "{ search(query: \"welcome\", first: 0) { totalCount pageInfo { hasNextPage } edges { cursor } } }",
+    )
+    .await;
+    assert_eq!(counted["data"]["search"]["totalCount"], default["data"]["search"]["totalCount"], "{counted}");
+    assert_eq!(counted["data"]["search"]["edges"], serde_json::json!([]), "{counted}");
+    assert_eq!(counted["data"]["search"]["pageInfo"]["hasNextPage"], true, "{counted}");
+}

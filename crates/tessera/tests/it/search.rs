@@ -24,6 +24,12 @@ fn search_speaks_json_filters_by_kind_and_refuses_empty_queries() {
     assert_eq!(empty.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&empty.stderr).contains("type something to search for"));
     assert_eq!(tessera(&["search", "x", "--kind", "planet"]).status.code(), Some(2));
+    // A locale the site lacks is said, not answered with nothing.
+    let foreign = tessera(&["search", "welcome", "--locale", "xx"]);
+    assert_eq!(foreign.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&foreign.stderr).contains("not one of the site's locales"));
+    let counted = tessera(&["search", "organizations", "--limit", "0"]);
+    assert!(stdout(&counted).starts_with(|c: char| c.is_ascii_digit()), "no hit, the count: {}", stdout(&counted));
 }
 
 #[test]
