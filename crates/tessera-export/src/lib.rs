@@ -169,14 +169,19 @@ fn site(ctx: &context::Context<'_>, out: &mut Output) -> Result<(), ExportError>
         let feed = feed::render(ctx, l, &changed).map_err(xml(&path))?;
         out.insert(path, feed);
     }
-    let (netlify, nginx, status) = redirects::files(ctx);
-    out.insert("_redirects".into(), netlify.into_bytes());
-    out.insert("nginx-redirects.conf".into(), nginx.into_bytes());
-    out.insert("nginx-legacy-status.conf".into(), status.into_bytes());
-    // An old address never replaces a file of the current site.
-    let current: std::collections::HashSet<String> = pages.iter().map(|p| p.path.clone()).collect();
-    let old = redirects::pages(ctx).into_iter().filter(|p| !current.contains(&p.path) && !out.contains_key(&p.path));
-    pages.extend(old.collect::<Vec<_>>());
+    // The old site's addresses lead to the default locale's pages: an
+    // export without that locale has no page for them to lead to.
+    if ctx.locales.contains(&ctx.default) {
+        let (netlify, nginx, status) = redirects::files(ctx);
+        out.insert("_redirects".into(), netlify.into_bytes());
+        out.insert("nginx-redirects.conf".into(), nginx.into_bytes());
+        out.insert("nginx-legacy-status.conf".into(), status.into_bytes());
+        // An old address never replaces a file of the current site.
+        let current: std::collections::HashSet<String> = pages.iter().map(|p| p.path.clone()).collect();
+        let old =
+            redirects::pages(ctx).into_iter().filter(|p| !current.contains(&p.path) && !out.contains_key(&p.path));
+        pages.extend(old.collect::<Vec<_>>());
+    }
     links::check(&pages, out)?;
     for p in pages {
         out.insert(p.path, p.html.into_bytes());

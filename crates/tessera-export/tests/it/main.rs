@@ -328,3 +328,20 @@ fn the_seed_page_is_as_reviewed() {
     };
     insta::assert_snapshot!("seed_page", page);
 }
+
+/// An export of some locales only: the old site's addresses, which lead to
+/// the default locale's pages, are written only with that locale, and an
+/// export without it is whole (no link leads out of it).
+#[test]
+fn an_export_without_the_default_locale_leaves_the_old_addresses_out() {
+    let snapshot = snapshot("tests/fixtures/valid-site");
+    let only = |tag: &str| ExportOptions {
+        locales: vec![tessera_core::Locale::parse(tag).unwrap_or_else(|e| panic!("{e}"))],
+        ..options(false)
+    };
+    let en = render(&snapshot, &only("en")).unwrap_or_else(|e| panic!("en: {e}"));
+    assert!(en.contains_key("old/welcome.html") && en.contains_key("_redirects"));
+    let fr = render(&snapshot, &only("fr")).unwrap_or_else(|e| panic!("fr: {e}"));
+    assert!(!fr.contains_key("old/welcome.html") && !fr.contains_key("_redirects"));
+    assert!(fr.keys().any(|k| k.starts_with("fr/")), "{:?}", fr.keys().collect::<Vec<_>>());
+}
