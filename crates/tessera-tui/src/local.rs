@@ -14,12 +14,22 @@ use crate::data::{HomeData, ItemLink, ListData, Location, SearchData, Source, So
 pub struct LocalSource {
     snapshot: Arc<Snapshot>,
     search: Option<SearchIndex>,
+    /// Where the search index is kept between starts, if anywhere.
+    search_cache: Option<std::path::PathBuf>,
 }
 
 impl LocalSource {
     /// Reads through `snapshot` as the public sees it.
     pub fn new(snapshot: Arc<Snapshot>) -> LocalSource {
-        LocalSource { snapshot, search: None }
+        LocalSource { snapshot, search: None, search_cache: None }
+    }
+
+    /// Keeps the search index in `dir` (when given), so that the first
+    /// search of the next start on the same content does not build it
+    /// again; one that cannot be kept there is made in memory.
+    pub fn with_search_cache(mut self, dir: Option<std::path::PathBuf>) -> LocalSource {
+        self.search_cache = dir;
+        self
     }
 
     /// The site's default locale.
@@ -147,8 +157,14 @@ impl Source for LocalSource {
     fn search(&mut self, query: &str, kind: Option<Kind>, tag: &str) -> Result<SearchData, SourceError> {
         let locale = self.locale(tag);
         if self.search.is_none() {
-            let (index, _) = SearchIndex::build(&self.snapshot, Audience::Public, chrono::Utc::now(), None)
-                .map_err(|e| SourceError::Message(e.to_string()))?;
+            let now = chrono::Utc::now();
+            let built = match SearchIndex::build(&self.snapshot, Audience::Public, now, self.search_cache.as_deref()) {
+                Err(tessera_search::SearchError::Cache { .. }) => {
+                    SearchIndex::build(&self.snapshot, Audience::Public, now, None)
+                }
+                built => built,
+            };
+            let (index, _) = built.map_err(|e| SourceError::Message(e.to_string()))?;
             self.search = Some(index);
         }
         let Some(index) = &self.search else { return Err(SourceError::Message("search is unavailable".into())) };

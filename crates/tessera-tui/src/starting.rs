@@ -51,6 +51,8 @@ pub struct StartingSource {
     kept: Option<Kept>,
     /// Tells the loading thread to begin.
     go: Option<std::sync::mpsc::Sender<()>>,
+    /// Where the search index is kept between starts, if anywhere.
+    search_cache: Option<PathBuf>,
 }
 
 impl StartingSource {
@@ -91,7 +93,14 @@ impl StartingSource {
             Ok(_) => State::Loading(rx),
             Err(e) => State::Failed(format!("cannot start loading the content: {e}")),
         };
-        StartingSource { state, content, file, kept, go: Some(go) }
+        StartingSource { state, content, file, kept, go: Some(go), search_cache: None }
+    }
+
+    /// Keeps the search index in `dir` between starts (see
+    /// [`LocalSource::with_search_cache`]).
+    pub fn with_search_cache(mut self, dir: Option<PathBuf>) -> StartingSource {
+        self.search_cache = dir;
+        self
     }
 
     /// Lets the load begin, if it has not yet.
@@ -122,7 +131,7 @@ impl StartingSource {
         self.go();
         if let State::Loading(rx) = &self.state {
             self.state = match rx.recv() {
-                Ok(loaded) => loaded_state(loaded),
+                Ok(loaded) => loaded_state(loaded, self.search_cache.clone()),
                 Err(_) => State::Failed("loading the content stopped unexpectedly".to_owned()),
             };
         }
@@ -153,9 +162,11 @@ impl StartingSource {
     }
 }
 
-fn loaded_state(loaded: Result<Snapshot, String>) -> State {
+fn loaded_state(loaded: Result<Snapshot, String>, search_cache: Option<PathBuf>) -> State {
     match loaded {
-        Ok(snapshot) => State::Ready(Box::new(LocalSource::new(std::sync::Arc::new(snapshot)))),
+        Ok(snapshot) => {
+            State::Ready(Box::new(LocalSource::new(std::sync::Arc::new(snapshot)).with_search_cache(search_cache)))
+        }
         Err(message) => State::Failed(message),
     }
 }
@@ -219,7 +230,7 @@ impl Source for StartingSource {
         if let State::Loading(rx) = &self.state
             && let Ok(loaded) = rx.try_recv()
         {
-            self.state = loaded_state(loaded);
+            self.state = loaded_state(loaded, self.search_cache.clone());
         }
         if let State::Loading(_) = self.state
             && let Some(kept) = self.kept.as_ref().filter(|k| k.locale == locale)
@@ -265,7 +276,7 @@ impl Source for StartingSource {
         self.go();
         let State::Loading(rx) = &self.state else { return false };
         self.state = match rx.try_recv() {
-            Ok(loaded) => loaded_state(loaded),
+            Ok(loaded) => loaded_state(loaded, self.search_cache.clone()),
             Err(TryRecvError::Empty) => return false,
             Err(TryRecvError::Disconnected) => State::Failed("loading the content stopped unexpectedly".to_owned()),
         };

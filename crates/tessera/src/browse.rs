@@ -25,7 +25,8 @@ fn local(content: &std::path::Path) -> anyhow::Result<(LocalSource, String)> {
     match crate::load_kept(content) {
         Ok(snapshot) => {
             let locale = snapshot.site().default_locale.to_string();
-            Ok((LocalSource::new(Arc::new(snapshot)), locale))
+            let search = crate::cache_dir().map(|c| c.join("search"));
+            Ok((LocalSource::new(Arc::new(snapshot)).with_search_cache(search), locale))
         }
         Err(LoadError::Invalid { diagnostics }) => {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -60,7 +61,9 @@ pub(crate) fn browse(args: SourceArgs) -> anyhow::Result<ExitCode> {
             // content loads; without one, the content is loaded first, so
             // that a broken folder is reported before the screen is taken.
             let kept = crate::cache_dir().map(|c| tessera_tui::kept_home_file(&c, &args.content));
-            let mut starting = StartingSource::start(&args.content, kept, crate::load_cache());
+            let search = crate::cache_dir().map(|c| c.join("search"));
+            let mut starting =
+                StartingSource::start(&args.content, kept, crate::load_cache()).with_search_cache(search);
             let default = match starting.kept_default_locale() {
                 Some(default) => default.to_owned(),
                 None => starting.wait().map_err(anyhow::Error::msg)?,
