@@ -71,6 +71,9 @@ pub struct App<S: Source> {
     help: bool,
     /// The content width at the last draw.
     width: usize,
+    /// A search asked for, run after the screen saying so is drawn (the
+    /// first search of new content builds the index, which takes a while).
+    deferred: Option<Location>,
 }
 
 impl<S: Source> App<S> {
@@ -93,6 +96,7 @@ impl<S: Source> App<S> {
             page_height: 20,
             help: false,
             width: 80,
+            deferred: None,
         };
         app.load();
         app
@@ -106,13 +110,25 @@ impl<S: Source> App<S> {
     /// Whether the source is still loading: the screen may be provisional
     /// and [`App::tick`] should be called while the reader is idle.
     pub fn pending(&self) -> bool {
-        self.source.pending()
+        self.deferred.is_some() || self.source.pending()
     }
 
-    /// Looks whether the source has finished loading; if so, shows the
-    /// current screen again from the loaded content, at the same line and
-    /// link, and returns true (the screen needs drawing).
+    /// Whether a search waits to run at the next [`App::tick`], now that
+    /// the screen says so.
+    pub fn searching(&self) -> bool {
+        self.deferred.is_some()
+    }
+
+    /// Runs the search asked for, if one waits; else looks whether the
+    /// source has finished loading, and if so shows the current screen
+    /// again from the loaded content, at the same line and link. Returns
+    /// true when the screen needs drawing.
     pub fn tick(&mut self) -> bool {
+        if let Some(location) = self.deferred.take() {
+            self.message = None;
+            self.open(location);
+            return true;
+        }
         if !self.source.poll() {
             return false;
         }
@@ -290,7 +306,8 @@ impl<S: Source> App<S> {
                     if text.trim().is_empty() {
                         self.message = Some("type something to search for".into());
                     } else {
-                        self.open(Location::Search { query: text, kind: None });
+                        self.message = Some("searching…".into());
+                        self.deferred = Some(Location::Search { query: text, kind: None });
                     }
                 }
                 KeyCode::Esc => {}
@@ -741,7 +758,8 @@ pub fn run<S: Source>(mut app: App<S>) -> std::io::Result<()> {
             }
             // While the content loads, look for it between keys; after
             // that, an idle browser sleeps until the next key.
-            if app.pending() && !event::poll(std::time::Duration::from_millis(50))? {
+            let wait = if app.searching() { std::time::Duration::ZERO } else { std::time::Duration::from_millis(50) };
+            if app.pending() && !event::poll(wait)? {
                 draw = app.tick();
                 continue;
             }

@@ -146,6 +146,12 @@ fn search_is_typed_after_a_slash_and_results_open() {
     let typing = render(&mut app, 80, 24);
     assert!(typing.contains("/ montenagro"), "{typing}");
     key(&mut app, KeyCode::Enter);
+    // Said before it runs: the first search of new content builds the
+    // index, and the screen must not look frozen meanwhile.
+    assert!(app.pending());
+    let waiting = render(&mut app, 80, 24);
+    assert!(waiting.contains("searching…"), "{waiting}");
+    assert!(app.tick());
     assert_eq!(app.location(), &Location::Search { query: "montenagro".into(), kind: None });
     let results = render(&mut app, 80, 24);
     assert!(results.contains("It's about ability"), "{results}");
