@@ -124,13 +124,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_new_content_version_updates_the_newest_index() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let root = dir.path().join("site");
+    /// A copy of the fixture site in `dir`, its index from `indexes`, then
+    /// the index after an edit that adds a word: both, the edited
+    /// snapshot, and when.
+    fn index_then_edit(
+        dir: &Path,
+        indexes: &SearchIndexes,
+    ) -> (Arc<SearchIndex>, Arc<SearchIndex>, Snapshot, DateTime<Utc>) {
+        let root = dir.join("site");
         copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site"), &root);
-        let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let indexes = SearchIndexes::new(Some(cache.path().to_owned()));
         let now = Utc::now();
         let old = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
         let first = indexes.get_blocking(&old, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
@@ -139,6 +141,15 @@ mod tests {
         std::fs::write(&page, format!("{text}\nA zeppelin flew over.\n")).unwrap_or_else(|e| panic!("{e}"));
         let new = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
         let second = indexes.get_blocking(&new, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
+        (first, second, new, now)
+    }
+
+    #[test]
+    fn a_new_content_version_updates_the_newest_index() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let indexes = SearchIndexes::new(Some(cache.path().to_owned()));
+        let (first, second, new, now) = index_then_edit(dir.path(), &indexes);
         assert_eq!(indexes.updates(), 1);
         let locale = new.site().default_locale.clone();
         let hits = |index: &SearchIndex| {
@@ -154,19 +165,10 @@ mod tests {
     #[test]
     fn an_unusable_cache_folder_leaves_the_index_in_memory() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let root = dir.path().join("site");
-        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid-site"), &root);
         let in_way = dir.path().join("a-file");
         std::fs::write(&in_way, "not a folder").unwrap_or_else(|e| panic!("{e}"));
         let indexes = SearchIndexes::new(Some(in_way.join("search")));
-        let now = Utc::now();
-        let old = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
-        let first = indexes.get_blocking(&old, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
-        let page = root.join("pages/welcome.md");
-        let text = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(&page, format!("{text}\nA zeppelin flew over.\n")).unwrap_or_else(|e| panic!("{e}"));
-        let new = tessera_core::load(&root).unwrap_or_else(|e| panic!("{e:?}"));
-        let second = indexes.get_blocking(&new, Audience::Public, now).unwrap_or_else(|e| panic!("{e}"));
+        let (first, second, new, _) = index_then_edit(dir.path(), &indexes);
         let locale = new.site().default_locale.clone();
         let hits = |index: &SearchIndex, q: &str| {
             index.search(&SearchRequest::new(q, locale.clone())).map(|r| r.total).unwrap_or(usize::MAX)

@@ -975,7 +975,7 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
             if let Some((at, text_hash)) = spooled.as_ref().and_then(|s| source.text.kept_in(s))
                 && source.file == (0..source.text.len())
             {
-                files.push((path, cached, source, body, Written { start: at, text_hash, front_at: 0 }));
+                files.push((path, cached, source, body, Written { start: at, text_hash, front_at: 0, spooled: true }));
                 continue;
             }
             let Some(text) = source.text.get(source.file.clone()) else { continue };
@@ -983,7 +983,7 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
                 continue;
             }
             out.write_all(text.as_bytes())?;
-            let at = Written { start, text_hash: crate::text::hash(&text), front_at: 0 };
+            let at = Written { start, text_hash: crate::text::hash(&text), front_at: 0, spooled: false };
             start += text.len() as u64;
             files.push((path, cached, source, body, at));
         }
@@ -997,8 +997,7 @@ pub(super) fn write(path: &Path, keep: &Keep<'_>, spool: Option<Spool>) -> std::
         };
         let mut unspooled = Vec::new();
         for (i, (_, _, source, _, at)) in files.iter_mut().enumerate() {
-            let spooled_at = spooled.as_ref().and_then(|s| source.text.kept_in(s)).map(|(text_at, _)| text_at);
-            match spooled_at.and_then(|text_at| front_of.get(&text_at)) {
+            match front_of.get(&at.start).filter(|_| at.spooled) {
                 Some(&(front_at, len)) if len == source.front.len() => at.front_at = front_at,
                 _ => unspooled.push(i),
             }
@@ -1147,6 +1146,9 @@ struct Written {
     start: u64,
     text_hash: u64,
     front_at: u64,
+    /// Whether the text was left in the spool as it was read (its front
+    /// matter then too, beside it).
+    spooled: bool,
 }
 
 fn stored_file<'a>(
